@@ -1,0 +1,1 @@
+"""Wire layer shared by the VTN and the VEN: typed 2.0b messages, XML codec, security."""

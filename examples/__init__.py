@@ -1,0 +1,1 @@
+"""Runnable scenarios and example building configurations."""

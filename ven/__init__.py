@@ -1,0 +1,1 @@
+"""The OpenADR 2.0b VEN: the client a building runs."""
