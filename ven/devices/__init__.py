@@ -1,0 +1,1 @@
+"""The building model: device kinds, their DR capability, and adapters that drive them."""

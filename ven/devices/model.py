@@ -1,0 +1,205 @@
+"""Typed building model: one frozen dataclass per device kind, plus the building that holds them.
+
+Conventions shared by the config loader, the simulator and the dispatch:
+
+- power is in kilowatts [kW], positive = consumption from the grid (PV and battery discharge
+  reduce the building's net load); energy in [kWh]; temperature in [°C]; time in [min] or [h]
+  as each field says.
+- ``priority`` runs 1..10; a *higher* priority is more important to keep running, so shedding
+  it costs more discomfort.
+- ``participation`` holds 24 hourly rules (local time of the building): PARTICIPATION (may shed
+  fully), SHIFTING (may change at most ``SHIFTING_LIMIT`` of its power), OFF (never touched).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+SHIFTING_LIMIT = 0.20  # largest change of a device's power under a `shifting` rule [fraction]
+
+
+class Participation(StrEnum):
+    """Hourly participation rule of a device."""
+
+    PARTICIPATION = "participation"
+    SHIFTING = "shifting"
+    OFF = "off"
+
+
+ALL_HOURS = tuple(Participation.PARTICIPATION for _ in range(24))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Device:
+    """Fields every device has.
+
+    id: unique within the building; also the 2.0b resourceID used in per-device opts.
+    priority: 1..10, higher = more important to keep running.
+    dr_enabled: False keeps the device out of every event.
+    participation: 24 hourly rules, index = local hour of the day.
+    """
+
+    id: str
+    name: str = ""
+    priority: int = 5
+    dr_enabled: bool = True
+    participation: tuple[Participation, ...] = ALL_HOURS
+
+    def rule_at(self, hour: int) -> Participation:
+        """Participation rule for a local hour 0..23 (OFF when DR is disabled)."""
+        return self.participation[hour] if self.dr_enabled else Participation.OFF
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnOffLoad(Device):
+    """Sheddable on/off load (e.g. a pump or a lighting circuit).
+
+    rated_kw: power when on [kW]; duty: fraction of time it runs in normal operation [0..1].
+    min_shed_minutes: once shed, stays off at least this long [min].
+    max_shed_minutes: never shed longer than this in one event [min].
+    lockout_minutes: after a shed, not shed again for this long [min].
+    """
+
+    kind: Literal["onoff"] = "onoff"
+    rated_kw: float
+    duty: float = 1.0
+    min_shed_minutes: float = 0.0
+    max_shed_minutes: float = 240.0
+    lockout_minutes: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CurtailableLoad(Device):
+    """Continuously curtailable load (dimmable lighting, VFD fans, process loads).
+
+    rated_kw: normal power [kW]; max_reduction: largest curtailment [fraction of rated, 0..1].
+    """
+
+    kind: Literal["curtailable"] = "curtailable"
+    rated_kw: float
+    max_reduction: float = 0.3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HvacZone(Device):
+    """HVAC zone with a 1R1C thermal model.
+
+    dT/dt = (T_out - T) / (R C) + s * COP * P / C, with s = -1 cooling, +1 heating.
+    r_c_per_kw: thermal resistance to outdoors [°C/kW]; c_kwh_per_c: capacitance [kWh/°C].
+    max_kw: electric power limit [kW]; cop: coefficient of performance [-].
+    setpoint_c: normal setpoint [°C]; comfort_low_c/comfort_high_c: band allowed during DR [°C].
+    """
+
+    kind: Literal["hvac"] = "hvac"
+    mode: Literal["cooling", "heating"] = "cooling"
+    r_c_per_kw: float
+    c_kwh_per_c: float
+    max_kw: float
+    cop: float = 3.0
+    setpoint_c: float = 22.0
+    comfort_low_c: float = 20.0
+    comfort_high_c: float = 25.0
+    initial_c: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Battery(Device):
+    """Stationary battery.
+
+    capacity_kwh [kWh]; max_charge_kw/max_discharge_kw [kW]; charge_efficiency and
+    discharge_efficiency [0..1]; soc_min/soc_max/soc_initial/soc_terminal [fraction of capacity].
+    soc_terminal is the least state of charge left at the end of a plan.
+    """
+
+    kind: Literal["battery"] = "battery"
+    capacity_kwh: float
+    max_charge_kw: float
+    max_discharge_kw: float
+    charge_efficiency: float = 0.95
+    discharge_efficiency: float = 0.95
+    soc_min: float = 0.1
+    soc_max: float = 0.95
+    soc_initial: float = 0.5
+    soc_terminal: float = 0.3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvCharger(Device):
+    """EV charger that must deliver `energy_needed_kwh` by `departure_hour`.
+
+    max_kw [kW]; efficiency [0..1]; arrival_hour/departure_hour: local hours [h] (departure may
+    be smaller than arrival, meaning the next day).
+    """
+
+    kind: Literal["ev"] = "ev"
+    max_kw: float
+    energy_needed_kwh: float
+    arrival_hour: float = 18.0
+    departure_hour: float = 7.0
+    efficiency: float = 0.92
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaterHeater(Device):
+    """Electric resistance water heater with a one-node tank model.
+
+    volume_l [l]; rated_kw [kW]; setpoint_c and band low/high [°C]; ua_kw_per_c: standing loss
+    coefficient [kW/°C]; ambient_c [°C]; inlet_c: cold-water temperature [°C];
+    draw_l_per_h: 24 hourly hot-water draws [l/h].
+    """
+
+    kind: Literal["water_heater"] = "water_heater"
+    volume_l: float
+    rated_kw: float
+    setpoint_c: float = 55.0
+    comfort_low_c: float = 45.0
+    comfort_high_c: float = 65.0
+    ua_kw_per_c: float = 0.002
+    ambient_c: float = 20.0
+    inlet_c: float = 12.0
+    draw_l_per_h: tuple[float, ...] = tuple(0.0 for _ in range(24))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PvArray(Device):
+    """Uncontrolled PV array; its output is a forecast, never dispatched.
+
+    rated_kwp: DC peak power [kWp]; derate: losses [fraction, 0..1]; tilt/azimuth [deg].
+    """
+
+    kind: Literal["pv"] = "pv"
+    rated_kwp: float
+    derate: float = 0.14
+    tilt_deg: float = 20.0
+    azimuth_deg: float = 180.0
+
+
+AnyDevice = OnOffLoad | CurtailableLoad | HvacZone | Battery | EvCharger | WaterHeater | PvArray
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Building:
+    """A building: its devices, the load nobody controls, and how it answers SIMPLE levels.
+
+    base_load_kw: uncontrolled load by local hour (24 values) [kW].
+    simple_level_shares: share of the baseline to shed for SIMPLE levels 1, 2, 3 [fraction].
+    latitude/longitude [deg]; timezone: IANA name.
+    """
+
+    id: str
+    name: str
+    timezone: str = "UTC"
+    latitude: float = 37.8
+    longitude: float = -122.3
+    base_load_kw: tuple[float, ...] = tuple(0.0 for _ in range(24))
+    simple_level_shares: tuple[float, float, float] = (0.10, 0.20, 0.30)
+    devices: tuple[AnyDevice, ...] = field(default_factory=tuple)
+
+    def device(self, device_id: str) -> AnyDevice:
+        """The device with this id (KeyError when unknown)."""
+        for dev in self.devices:
+            if dev.id == device_id:
+                return dev
+        raise KeyError(device_id)
