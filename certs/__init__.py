@@ -1,0 +1,1 @@
+"""Test PKI generator and certificate fingerprint printer (``python -m certs --help``)."""
