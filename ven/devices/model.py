@@ -29,6 +29,8 @@ class Participation(StrEnum):
 
 
 ALL_HOURS = tuple(Participation.PARTICIPATION for _ in range(24))
+FULL_DAY = tuple(1.0 for _ in range(24))  # a use profile that is 1.0 in every hour
+ALWAYS = tuple(True for _ in range(24))  # an occupancy schedule that is True in every hour
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +62,9 @@ class OnOffLoad(Device):
     min_shed_minutes: once shed, stays off at least this long [min].
     max_shed_minutes: never shed longer than this in one event [min].
     lockout_minutes: after a shed, not shed again for this long [min].
+    profile: 24 hourly use factors (local hour) on weekdays [0..1]; mean power in normal
+        operation = rated_kw * duty * profile[hour] [kW]. (Added by the building-config helper.)
+    weekend_profile: the same for Saturdays and Sundays; None = as on weekdays.
     """
 
     kind: Literal["onoff"] = "onoff"
@@ -68,6 +73,8 @@ class OnOffLoad(Device):
     min_shed_minutes: float = 0.0
     max_shed_minutes: float = 240.0
     lockout_minutes: float = 0.0
+    profile: tuple[float, ...] = FULL_DAY
+    weekend_profile: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,11 +82,16 @@ class CurtailableLoad(Device):
     """Continuously curtailable load (dimmable lighting, VFD fans, process loads).
 
     rated_kw: normal power [kW]; max_reduction: largest curtailment [fraction of rated, 0..1].
+    profile: 24 hourly use factors (local hour) on weekdays [0..1]; normal power =
+        rated_kw * profile[hour] [kW]. (Added by the building-config helper.)
+    weekend_profile: the same for Saturdays and Sundays; None = as on weekdays.
     """
 
     kind: Literal["curtailable"] = "curtailable"
     rated_kw: float
     max_reduction: float = 0.3
+    profile: tuple[float, ...] = FULL_DAY
+    weekend_profile: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +102,10 @@ class HvacZone(Device):
     r_c_per_kw: thermal resistance to outdoors [°C/kW]; c_kwh_per_c: capacitance [kWh/°C].
     max_kw: electric power limit [kW]; cop: coefficient of performance [-].
     setpoint_c: normal setpoint [°C]; comfort_low_c/comfort_high_c: band allowed during DR [°C].
+    initial_c: zone temperature at the start of a simulation [°C]; None = setpoint_c.
+    occupied: 24 hourly flags (local hour) on weekdays; in an unoccupied hour the HVAC is off in
+        normal operation and the zone floats. weekend_occupied: the same for Saturdays and
+        Sundays; None = as on weekdays. (Both added by the building-config helper.)
     """
 
     kind: Literal["hvac"] = "hvac"
@@ -102,6 +118,8 @@ class HvacZone(Device):
     comfort_low_c: float = 20.0
     comfort_high_c: float = 25.0
     initial_c: float | None = None
+    occupied: tuple[bool, ...] = ALWAYS
+    weekend_occupied: tuple[bool, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,6 +149,9 @@ class EvCharger(Device):
 
     max_kw [kW]; efficiency [0..1]; arrival_hour/departure_hour: local hours [h] (departure may
     be smaller than arrival, meaning the next day).
+    energy_needed_kwh is energy put into the vehicle [kWh]; the grid supplies it / efficiency.
+    weekend_energy_kwh: energy needed for sessions that start on a Saturday or Sunday [kWh];
+        None = as on weekdays, 0 = no vehicle comes. (Added by the building-config helper.)
     """
 
     kind: Literal["ev"] = "ev"
@@ -139,6 +160,7 @@ class EvCharger(Device):
     arrival_hour: float = 18.0
     departure_hour: float = 7.0
     efficiency: float = 0.92
+    weekend_energy_kwh: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,6 +208,8 @@ class Building:
     base_load_kw: uncontrolled load by local hour (24 values) [kW].
     simple_level_shares: share of the baseline to shed for SIMPLE levels 1, 2, 3 [fraction].
     latitude/longitude [deg]; timezone: IANA name.
+    weekend_base_load_kw: the same for Saturdays and Sundays [kW]; None = as on weekdays.
+        (Added by the building-config helper.)
     """
 
     id: str
@@ -196,6 +220,7 @@ class Building:
     base_load_kw: tuple[float, ...] = tuple(0.0 for _ in range(24))
     simple_level_shares: tuple[float, float, float] = (0.10, 0.20, 0.30)
     devices: tuple[AnyDevice, ...] = field(default_factory=tuple)
+    weekend_base_load_kw: tuple[float, ...] | None = None
 
     def device(self, device_id: str) -> AnyDevice:
         """The device with this id (KeyError when unknown)."""
