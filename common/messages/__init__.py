@@ -1,0 +1,1 @@
+"""Typed OpenADR 2.0b messages: plain frozen dataclasses, one module per service."""
