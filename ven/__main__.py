@@ -1,0 +1,7 @@
+"""``python -m ven``: the ``oadr-ven`` command."""
+
+import sys
+
+from ven.cli import main
+
+sys.exit(main())

@@ -1,0 +1,243 @@
+"""Events at work: applying oadrDistributeEvent, automatic and personal answers, deadlines."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from datetime import UTC, tzinfo
+
+from common.clock import Clock
+from common.messages.enums import OptType
+from common.messages.event import DistributeEvent
+from common.messages.types import Message
+from common.xml import encode
+from ven.client.config import VenConfig
+from ven.client.events import (
+    Change,
+    EventPhase,
+    EventState,
+    classify,
+    effective_start,
+    event_end,
+    event_to_xml,
+    summarize,
+    unsupported_signals,
+)
+from ven.client.hooks import EventHandler
+from ven.client.invitations import (
+    WHOLE_VEN,
+    created_event,
+    event_opt,
+    is_pending,
+    needs_created_event,
+    record_operator_answer,
+    state_of,
+    states,
+)
+from ven.client.store import Answer, Outgoing, Registration, Store, StoredEvent
+
+__all__ = ["EventDesk"]
+
+log = logging.getLogger("ven.client")
+
+
+class EventDesk:
+    """Keeps the event states and answers; the only writer of events and answers."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        config: VenConfig,
+        clock: Clock,
+        handler: EventHandler,
+        device_ids: Sequence[str],
+        zone: tzinfo = UTC,
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._clock = clock
+        self._handler = handler
+        self._devices = tuple(device_ids)
+        self._zone = zone
+
+    async def on_distribute(self, message: DistributeEvent, registration: Registration) -> None:
+        """Store what changed in the VTN's full list of events, answer automatically where
+        configured, queue the responses and tell the building brain."""
+        if message.vtn_id != registration.vtn_id:
+            log.warning("Ignoring events from vtnID %s: we are registered with %s",
+                        message.vtn_id, registration.vtn_id)
+            return
+        now = self._clock.now()
+        held = {e.event_id: e for e in await self._store.events()}
+        known = {k: (e.modification_number, e.phase) for k, e in held.items()}
+        to_save: list[StoredEvent] = []
+        answers: list[Answer] = []
+        changed: list[tuple[Change, StoredEvent]] = []
+        for change, event_id, item in classify(known, message):
+            if change is Change.STALE:
+                log.warning("Event %s: the VTN sent an older modification than we hold; ignored",
+                            event_id)
+                continue
+            if change is Change.UNCHANGED:
+                continue
+            if item is None:  # no longer listed
+                stored = held[event_id]
+                over = stored.end is not None and stored.end <= now
+                phase = EventPhase.COMPLETED if over else EventPhase.IMPLIED_CANCELLED
+                updated = dataclasses.replace(stored, phase=phase.value)
+                to_save.append(updated)
+                changed.append((Change.COMPLETED if over else change, updated))
+                continue
+            event = item.event
+            start = effective_start(event, registration.ven_id)
+            unsupported = unsupported_signals(event, self._config.supported_signals)
+            code = 460 if unsupported and len(unsupported) == len(event.event_signals) else 200
+            cancelled = change is Change.CANCELLED
+            stored = StoredEvent(
+                event_id=event_id,
+                modification_number=event.event_descriptor.modification_number,
+                phase=(EventPhase.CANCELLED if cancelled else EventPhase.ACTIVE).value,
+                event_xml=event_to_xml(item, registration.vtn_id),
+                effective_start=start,
+                end=event_end(event, start),
+                received_at=now,
+                summary=summarize(event, start, self._zone),
+                response_code=code,
+                request_id=message.request_id,
+            )
+            to_save.append(stored)
+            changed.append((change, stored))
+            if unsupported and code == 200:
+                log.warning("Event %s: ignoring signals we do not support: %s",
+                            event_id, ", ".join(unsupported))
+            answer = await self._automatic_answer(stored, cancelled, unsupported, code)
+            if answer is not None:
+                answers.append(answer)
+        if not to_save:
+            return
+        await self._store.save_events(to_save, answers)
+        await self.flush(registration.ven_id, notify=False)
+        for change, stored in changed:
+            await self._announce(change, stored)
+
+    async def _automatic_answer(
+        self,
+        stored: StoredEvent,
+        cancelled: bool,
+        unsupported: list[str],
+        code: int,
+    ) -> Answer | None:
+        """The answer the VEN gives without a person, if any."""
+        def answer(opt: OptType, source: str) -> Answer:
+            return Answer(event_id=stored.event_id,
+                          modification_number=stored.modification_number,
+                          device_id=WHOLE_VEN, opt=opt.value, source=source,
+                          answered_at=self._clock.now())
+        if code == 460:
+            return answer(OptType.OPT_OUT, "unsupported")
+        if cancelled:
+            previous = [a for a in await self._store.answers(stored.event_id)
+                        if a.device_id == WHOLE_VEN]
+            opt = OptType(previous[-1].opt) if previous else OptType.OPT_IN
+            return answer(opt, "auto")
+        if self._config.auto_answer:
+            return answer(self._config.default_opt, "auto")
+        return None
+
+    async def _announce(self, change: Change, stored: StoredEvent) -> None:
+        state = state_of(stored, await self._store.answers(stored.event_id))
+        label = f"Event {stored.event_id} (mod {stored.modification_number})"
+        if change in (Change.NEW, Change.MODIFIED):
+            verb = "received" if change is Change.NEW else "modified"
+            if stored.response_code == 460:
+                log.warning("%s %s: %s; none of its signals is supported, answered optOut (460)",
+                            label, verb, stored.summary)
+            elif state.opt is None:
+                log.info("%s %s: %s; waiting for your answer", label, verb, stored.summary)
+            else:
+                log.info("%s %s: %s; answered %s automatically", label, verb, stored.summary,
+                         state.opt.value)
+            await self._call_hook("on_event", state)
+        elif change is Change.CANCELLED:
+            log.info("%s cancelled by the VTN: %s", label, stored.summary)
+            await self._call_hook("on_cancel", state)
+        elif change is Change.IMPLIED_CANCELLED:
+            log.info("Event %s is no longer listed by the VTN before its end: treated as "
+                     "cancelled", stored.event_id)
+            await self._call_hook("on_cancel", state)
+        elif change is Change.COMPLETED:
+            log.info("Event %s completed", stored.event_id)
+
+    async def _call_hook(self, name: str, state: EventState) -> None:
+        try:
+            await getattr(self._handler, name)(state)
+        except Exception:
+            log.exception("The building's %s handler failed for event %s", name, state.event_id)
+
+    async def answer(self, event_id: str, opt: OptType, device_id: str | None = None) -> None:
+        """Answer an invitation (the whole VEN, or one device); sent at the next step."""
+        await record_operator_answer(
+            self._store, event_id, opt, now=self._clock.now(), device_id=device_id,
+            known_devices=self._devices or None)
+
+    async def invitations(self) -> list[EventState]:
+        """Events waiting for a person's answer."""
+        now = self._clock.now()
+        return [s for s in await states(self._store) if is_pending(s, now)]
+
+    async def apply_deadlines(self) -> None:
+        """An invitation nobody answered before the event starts gets the default opt."""
+        now = self._clock.now()
+        for state in await self.invitations():
+            if state.effective_start <= now:
+                log.warning("Event %s starts without an answer from you; answering %s (the "
+                            "configured default)", state.event_id, self._config.default_opt.value)
+                await self._store.record_answer(Answer(
+                    event_id=state.event_id, modification_number=state.modification_number,
+                    device_id=WHOLE_VEN, opt=self._config.default_opt.value, source="default",
+                    answered_at=now))
+
+    async def flush(self, ven_id: str, *, notify: bool = True) -> None:
+        """Turn unsent answers into queued oadrCreatedEvent / oadrCreateOpt messages (in the
+        same transaction that marks them sent), then tell the building brain."""
+        unsent = await self._store.answers(unsent_only=True)
+        if not unsent:
+            return
+        now = self._clock.now()
+        outgoing: list[Outgoing] = []
+        touched: list[StoredEvent] = []
+        for event_id in dict.fromkeys(a.event_id for a in unsent):
+            event = await self._store.event(event_id)
+            group = [a for a in unsent if a.event_id == event_id]
+            if event is None:
+                continue
+            current = [a for a in group if a.modification_number == event.modification_number]
+            whole = next((a for a in current if a.device_id == WHOLE_VEN), None)
+            if whole is not None:
+                opt = OptType(whole.opt)
+                if needs_created_event(event):
+                    message: Message = created_event(ven_id, event, opt)
+                    outgoing.append(("EiEvent", "created_event",
+                                     f"answer {opt.value} to event {event_id}", encode(message)))
+                elif whole.source == "operator":
+                    message = event_opt(ven_id, event, opt, (), now)
+                    outgoing.append(("EiOpt", "create_opt",
+                                     f"{opt.value} for event {event_id}", encode(message)))
+            for opt in OptType:
+                devices = [a.device_id for a in current
+                           if a.device_id != WHOLE_VEN and a.opt == opt.value]
+                if devices:
+                    message = event_opt(ven_id, event, opt, devices, now)
+                    outgoing.append(("EiOpt", "create_opt",
+                                     f"{opt.value} of {', '.join(devices)} for event {event_id}",
+                                     encode(message)))
+            touched.append(event)
+        await self._store.commit(outbox=outgoing, sent_answers=unsent, now=now)
+        if notify:
+            for event in touched:
+                state = state_of(event, await self._store.answers(event.event_id))
+                if state.phase is EventPhase.ACTIVE:
+                    await self._call_hook("on_event", state)
+

@@ -1,0 +1,173 @@
+"""Event bookkeeping: what changed in an oadrDistributeEvent, effective start, plain summaries."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from enum import StrEnum
+
+from common.messages.enums import EventStatus, OptType, ResponseRequired, SignalName
+from common.messages.event import DistributeEvent, EiEvent, OadrEvent
+from common.xml import decode, encode
+
+__all__ = [
+    "Change",
+    "EventPhase",
+    "EventState",
+    "classify",
+    "effective_start",
+    "event_end",
+    "event_from_xml",
+    "event_to_xml",
+    "summarize",
+    "unsupported_signals",
+]
+
+
+class EventPhase(StrEnum):
+    """Where an event stands for this VEN."""
+
+    ACTIVE = "active"  # received and not over (far, near or active on the wire)
+    CANCELLED = "cancelled"  # the VTN sent it with status "cancelled"
+    IMPLIED_CANCELLED = "implied_cancelled"  # it vanished from a later oadrDistributeEvent
+    COMPLETED = "completed"  # it ended (or vanished after its end)
+
+
+class Change(StrEnum):
+    """What one oadrDistributeEvent means for one event ID."""
+
+    NEW = "new"
+    MODIFIED = "modified"
+    CANCELLED = "cancelled"
+    IMPLIED_CANCELLED = "implied_cancelled"
+    COMPLETED = "completed"
+    UNCHANGED = "unchanged"
+    STALE = "stale"  # an older modification than the one we hold: ignored
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventState:
+    """An event as the building brain sees it (passed to the ``EventHandler`` hooks).
+
+    ``effective_start`` is the active period's start plus this VEN's randomisation
+    (startafter); ``end`` is ``None`` for an open-ended event. ``opt`` is the whole-VEN
+    answer (``None`` while waiting for a person); ``device_opts`` maps resource IDs that
+    answered differently to their opt. ``phase`` is an ``EventPhase`` value.
+    """
+
+    event_id: str
+    modification_number: int
+    phase: EventPhase
+    event: EiEvent
+    response_required: ResponseRequired
+    effective_start: datetime
+    end: datetime | None
+    summary: str
+    opt: OptType | None = None
+    device_opts: dict[str, OptType] = field(default_factory=dict)
+
+
+def event_to_xml(event: OadrEvent, vtn_id: str) -> bytes:
+    """One event as a stored oadrDistributeEvent document (our own codec, unsigned)."""
+    return encode(DistributeEvent(request_id="stored", vtn_id=vtn_id, events=(event,)))
+
+
+def event_from_xml(data: bytes) -> OadrEvent:
+    """The event stored by ``event_to_xml``."""
+    message = decode(data)
+    if not isinstance(message, DistributeEvent) or len(message.events) != 1:
+        raise ValueError("stored event document is not a one-event oadrDistributeEvent")
+    return message.events[0]
+
+
+def classify(
+    known: dict[str, tuple[int, str]], distributed: DistributeEvent
+) -> list[tuple[Change, str, OadrEvent | None]]:
+    """Compare the full list the VTN sent with what we hold.
+
+    `known` maps eventID -> (modificationNumber, phase) of events we hold. Returns one
+    ``(change, event_id, event)`` per event ID concerned: events in the message first (in
+    message order), then events we hold as active that the message no longer lists
+    (``IMPLIED_CANCELLED``; the caller turns it into ``COMPLETED`` when the event had ended).
+    """
+    changes: list[tuple[Change, str, OadrEvent | None]] = []
+    listed: set[str] = set()
+    for item in distributed.events:
+        descriptor = item.event.event_descriptor
+        event_id, number = descriptor.event_id, descriptor.modification_number
+        listed.add(event_id)
+        held = known.get(event_id)
+        cancelled = descriptor.event_status is EventStatus.CANCELLED
+        if held is None:
+            change = Change.CANCELLED if cancelled else Change.NEW
+        elif number < held[0]:
+            change = Change.STALE
+        elif number == held[0]:
+            change = Change.UNCHANGED
+        elif cancelled:
+            change = Change.CANCELLED
+        else:
+            change = Change.MODIFIED
+        changes.append((change, event_id, item))
+    for event_id, (_, phase) in known.items():
+        if event_id not in listed and phase == EventPhase.ACTIVE:
+            changes.append((Change.IMPLIED_CANCELLED, event_id, None))
+    return changes
+
+
+def effective_start(event: EiEvent, ven_id: str) -> datetime:
+    """The start this VEN uses: dtstart plus a draw in [0, startafter) seeded by the VEN and
+    event IDs (stable across restarts, different between VENs)."""
+    period = event.active_period
+    window = period.tolerance_startafter
+    if window is None or window <= timedelta(0):
+        return period.dtstart
+    seed = hashlib.sha256(f"{ven_id}/{event.event_descriptor.event_id}".encode()).digest()
+    fraction = random.Random(int.from_bytes(seed[:8], "big")).random()
+    return period.dtstart + timedelta(seconds=int(fraction * window.total_seconds()))
+
+
+def event_end(event: EiEvent, start: datetime) -> datetime | None:
+    """When the event ends, counting from `start`; ``None`` for an open-ended event."""
+    duration = event.active_period.duration
+    if duration <= timedelta(0):
+        return None
+    return start + duration
+
+
+def unsupported_signals(event: EiEvent, supported: tuple[str, ...]) -> list[str]:
+    """Names of the event's signals that are not in `supported`."""
+    names = [signal.signal_name.value for signal in event.event_signals]
+    return [name for name in names if name not in supported]
+
+
+def _duration_words(duration: timedelta) -> str:
+    minutes = int(duration.total_seconds() // 60)
+    if minutes <= 0:
+        return "open-ended"
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"for {hours} h {rest} min"
+    return f"for {hours} h" if hours else f"for {rest} min"
+
+
+def summarize(event: EiEvent, start: datetime, zone: tzinfo = UTC) -> str:
+    """A line an operator understands: ``SIMPLE level 2 from 2026-07-01 14:00 PDT for 1 h``
+    (times in `zone`, the building's time zone)."""
+    parts = []
+    for signal in event.event_signals:
+        name = signal.signal_name.value
+        values = [p for interval in signal.intervals for p in interval.payloads]
+        first = values[0] if values else None
+        if signal.signal_name in (SignalName.SIMPLE, SignalName.SIMPLE_LOWER) and first is not None:
+            parts.append(f"{name} level {first:g}")
+        elif first is not None:
+            parts.append(f"{name} {signal.signal_type.value} {first:g}")
+        else:
+            parts.append(name)
+    when = start.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return f"{', '.join(parts) or 'no signal'} from {when} " + _duration_words(
+        event.active_period.duration
+    )

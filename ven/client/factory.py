@@ -1,0 +1,92 @@
+"""Wiring a ``VenClient`` from a ``VenConfig``: TLS, signatures, transport, building devices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from common.clock import Clock, SystemClock
+from common.security import InMemoryNonceStore, Signer, Verifier, client_context
+from ven.client.backoff import Sleeper, asyncio_sleeper
+from ven.client.config import VenConfig
+from ven.client.hooks import EventHandler
+from ven.client.messaging import Exchange, MessageSecurity
+from ven.client.readings import ReadingSource
+from ven.client.session import VenClient
+from ven.client.store import Store
+from ven.client.transport import HttpTransport, Transport
+from ven.devices.config import load_building
+from ven.devices.model import Building
+
+__all__ = [
+    "build_client",
+    "build_exchange",
+    "build_transport",
+    "building_devices",
+]
+
+
+def build_transport(config: VenConfig) -> HttpTransport:
+    """The aiohttp transport for `config` (TLS with the VTN fingerprint pinned, or the plain
+    http the config explicitly allows)."""
+    context = None
+    if config.tls is not None and config.vtn_url.lower().startswith("https://"):
+        context = client_context(config.tls.cert, config.tls.key, ca=config.tls.ca,
+                                 check_hostname=config.tls.check_hostname)
+    return HttpTransport(
+        config.vtn_url,
+        ssl_context=context,
+        expected_fingerprint=config.vtn_fingerprint,
+        allow_plain_http=config.allow_plain_http,
+        timeout=config.http_timeout,
+    )
+
+
+def build_exchange(config: VenConfig, transport: Transport, clock: Clock) -> Exchange:
+    """An ``Exchange`` signing and verifying as `config` says."""
+    signer = None
+    if config.sign_messages and config.tls is not None:
+        signer = Signer(config.tls.cert.read_bytes(), config.tls.key.read_bytes(), clock=clock)
+    verifier = None
+    if config.verify_signatures:
+        verifier = Verifier(clock=clock, nonce_store=InMemoryNonceStore(clock=clock))
+    return Exchange(transport, MessageSecurity(
+        signer=signer, verifier=verifier, vtn_fingerprint=config.vtn_fingerprint))
+
+
+def building_devices(config: VenConfig) -> tuple[str, ...]:
+    """The resource IDs of the building's devices (empty without a building file)."""
+    building = _building(config)
+    return () if building is None else tuple(device.id for device in building.devices)
+
+
+def _building(config: VenConfig) -> Building | None:
+    if config.building_file is None:
+        return None
+    return load_building(config.building_file)
+
+
+async def build_client(
+    config: VenConfig,
+    *,
+    store: Store,
+    source: ReadingSource,
+    transport: Transport | None = None,
+    clock: Clock | None = None,
+    sleeper: Sleeper = asyncio_sleeper,
+    handler: EventHandler | None = None,
+    device_ids: Sequence[str] | None = None,
+) -> VenClient:
+    """A ready ``VenClient``; unspecified collaborators come from `config` (the building
+    file gives the device IDs and the time zone). ``client.close()`` closes the transport."""
+    clock = clock or SystemClock()
+    building = _building(config)
+    exchange = build_exchange(config, transport or build_transport(config), clock)
+    return VenClient(
+        config=config, store=store, exchange=exchange, source=source, clock=clock,
+        sleeper=sleeper, handler=handler,
+        device_ids=(() if building is None else tuple(d.id for d in building.devices))
+        if device_ids is None else device_ids,
+        zone=UTC if building is None else ZoneInfo(building.timezone),
+    )

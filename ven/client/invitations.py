@@ -1,0 +1,178 @@
+"""Invitations and answers: event states for people and hooks, recording opt answers, and the
+oadrCreatedEvent / oadrCreateOpt messages they turn into."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from common.errors import InvalidId, NotAllowed
+from common.messages.enums import OptReason, OptType, ResponseRequired
+from common.messages.event import CreatedEvent, EventResponse
+from common.messages.opt import CreateOpt
+from common.messages.types import EiResponse, Period, QualifiedEventId, Target
+from ven.client.config import OptSchedule
+from ven.client.events import EventPhase, EventState, event_from_xml
+from ven.client.store import Answer, Store, StoredEvent
+
+__all__ = [
+    "WHOLE_VEN",
+    "created_event",
+    "event_opt",
+    "is_pending",
+    "needs_created_event",
+    "new_id",
+    "record_operator_answer",
+    "schedule_opt",
+    "state_of",
+    "states",
+]
+
+WHOLE_VEN = ""
+"""The device_id of an answer that concerns the whole VEN."""
+
+
+def new_id() -> str:
+    """A fresh request/opt ID."""
+    return uuid.uuid4().hex
+
+
+def state_of(event: StoredEvent, answers: Sequence[Answer]) -> EventState:
+    """The ``EventState`` of a stored event given its answers (any modification)."""
+    oadr_event = event_from_xml(event.event_xml)
+    current = [a for a in answers if a.modification_number == event.modification_number]
+    whole = next((a for a in current if a.device_id == WHOLE_VEN), None)
+    return EventState(
+        event_id=event.event_id,
+        modification_number=event.modification_number,
+        phase=EventPhase(event.phase),
+        event=oadr_event.event,
+        response_required=oadr_event.response_required,
+        effective_start=event.effective_start,
+        end=event.end,
+        summary=event.summary,
+        opt=OptType(whole.opt) if whole is not None else None,
+        device_opts={a.device_id: OptType(a.opt) for a in current if a.device_id != WHOLE_VEN},
+    )
+
+
+async def states(store: Store, *, phases: Sequence[str] | None = None) -> list[EventState]:
+    """Every stored event's state (optionally only those in `phases`)."""
+    result = []
+    for event in await store.events(phases=phases):
+        result.append(state_of(event, await store.answers(event.event_id)))
+    return result
+
+
+def is_pending(state: EventState, now: datetime) -> bool:
+    """An invitation still waiting for a person: active, unanswered and not over."""
+    return (
+        state.phase is EventPhase.ACTIVE
+        and state.opt is None
+        and (state.end is None or state.end > now)
+    )
+
+
+async def record_operator_answer(
+    store: Store,
+    event_id: str,
+    opt: OptType,
+    *,
+    now: datetime,
+    device_id: str | None = None,
+    known_devices: Sequence[str] | None = None,
+) -> Answer:
+    """Record a person's answer to the current modification of `event_id`.
+
+    With `device_id` the answer concerns that device only (sent as oadrCreateOpt with its
+    resourceID); if the whole VEN has not answered yet it is recorded as taking part (optIn),
+    since only some devices stay out. Raises ``InvalidId`` for an unknown event or device and
+    ``NotAllowed`` for an event that is cancelled, over, or has no supported signal.
+    """
+    event = await store.event(event_id)
+    if event is None:
+        raise InvalidId(f"no event {event_id!r} is known")
+    if event.phase != EventPhase.ACTIVE or (event.end is not None and event.end <= now):
+        raise NotAllowed(f"event {event_id} is {event.phase.replace('_', ' ')} or over; "
+                         "it can no longer be answered")
+    if event.response_code != 200:
+        raise NotAllowed(f"event {event_id} has no signal this VEN supports (answered optOut "
+                         f"with code {event.response_code}); it cannot be taken part in")
+    if device_id is not None and known_devices is not None and device_id not in known_devices:
+        raise InvalidId(f"no device {device_id!r} in the building (known: "
+                        f"{', '.join(known_devices) or 'none'})")
+    answer = Answer(event_id=event_id, modification_number=event.modification_number,
+                    device_id=device_id or WHOLE_VEN, opt=opt.value, source="operator",
+                    answered_at=now)
+    if device_id is not None:
+        current = [a for a in await store.answers(event_id)
+                   if a.modification_number == event.modification_number
+                   and a.device_id == WHOLE_VEN]
+        if not current:
+            await store.record_answer(Answer(
+                event_id=event_id, modification_number=event.modification_number,
+                device_id=WHOLE_VEN, opt=OptType.OPT_IN.value, source="operator",
+                answered_at=now))
+    await store.record_answer(answer)
+    return answer
+
+
+def created_event(ven_id: str, event: StoredEvent, opt: OptType) -> CreatedEvent:
+    """oadrCreatedEvent answering the current modification of `event` with `opt`."""
+    return CreatedEvent(
+        response=EiResponse(response_code=200, request_id=event.request_id),
+        ven_id=ven_id,
+        event_responses=(EventResponse(
+            response_code=event.response_code,
+            response_description="OK" if event.response_code == 200 else "Signal not supported",
+            request_id=event.request_id,
+            qualified_event_id=QualifiedEventId(
+                event_id=event.event_id, modification_number=event.modification_number),
+            opt_type=opt,
+        ),),
+    )
+
+
+def event_opt(
+    ven_id: str,
+    event: StoredEvent,
+    opt: OptType,
+    resource_ids: Sequence[str],
+    now: datetime,
+) -> CreateOpt:
+    """oadrCreateOpt for one event, for some resources (empty: the whole VEN)."""
+    market_context = event_from_xml(event.event_xml).event.event_descriptor.market_context
+    return CreateOpt(
+        opt_id=new_id(),
+        opt_type=opt,
+        opt_reason=(OptReason.PARTICIPATING if opt is OptType.OPT_IN
+                    else OptReason.NOT_PARTICIPATING),
+        ven_id=ven_id,
+        created_date_time=now,
+        request_id=new_id(),
+        market_context=market_context,
+        qualified_event_id=QualifiedEventId(
+            event_id=event.event_id, modification_number=event.modification_number),
+        target=Target(resource_ids=tuple(resource_ids)),
+    )
+
+
+def schedule_opt(ven_id: str, schedule: OptSchedule, now: datetime) -> CreateOpt:
+    """oadrCreateOpt carrying one configured availability window (vavailability)."""
+    return CreateOpt(
+        opt_id=schedule.opt_id,
+        opt_type=schedule.opt_type,
+        opt_reason=schedule.reason,
+        ven_id=ven_id,
+        created_date_time=now,
+        request_id=new_id(),
+        market_context=schedule.market_context,
+        vavailability=(Period(dtstart=schedule.start, duration=schedule.duration),),
+        target=Target(resource_ids=schedule.resource_ids),
+    )
+
+
+def needs_created_event(event: StoredEvent) -> bool:
+    """Whether the VTN asked for oadrCreatedEvent for this event (responseRequired)."""
+    return event_from_xml(event.event_xml).response_required is ResponseRequired.ALWAYS

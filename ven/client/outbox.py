@@ -1,0 +1,94 @@
+"""Delivering the outbox: each queued message until the VTN acknowledges it."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import timedelta
+
+from common.clock import Clock
+from common.errors import ProtocolError
+from common.messages.report import CancelReport, UpdatedReport
+from common.xml import decode
+from ven.client.config import RetryPolicy
+from ven.client.messaging import Exchange
+from ven.client.store import OutboxItem, Store
+from ven.client.transport import TransportError
+
+__all__ = ["OutboxSender"]
+
+log = logging.getLogger("ven.client")
+
+
+class OutboxSender:
+    """Sends queued messages oldest first, signing them (when configured) at send time."""
+
+    def __init__(
+        self, *, store: Store, exchange: Exchange, clock: Clock, retry: RetryPolicy
+    ) -> None:
+        self._store = store
+        self._exchange = exchange
+        self._clock = clock
+        self._retry = retry
+
+    async def deliver(self, ven_id: str) -> tuple[int, list[CancelReport]]:
+        """One delivery round; returns (how many were acknowledged, cancellations the VTN
+        piggy-backed on oadrUpdatedReport).
+
+        An item leaves the queue only when the VTN acknowledged it with a 2xx eiResponse. A
+        refusal (non-2xx eiResponse, or a service the VTN does not offer) keeps it in the
+        state file as ``rejected`` and is logged. When the VTN is up but fails on one item
+        (an HTTP error status) that item is held back with its own back-off and the round
+        goes on. When the VTN cannot be reached the round stops and the error is raised, so
+        that the loop backs off; queued items wait, in order.
+        """
+        delivered = 0
+        cancels: list[CancelReport] = []
+        for item in await self._store.outbox(due_at=self._clock.now()):
+            message = decode(item.message_xml)
+            if getattr(message, "ven_id", ven_id) != ven_id:  # re-registered with a new venID
+                message = dataclasses.replace(message, ven_id=ven_id)  # type: ignore[type-var]
+            try:
+                answer = await self._exchange.request(item.service, message)
+            except TransportError as exc:
+                if exc.service_missing:
+                    await self._store.outbox_done(item.id, rejected_reason=str(exc))
+                    log.error("The VTN does not offer the %s service; %s was not delivered "
+                              "(kept in the state file as rejected)", item.service, item.label)
+                    continue
+                if exc.status is not None:
+                    await self._hold_back(item, str(exc))
+                    continue
+                await self._store.outbox_attempt(item.id, str(exc))
+                raise
+            except ProtocolError as exc:
+                await self._store.outbox_attempt(item.id, str(exc))
+                raise
+            response = getattr(answer, "response", None)
+            if response is None:
+                if item.kind == "update_report":
+                    await self._hold_back(item, "the VTN sent no oadrUpdatedReport")
+                    continue
+                await self._store.outbox_done(item.id)
+            elif response.ok:
+                await self._store.outbox_done(item.id)
+                delivered += 1
+                if item.kind == "update_report":
+                    log.info("Delivered %s", item.label)
+            else:
+                reason = f"code {int(response.response_code)}: {response.response_description}"
+                await self._store.outbox_done(item.id, rejected_reason=reason)
+                log.error("The VTN refused %s (%s); kept in the state file as rejected",
+                          item.label, reason)
+            if isinstance(answer, UpdatedReport) and answer.cancel_report is not None:
+                cancels.append(answer.cancel_report)
+        return delivered, cancels
+
+    async def _hold_back(self, item: OutboxItem, error: str) -> None:
+        """Retry `item` later with its own back-off, without blocking the rest: it stays
+        queued (never dropped) and shows in ``oadr-ven status``."""
+        delay = min(self._retry.maximum, self._retry.initial * 2.0 ** min(item.attempts, 30))
+        await self._store.outbox_attempt(
+            item.id, error, retry_at=self._clock.now() + timedelta(seconds=delay))
+        log.error("The VTN failed on %s (%s); it stays queued, next try in %.0f s",
+                  item.label, error, delay)

@@ -1,0 +1,215 @@
+"""Reports: the metadata we offer, report requests -> subscriptions, and building the data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from common.errors import ReportNotSupported
+from common.messages.enums import ItemKind, ReadingType, ReportName, ReportType, SiScaleCode
+from common.messages.report import (
+    Report,
+    ReportDescription,
+    ReportPayload,
+    ReportRequest,
+    SamplingRate,
+)
+from common.messages.types import Interval, ItemBase, Target
+from ven.client.config import ReportPoints
+from ven.client.readings import PointKind, ReadingSource
+from ven.client.store import Subscription
+
+__all__ = [
+    "METADATA_SPECIFIER",
+    "Offer",
+    "build_report",
+    "due_window",
+    "floor_time",
+    "metadata_reports",
+    "offers",
+    "subscribe",
+]
+
+METADATA_SPECIFIER = "METADATA"
+"""The reportSpecifierID a VTN uses to ask for our metadata again (we answer with
+oadrRegisterReport)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Offer:
+    """One metadata report we offer: its specifier ID, name and data points (rID -> kind)."""
+
+    specifier_id: str
+    name: ReportName
+    points: dict[str, PointKind]
+
+
+def offers(points: ReportPoints) -> tuple[Offer, ...]:
+    """The three reports this VEN offers, from the configured rIDs."""
+    return (
+        Offer(specifier_id="TELEMETRY_USAGE", name=ReportName.TELEMETRY_USAGE,
+              points={points.usage: PointKind.USAGE, points.baseline: PointKind.BASELINE}),
+        Offer(specifier_id="TELEMETRY_STATUS", name=ReportName.TELEMETRY_STATUS,
+              points={points.status: PointKind.STATUS}),
+        Offer(specifier_id="HISTORY_USAGE", name=ReportName.HISTORY_USAGE,
+              points={points.history: PointKind.HISTORY}),
+    )
+
+
+_KW = ItemBase.power(scale=SiScaleCode.KILO)
+_KWH = ItemBase.fixed(ItemKind.ENERGY_REAL, scale=SiScaleCode.KILO)
+_DESCRIPTIONS = {
+    PointKind.USAGE: (ReportType.USAGE, ReadingType.DIRECT_READ, _KW),
+    PointKind.BASELINE: (ReportType.BASELINE, ReadingType.PROJECTED, _KW),
+    PointKind.STATUS: (ReportType.X_RESOURCE_STATUS, ReadingType.X_NOT_APPLICABLE, None),
+    PointKind.HISTORY: (ReportType.USAGE, ReadingType.DIRECT_READ, _KWH),
+}
+_METADATA_NAMES = {
+    ReportName.TELEMETRY_USAGE: ReportName.METADATA_TELEMETRY_USAGE,
+    ReportName.TELEMETRY_STATUS: ReportName.METADATA_TELEMETRY_STATUS,
+    ReportName.HISTORY_USAGE: ReportName.METADATA_HISTORY_USAGE,
+}
+
+
+def metadata_reports(points: ReportPoints, now: datetime) -> tuple[Report, ...]:
+    """The METADATA reports of our oadrRegisterReport (usage and baseline [kW], status,
+    history [kWh per interval]) with the configured sampling rates."""
+    rate = SamplingRate(min_period=points.min_sampling, max_period=points.max_sampling,
+                        on_change=False)
+    source = Target(resource_ids=(points.resource_id,)) if points.resource_id else None
+    reports = []
+    for offer in offers(points):
+        descriptions = []
+        for r_id, kind in offer.points.items():
+            report_type, reading_type, unit = _DESCRIPTIONS[kind]
+            descriptions.append(ReportDescription(
+                r_id=r_id, report_type=report_type, reading_type=reading_type,
+                report_data_source=source, item_base=unit, sampling_rate=rate,
+            ))
+        reports.append(Report(
+            report_request_id="0",
+            report_specifier_id=offer.specifier_id,
+            report_id=offer.specifier_id,
+            report_name=_METADATA_NAMES[offer.name],
+            created_date_time=now,
+            duration=timedelta(0),
+            report_descriptions=tuple(descriptions),
+        ))
+    return tuple(reports)
+
+
+def floor_time(moment: datetime, step: timedelta) -> datetime:
+    """`moment` rounded down to a whole multiple of `step` since the Unix epoch."""
+    seconds = step.total_seconds()
+    elapsed = (moment - _EPOCH).total_seconds()
+    return _EPOCH + timedelta(seconds=elapsed - elapsed % seconds)
+
+
+def subscribe(request: ReportRequest, points: ReportPoints, now: datetime) -> Subscription:
+    """A subscription for a VTN's report request, or ``ReportNotSupported``.
+
+    Granularity zero or below our minimum sampling period uses the minimum; above the maximum
+    uses the maximum. reportBackDuration zero is a one-shot report: of its reportInterval (a
+    history window) or, without one, of the last interval up to now. Without a reportInterval
+    a periodic report runs from now (aligned down to the granularity) until cancelled.
+    """
+    specifier = request.report_specifier
+    offer = next((o for o in offers(points) if o.specifier_id == specifier.report_specifier_id),
+                 None)
+    if offer is None:
+        raise ReportNotSupported(
+            f"no report with reportSpecifierID {specifier.report_specifier_id!r} is offered")
+    r_ids = tuple(p.r_id for p in specifier.specifier_payloads if p.r_id in offer.points)
+    if not r_ids:
+        raise ReportNotSupported(
+            f"none of the rIDs {[p.r_id for p in specifier.specifier_payloads]} is offered in "
+            f"{offer.specifier_id}")
+    granularity = min(max(specifier.granularity, points.min_sampling), points.max_sampling)
+    back = specifier.report_back_duration
+    interval = specifier.report_interval
+    if interval is not None:
+        start = interval.dtstart
+        end = start + interval.duration if interval.duration > timedelta(0) else None
+    elif back <= timedelta(0):
+        end = floor_time(now, granularity)
+        start = end - granularity
+    else:
+        start, end = floor_time(now, granularity), None
+    if back > timedelta(0):
+        back = max(back, granularity)
+    return Subscription(
+        report_request_id=request.report_request_id,
+        specifier_id=offer.specifier_id,
+        report_name=offer.name.value,
+        r_ids=r_ids,
+        granularity_s=granularity.total_seconds(),
+        report_back_s=back.total_seconds(),
+        start=start,
+        end=end,
+        covered_until=start,
+    )
+
+
+def due_window(sub: Subscription, now: datetime) -> tuple[datetime, datetime] | None:
+    """The next complete period [from, to) to report, or ``None`` when nothing is due yet."""
+    if sub.state != "active":
+        return None
+    if sub.report_back_s <= 0:  # one-shot: the whole window once it is over
+        end = sub.end if sub.end is not None else floor_time(
+            now, timedelta(seconds=sub.granularity_s))
+        return (sub.covered_until, end) if now >= end and sub.covered_until < end else None
+    until = sub.covered_until + timedelta(seconds=sub.report_back_s)
+    if sub.end is not None:
+        until = min(until, sub.end)
+    if until <= sub.covered_until or now < until:
+        return None
+    return sub.covered_until, until
+
+
+def after_window(sub: Subscription, window_end: datetime) -> Subscription:
+    """`sub` once data up to `window_end` is queued (``complete`` when nothing remains)."""
+    done = sub.report_back_s <= 0 or (sub.end is not None and window_end >= sub.end)
+    return replace(sub, covered_until=window_end, state="complete" if done else sub.state)
+
+
+async def build_report(
+    sub: Subscription,
+    window: tuple[datetime, datetime],
+    points: ReportPoints,
+    source: ReadingSource,
+    now: datetime,
+) -> Report:
+    """The data report of `sub` for `window`: one interval per (interval start, rID), each of
+    length granularity, values from `source` (history in [kWh] per interval, others [kW])."""
+    offer = next(o for o in offers(points) if o.specifier_id == sub.specifier_id)
+    granularity = timedelta(seconds=sub.granularity_s)
+    start, end = window
+    intervals: list[Interval[ReportPayload]] = []
+    for r_id in sub.r_ids:
+        kind = offer.points[r_id]
+        for reading in await source.read(kind, r_id, start, end, granularity):
+            value = reading.value
+            if kind is PointKind.HISTORY and isinstance(value, float | int):
+                value = float(value) * granularity.total_seconds() / 3600.0
+            intervals.append(Interval(
+                dtstart=reading.start, duration=granularity,
+                payloads=(ReportPayload(r_id=r_id, value=value),),
+            ))
+    intervals.sort(key=lambda i: (i.dtstart or start))
+    return Report(
+        report_request_id=sub.report_request_id,
+        report_specifier_id=sub.specifier_id,
+        report_id=f"{sub.report_request_id}-{start.strftime('%Y%m%dT%H%M%SZ')}",
+        report_name=ReportName(sub.report_name),
+        created_date_time=now,
+        dtstart=start,
+        duration=end - start,
+        intervals=tuple(intervals),
+    )
+
+
+def pending_ids(subscriptions: Sequence[Subscription]) -> tuple[str, ...]:
+    """reportRequestIDs of the reports still running (for oadrPendingReports)."""
+    return tuple(s.report_request_id for s in subscriptions if s.state == "active")

@@ -1,0 +1,353 @@
+"""The VEN's protocol session: registration, the poll loop, and what it does with each message."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from common.clock import Clock
+from common.errors import NotRegisteredOrAuthorized, ProtocolError
+from common.messages.enums import OptType
+from common.messages.event import DistributeEvent, RequestEvent
+from common.messages.poll import Poll, Response
+from common.messages.registration import (
+    CanceledPartyRegistration,
+    CancelPartyRegistration,
+    RequestReregistration,
+)
+from common.messages.report import (
+    CancelReport,
+    CreateReport,
+    RegisteredReport,
+    RegisterReport,
+    ReportRequest,
+)
+from common.messages.types import EiResponse, Message
+from common.xml import encode
+from ven.client.backoff import Backoff, Sleeper, asyncio_sleeper
+from ven.client.config import VenConfig
+from ven.client.eventdesk import EventDesk
+from ven.client.events import (
+    EventState,
+)
+from ven.client.hooks import EventHandler, NoEventHandler
+from ven.client.invitations import (
+    new_id,
+    schedule_opt,
+    states,
+)
+from ven.client.messaging import Exchange
+from ven.client.outbox import OutboxSender
+from ven.client.readings import ReadingSource
+from ven.client.registration import register, register_reports
+from ven.client.reporting import ReportDesk
+from ven.client.store import (
+    Registration,
+    Store,
+)
+from ven.client.transport import TransportError
+
+__all__ = ["DEFAULT_POLL_INTERVAL", "RETENTION", "VenClient"]
+
+log = logging.getLogger("ven.client")
+
+DEFAULT_POLL_INTERVAL = timedelta(seconds=10)
+_MAX_POLLS_PER_STEP = 50
+RETENTION = timedelta(days=30)
+"""How long finished events, cancelled reports and refused messages stay in the state file."""
+
+
+class VenClient:
+    """One VEN talking to one VTN in pull mode.
+
+    ``start()`` registers (unless the state file already holds a registration), offers the
+    reports and re-synchronises events with oadrRequestEvent; ``step()`` does one round
+    (queue due reports, apply answer deadlines, poll until the VTN has nothing more, deliver
+    the outbox); ``run()`` repeats them at the poll interval, backing off after failures.
+    Everything goes through `store` first, so a VEN killed at any point resumes where it was.
+    `device_ids` are the building's resource IDs (accepted in per-device answers); `zone` is
+    the building's time zone, used in what people read (logs, summaries).
+    """
+
+    def __init__(
+        self,
+        *,
+        config: VenConfig,
+        store: Store,
+        exchange: Exchange,
+        source: ReadingSource,
+        clock: Clock,
+        sleeper: Sleeper = asyncio_sleeper,
+        handler: EventHandler | None = None,
+        device_ids: Sequence[str] = (),
+        zone: tzinfo = UTC,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._exchange = exchange
+        self._source = source
+        self._clock = clock
+        self._sleeper = sleeper
+        self._backoff = Backoff(initial=config.retry.initial, maximum=config.retry.maximum,
+                                rng=rng)
+        self._registration: Registration | None = None
+        self._synced = False
+        self._last_purge: datetime | None = None
+        self._reports = ReportDesk(store=store, points=config.reports, source=source, clock=clock)
+        self._events = EventDesk(store=store, config=config, clock=clock,
+                                 handler=handler or NoEventHandler(), device_ids=device_ids,
+                                 zone=zone)
+        self._outbox = OutboxSender(store=store, exchange=exchange, clock=clock,
+                                    retry=config.retry)
+
+    def __repr__(self) -> str:
+        return f"VenClient({self._config.ven_name!r} -> {self._config.vtn_url!r})"
+
+    @property
+    def registration(self) -> Registration | None:
+        """The registration in use (``None`` before ``start``)."""
+        return self._registration
+
+    @property
+    def poll_interval(self) -> timedelta:
+        """The configured override, else what the VTN asked for, else 10 s."""
+        if self._config.poll_interval is not None:
+            return self._config.poll_interval
+        if self._registration is not None and self._registration.poll_freq:
+            return self._registration.poll_freq
+        return DEFAULT_POLL_INTERVAL
+
+    # ---- life cycle --------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close the connection to the VTN (the store belongs to the caller)."""
+        await self._exchange.close()
+
+    async def start(self) -> None:
+        """Register if needed, offer reports if not yet done, re-synchronise events."""
+        await self._ensure_registered()
+        await self._sync_events()
+
+    async def run(self, stop: asyncio.Event | None = None, *, max_steps: int | None = None) -> None:
+        """Loop until `stop` is set (or `max_steps` rounds): start, then step every poll
+        interval; after a failure wait a back-off delay instead (exponential, jittered, capped).
+        """
+        steps = 0
+        while (stop is None or not stop.is_set()) and (max_steps is None or steps < max_steps):
+            steps += 1
+            try:
+                if self._registration is None or not self._synced:
+                    await self.start()
+                await self.step()
+            except (TransportError, ProtocolError) as exc:
+                delay = self._failure_delay()
+                log.warning("Could not complete the exchange with the VTN (%s); trying again in "
+                            "%.3g s (attempt %d)", exc, delay, self._backoff.failures)
+            except Exception:  # a VEN runs unattended: log, back off, carry on
+                delay = self._failure_delay()
+                log.exception("Unexpected error in the VEN loop; trying again in %.3g s", delay)
+            else:
+                if self._backoff.failures:
+                    log.info("The VTN is reachable again")
+                self._backoff.reset()
+                delay = self.poll_interval.total_seconds()
+            await self._sleeper(delay)
+
+    def _failure_delay(self) -> float:
+        """The back-off delay, never shorter than the poll interval once registered (the VTN
+        asked not to be polled more often than that) [s]."""
+        delay = self._backoff.next_delay()
+        if self._registration is not None:
+            delay = max(delay, self.poll_interval.total_seconds())
+        return delay
+
+    async def step(self) -> None:
+        """One round: local work first (it needs no VTN), then the network."""
+        await self.queue_due_reports()
+        await self._events.apply_deadlines()
+        await self._flush_answers()
+        if self._registration is not None and not self._registration.reports_registered:
+            await self._offer_reports()  # the VTN asked for our METADATA again
+        await self.deliver_outbox()
+        await self.poll()
+        await self.queue_due_reports()  # one-shot reports the poll may just have asked for
+        await self.deliver_outbox()
+        await self._purge()
+
+    async def _purge(self) -> None:
+        """At most hourly, forget what ended more than ``RETENTION`` ago."""
+        now = self._clock.now()
+        if self._last_purge is None or now - self._last_purge >= timedelta(hours=1):
+            await self._store.purge(now - RETENTION)
+            self._last_purge = now
+
+    # ---- registration ------------------------------------------------------------------------
+
+    async def _ensure_registered(self) -> None:
+        if self._registration is None:
+            self._registration = await self._store.registration()
+            if self._registration is not None:
+                log.info("Resuming registration with VTN %s as venID %s",
+                         self._registration.vtn_id, self._registration.ven_id)
+        if self._registration is None:
+            self._registration = await register(self._exchange, self._config, self._clock.now())
+            await self._store.save_registration(self._registration)
+        if not self._registration.reports_registered:
+            await self._offer_reports()
+        await self._queue_opt_schedules()
+
+    async def _offer_reports(self) -> None:
+        registration = self._need_registration()
+        answer = await register_reports(
+            self._exchange, self._config, registration.ven_id, self._clock.now())
+        registration = dataclasses.replace(registration, reports_registered=True)
+        await self._accept_report_requests(answer.report_requests, request_id=None)
+        await self._store.save_registration(registration)
+        self._registration = registration
+
+    async def _reregister(self) -> None:
+        previous = self._registration
+        self._registration = await register(
+            self._exchange, self._config, self._clock.now(), previous)
+        await self._store.save_registration(self._registration)
+        await self._offer_reports()
+        self._synced = False
+
+    def _need_registration(self) -> Registration:
+        if self._registration is None:
+            raise NotRegisteredOrAuthorized("not registered with the VTN yet")
+        return self._registration
+
+    # ---- polling and incoming messages -------------------------------------------------------
+
+    async def _sync_events(self) -> None:
+        registration = self._need_registration()
+        answer = await self._exchange.request(
+            "EiEvent", RequestEvent(request_id=new_id(), ven_id=registration.ven_id))
+        if isinstance(answer, DistributeEvent):
+            await self.handle(answer)
+        self._synced = True
+
+    async def poll(self) -> None:
+        """oadrPoll until the VTN answers with a plain oadrResponse (or nothing)."""
+        for _ in range(_MAX_POLLS_PER_STEP):
+            registration = self._registration
+            if registration is None:  # the VTN cancelled our registration meanwhile
+                return
+            answer = await self._exchange.request("OadrPoll", Poll(ven_id=registration.ven_id))
+            if answer is None or isinstance(answer, Response):
+                if isinstance(answer, Response) and not answer.response.ok:
+                    log.warning("The VTN answered our poll with code %d (%s)",
+                                int(answer.response.response_code),
+                                answer.response.response_description or "no description")
+                return
+            await self.handle(answer)
+        log.warning("The VTN still had messages after %d polls; continuing next round",
+                    _MAX_POLLS_PER_STEP)
+
+    async def handle(self, message: Message) -> None:
+        """Act on one message from the VTN (from a poll, or pushed)."""
+        if isinstance(message, DistributeEvent):
+            await self._events.on_distribute(message, self._need_registration())
+        elif isinstance(message, CreateReport):
+            await self._accept_report_requests(message.report_requests, message.request_id)
+        elif isinstance(message, CancelReport):
+            await self._reports.cancel(message, self._need_registration().ven_id)
+        elif isinstance(message, RegisterReport):
+            registration = self._need_registration()
+            await self._exchange.request("EiReport", RegisteredReport(
+                response=EiResponse(response_code=200, request_id=message.request_id),
+                ven_id=registration.ven_id))
+        elif isinstance(message, RequestReregistration):
+            log.info("The VTN asked us to register again")
+            registration = self._need_registration()
+            await self._exchange.request("EiRegisterParty", Response(
+                response=EiResponse(response_code=200, request_id=""),
+                ven_id=registration.ven_id))
+            await self._reregister()
+        elif isinstance(message, CancelPartyRegistration):
+            await self._on_cancel_registration(message)
+        elif isinstance(message, Response):
+            return
+        else:
+            log.warning("Ignoring an unexpected %s from the VTN", type(message).__name__)
+
+    async def _on_cancel_registration(self, message: CancelPartyRegistration) -> None:
+        registration = self._need_registration()
+        if message.registration_id != registration.registration_id:
+            log.warning("The VTN cancelled registration %s, which is not ours (%s); ignoring",
+                        message.registration_id, registration.registration_id)
+            return
+        await self._exchange.request("EiRegisterParty", CanceledPartyRegistration(
+            response=EiResponse(response_code=200, request_id=message.request_id),
+            registration_id=registration.registration_id, ven_id=registration.ven_id))
+        await self._store.save_registration(None)
+        self._registration = None
+        self._synced = False
+        log.error("The VTN cancelled our registration (venID %s); we will register again",
+                  registration.ven_id)
+
+    # ---- events (see EventDesk) ---------------------------------------------------------------
+
+    async def answer(self, event_id: str, opt: OptType, device_id: str | None = None) -> None:
+        """Answer an invitation (the whole VEN, or one device); queued at once, sent at the
+        next delivery."""
+        await self._events.answer(event_id, opt, device_id)
+        if self._registration is not None:
+            await self._events.flush(self._registration.ven_id)
+
+    async def invitations(self) -> list[EventState]:
+        """Events waiting for a person's answer."""
+        return await self._events.invitations()
+
+    async def _flush_answers(self) -> None:
+        if self._registration is not None:
+            await self._events.flush(self._registration.ven_id)
+
+    async def _queue_opt_schedules(self) -> None:
+        registration = self._need_registration()
+        done = await self._store.sent_opt_schedules()
+        todo = [s for s in self._config.opt_schedules if s.opt_id not in done]
+        if not todo:
+            return
+        now = self._clock.now()
+        outgoing = [("EiOpt", "create_opt", f"opt schedule {s.opt_id}",
+                     encode(schedule_opt(registration.ven_id, s, now))) for s in todo]
+        await self._store.commit(outbox=outgoing, sent_opt_schedules=[s.opt_id for s in todo],
+                                 now=now)
+
+    # ---- reports and outbox ------------------------------------------------------------------
+
+    async def _accept_report_requests(
+        self, requests: Sequence[ReportRequest], request_id: str | None
+    ) -> None:
+        registration = self._need_registration()
+        if await self._reports.accept(requests, request_id, registration.ven_id):
+            self._registration = dataclasses.replace(registration, reports_registered=False)
+            await self._store.save_registration(self._registration)
+
+    async def queue_due_reports(self) -> int:
+        """Queue an oadrUpdateReport for every complete report period; returns how many."""
+        if self._registration is None:
+            return 0
+        return await self._reports.queue_due(self._registration.ven_id)
+
+    async def deliver_outbox(self) -> int:
+        """Send what the VTN has not acknowledged yet (see ``OutboxSender.deliver``)."""
+        registration = self._registration
+        if registration is None:
+            return 0
+        delivered, cancels = await self._outbox.deliver(registration.ven_id)
+        for cancel in cancels:
+            await self._reports.cancel(cancel, registration.ven_id)
+        return delivered
+
+    async def event_states(self) -> list[EventState]:
+        """Every known event's state."""
+        return await states(self._store)
+

@@ -1,0 +1,168 @@
+"""The transport seam: ``send(service, body) -> body``, and its aiohttp implementation."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Protocol
+
+import aiohttp
+
+from common.errors import NotRegisteredOrAuthorized
+from common.security import normalize_fingerprint, peer_fingerprint
+
+__all__ = [
+    "SERVICES",
+    "FingerprintMismatch",
+    "HttpTransport",
+    "Transport",
+    "TransportError",
+    "pin_fingerprint",
+]
+
+SERVICES = ("EiRegisterParty", "EiEvent", "EiOpt", "EiReport", "OadrPoll")
+
+
+class TransportError(Exception):
+    """The VTN could not be reached, timed out, or answered with a non-2xx HTTP status.
+
+    Worth retrying later, except when ``status`` is 404 or 405: the VTN does not offer that
+    service at all. The message says what happened in plain words.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def service_missing(self) -> bool:
+        """True when the VTN answered 404/405: it does not offer the service."""
+        return self.status in (404, 405)
+
+
+class FingerprintMismatch(ssl.SSLCertVerificationError):
+    """The TLS peer's certificate is not the one whose fingerprint is configured."""
+
+
+def pin_fingerprint(context: ssl.SSLContext, expected: str) -> None:
+    """Make every TLS connection of `context` fail its handshake unless the peer's 2.0b
+    certificate fingerprint is `expected` (checked right after the handshake, before any
+    application data; uses the public ``SSLContext.sslobject_class`` hook)."""
+    wanted = normalize_fingerprint(expected)
+
+    class PinnedSSLObject(ssl.SSLObject):
+        def do_handshake(self) -> None:
+            super().do_handshake()
+            seen = peer_fingerprint(self)
+            if seen != wanted:
+                raise FingerprintMismatch(
+                    f"the server presented certificate {seen or '(none)'}, not the configured "
+                    f"VTN fingerprint {wanted}")
+
+    context.sslobject_class = PinnedSSLObject
+
+
+class Transport(Protocol):
+    """Delivers one request body to a VTN service and returns the VTN's answer body."""
+
+    async def send(self, service: str, body: bytes) -> bytes:
+        """POST `body` to `service` (one of ``SERVICES``); the response body (may be empty).
+
+        Raises ``TransportError`` when there is no usable answer, and
+        ``NotRegisteredOrAuthorized`` when the peer is not the configured VTN.
+        """
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class HttpTransport:
+    """Simple HTTP(S) transport to ``{base_url}/{service}``.
+
+    With `ssl_context` the VTN's certificate fingerprint must equal `expected_fingerprint`:
+    the context is pinned (see ``pin_fingerprint``), so a wrong server fails the TLS handshake
+    before any request byte is sent, and ``send`` raises ``NotRegisteredOrAuthorized``.
+    Without `ssl_context` the URL must be plain ``http`` and `allow_plain_http` must be True.
+    Nothing fails open.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        expected_fingerprint: str | None = None,
+        allow_plain_http: bool = False,
+        timeout: float = 30.0,
+    ) -> None:
+        https = base_url.lower().startswith("https://")
+        if https and (ssl_context is None or expected_fingerprint is None):
+            raise NotRegisteredOrAuthorized(
+                "refusing to talk to an https VTN without a TLS context and the VTN's expected "
+                "certificate fingerprint"
+            )
+        if not https and not allow_plain_http:
+            raise NotRegisteredOrAuthorized(
+                f"refusing plain http to {base_url}: set vtn.allow_plain_http = true explicitly"
+            )
+        if not https and ssl_context is not None:
+            raise ValueError("a TLS context was given for a plain http URL")
+        self._base_url = base_url.rstrip("/")
+        if ssl_context is not None and expected_fingerprint is not None:
+            pin_fingerprint(ssl_context, expected_fingerprint)
+        self._ssl = ssl_context
+        self._expected = expected_fingerprint
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        return f"HttpTransport({self._base_url!r}, tls={self._ssl is not None})"
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else False)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+        return self._session
+
+    async def send(self, service: str, body: bytes) -> bytes:
+        """POST one message; see ``Transport.send``."""
+        if service not in SERVICES:
+            raise ValueError(f"unknown 2.0b service {service!r}")
+        url = f"{self._base_url}/{service}"
+        try:
+            async with self._client().post(
+                url, data=body, headers={"Content-Type": "application/xml"}
+            ) as response:
+                if not 200 <= response.status < 300:
+                    raise TransportError(
+                        f"the VTN answered HTTP {response.status} at {url}", status=response.status)
+                return await response.read()
+        except aiohttp.ClientConnectorCertificateError as exc:
+            if isinstance(exc.certificate_error, FingerprintMismatch):
+                raise NotRegisteredOrAuthorized(
+                    f"{exc.certificate_error} (at {self._base_url})") from exc
+            raise TransportError(f"the VTN's certificate is not trusted: {exc}") from exc
+        except aiohttp.ClientError as exc:
+            raise TransportError(f"cannot reach the VTN at {url}: {exc}") from exc
+        except TimeoutError as exc:
+            raise TransportError(f"the VTN at {url} did not answer in time") from exc
+
+    def _check_peer(self, response: aiohttp.ClientResponse) -> None:
+        connection = response.connection
+        transport = connection.transport if connection is not None else None
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        seen = peer_fingerprint(ssl_object)
+        if seen is None or seen != self._expected:
+            if connection is not None:
+                connection.close()
+            raise NotRegisteredOrAuthorized(
+                f"the server at {self._base_url} presented certificate {seen or '(none)'}, "
+                f"not the configured VTN fingerprint {self._expected}"
+            )
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
