@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 
 from certs.pki import Pki, make_test_pki
@@ -17,3 +20,66 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 def other_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """A second, unrelated test PKI: its certificates are not trusted by `pki`'s CAs."""
     return make_test_pki(tmp_path_factory.mktemp("other-pki"), ven_cn="intruder")
+
+
+# ---- PostgreSQL: a fresh database per test (VTN storage), skipped when no server answers ----
+
+POSTGRES_ADMIN_DSN_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+"""The test server's admin database; override with the OADR_TEST_POSTGRES environment variable."""
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_dsn() -> str:
+    """The DSN of the PostgreSQL test server; skips the test (with the reason) if it is absent."""
+    import asyncio
+    import os
+
+    import asyncpg
+
+    dsn = os.environ.get("OADR_TEST_POSTGRES", POSTGRES_ADMIN_DSN_DEFAULT)
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(dsn, timeout=3)
+        await connection.close()
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(probe())
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        pytest.skip(f"PostgreSQL test server not available at {dsn}: {exc!r}")
+    finally:
+        loop.close()
+    return dsn
+
+
+@pytest.fixture
+async def postgres_url(postgres_admin_dsn: str) -> AsyncIterator[str]:
+    """A SQLAlchemy URL (``postgresql+asyncpg://``) of a new, uniquely named, empty database;
+    dropped after the test."""
+    import uuid
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = f"oadr_test_{uuid.uuid4().hex[:20]}"
+    admin = await asyncpg.connect(postgres_admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = make_url(postgres_admin_dsn).set(drivername="postgresql+asyncpg", database=name)
+    yield url.render_as_string(hide_password=False)
+    admin = await asyncpg.connect(postgres_admin_dsn)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database per test: a SQLite file in tmp_path, then (a second run of the
+    test) a new PostgreSQL database; the PostgreSQL run skips when no server answers."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'vtn.sqlite'}"
+    return request.getfixturevalue("postgres_url")

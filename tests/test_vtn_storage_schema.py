@@ -1,0 +1,309 @@
+"""VTN schema and durability: migrations match the models, workers migrate safely, restarts
+(even SIGKILL) lose nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+import textwrap
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
+
+import vtn.storage
+from common.clock import ManualClock
+from common.errors import ConfigError
+from common.messages.enums import (
+    OptReason,
+    OptType,
+    ReadingType,
+    ReportName,
+    ReportType,
+    SignalName,
+    SignalType,
+)
+from vtn.domain import (
+    EventRequest,
+    EventTargets,
+    Opt,
+    Reading,
+    ReportCapability,
+    ReportDescription,
+    ReportSubscription,
+    Signal,
+    SignalInterval,
+    VenRegistration,
+)
+from vtn.storage import NotFound, ReadingQuery, StorageError, Store, open_store
+from vtn.storage.database import create_engine_for
+from vtn.storage.migrate import alembic_config, current_revision, head_revision, upgrade
+from vtn.storage.tables import Base
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def schema_differences(connection: Connection) -> list:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
+
+
+async def differences(url: str) -> tuple[list, str | None]:
+    engine = create_engine_for(url)
+    try:
+        async with engine.connect() as connection:
+            diffs = await connection.run_sync(schema_differences)
+            revision = await connection.run_sync(current_revision)
+        return diffs, revision
+    finally:
+        await engine.dispose()
+
+
+async def test_the_migrated_schema_matches_the_models(database_url):
+    empty, revision = await differences(database_url)
+    assert empty, "the comparison must see that an empty database lacks every table"
+    assert revision is None
+
+    engine = create_engine_for(database_url)
+    await upgrade(engine)
+    await engine.dispose()
+    diffs, revision = await differences(database_url)
+    assert diffs == []
+    assert revision == head_revision() == "0001"
+
+
+async def test_migrations_go_down_and_up_again(database_url):
+    engine = create_engine_for(database_url)
+    try:
+        await upgrade(engine)
+
+        def down(connection: Connection) -> None:
+            command.downgrade(alembic_config(connection), "base")
+
+        async with engine.begin() as connection:
+            await connection.run_sync(down)
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    assert await differences(database_url) == ([], "0001")
+
+
+async def test_workers_starting_together_migrate_in_turn(database_url):
+    clock = ManualClock(T0)
+    stores = await asyncio.gather(*(open_store(database_url, clock=clock) for _ in range(3)))
+    try:
+        await stores[0].vens.create(VenRegistration(fingerprint="aa:01", ven_id="v1"))
+        await stores[1].migrate()  # at head: nothing to do
+        assert [v.ven_id for v in await stores[2].vens.list()] == ["v1"]
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_bad_urls_are_configuration_errors(tmp_path):
+    with pytest.raises(ConfigError, match="sqlite\\+aiosqlite"):
+        await open_store(f"sqlite:///{tmp_path / 'x.sqlite'}", clock=ManualClock(T0))
+    with pytest.raises(ConfigError, match="not a URL"):
+        await open_store("vtn.sqlite", clock=ManualClock(T0))
+    with pytest.raises(ConfigError, match="not in memory"):
+        await open_store("sqlite+aiosqlite:///:memory:", clock=ManualClock(T0))
+
+
+# ---- restart ------------------------------------------------------------------------------
+
+
+async def populate(store: Store) -> None:
+    await store.vens.create(VenRegistration(fingerprint="aa:01", ven_id="v1", ven_name="one"))
+    await store.vens.assign("v1", group_ids=["north"])
+    request = EventRequest(
+        targets=EventTargets(group_ids=("north",)),
+        market_context="http://mc.example/program",
+        signals=(
+            Signal(
+                signal_name=SignalName.SIMPLE,
+                signal_type=SignalType.LEVEL,
+                signal_id="s",
+                intervals=(SignalInterval(duration=HOUR, value=2.0),),
+            ),
+        ),
+        start=T0 + HOUR,
+        duration=HOUR,
+    )
+    await store.events.create(request, event_id="e1")
+    await store.invitations.mark_delivered("e1", "v1", 0)
+    await store.invitations.record_opt("e1", "v1", modification_number=0, opt_type=OptType.OPT_IN)
+    await store.opts.add(
+        Opt(
+            opt_id="o1",
+            ven_id="v1",
+            opt_type=OptType.OPT_OUT,
+            opt_reason=OptReason.ECONOMIC,
+            created_at=T0,
+            received_at=T0,
+            event_id="e1",
+            modification_number=0,
+        )
+    )
+    await store.reports.add_capabilities(
+        "v1",
+        [
+            ReportCapability(
+                ven_id="v1",
+                report_specifier_id="tel",
+                report_name=ReportName.METADATA_TELEMETRY_USAGE,
+                created_at=T0,
+                descriptions=(
+                    ReportDescription(
+                        r_id="p", report_type=ReportType.USAGE, reading_type=ReadingType.NET
+                    ),
+                ),
+            )
+        ],
+    )
+    await store.reports.subscribe(
+        ReportSubscription(
+            report_request_id="rr1",
+            ven_id="v1",
+            report_specifier_id="tel",
+            r_ids=("p",),
+            granularity=timedelta(minutes=15),
+            report_back_duration=HOUR,
+            requested_at=T0,
+        )
+    )
+    await store.reports.add_readings(
+        Reading(
+            ven_id="v1",
+            report_request_id="rr1",
+            r_id="p",
+            start=T0 + n * timedelta(minutes=15),
+            duration=timedelta(minutes=15),
+            value=float(n),
+            report_type=ReportType.USAGE,
+            reading_type=ReadingType.NET,
+        )
+        for n in range(4)
+    )
+    await store.nonces.remember("nonce-1", T0, T0 + HOUR)
+    await store.outbox.enqueue("v1", b"<push/>")
+
+
+async def assert_everything_is_there(store: Store) -> None:
+    (ven,) = await store.vens.list()
+    assert (ven.ven_id, ven.ven_name, ven.group_ids) == ("v1", "one", ("north",))
+    assert [e.event_id for e in await store.events.for_ven("v1", T0)] == ["e1"]
+    (invitation,) = await store.invitations.list_for_event("e1")
+    assert (invitation.delivered_modification_number, invitation.opt_type) == (0, OptType.OPT_IN)
+    assert [o.opt_id for o in await store.opts.list(event_id="e1")] == ["o1"]
+    assert [c.report_specifier_id for c in await store.reports.capabilities("v1")] == ["tel"]
+    assert [s.report_request_id for s in await store.reports.subscriptions()] == ["rr1"]
+    readings = await store.reports.readings(ReadingQuery(ven_id="v1"))
+    assert [r.value for r in readings] == [0.0, 1.0, 2.0, 3.0]
+    assert await store.nonces.remember("nonce-1", T0, T0 + HOUR) is False
+    assert [i.payload for i in await store.outbox.pending()] == [b"<push/>"]
+
+
+async def test_a_reopened_store_has_everything(database_url):
+    async with await open_store(database_url, clock=ManualClock(T0)) as store:
+        await populate(store)
+    async with await open_store(database_url, clock=ManualClock(T0)) as store:
+        await assert_everything_is_there(store)
+
+
+_KILLED_WRITER = """
+import asyncio, os, signal, sys
+from datetime import UTC, datetime
+from common.clock import ManualClock
+from tests.test_vtn_storage_schema import T0, populate
+from vtn.storage import open_store
+
+async def main() -> None:
+    store = await open_store(sys.argv[1], clock=ManualClock(T0))
+    await populate(store)
+    os.kill(os.getpid(), signal.SIGKILL)  # no close, no checkpoint, no cleanup
+
+asyncio.run(main())
+"""
+
+
+async def test_a_store_killed_with_sigkill_loses_nothing(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'vtn.sqlite'}"
+    script = tmp_path / "killed_writer.py"
+    script.write_text(textwrap.dedent(_KILLED_WRITER))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), url, cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, stderr = await asyncio.wait_for(child.communicate(), timeout=120)
+    assert child.returncode == -signal.SIGKILL, stderr.decode()
+    assert (tmp_path / "vtn.sqlite-wal").exists()  # the data was still in the write-ahead log
+    async with await open_store(url, clock=ManualClock(T0)) as store:
+        await assert_everything_is_there(store)
+
+
+async def test_sqlite_files_are_in_wal_mode_with_foreign_keys_enforced(tmp_path):
+    path = tmp_path / "vtn.sqlite"
+    async with await open_store(f"sqlite+aiosqlite:///{path}", clock=ManualClock(T0)) as store:
+        with pytest.raises(NotFound):  # the foreign key to vens is enforced
+            await store.outbox.enqueue("nobody", b"x")
+    with closing(sqlite3.connect(path)) as plain:
+        assert plain.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+async def test_the_public_api_is_pinned(tmp_path):
+    assert sorted(vtn.storage.__all__) == [
+        "CANCELLED_VISIBLE_FOR",
+        "Conflict",
+        "DEFAULT_LEASE",
+        "NotFound",
+        "ReadingQuery",
+        "StorageError",
+        "Store",
+        "open_store",
+    ]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'vtn.sqlite'}"
+    async with await open_store(url, clock=ManualClock(T0), migrate=False) as store:
+        methods = {
+            resource: sorted(m for m in dir(getattr(store, resource)) if not m.startswith("_"))
+            for resource in ("vens", "events", "invitations", "opts", "reports", "nonces", "outbox")
+        }
+    assert methods == {
+        "vens": [
+            "assign", "by_fingerprint", "by_registration_id", "cancel", "create", "get", "list",
+            "reregister", "touch",
+        ],
+        "events": ["cancel", "create", "for_ven", "get", "list", "modify"],
+        "invitations": [
+            "get", "list_for_event", "list_for_ven", "mark_all_delivered", "mark_delivered",
+            "record_opt",
+        ],
+        "opts": ["add", "cancel", "get", "list"],
+        "reports": [
+            "add_capabilities", "add_readings", "cancel", "capabilities", "readings",
+            "set_status", "subscribe", "subscription", "subscriptions",
+        ],
+        "nonces": ["purge", "remember"],
+        "outbox": [
+            "claim", "enqueue", "get", "mark_delivered", "mark_failed", "pending",
+            "purge_finished",
+        ],
+    }  # fmt: skip
+
+
+async def test_driver_errors_become_storage_errors(database_url):
+    async with await open_store(database_url, clock=ManualClock(T0), migrate=False) as store:
+        with pytest.raises(StorageError, match="reading from the database failed") as caught:
+            await store.vens.list()  # no schema yet
+        assert caught.value.__cause__ is not None
+        with pytest.raises(StorageError, match="remember a nonce"):
+            await store.nonces.remember("n", T0, T0 + HOUR)

@@ -1,0 +1,43 @@
+"""What the VTN knows and owns: VENs, events, invitations, opts, reports and the push outbox."""
+
+from vtn.domain.event import (
+    Baseline,
+    Event,
+    EventRequest,
+    EventTargets,
+    Signal,
+    SignalInterval,
+    event_status,
+)
+from vtn.domain.invitation import Invitation
+from vtn.domain.opt import AvailabilityPeriod, Opt
+from vtn.domain.outbox import PushOutboxItem
+from vtn.domain.report import (
+    Reading,
+    ReportCapability,
+    ReportDescription,
+    ReportSubscription,
+    SubscriptionStatus,
+)
+from vtn.domain.ven import Ven, VenRegistration
+
+__all__ = [
+    "AvailabilityPeriod",
+    "Baseline",
+    "Event",
+    "EventRequest",
+    "EventTargets",
+    "Invitation",
+    "Opt",
+    "PushOutboxItem",
+    "Reading",
+    "ReportCapability",
+    "ReportDescription",
+    "ReportSubscription",
+    "Signal",
+    "SignalInterval",
+    "SubscriptionStatus",
+    "Ven",
+    "VenRegistration",
+    "event_status",
+]

@@ -1,0 +1,204 @@
+"""Events: what the operator submits (EventRequest), what the VTN owns (Event), and its status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from common.messages.enums import (
+    EventStatus,
+    ExtensionValue,
+    ResponseRequired,
+    SignalName,
+    SignalType,
+)
+from common.messages.types import ItemBase
+from vtn.domain.checks import require_aware, require_non_negative
+
+__all__ = [
+    "Baseline",
+    "Event",
+    "EventRequest",
+    "EventTargets",
+    "Signal",
+    "SignalInterval",
+    "event_status",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventTargets:
+    """Who an event is for: everyone (``all_vens``), or any VEN matching one of the lists.
+
+    A VEN matches when its ven_id is listed, or when one of its group, resource or party ids
+    (the operator's assignments, see ``Ven``) is. Broadcasting must be explicit: an instance
+    with ``all_vens=False`` and every list empty is refused.
+    """
+
+    all_vens: bool = False
+    ven_ids: tuple[str, ...] = ()
+    group_ids: tuple[str, ...] = ()
+    resource_ids: tuple[str, ...] = ()
+    party_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        listed = any((self.ven_ids, self.group_ids, self.resource_ids, self.party_ids))
+        if self.all_vens and listed:
+            raise ValueError("targets are either all VENs or listed ones, not both")
+        if not self.all_vens and not listed:
+            raise ValueError("an event needs targets: list some, or say all_vens=True")
+
+    @classmethod
+    def everyone(cls) -> EventTargets:
+        """Every registered VEN."""
+        return cls(all_vens=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignalInterval:
+    """One step of a signal: lasts ``duration`` [duration] at ``value`` [the signal's unit]."""
+
+    duration: timedelta
+    value: float
+
+    def __post_init__(self) -> None:
+        require_non_negative("duration", self.duration)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Signal:
+    """An event signal: consecutive intervals from the event's start.
+
+    ``item_base`` is the unit of the values (``None`` for unit-less signals such as SIMPLE
+    levels 0-3): a price [currency per kWh], a setpoint or delta [kW], ...
+    """
+
+    signal_name: SignalName | ExtensionValue
+    signal_type: SignalType
+    signal_id: str
+    intervals: tuple[SignalInterval, ...]
+    item_base: ItemBase | None = None
+
+    def __post_init__(self) -> None:
+        if not self.intervals:
+            raise ValueError(f"signal {self.signal_id!r} has no intervals")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Baseline:
+    """The VTN's baseline for an event: intervals from ``start`` [``item_base``, e.g. kW]."""
+
+    baseline_id: str
+    baseline_name: str
+    start: datetime
+    intervals: tuple[SignalInterval, ...]
+    item_base: ItemBase | None = None
+    resource_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        require_aware("start", self.start)
+
+    @property
+    def duration(self) -> timedelta:
+        """Sum of the interval durations [duration]."""
+        return sum((i.duration for i in self.intervals), timedelta(0))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventRequest:
+    """An event as the operator submits it (no id, no modification number).
+
+    ``start`` is the active period's start (UTC); ``duration`` [duration] zero means open-ended
+    (active until cancelled). ``tolerance_startafter`` [duration] lets each VEN randomise its
+    start; ``notification``, ``ramp_up`` and ``recovery`` [duration] are the periods around the
+    active period. ``priority`` 0 is the highest. ``test_event`` events must not be acted on.
+    """
+
+    targets: EventTargets
+    market_context: str
+    signals: tuple[Signal, ...]
+    start: datetime
+    duration: timedelta
+    priority: int = 0
+    test_event: bool = False
+    response_required: ResponseRequired = ResponseRequired.ALWAYS
+    tolerance_startafter: timedelta | None = None
+    notification: timedelta | None = None
+    ramp_up: timedelta | None = None
+    recovery: timedelta | None = None
+    baseline: Baseline | None = None
+    vtn_comment: str | None = None
+
+    def __post_init__(self) -> None:
+        require_aware("start", self.start)
+        for name in ("duration", "tolerance_startafter", "notification", "ramp_up", "recovery"):
+            require_non_negative(name, getattr(self, name))
+        if not self.signals:
+            raise ValueError("an event needs at least one signal")
+        if self.priority < 0:
+            raise ValueError("priority must be 0 (highest) or more")
+        ids = [s.signal_id for s in self.signals]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"signal ids must be unique within an event: {ids}")
+
+    @property
+    def end(self) -> datetime | None:
+        """End of the active period, or ``None`` for an open-ended event."""
+        return self.start + self.duration if self.duration else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """An event the VTN owns: the operator's request plus identity and history.
+
+    ``modification_number`` starts at 0 and grows by one with every modification, the
+    cancellation included. ``modified_at`` is ``None`` until the first modification.
+    """
+
+    event_id: str
+    modification_number: int
+    created_at: datetime
+    request: EventRequest
+    modified_at: datetime | None = None
+    modification_reason: str | None = None
+    cancelled_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("created_at", "modified_at", "cancelled_at"):
+            require_aware(name, getattr(self, name))
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the event has been cancelled."""
+        return self.cancelled_at is not None
+
+    def status(self, now: datetime, *, near_window: timedelta | None = None) -> EventStatus:
+        """The event's status at `now` (see ``event_status``)."""
+        return event_status(self, now, near_window=near_window)
+
+
+def event_status(
+    event: Event, now: datetime, *, near_window: timedelta | None = None
+) -> EventStatus:
+    """Status of `event` at `now`; pure: depends on its arguments only.
+
+    - ``cancelled`` once cancelled, whatever the time;
+    - ``completed`` from the end of the active period (never for an open-ended event);
+    - ``active`` from ``start`` on;
+    - ``near`` within the near window before ``start``: the event's ``ramp_up`` [duration] if it
+      has one, else `near_window` [duration] (a program setting), else never;
+    - ``far`` before that.
+    """
+    require_aware("now", now)
+    request = event.request
+    if event.cancelled:
+        return EventStatus.CANCELLED
+    end = request.end
+    if end is not None and now >= end:
+        return EventStatus.COMPLETED
+    if now >= request.start:
+        return EventStatus.ACTIVE
+    window = request.ramp_up if request.ramp_up is not None else near_window
+    if window is not None and now >= request.start - window:
+        return EventStatus.NEAR
+    return EventStatus.FAR

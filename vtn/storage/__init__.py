@@ -1,0 +1,18 @@
+"""The VTN's persistence: SQLAlchemy 2 async on SQLite (embedded) or PostgreSQL, with Alembic."""
+
+from vtn.storage.errors import Conflict, NotFound, StorageError
+from vtn.storage.events import CANCELLED_VISIBLE_FOR
+from vtn.storage.outbox import DEFAULT_LEASE
+from vtn.storage.reports import ReadingQuery
+from vtn.storage.store import Store, open_store
+
+__all__ = [
+    "CANCELLED_VISIBLE_FOR",
+    "DEFAULT_LEASE",
+    "Conflict",
+    "NotFound",
+    "ReadingQuery",
+    "StorageError",
+    "Store",
+    "open_store",
+]

@@ -1,0 +1,147 @@
+"""The engine and transactions under every repository: SQLite (aiosqlite) or PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from common.clock import Clock
+from common.errors import ConfigError
+from vtn.storage.errors import StorageError, translate_integrity_error
+
+__all__ = ["WRITE_OPTIONS", "Database", "create_engine_for", "in_chunks"]
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for another connection's write lock [ms]."""
+
+IN_LIST_CHUNK = 1000
+"""Most values bound in one ``IN (...)`` (both drivers cap the parameters of a statement)."""
+
+_IMMEDIATE = "oadr_sqlite_immediate"
+WRITE_OPTIONS = {_IMMEDIATE: True}
+"""Execution options of a connection whose transactions write (``BEGIN IMMEDIATE`` on SQLite)."""
+
+
+def create_engine_for(url: str) -> AsyncEngine:
+    """An async engine for `url`: ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://...``.
+
+    SQLite connections run in WAL mode with foreign keys on and a busy timeout; transactions
+    that write begin with ``BEGIN IMMEDIATE`` (they take the write lock up front, so two
+    writers queue on the busy timeout instead of failing on a lock upgrade).
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"database url is not a URL: {exc}") from exc
+    if parsed.drivername == "sqlite+aiosqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise ConfigError("the VTN database must be a SQLite file, not in memory")
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    if parsed.drivername == "postgresql+asyncpg":
+        return create_async_engine(url, pool_pre_ping=True)
+    raise ConfigError(
+        f"database url must start with sqlite+aiosqlite:// or postgresql+asyncpg://, "
+        f"got {parsed.drivername}://"
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver; "begin" below emits BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA journal_mode")
+        if cursor.fetchone()[0].lower() != "wal":
+            _switch_to_wal(cursor)
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def in_chunks(values: Sequence[T], size: int = IN_LIST_CHUNK) -> Iterator[Sequence[T]]:
+    """`values` in slices of at most `size` (none for an empty sequence)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the database file in WAL mode (a persistent property of the file).
+
+    Two connections opening a new file at once may both try; SQLite refuses the second at
+    once (busy, without waiting, to avoid a deadlock). The mode is the file's, so the winner's
+    switch covers the loser, and every later connection checks again.
+    """
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+
+
+class Database:
+    """An engine, a clock and transactions; shared by the repositories of one ``Store``."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.dialect = engine.dialect.name
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+    def __repr__(self) -> str:
+        return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction for reading; driver errors become ``StorageError``."""
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except DBAPIError as exc:
+            raise StorageError("reading from the database failed") from exc
+
+    @asynccontextmanager
+    async def write(self, what: str) -> AsyncIterator[AsyncSession]:
+        """A session in a write transaction, committed at the end.
+
+        `what` names the operation in errors: a unique violation becomes ``Conflict``, a
+        missing foreign-key target ``NotFound``, any other driver error ``StorageError``.
+        """
+        async with self._sessions() as session:
+            try:
+                async with session.begin():
+                    await session.connection(execution_options=WRITE_OPTIONS)
+                    yield session
+            except IntegrityError as exc:
+                raise translate_integrity_error(exc, what) from exc
+            except DBAPIError as exc:
+                raise StorageError(f"{what}: the database failed") from exc
+
+    def insert(self, table: Any) -> Any:
+        """The dialect's INSERT construct (it has ``on_conflict_do_update/do_nothing``)."""
+        return (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(table)

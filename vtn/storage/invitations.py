@@ -1,0 +1,150 @@
+"""Invitations: which modification of which event each VEN received, and how it answered."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import Executable, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.errors import ResponseCode
+from common.messages.enums import OptType
+from vtn.domain import Invitation
+from vtn.storage.database import Database
+from vtn.storage.errors import StorageError
+from vtn.storage.tables import InvitationRow
+
+__all__ = ["InvitationStore"]
+
+_TABLE = InvitationRow.__table__
+
+
+class InvitationStore:
+    """Per event and VEN: delivery and answer. Rows appear on the first delivery or answer."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def mark_delivered(
+        self, event_id: str, ven_id: str, modification_number: int
+    ) -> Invitation:
+        """Record that `ven_id` received `modification_number` of `event_id` now.
+
+        An older modification never overwrites a newer one. ``NotFound`` if the event or the
+        VEN is unknown.
+        """
+        async with self._db.write(f"deliver event {event_id} to VEN {ven_id}") as session:
+            await session.execute(
+                self._delivery(), self._deliveries(ven_id, {event_id: modification_number})
+            )
+            return await _get(session, event_id, ven_id)
+
+    async def mark_all_delivered(self, ven_id: str, deliveries: Mapping[str, int]) -> None:
+        """Record several deliveries to one VEN (event_id -> modification number) at once."""
+        if not deliveries:
+            return
+        async with self._db.write(f"deliver events to VEN {ven_id}") as session:
+            await session.execute(self._delivery(), self._deliveries(ven_id, deliveries))
+
+    def _deliveries(self, ven_id: str, deliveries: Mapping[str, int]) -> list[dict[str, object]]:
+        now = self._db.clock.now()
+        return [
+            {
+                "event_id": event_id,
+                "ven_id": ven_id,
+                "delivered_at": now,
+                "delivered_modification_number": number,
+            }
+            for event_id, number in deliveries.items()
+        ]
+
+    def _delivery(self) -> Executable:
+        insert = self._db.insert(_TABLE)
+        current = _TABLE.c.delivered_modification_number
+        return insert.on_conflict_do_update(
+            index_elements=[_TABLE.c.event_id, _TABLE.c.ven_id],
+            set_={
+                "delivered_at": insert.excluded.delivered_at,
+                "delivered_modification_number": insert.excluded.delivered_modification_number,
+            },
+            where=or_(current.is_(None), current <= insert.excluded.delivered_modification_number),
+        )
+
+    async def record_opt(
+        self,
+        event_id: str,
+        ven_id: str,
+        *,
+        modification_number: int,
+        opt_type: OptType,
+        response_code: int = ResponseCode.OK,
+    ) -> Invitation:
+        """Record the VEN's answer to `modification_number` of `event_id` (oadrCreatedEvent).
+
+        An answer to an older modification than the one already recorded is ignored.
+        ``NotFound`` if the event or the VEN is unknown.
+        """
+        insert = self._db.insert(_TABLE).values(
+            event_id=event_id,
+            ven_id=ven_id,
+            opt_type=opt_type.value,
+            opted_at=self._db.clock.now(),
+            opt_modification_number=modification_number,
+            response_code=int(response_code),
+        )
+        current = _TABLE.c.opt_modification_number
+        statement = insert.on_conflict_do_update(
+            index_elements=[_TABLE.c.event_id, _TABLE.c.ven_id],
+            set_={
+                "opt_type": insert.excluded.opt_type,
+                "opted_at": insert.excluded.opted_at,
+                "opt_modification_number": insert.excluded.opt_modification_number,
+                "response_code": insert.excluded.response_code,
+            },
+            where=or_(current.is_(None), current <= insert.excluded.opt_modification_number),
+        )
+        async with self._db.write(f"record opt of VEN {ven_id} for event {event_id}") as session:
+            await session.execute(statement)
+            return await _get(session, event_id, ven_id)
+
+    async def get(self, event_id: str, ven_id: str) -> Invitation | None:
+        """The invitation of `ven_id` to `event_id`, or ``None`` if nothing happened yet."""
+        async with self._db.read() as session:
+            row = await session.get(InvitationRow, (event_id, ven_id))
+            return None if row is None else _to_invitation(row)
+
+    async def list_for_event(self, event_id: str) -> tuple[Invitation, ...]:
+        """Every invitation of `event_id`, by ven_id."""
+        query = select(InvitationRow).where(InvitationRow.event_id == event_id)
+        async with self._db.read() as session:
+            return await _list(session, query.order_by(InvitationRow.ven_id))
+
+    async def list_for_ven(self, ven_id: str) -> tuple[Invitation, ...]:
+        """Every invitation of `ven_id`, by event_id."""
+        query = select(InvitationRow).where(InvitationRow.ven_id == ven_id)
+        async with self._db.read() as session:
+            return await _list(session, query.order_by(InvitationRow.event_id))
+
+
+async def _get(session: AsyncSession, event_id: str, ven_id: str) -> Invitation:
+    row = await session.get(InvitationRow, (event_id, ven_id))
+    if row is None:  # the upsert in this transaction wrote it; only a broken database gets here
+        raise StorageError(f"invitation of VEN {ven_id!r} to event {event_id!r} vanished")
+    return _to_invitation(row)
+
+
+async def _list(session: AsyncSession, query: Executable) -> tuple[Invitation, ...]:
+    return tuple(_to_invitation(r) for r in await session.scalars(query))
+
+
+def _to_invitation(row: InvitationRow) -> Invitation:
+    return Invitation(
+        event_id=row.event_id,
+        ven_id=row.ven_id,
+        delivered_at=row.delivered_at,
+        delivered_modification_number=row.delivered_modification_number,
+        opt_type=None if row.opt_type is None else OptType(row.opt_type),
+        opted_at=row.opted_at,
+        opt_modification_number=row.opt_modification_number,
+        response_code=row.response_code,
+    )

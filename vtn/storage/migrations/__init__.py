@@ -1,0 +1,1 @@
+"""Alembic migrations of the VTN schema (run by vtn.storage.migrate)."""

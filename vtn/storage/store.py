@@ -1,0 +1,81 @@
+"""The Store: one object with a repository per resource, opened from a database URL."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from common.clock import Clock
+from vtn.storage import migrate
+from vtn.storage.database import Database, create_engine_for
+from vtn.storage.events import EventStore
+from vtn.storage.invitations import InvitationStore
+from vtn.storage.nonces import NonceStore
+from vtn.storage.opts import OptStore
+from vtn.storage.outbox import OutboxStore
+from vtn.storage.reports import ReportStore
+from vtn.storage.vens import VenStore
+
+__all__ = ["Store", "open_store"]
+
+
+class Store:
+    """The VTN's persistence: ``vens``, ``events``, ``invitations``, ``opts``, ``reports``,
+    ``nonces`` and ``outbox``, all on one database.
+
+    Every method is one transaction; nothing is cached in memory, so several VTN workers may
+    share one PostgreSQL database. Use ``open_store`` to make one and ``close`` (or
+    ``async with``) to release its connections.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.vens = VenStore(db)
+        self.events = EventStore(db)
+        self.invitations = InvitationStore(db)
+        self.opts = OptStore(db)
+        self.reports = ReportStore(db)
+        self.nonces = NonceStore(db)
+        self.outbox = OutboxStore(db)
+
+    def __repr__(self) -> str:
+        return f"Store({self._db!r})"
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._db.dialect
+
+    async def migrate(self) -> None:
+        """Create or upgrade the schema to the newest revision (idempotent)."""
+        await migrate.upgrade(self._db.engine)
+
+    async def close(self) -> None:
+        """Close every pooled connection; the store is unusable afterwards."""
+        await self._db.engine.dispose()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+async def open_store(url: str, *, clock: Clock, migrate: bool = True) -> Store:
+    """Open the store at `url` and, unless told not to, bring its schema to the newest revision.
+
+    `url` is ``sqlite+aiosqlite:///path/to/vtn.sqlite`` (the embedded default) or
+    ``postgresql+asyncpg://user@host/db``. `clock` stamps every time the store records.
+    """
+    store = Store(Database(create_engine_for(url), clock=clock))
+    if migrate:
+        try:
+            await store.migrate()
+        except BaseException:
+            await store.close()
+            raise
+    return store

@@ -1,0 +1,195 @@
+"""VEN registrations: create, re-register, look up (by id or certificate), cancel, touch."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.messages.enums import ProfileName, TransportName
+from vtn.domain import Ven, VenRegistration
+from vtn.storage.database import Database, in_chunks
+from vtn.storage.errors import NotFound
+from vtn.storage.ids import new_id
+from vtn.storage.tables import VenMembershipRow, VenRow
+
+__all__ = ["VenStore"]
+
+
+class VenStore:
+    """The VENs a VTN knows; cancelled registrations are kept, flagged."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, registration: VenRegistration) -> Ven:
+        """Register a new VEN; ``Conflict`` if its ven_id or fingerprint is already known."""
+        now = self._db.clock.now()
+        row = VenRow(
+            ven_id=registration.ven_id or new_id(),
+            registration_id=new_id(),
+            registered_at=now,
+            updated_at=now,
+            last_seen_at=now,
+            cancelled_at=None,
+        )
+        _apply(row, registration)
+        async with self._db.write(f"register VEN {row.ven_id}") as session:
+            session.add(row)
+            await session.flush()
+            return _to_ven(row, {})
+
+    async def reregister(self, ven_id: str, registration: VenRegistration) -> Ven:
+        """Register `ven_id` again (new registration_id, details replaced, no longer cancelled).
+
+        The operator's group/resource/party assignments are kept. ``NotFound`` if unknown.
+        """
+        now = self._db.clock.now()
+        async with self._db.write(f"re-register VEN {ven_id}") as session:
+            row = await session.get(VenRow, ven_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"VEN {ven_id!r} is not known")
+            _apply(row, registration)
+            row.registration_id = new_id()
+            row.updated_at = now
+            row.last_seen_at = now
+            row.cancelled_at = None
+            await session.flush()
+            return _to_ven(row, await _memberships(session, [ven_id]))
+
+    async def get(self, ven_id: str) -> Ven:
+        """The VEN `ven_id` (cancelled or not); ``NotFound`` if unknown."""
+        async with self._db.read() as session:
+            row = await session.get(VenRow, ven_id)
+            if row is None:
+                raise NotFound(f"VEN {ven_id!r} is not known")
+            return _to_ven(row, await _memberships(session, [ven_id]))
+
+    async def by_fingerprint(self, fingerprint: str) -> Ven | None:
+        """The VEN whose certificate has `fingerprint` (cancelled or not), or ``None``."""
+        return await self._find(VenRow.fingerprint == fingerprint)
+
+    async def by_registration_id(self, registration_id: str) -> Ven | None:
+        """The VEN holding `registration_id`, or ``None``."""
+        return await self._find(VenRow.registration_id == registration_id)
+
+    async def list(self, *, include_cancelled: bool = False) -> tuple[Ven, ...]:
+        """Every VEN, by ven_id; cancelled ones only when asked."""
+        query = select(VenRow).order_by(VenRow.ven_id)
+        if not include_cancelled:
+            query = query.where(VenRow.cancelled_at.is_(None))
+        async with self._db.read() as session:
+            rows = (await session.scalars(query)).all()
+            members = await _memberships(session, [r.ven_id for r in rows])
+            return tuple(_to_ven(r, members) for r in rows)
+
+    async def cancel(self, ven_id: str) -> Ven:
+        """Cancel the registration of `ven_id` (idempotent); ``NotFound`` if unknown."""
+        now = self._db.clock.now()
+        async with self._db.write(f"cancel VEN {ven_id}") as session:
+            row = await session.get(VenRow, ven_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"VEN {ven_id!r} is not known")
+            if row.cancelled_at is None:
+                row.cancelled_at = now
+                row.updated_at = now
+            await session.flush()
+            return _to_ven(row, await _memberships(session, [ven_id]))
+
+    async def touch(self, ven_id: str) -> None:
+        """Record that `ven_id` was just heard from (``last_seen_at``); ``NotFound`` if unknown."""
+        now = self._db.clock.now()
+        statement = update(VenRow).where(VenRow.ven_id == ven_id).values(last_seen_at=now)
+        async with self._db.write(f"touch VEN {ven_id}") as session:
+            result = await session.execute(statement)
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise NotFound(f"VEN {ven_id!r} is not known")
+
+    async def assign(
+        self,
+        ven_id: str,
+        *,
+        group_ids: Iterable[str] | None = None,
+        resource_ids: Iterable[str] | None = None,
+        party_ids: Iterable[str] | None = None,
+    ) -> Ven:
+        """Replace the VEN's group, resource and/or party assignments (``None`` keeps one)."""
+        wanted = {"group": group_ids, "resource": resource_ids, "party": party_ids}
+        async with self._db.write(f"assign VEN {ven_id}") as session:
+            row = await session.get(VenRow, ven_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"VEN {ven_id!r} is not known")
+            for kind, values in wanted.items():
+                if values is None:
+                    continue
+                await session.execute(
+                    delete(VenMembershipRow).where(
+                        VenMembershipRow.ven_id == ven_id, VenMembershipRow.kind == kind
+                    )
+                )
+                unique = dict.fromkeys(values)
+                session.add_all(VenMembershipRow(ven_id=ven_id, kind=kind, value=v) for v in unique)
+            row.updated_at = self._db.clock.now()
+            await session.flush()
+            return _to_ven(row, await _memberships(session, [ven_id]))
+
+    async def _find(self, condition: ColumnElement[bool]) -> Ven | None:
+        async with self._db.read() as session:
+            row = (await session.scalars(select(VenRow).where(condition))).one_or_none()
+            if row is None:
+                return None
+            return _to_ven(row, await _memberships(session, [row.ven_id]))
+
+
+def _apply(row: VenRow, registration: VenRegistration) -> None:
+    row.fingerprint = registration.fingerprint
+    row.ven_name = registration.ven_name
+    row.profile = registration.profile.value
+    row.transport = registration.transport.value
+    row.http_pull_model = registration.http_pull_model
+    row.transport_address = registration.transport_address
+    row.report_only = registration.report_only
+    row.xml_signature = registration.xml_signature
+    row.poll_frequency = registration.poll_frequency
+
+
+Memberships = dict[str, dict[str, tuple[str, ...]]]
+
+
+async def _memberships(session: AsyncSession, ven_ids: list[str]) -> Memberships:
+    found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for chunk in in_chunks(ven_ids):
+        query = (
+            select(VenMembershipRow)
+            .where(VenMembershipRow.ven_id.in_(chunk))
+            .order_by(VenMembershipRow.value)
+        )
+        for m in await session.scalars(query):
+            found[m.ven_id][m.kind].append(m.value)
+    return {ven: {k: tuple(v) for k, v in kinds.items()} for ven, kinds in found.items()}
+
+
+def _to_ven(row: VenRow, memberships: Memberships) -> Ven:
+    mine = memberships.get(row.ven_id, {})
+    return Ven(
+        ven_id=row.ven_id,
+        registration_id=row.registration_id,
+        fingerprint=row.fingerprint,
+        ven_name=row.ven_name,
+        profile=ProfileName(row.profile),
+        transport=TransportName(row.transport),
+        http_pull_model=row.http_pull_model,
+        transport_address=row.transport_address,
+        report_only=row.report_only,
+        xml_signature=row.xml_signature,
+        poll_frequency=row.poll_frequency,
+        registered_at=row.registered_at,
+        updated_at=row.updated_at,
+        last_seen_at=row.last_seen_at,
+        cancelled_at=row.cancelled_at,
+        group_ids=mine.get("group", ()),
+        resource_ids=mine.get("resource", ()),
+        party_ids=mine.get("party", ()),
+    )
