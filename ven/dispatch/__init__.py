@@ -1,0 +1,66 @@
+"""The VEN's dispatch: a Pyomo model of the building solved by HiGHS, PyPSA-style.
+
+    inputs  = DispatchInputs(building=..., request=plan_request(...), baseline_kw=..., ...)
+    model   = build_model(inputs)          # check, sanitise, build (no solve)
+    result  = solve(model)                 # status: optimal / time_limit / infeasible / error
+    plan    = extract(model, result)       # pandas frames on the request's tz-aware index
+
+Re-planning a modified event on the same intervals: ``update_request(model, request)`` then
+``solve(model, options, previous=result)`` re-solves in place from the previous solution.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from ven.dispatch.build import build_model
+from ven.dispatch.inputs import DispatchInputs, InitialState, Weights
+from ven.dispatch.results import DispatchPlan, extract
+from ven.dispatch.solver import SolveOptions, SolveResult, SolveStatus, solve
+from ven.instructions import PlanRequest
+
+__all__ = [
+    "DispatchInputs",
+    "DispatchPlan",
+    "InitialState",
+    "SolveOptions",
+    "SolveResult",
+    "SolveStatus",
+    "Weights",
+    "build_model",
+    "extract",
+    "plan",
+    "solve",
+    "update_request",
+]
+
+
+def plan(
+    inputs: DispatchInputs, weights: Weights | None = None, options: SolveOptions | None = None
+) -> DispatchPlan:
+    """Build, solve and extract in one call."""
+    model = build_model(inputs, weights)
+    return extract(model, solve(model, options))
+
+
+def update_request(model: pyo.ConcreteModel, request: PlanRequest) -> bool:
+    """Apply a modified event's target [kW] and prices [USD/kWh] to a built model in place.
+
+    Returns False (and changes nothing) when the intervals differ from the model's, when
+    the set of intervals with a positive target changes, or when a price signal appears or
+    disappears: the caller rebuilds then. Participation rules are taken from the model.
+    """
+    data = model.data
+    if not request.index.equals(data.index) or not np.array_equal(request.in_event, data.in_event):
+        return False
+    if (request.price_usd_per_kwh is not None) != data.has_price:
+        return False
+    target = np.nan_to_num(request.target_kw.to_numpy(dtype=float), nan=0.0)
+    if not np.array_equal(data.in_event & (target > 1e-9), data.target_rows):
+        return False
+    model.component("shed-target").store_values(dict(enumerate(target.tolist())))
+    if request.price_usd_per_kwh is not None:
+        price = np.nan_to_num(request.price_usd_per_kwh.to_numpy(dtype=float), nan=0.0)
+        model.component("energy-price").store_values(dict(enumerate(price.tolist())))
+    return True

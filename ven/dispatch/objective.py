@@ -1,0 +1,74 @@
+"""Objective of the dispatch: penalised shortfall, weighted discomfort, and energy cost."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.base.var import VarData
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+
+from ven.dispatch.data import ModelData, ThermalData
+
+
+def _grid_terms(grid: list[list[VarData]], cost: np.ndarray) -> list[MonomialTermExpression]:
+    out: list[MonomialTermExpression] = []
+    if not grid:
+        return out
+    costs = np.broadcast_to(cost, (len(grid), len(grid[0]))).tolist()
+    for row, crow in zip(grid, costs, strict=True):
+        out.extend(MonomialTermExpression((c, v)) for c, v in zip(crow, row, strict=True) if c)
+    return out
+
+
+def _vector_terms(vec: list[VarData], cost: np.ndarray | float) -> list[MonomialTermExpression]:
+    costs = np.broadcast_to(np.asarray(cost, dtype=float), (len(vec),)).tolist()
+    return [MonomialTermExpression((c, v)) for c, v in zip(costs, vec, strict=True) if c]
+
+
+def _thermal_terms(
+    m: pyo.ConcreteModel, data: ThermalData, prefix: str, weight: float, band: float, dt: np.ndarray
+) -> list[MonomialTermExpression]:
+    inside = weight * data.priority[:, None] * dt[None, :]
+    outside = inside + band * dt[None, :]
+    v = m.vars
+    return [
+        *_grid_terms(v[f"{prefix}-above-in"], inside),
+        *_grid_terms(v[f"{prefix}-below-in"], inside),
+        *_grid_terms(v[f"{prefix}-above-out"], outside),
+        *_grid_terms(v[f"{prefix}-below-out"], outside),
+    ]
+
+
+def define_objective(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Minimise [USD-equivalent]: shortfall + rebound + discomfort - price * shed.
+
+    The energy cost of the baseline is a constant left out of the objective; the price term
+    rewards each kWh shed at the interval's price [USD/kWh].
+    """
+    w = data.weights
+    dt = data.dt
+    v = m.vars
+    price = m.component("energy-price")
+    shed = v["building-shed"]
+    terms: list[MonomialTermExpression] = [
+        *_vector_terms(v["shed-shortfall"], w.shortfall * dt * data.target_rows),
+        *_vector_terms(v["rebound-excess"], w.rebound * dt * ~data.in_event),
+    ]
+    if data.has_price:
+        terms += [
+            MonomialTermExpression((-float(dt[t]) * price[t], shed[t])) for t in range(data.n_t)
+        ]
+    od = data.onoff
+    terms += _grid_terms(v["onoff-shed"], w.shed * od.priority[:, None] * od.base * dt * od.allowed)
+    terms += _grid_terms(v["onoff-start"], w.switching)
+    terms += _grid_terms(v["onoff-release"], w.switching)
+    cd = data.curtail
+    terms += _grid_terms(v["curtail-reduction"], w.shed * cd.priority[:, None] * dt)
+    terms += _thermal_terms(m, data.hvac, "hvac", w.zone, w.comfort_band, dt)
+    terms += _thermal_terms(m, data.water, "water-heater", w.tank, w.comfort_band, dt)
+    terms += _grid_terms(v["battery-charge"], w.battery_cycle * dt)
+    terms += _grid_terms(v["battery-discharge"], w.battery_cycle * dt)
+    terms += _vector_terms(v["battery-terminal-shortfall"], w.battery_terminal)
+    terms += _vector_terms(v["ev-departure-shortfall"], w.ev_departure)
+    terms += _vector_terms(v["ev-delay"], w.ev_delay * data.ev.priority)
+    m.add_component("objective", pyo.Objective(expr=LinearExpression(terms), sense=pyo.minimize))

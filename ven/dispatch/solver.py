@@ -1,0 +1,435 @@
+"""Solve a dispatch model: Pyomo's standard-form compiler, arrays straight into highspy.
+
+The path: ``LinearStandardFormCompiler`` (mixed form: each row keeps its sense) turns the
+model into scipy CSC matrices; ``Highs.passModel`` takes them as numpy arrays with the
+integrality of the binaries; the solution goes back into the Pyomo variables by column.
+Infeasibility, time limits and solver errors are statuses, never exceptions.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.common.errors import PyomoException
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from ven.dispatch.data import ModelData
+from ven.dispatch.rounding import round_onoff, round_onoff_residual
+
+_INF = highspy.kHighsInf
+
+
+class SolveStatus(StrEnum):
+    """Outcome of a solve."""
+
+    OPTIMAL = "optimal"  # optimal within the relative MIP gap
+    TIME_LIMIT = "time_limit"  # stopped by a limit; ``has_solution`` says if a plan exists
+    INFEASIBLE = "infeasible"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SolveOptions:
+    """Solver settings.
+
+    time_limit_s: wall time for the whole solve [s]; mip_rel_gap: relative MIP gap at which
+    a plan counts as optimal [fraction]; threads: HiGHS threads (None = HiGHS's choice);
+    rounding: run the LP-rounding heuristic first (see ``rounding.py``) and skip the MIP
+    search when its plan is already within the gap.
+    """
+
+    time_limit_s: float = 10.0
+    mip_rel_gap: float = 0.01
+    threads: int | None = None
+    presolve: bool = True
+    log_to_console: bool = False
+    rounding: bool = True
+
+
+@dataclass(slots=True)
+class _Compiled:
+    """What a re-solve reuses: the solver with the model loaded, and the column/row maps."""
+
+    model: pyo.ConcreteModel
+    highs: highspy.Highs
+    columns: list
+    rows: list
+    integrality: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    onoff_columns: np.ndarray | None = None  # column of onoff-shed[i, t], -1 when absent
+    target_rows: list[tuple[int, int]] | None = None  # (row, t)
+    shed_columns: list[tuple[int, int]] | None = None  # (column, t)
+    shortfall_columns: list[tuple[int, int]] | None = None  # (column, t)
+
+
+@dataclass(slots=True, kw_only=True)
+class SolveResult:
+    """Status, objective [USD-equivalent], MIP gap [fraction] and timings [s] of a solve.
+
+    timings: compile (Pyomo -> matrices), handoff (matrices -> HiGHS), run (HiGHS),
+    load (solution -> Pyomo variables). x: the solution by compiled column, when one exists.
+    """
+
+    status: SolveStatus
+    has_solution: bool
+    objective: float = math.nan
+    mip_gap: float = math.inf
+    message: str = ""
+    n_vars: int = 0
+    n_rows: int = 0
+    n_binaries: int = 0
+    warm_started: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+    x: np.ndarray | None = None
+    compiled: _Compiled | None = field(default=None, repr=False)
+
+
+def solve(
+    model: pyo.ConcreteModel,
+    options: SolveOptions | None = None,
+    previous: SolveResult | None = None,
+) -> SolveResult:
+    """Solve `model`; with `previous` from the same model, re-solve in place (warm start).
+
+    The in-place path applies the current "shed-target" and "energy-price" Params to the
+    loaded HiGHS model (row bounds and column costs) and starts from the previous solution;
+    anything else about the model must be unchanged since `previous`.
+    """
+    opts = options or SolveOptions()
+    if previous is not None and previous.compiled is not None and previous.compiled.model is model:
+        return _resolve(model, opts, previous)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    try:
+        info = LinearStandardFormCompiler().write(model, mixed_form=True)
+    except (PyomoException, ValueError, ArithmeticError, TypeError) as exc:  # e.g. a bad row
+        return SolveResult(status=SolveStatus.ERROR, has_solution=False, message=str(exc))
+    t1 = time.perf_counter()
+    timings["compile"] = t1 - t0
+    columns = info.columns
+    highs = highspy.Highs()
+    _set_options(highs, opts)
+    lower = np.fromiter((_num(v.lb, -_INF) for v in columns), float, len(columns))
+    upper = np.fromiter((_num(v.ub, _INF) for v in columns), float, len(columns))
+    integrality = np.fromiter((v.is_integer() for v in columns), bool, len(columns))
+    sense = np.fromiter((r.bound_type for r in info.rows), np.int8, len(info.rows))
+    rhs = np.asarray(info.rhs, dtype=float)
+    row_lower = np.where(sense == 1, -_INF, rhs)
+    row_upper = np.where(sense == -1, _INF, rhs)
+    cost = info.c.toarray().ravel() if info.c.shape[0] else np.zeros(len(columns))
+    a = info.A.tocsc()
+    status = highs.passModel(
+        len(columns),
+        len(info.rows),
+        int(a.nnz),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        float(info.c_offset[0]) if len(info.c_offset) else 0.0,
+        cost,
+        lower,
+        upper,
+        row_lower,
+        row_upper,
+        a.indptr.astype(np.int32),
+        a.indices.astype(np.int32),
+        a.data.astype(float),
+        integrality.astype(np.int32),
+    )
+    t2 = time.perf_counter()
+    timings["handoff"] = t2 - t1
+    compiled = _Compiled(model, highs, columns, info.rows, integrality, lower, upper)
+    if status == highspy.HighsStatus.kError:
+        return SolveResult(
+            status=SolveStatus.ERROR,
+            has_solution=False,
+            message="HiGHS refused the model",
+            timings=timings,
+        )
+    return _run(model, compiled, timings, opts, warm_x=None)
+
+
+def _resolve(model: pyo.ConcreteModel, opts: SolveOptions, previous: SolveResult) -> SolveResult:
+    compiled = previous.compiled
+    assert compiled is not None
+    t0 = time.perf_counter()
+    highs = compiled.highs
+    _set_options(highs, opts)
+    data: ModelData = model.data
+    if compiled.target_rows is None:
+        _map_event_parts(model, compiled)
+    target = model.component("shed-target")
+    price = model.component("energy-price")
+    for row, t in compiled.target_rows or []:
+        highs.changeRowBounds(row, float(pyo.value(target[t])), _INF)
+    if data.has_price and compiled.shed_columns:
+        cols = np.array([c for c, _ in compiled.shed_columns], dtype=np.int32)
+        costs = np.array([-data.dt[t] * pyo.value(price[t]) for _, t in compiled.shed_columns])
+        highs.changeColsCost(len(cols), cols, costs)
+    x: np.ndarray | None = None
+    if previous.x is not None:
+        x = previous.x.copy()
+        shed_of = {t: x[c] for c, t in compiled.shed_columns or []}
+        for c, t in compiled.shortfall_columns or []:
+            x[c] = max(0.0, float(pyo.value(target[t])) - shed_of.get(t, 0.0))
+    timings = {"compile": 0.0, "handoff": time.perf_counter() - t0}
+    return _run(model, compiled, timings, opts, warm_x=x)
+
+
+def _map_event_parts(model: pyo.ConcreteModel, compiled: _Compiled) -> None:
+    """Find the rows of shed-target-slack and the columns of building-shed/shed-shortfall."""
+    target_con = model.component("shed-target-slack")
+    by_id = {id(con): t for t, con in target_con.items()}
+    compiled.target_rows = [
+        (r, by_id[id(row.constraint)])
+        for r, row in enumerate(compiled.rows)
+        if id(row.constraint) in by_id
+    ]
+    shed = {id(v): t for t, v in model.component("building-shed").items()}
+    short = {id(v): t for t, v in model.component("shed-shortfall").items()}
+    compiled.shed_columns = [
+        (c, shed[id(v)]) for c, v in enumerate(compiled.columns) if id(v) in shed
+    ]
+    compiled.shortfall_columns = [
+        (c, short[id(v)]) for c, v in enumerate(compiled.columns) if id(v) in short
+    ]
+
+
+@dataclass(slots=True)
+class _Candidate:
+    x: np.ndarray
+    objective: float
+    bound: float
+
+    def gap(self) -> float:
+        return max(self.objective - self.bound, 0.0) / max(abs(self.objective), 1e-9)
+
+
+@dataclass(slots=True, kw_only=True)
+class RunOutcome:
+    """What one HiGHS run (with the optional rounding pass) produced."""
+
+    status: SolveStatus
+    has_solution: bool
+    x: np.ndarray | None
+    objective: float
+    mip_gap: float
+    message: str
+
+
+def run_highs(
+    highs: highspy.Highs,
+    data: ModelData,
+    onoff_columns: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    opts: SolveOptions,
+    warm_x: np.ndarray | None = None,
+) -> RunOutcome:
+    """Run HiGHS on a loaded model: rounding pass first (MIP only), then the MIP if needed.
+
+    onoff_columns: column of each on/off binary (devices, intervals), -1 when absent;
+    lower/upper: the columns' bounds [model units], restored after the rounding pass.
+    """
+    t0 = time.perf_counter()
+    deadline = t0 + max(opts.time_limit_s, 0.0)
+    ms = highspy.HighsModelStatus
+    n_bin = int((onoff_columns >= 0).sum())
+    candidate = None
+    if n_bin and opts.rounding:
+        candidate = _rounding_pass(
+            highs, data, onoff_columns, lower, upper, deadline, opts.mip_rel_gap
+        )
+    if candidate is not None and (
+        candidate.gap() <= opts.mip_rel_gap or candidate.objective - candidate.bound <= 1e-6
+    ):
+        return RunOutcome(
+            status=SolveStatus.OPTIMAL,
+            has_solution=True,
+            x=candidate.x,
+            objective=candidate.objective,
+            mip_gap=candidate.gap(),
+            message="Optimal (LP rounding within the gap)",
+        )
+    if time.perf_counter() >= deadline:  # nothing left for the MIP search
+        return RunOutcome(
+            status=SolveStatus.TIME_LIMIT,
+            has_solution=candidate is not None,
+            x=None if candidate is None else candidate.x,
+            objective=math.nan if candidate is None else candidate.objective,
+            mip_gap=math.inf if candidate is None else candidate.gap(),
+            message="Time limit reached before the MIP search",
+        )
+    start = candidate.x if candidate is not None else warm_x
+    if start is not None:
+        highs.setSolution(len(start), np.arange(len(start), dtype=np.int32), start)
+    highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.0))
+    run_status = highs.run()
+    model_status = highs.getModelStatus()
+    info = highs.getInfo()
+    has_solution = info.primal_solution_status == highspy.kSolutionStatusFeasible
+    status = _status(model_status, run_status)
+    if model_status == ms.kModelEmpty:
+        has_solution = True
+    x = np.asarray(highs.getSolution().col_value, dtype=float) if has_solution else None
+    objective = float(info.objective_function_value) if has_solution else math.nan
+    if not has_solution:
+        gap = math.inf
+    elif n_bin and model_status != ms.kModelEmpty:
+        gap = float(info.mip_gap)
+    else:
+        gap = 0.0
+    if candidate is not None and (x is None or candidate.objective < objective - 1e-9):
+        x, objective, has_solution, gap = candidate.x, candidate.objective, True, candidate.gap()
+    return RunOutcome(
+        status=status,
+        has_solution=has_solution,
+        x=x,
+        objective=objective,
+        mip_gap=gap,
+        message=highs.modelStatusToString(model_status),
+    )
+
+
+def _run(
+    model: pyo.ConcreteModel,
+    compiled: _Compiled,
+    timings: dict[str, float],
+    opts: SolveOptions,
+    *,
+    warm_x: np.ndarray | None,
+) -> SolveResult:
+    data: ModelData = model.data
+    if compiled.onoff_columns is None:
+        col_of = {id(v): c for c, v in enumerate(compiled.columns)}
+        grid = model.vars["onoff-shed"]
+        compiled.onoff_columns = np.array(
+            [[col_of.get(id(v), -1) for v in row] for row in grid], dtype=np.int64
+        ).reshape(len(grid), data.n_t)
+    t0 = time.perf_counter()
+    out = run_highs(
+        compiled.highs, data, compiled.onoff_columns, compiled.lower, compiled.upper, opts, warm_x
+    )
+    t1 = time.perf_counter()
+    timings["run"] = t1 - t0
+    if out.x is not None:
+        for v, val in zip(compiled.columns, out.x.tolist(), strict=True):
+            v.set_value(val, skip_validation=True)
+    timings["load"] = time.perf_counter() - t1
+    return SolveResult(
+        status=out.status,
+        has_solution=out.has_solution,
+        objective=out.objective,
+        mip_gap=out.mip_gap,
+        message=out.message,
+        n_vars=len(compiled.columns),
+        n_rows=len(compiled.rows),
+        n_binaries=int(compiled.integrality.sum()),
+        warm_started=warm_x is not None,
+        timings=timings,
+        x=out.x,
+        compiled=compiled,
+    )
+
+
+ROUNDING_VARIANTS = (
+    (round_onoff, 0.5),
+    (round_onoff_residual, 0.5),
+    (round_onoff, 0.3),
+    (round_onoff_residual, 0.3),
+    (round_onoff, 0.7),
+)
+"""Rounding variants tried in turn after the LP relaxation until one is within the gap."""
+
+
+def _rounding_pass(
+    highs: highspy.Highs,
+    data: ModelData,
+    cols_grid: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    deadline: float,
+    gap: float,
+) -> _Candidate | None:
+    """LP relaxation, round the on/off binaries, re-solve the LP with them fixed.
+
+    The relaxation gets at most half of the remaining time; when it does not finish, the
+    on/off loads stay on (a plan that is always feasible) and the bound is unknown (-inf).
+    """
+    ms = highspy.HighsModelStatus
+    present = cols_grid >= 0
+    cols = cols_grid[present].astype(np.int32)
+    best: _Candidate | None = None
+    highs.setOptionValue("solve_relaxation", True)
+    try:
+        highs.setOptionValue("time_limit", max(0.5 * (deadline - time.perf_counter()), 0.0))
+        highs.run()
+        if highs.getModelStatus() == ms.kOptimal:
+            bound = float(highs.getInfo().objective_function_value)
+            x_lp = np.asarray(highs.getSolution().col_value, dtype=float)
+            u_lp = np.where(present, x_lp[np.maximum(cols_grid, 0)], 0.0)
+            schedules = (fn(data.onoff, data.dt, u_lp, th) for fn, th in ROUNDING_VARIANTS)
+        else:
+            bound = -math.inf
+            schedules = iter([np.zeros(cols_grid.shape)])
+        seen: list[np.ndarray] = []
+        try:
+            for u_int in schedules:
+                if any(np.array_equal(u_int, s) for s in seen):
+                    continue
+                seen.append(u_int)
+                fixed = u_int[present].astype(float)
+                highs.changeColsBounds(len(cols), cols, fixed, fixed)
+                highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.0))
+                highs.run()
+                if highs.getModelStatus() != ms.kOptimal:
+                    continue
+                objective = float(highs.getInfo().objective_function_value)
+                if best is None or objective < best.objective:
+                    x = np.asarray(highs.getSolution().col_value, dtype=float)
+                    best = _Candidate(x, objective, bound)
+                if best.gap() <= gap:
+                    break
+        finally:
+            highs.changeColsBounds(len(cols), cols, lower[cols], upper[cols])
+    finally:
+        highs.setOptionValue("solve_relaxation", False)
+    return best
+
+
+def _status(model_status: highspy.HighsModelStatus, run_status: highspy.HighsStatus) -> SolveStatus:
+    ms = highspy.HighsModelStatus
+    if model_status in (ms.kOptimal, ms.kModelEmpty):
+        return SolveStatus.OPTIMAL
+    if model_status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
+        return SolveStatus.INFEASIBLE
+    limits = (
+        ms.kTimeLimit,
+        ms.kIterationLimit,
+        ms.kSolutionLimit,
+        ms.kInterrupt,
+        ms.kObjectiveBound,
+        ms.kObjectiveTarget,
+    )
+    if model_status in limits:
+        return SolveStatus.TIME_LIMIT
+    return SolveStatus.ERROR
+
+
+def _set_options(highs: highspy.Highs, opts: SolveOptions) -> None:
+    highs.setOptionValue("output_flag", bool(opts.log_to_console))
+    highs.setOptionValue("time_limit", float(max(opts.time_limit_s, 0.0)))
+    highs.setOptionValue("mip_rel_gap", float(max(opts.mip_rel_gap, 0.0)))
+    highs.setOptionValue("presolve", "on" if opts.presolve else "off")
+    if opts.threads is not None:
+        highs.setOptionValue("threads", int(opts.threads))
+
+
+def _num(value: float | None, default: float) -> float:
+    return default if value is None else float(value)
