@@ -1,0 +1,231 @@
+"""Push delivery from the outbox: replies processed, retries with backoff, no double delivery."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from common.clock import ManualClock
+from common.messages.enums import OptType
+from common.messages.event import CreatedEvent, DistributeEvent, EventResponse
+from common.messages.poll import Response
+from common.messages.report import RegisteredReport, RegisterReport
+from common.messages.types import EiResponse, Message, QualifiedEventId
+from common.security import InMemoryNonceStore, Verifier
+from common.xml import decode, encode
+from tests.test_vtn_support import (
+    START,
+    Harness,
+    add_event,
+    fingerprint_of,
+    header_config,
+    start_harness,
+)
+from vtn.push import HttpPushTransport, PushWorker
+from vtn.services.queue import PULL_ONLY
+
+FP = fingerprint_of(7)
+ADDRESS = "https://ven.test:8081/OpenADR2/Simple/2.0b"
+
+
+class FakeVen:
+    """A push VEN behind the PushTransport seam: answers like a 2.0b VEN, or fails."""
+
+    def __init__(self, ven_id: str = "") -> None:
+        self.ven_id = ven_id
+        self.received: list[tuple[str, Message]] = []
+        self.failing = False
+
+    async def send(self, url: str, body: bytes) -> tuple[int, bytes]:
+        if self.failing:
+            raise OSError("connection refused")
+        message = decode(body)
+        self.received.append((url, message))
+        ok = EiResponse(response_code=200, request_id=getattr(message, "request_id", ""))
+        if isinstance(message, DistributeEvent):
+            answers = tuple(
+                EventResponse(
+                    response_code=200,
+                    request_id=message.request_id,
+                    qualified_event_id=QualifiedEventId(
+                        event_id=e.event.event_descriptor.event_id,
+                        modification_number=e.event.event_descriptor.modification_number,
+                    ),
+                    opt_type=OptType.OPT_IN,
+                )
+                for e in message.events
+            )
+            reply: Message = CreatedEvent(response=ok, ven_id=self.ven_id, event_responses=answers)
+        elif isinstance(message, RegisterReport):
+            reply = RegisteredReport(response=ok, ven_id=self.ven_id)
+        else:
+            reply = Response(response=ok, ven_id=self.ven_id)
+        return 200, encode(reply)
+
+
+def _worker(h: Harness, transport: FakeVen, name: str = "w1") -> PushWorker:
+    verifier = Verifier(clock=h.clock, nonce_store=InMemoryNonceStore(clock=h.clock))
+    return PushWorker(h.vtn, transport, verifier=verifier, worker_id=name)
+
+
+async def _push_harness(tmp_path: Path, database_url: str | None = None) -> Harness:
+    config = header_config(tmp_path)
+    if database_url is not None:
+        from dataclasses import replace
+
+        config = replace(config, database_url=database_url)
+    built, _ = await start_harness(config, ManualClock(START))
+    return built
+
+
+@pytest.fixture
+async def push_harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    h = await _push_harness(tmp_path)
+    try:
+        yield h
+    finally:
+        await h.client.close()
+        await h.store.close()
+
+
+async def _register_push(h: Harness, fingerprint: str = FP) -> str:
+    reg = await h.register(fingerprint, "plant", http_pull_model=False, transport_address=ADDRESS)
+    ven = await h.store.vens.get(reg.ven_id)
+    assert ven.push and ven.transport_address == ADDRESS
+    return reg.ven_id
+
+
+async def test_push_delivers_events_and_processes_the_reply(push_harness: Harness) -> None:
+    h = push_harness
+    ven_id = await _register_push(h)
+    event = await add_event(h.store)
+    ven = FakeVen(ven_id)
+    worker = _worker(h, ven)
+    assert await worker.run_once() == 2  # the VTN's METADATA registration, and the event
+    urls = sorted(url for url, _ in ven.received)
+    assert urls == [f"{ADDRESS}/EiEvent", f"{ADDRESS}/EiReport"]
+    [distribute] = [m for _, m in ven.received if isinstance(m, DistributeEvent)]
+    assert [e.event.event_descriptor.event_id for e in distribute.events] == [event.event_id]
+    invitation = await h.store.invitations.get(event.event_id, ven_id)
+    assert invitation.delivered_modification_number == 0
+    assert invitation.opt_type is OptType.OPT_IN  # from the VEN's synchronous oadrCreatedEvent
+    assert await h.store.outbox.pending(ven_id=ven_id) == ()
+    assert await worker.run_once() == 0  # nothing changed: nothing sent
+    await h.store.events.cancel(event.event_id)
+    assert await worker.run_once() == 1
+    assert ven.received[-1][1].events[0].event.event_descriptor.modification_number == 1
+
+
+async def test_push_retries_with_backoff_then_gives_up(push_harness: Harness) -> None:
+    h = push_harness
+    ven_id = await _register_push(h)
+    ven = FakeVen(ven_id)
+    ven.failing = True
+    worker = _worker(h, ven)
+    attempts = h.vtn.config.push_max_attempts
+    backoff = h.vtn.config.push_backoff
+    for attempt in range(1, attempts + 1):
+        assert await worker.run_once() == 0
+        [item] = await h.store.outbox.pending(ven_id=ven_id) or [None]
+        if attempt == attempts:
+            assert item is None  # given up
+            break
+        assert item.attempts == attempt and item.last_error == "OSError: connection refused"
+        assert await worker.run_once() == 0  # not due yet
+        assert (await h.store.outbox.get(item.item_id)).attempts == attempt
+        delay = min(backoff * 2 ** (attempt - 1), h.vtn.config.push_backoff_max)
+        assert item.next_attempt_at == h.clock.now() + delay
+        h.clock.advance(delay)
+    # a VEN back online gets what is queued from now on
+    ven.failing = False
+    await add_event(h.store)
+    assert await worker.run_once() == 1
+
+
+async def test_pull_items_are_never_pushed(push_harness: Harness) -> None:
+    h = push_harness
+    reg = await h.register(fingerprint_of(9), "puller")
+    [item] = await h.store.outbox.pending(ven_id=reg.ven_id)
+    assert item.next_attempt_at == PULL_ONLY
+    assert await _worker(h, FakeVen()).run_once() == 0
+    assert len(await h.store.outbox.pending(ven_id=reg.ven_id)) == 1
+
+
+@pytest.mark.parametrize("workers", [3])
+async def test_concurrent_workers_never_double_deliver(
+    tmp_path: Path, database_url: str, workers: int
+) -> None:
+    h = await _push_harness(tmp_path, database_url)
+    try:
+        ven_ids = [await _register_push(h, fingerprint_of(20 + i)) for i in range(4)]
+        for _ in range(3):
+            await add_event(h.store)
+            h.clock.advance(timedelta(seconds=1))
+        fake = FakeVen()
+        crew = [_worker(h, fake, f"w{i}") for i in range(workers)]
+        for _ in range(3):
+            await asyncio.gather(*(w.run_once() for w in crew))
+        kinds = [(url, type(m).__name__, getattr(m, "ven_id", None)) for url, m in fake.received]
+        # each VEN got its METADATA registration once, and (at least) one event list
+        register = [k for k in kinds if k[1] == "RegisterReport"]
+        assert sorted(v for _, _, v in register) == sorted(ven_ids)
+        for ven_id in ven_ids:
+            assert await h.store.outbox.pending(ven_id=ven_id) == ()
+    finally:
+        await h.client.close()
+        await h.store.close()
+
+
+async def test_a_ven_that_switches_to_polling_gets_its_queue_by_poll(push_harness: Harness) -> None:
+    h = push_harness
+    ven_id = await _register_push(h)
+    again = await h.register(FP, "plant", http_pull_model=True)
+    assert again.ven_id == ven_id
+    assert await _worker(h, FakeVen(ven_id)).run_once() == 0
+    from common.messages.poll import Poll
+
+    got = []
+    for _ in range(5):
+        reply = await h.post("OadrPoll", Poll(ven_id=ven_id), fingerprint=FP)
+        if isinstance(reply, Response):
+            break
+        got.append(type(reply).__name__)
+    assert got == ["RegisterReport", "RegisterReport"]  # one per (re-)registration
+
+
+async def test_http_push_transport_against_a_listening_ven(push_harness: Harness) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    h = push_harness
+    seen: list[str] = []
+
+    async def endpoint(request: web.Request) -> web.Response:
+        message = decode(await request.read())
+        seen.append(f"{request.match_info['service']}:{type(message).__name__}")
+        ok = EiResponse(response_code=200, request_id=getattr(message, "request_id", ""))
+        return web.Response(body=encode(Response(response=ok)), content_type="application/xml")
+
+    app = web.Application()
+    app.router.add_post("/OpenADR2/Simple/2.0b/{service}", endpoint)
+    server = TestServer(app)
+    await server.start_server()
+    transport = HttpPushTransport(h.vtn.config)
+    try:
+        address = str(server.make_url("/OpenADR2/Simple/2.0b"))
+        ven_id = (
+            await h.register(FP, "plant", http_pull_model=False, transport_address=address)
+        ).ven_id
+        await add_event(h.store)
+        verifier = Verifier(clock=h.clock, nonce_store=InMemoryNonceStore(clock=h.clock))
+        worker = PushWorker(h.vtn, transport, verifier=verifier)
+        assert await worker.run_once() == 2
+        assert sorted(seen) == ["EiEvent:DistributeEvent", "EiReport:RegisterReport"]
+        assert await h.store.outbox.pending(ven_id=ven_id) == ()
+    finally:
+        await transport.close()
+        await server.close()

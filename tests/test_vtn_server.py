@@ -1,0 +1,114 @@
+"""``serve`` over real TLS: identity from the client certificate, refusals, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from certs.pki import CertPair, Pki
+from common.clock import SystemClock
+from common.errors import ConfigError
+from common.messages.enums import ProfileName, TransportName
+from common.messages.poll import Poll
+from common.messages.registration import CreatedPartyRegistration, CreatePartyRegistration
+from common.security import client_context
+from common.xml import decode, encode
+from vtn.config import VtnConfig
+from vtn.server import serve
+
+WAIT = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _config(tmp_path: Path, pki: Pki) -> VtnConfig:
+    return VtnConfig(
+        vtn_id="TEST-VTN",
+        port=_free_port(),
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'var' / 'vtn.sqlite'}",
+        tls_cert=pki.vtn_ecc.cert,
+        tls_key=pki.vtn_ecc.key,
+        tls_ca=pki.ca_bundle,
+    )
+
+
+async def _post(config: VtnConfig, pair: CertPair, ca: Path, service: str, body: bytes) -> bytes:
+    context = client_context(pair.cert, pair.key, ca=ca)
+    url = f"https://localhost:{config.port}/OpenADR2/Simple/2.0b/{service}"
+    async with (
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session,
+        session.post(url, data=body, headers={"Content-Type": "application/xml"}) as response,
+    ):
+        assert response.status == 200
+        return await response.read()
+
+
+def _registration() -> bytes:
+    return encode(
+        CreatePartyRegistration(
+            request_id="r",
+            profile_name=ProfileName.B,
+            transport_name=TransportName.SIMPLE_HTTP,
+            report_only=False,
+            xml_signature=False,
+            ven_name="office-sj",
+            http_pull_model=True,
+        )
+    )
+
+
+async def test_tls_identity_and_sigterm(tmp_path: Path, pki: Pki, other_pki: Pki) -> None:
+    config = _config(tmp_path, pki)
+    ready = asyncio.Event()
+    task = asyncio.create_task(serve(config, clock=SystemClock(), ready=ready))
+    try:
+        await asyncio.wait_for(ready.wait(), timeout=WAIT)
+        assert (tmp_path / "var" / "vtn.sqlite").exists()  # the directory was created
+        reply = decode(
+            await _post(config, pki.ven_rsa, pki.ca_bundle, "EiRegisterParty", _registration())
+        )
+        assert isinstance(reply, CreatedPartyRegistration) and reply.ven_id
+        # another trusted certificate claiming that venID
+        body = await _post(
+            config, pki.ven_ecc, pki.ca_bundle, "OadrPoll", encode(Poll(ven_id=reply.ven_id))
+        )
+        assert decode(body).response.response_code == 463
+        # a certificate from an unknown CA never gets past the handshake
+        with pytest.raises(aiohttp.ClientError):
+            await _post(
+                config,
+                other_pki.ven_rsa,
+                pki.ca_bundle,
+                "OadrPoll",
+                encode(Poll(ven_id=reply.ven_id)),
+            )
+        # the registered certificate still works
+        body = await _post(
+            config, pki.ven_rsa, pki.ca_bundle, "OadrPoll", encode(Poll(ven_id=reply.ven_id))
+        )
+        assert type(decode(body)).__name__ == "RegisterReport"
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(task, timeout=WAIT)
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+async def test_unusable_certificates_are_a_config_error(tmp_path: Path, pki: Pki) -> None:
+    config = replace(_config(tmp_path, pki), tls_cert=tmp_path / "missing.pem")
+    with pytest.raises(ConfigError, match="tls_cert"):
+        await serve(config, clock=SystemClock())
+    signing = replace(_config(tmp_path, pki), sign_messages=True, signing_key=tmp_path / "no.key")
+    with pytest.raises(ConfigError, match="signing"):
+        await serve(signing, clock=SystemClock())

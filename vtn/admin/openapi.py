@@ -1,0 +1,342 @@
+"""The admin API's OpenAPI 3.1 description, as data (served at /admin/api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["OPENAPI"]
+
+Json = dict[str, Any]
+
+_TEXT: Json = {"type": "string"}
+_NULL_TEXT: Json = {"type": ["string", "null"]}
+_TIME: Json = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC"}
+_NULL_TIME: Json = {"type": ["string", "null"], "format": "date-time",
+                    "description": "ISO 8601, UTC"}
+_DURATION: Json = {"type": "string", "description": "ISO 8601 duration, e.g. PT15M"}
+_NULL_DURATION: Json = {"type": ["string", "null"], "description": "ISO 8601 duration"}
+_IDS: Json = {"type": "array", "items": {"type": "string"}}
+_INPUT_DURATION: Json = {"type": "string", "examples": ["PT1H30M", "1h30m", "15m", "90s"],
+                         "description": "ISO 8601 duration or a short form (2d, 1h30m, 15m, 90s)"}
+
+
+def _ref(name: str) -> Json:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: Json, *, required: tuple[str, ...] | None = None,
+            description: str | None = None) -> Json:
+    schema: Json = {"type": "object", "properties": properties,
+                    "required": list(properties if required is None else required)}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _list_of(key: str, item: str) -> Json:
+    return _object({key: {"type": "array", "items": _ref(item)}})
+
+
+def _json(schema: Json, description: str) -> Json:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> Json:
+    text = {400: "Invalid input; `field` names the offending field",
+            401: "Missing or wrong bearer token",
+            404: "Unknown id",
+            409: "Conflicts with the stored state"}
+    return {str(s): {"$ref": f"#/components/responses/E{s}"} for s in (401, *statuses)
+            if s in text}
+
+
+def _query(name: str, description: str, schema: Json | None = None) -> Json:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or _TEXT}
+
+
+def _path(name: str) -> Json:
+    return {"name": name, "in": "path", "required": True, "schema": _TEXT}
+
+
+_INCLUDE_CANCELLED = _query("include_cancelled", "Include cancelled ones too",
+                            {"type": "boolean"})
+_READING_FILTERS = [
+    _query("ven_id", "Only this VEN's readings"),
+    _query("report_request_id", "Only readings of this report request"),
+    _query("r_id", "Only these data points (repeat the parameter for several)"),
+    _query("from", "Interval start at or after this time (ISO 8601 with zone)",
+           {"type": "string", "format": "date-time"}),
+    _query("to", "Interval start before this time (ISO 8601 with zone)",
+           {"type": "string", "format": "date-time"}),
+    _query("limit", "At most this many readings (default and cap 100000)",
+           {"type": "integer", "minimum": 1}),
+]
+
+_NUMBERS: Json = {"oneOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}]}
+
+_EVENT_FIELDS: Json = {
+    "targets": _ref("Targets"),
+    "signal_name": {"type": "string", "default": "SIMPLE",
+                    "enum": ["SIMPLE", "LOAD_DISPATCH", "LOAD_CONTROL", "ELECTRICITY_PRICE"]},
+    "signal_type": {"type": "string", "description": (
+        "SIMPLE: level. LOAD_DISPATCH: delta (shed [kW], default) or setpoint [kW]. "
+        "LOAD_CONTROL: x-loadControlLevelOffset (default for level), "
+        "x-loadControlPercentOffset, x-loadControlCapacity [kW] (default for kw). "
+        "ELECTRICITY_PRICE: price (default) or priceRelative [currency/kWh]."),
+        "enum": ["level", "delta", "setpoint", "x-loadControlLevelOffset",
+                 "x-loadControlPercentOffset", "x-loadControlCapacity", "price",
+                 "priceRelative"]},
+    "level": {**_NUMBERS, "description": "Unit-less level (SIMPLE: 0-3), one for all "
+                                         "intervals or one per interval"},
+    "kw": {**_NUMBERS, "description": "Power [kW], one for all intervals or one per interval"},
+    "price": {**_NUMBERS, "description": "Price [currency/kWh], one for all intervals or one "
+                                         "per interval"},
+    "currency": {"type": "string", "description": "ISO 4217 code of prices (default USD)"},
+    "start": {"type": "string", "examples": ["2026-07-01T14:00:00Z", "+5m", "+PT1H", "now"],
+              "description": "ISO 8601 time with zone, 'now', or +DURATION from now"},
+    "duration": {**_INPUT_DURATION, "description": "Length of the active period"},
+    "intervals": {"oneOf": [
+        {"type": "integer", "minimum": 1, "maximum": 1000,
+         "description": "Split the duration into this many equal intervals"},
+        {"type": "array", "minItems": 1, "maxItems": 1000, "items": _object(
+            {"duration": _INPUT_DURATION, "value": {"type": "number"}},
+            required=("duration",))},
+    ], "default": 1},
+    "priority": {"type": "integer", "minimum": 0, "default": 0,
+                 "description": "0 is the highest"},
+    "test_event": {"type": "boolean", "default": False},
+    "response_required": {"type": "string", "enum": ["always", "never"], "default": "always"},
+    "startafter": {**_INPUT_DURATION, "description": "Randomisation window of the start"},
+    "ramp_up": _INPUT_DURATION,
+    "recovery": _INPUT_DURATION,
+    "notification": _INPUT_DURATION,
+    "market_context": {"type": "string", "description": "Default from the VTN configuration"},
+    "vtn_comment": {"type": ["string", "null"]},
+}
+
+_SCHEMAS: Json = {
+    "Error": _object({"error": _object({
+        "status": {"type": "integer"},
+        "message": _TEXT,
+        "field": {"type": "string", "description": "The offending input field (400)"},
+        "reference": {"type": "string", "description": "Reference in the VTN log (500)"},
+    }, required=("status", "message"))}),
+    "Unit": {"type": ["object", "null"], "properties": {
+        "kind": _TEXT, "units": _TEXT, "scale": _NULL_TEXT}},
+    "Ven": _object({
+        "ven_id": _TEXT, "ven_name": _NULL_TEXT,
+        "status": {"type": "string", "enum": ["registered", "cancelled"]},
+        "registration_id": _TEXT, "fingerprint": _TEXT, "profile": _TEXT, "transport": _TEXT,
+        "http_pull_model": {"type": "boolean"}, "transport_address": _NULL_TEXT,
+        "report_only": {"type": "boolean"}, "xml_signature": {"type": "boolean"},
+        "poll_frequency": _DURATION, "registered_at": _TIME, "updated_at": _TIME,
+        "last_seen_at": _NULL_TIME, "cancelled_at": _NULL_TIME,
+        "group_ids": _IDS, "resource_ids": _IDS, "party_ids": _IDS,
+    }),
+    "VenList": _list_of("vens", "Ven"),
+    "VenCancelled": _object({"ven": _ref("Ven"), "queued": {
+        "const": "oadrCancelPartyRegistration",
+        "description": "Queued for the VEN: pushed, or the answer to its next oadrPoll"}}),
+    "Targets": {"type": "object", "properties": {
+        "all": {"type": "boolean", "description": "Every registered VEN"},
+        "ven_ids": _IDS, "group_ids": _IDS, "resource_ids": _IDS, "party_ids": _IDS},
+        "description": "all: true, or at least one non-empty list (not both)"},
+    "EventInput": {"type": "object", "properties": _EVENT_FIELDS,
+                   "required": ["targets", "start"], "additionalProperties": False,
+                   "description": "Give one payload (level, kw or price) unless the intervals "
+                                  "carry values; give duration unless explicit intervals do."},
+    "EventPatch": {"type": "object", "properties": {
+        **_EVENT_FIELDS,
+        "expected_modification_number": {"type": "integer", "description": (
+            "Refuse (409) unless the event is at this modification")},
+        "reason": {"type": "string", "description": "Why it was modified"},
+    }, "additionalProperties": False, "description": (
+        "Fields replace the event's own. A new duration alone keeps the number of intervals; "
+        "a new payload alone keeps the interval durations.")},
+    "EventCancel": {"type": "object", "properties": {"reason": _TEXT},
+                    "additionalProperties": False},
+    "Interval": _object({"start": _TIME, "duration": _DURATION, "value": {"type": "number"}}),
+    "Signal": _object({
+        "signal_id": _TEXT, "signal_name": _TEXT, "signal_type": _TEXT, "unit": _ref("Unit"),
+        "intervals": {"type": "array", "items": _ref("Interval")}}),
+    "Event": _object({
+        "event_id": _TEXT, "modification_number": {"type": "integer"},
+        "status": {"type": "string",
+                   "enum": ["far", "near", "active", "completed", "cancelled"]},
+        "created_at": _TIME, "modified_at": _NULL_TIME, "modification_reason": _NULL_TEXT,
+        "cancelled_at": _NULL_TIME,
+        "targets": _object({"all": {"type": "boolean"}, "ven_ids": _IDS, "group_ids": _IDS,
+                            "resource_ids": _IDS, "party_ids": _IDS}),
+        "market_context": _TEXT, "priority": {"type": "integer"},
+        "test_event": {"type": "boolean"},
+        "response_required": {"type": "string", "enum": ["always", "never"]},
+        "start": _TIME, "end": _NULL_TIME, "duration": _DURATION,
+        "startafter": _NULL_DURATION, "notification": _NULL_DURATION,
+        "ramp_up": _NULL_DURATION, "recovery": _NULL_DURATION, "vtn_comment": _NULL_TEXT,
+        "signals": {"type": "array", "items": _ref("Signal")},
+    }),
+    "EventList": _list_of("events", "Event"),
+    "Response": _object({
+        "ven_id": _TEXT, "ven_name": _NULL_TEXT, "delivered": {"type": "boolean"},
+        "delivered_at": _NULL_TIME,
+        "delivered_modification_number": {"type": ["integer", "null"]},
+        "current": {"type": "boolean", "description": "The VEN has the latest modification"},
+        "opt": {"type": ["string", "null"], "enum": ["optIn", "optOut", None]},
+        "opted_at": _NULL_TIME, "opt_modification_number": {"type": ["integer", "null"]},
+        "response_code": {"type": ["integer", "null"]},
+    }, description="One targeted VEN: what it received and how it answered"),
+    "EventResponses": _object({
+        "event_id": _TEXT, "modification_number": {"type": "integer"},
+        "responses": {"type": "array", "items": _ref("Response")}}),
+    "Opt": _object({
+        "opt_id": _TEXT, "ven_id": _TEXT,
+        "opt_type": {"type": "string", "enum": ["optIn", "optOut"]}, "opt_reason": _TEXT,
+        "event_id": _NULL_TEXT, "modification_number": {"type": ["integer", "null"]},
+        "market_context": _NULL_TEXT, "resource_ids": _IDS,
+        "availability": {"type": "array", "items": _object(
+            {"start": _TIME, "duration": _DURATION})},
+        "created_at": _TIME, "received_at": _TIME, "cancelled_at": _NULL_TIME,
+    }),
+    "OptList": _list_of("opts", "Opt"),
+    "DataPoint": _object({
+        "r_id": _TEXT, "report_type": _TEXT, "reading_type": _TEXT, "unit": _ref("Unit"),
+        "resource_id": _NULL_TEXT, "min_period": _NULL_DURATION,
+        "max_period": _NULL_DURATION, "on_change": {"type": "boolean"}}),
+    "Capability": _object({
+        "ven_id": _TEXT, "report_specifier_id": _TEXT, "report_name": _TEXT,
+        "duration": _NULL_DURATION, "created_at": _TIME,
+        "data_points": {"type": "array", "items": _ref("DataPoint")}}),
+    "CapabilityList": _list_of("capabilities", "Capability"),
+    "Subscription": _object({
+        "report_request_id": _TEXT, "ven_id": _TEXT, "report_specifier_id": _TEXT,
+        "r_ids": _IDS, "granularity": _DURATION, "report_back_duration": _DURATION,
+        "one_shot": {"type": "boolean"}, "start": _NULL_TIME, "duration": _NULL_DURATION,
+        "status": {"type": "string",
+                   "enum": ["requested", "active", "completed", "cancelled"]},
+        "requested_at": _TIME, "cancelled_at": _NULL_TIME}),
+    "SubscriptionList": _list_of("subscriptions", "Subscription"),
+    "Reading": _object({
+        "ven_id": _TEXT, "report_request_id": _TEXT, "r_id": _TEXT, "start": _TIME,
+        "duration": _DURATION, "value": {"type": "number"},
+        "item_units": _NULL_TEXT, "scale": _NULL_TEXT, "report_type": _TEXT,
+        "reading_type": _TEXT, "data_quality": _NULL_TEXT,
+    }, description="value is in item_units with the SI prefix scale (e.g. W with k = kW)"),
+    "ReadingList": _list_of("readings", "Reading"),
+}
+
+_PATHS: Json = {
+    "/openapi.json": {"get": {
+        "operationId": "getOpenApi", "summary": "This document", "security": [],
+        "responses": {"200": _json({"type": "object"}, "The OpenAPI document")}}},
+    "/vens": {"get": {
+        "operationId": "listVens", "summary": "List registered VENs", "tags": ["vens"],
+        "parameters": [_INCLUDE_CANCELLED],
+        "responses": {"200": _json(_ref("VenList"), "VENs by id"), **_errors(400)}}},
+    "/vens/{ven_id}": {"parameters": [_path("ven_id")], "get": {
+        "operationId": "getVen", "summary": "Show one VEN", "tags": ["vens"],
+        "responses": {"200": _json(_ref("Ven"), "The VEN"), **_errors(404)}}},
+    "/vens/{ven_id}/cancel": {"parameters": [_path("ven_id")], "post": {
+        "operationId": "cancelVen", "tags": ["vens"],
+        "summary": "Cancel a registration and queue oadrCancelPartyRegistration for the VEN",
+        "responses": {"200": _json(_ref("VenCancelled"), "Cancelled; the message is queued"),
+                      **_errors(404, 409)}}},
+    "/events": {
+        "get": {
+            "operationId": "listEvents", "summary": "List events by start time",
+            "tags": ["events"],
+            "parameters": [
+                _query("ending_after", "Only events not ended by this time",
+                       {"type": "string", "format": "date-time"}),
+                {**_INCLUDE_CANCELLED, "description": "Include cancelled events (default true)"},
+                _query("limit", "At most this many events", {"type": "integer", "minimum": 1}),
+            ],
+            "responses": {"200": _json(_ref("EventList"), "Events"), **_errors(400)}},
+        "post": {
+            "operationId": "createEvent", "summary": "Issue an event", "tags": ["events"],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("EventInput")}}},
+            "responses": {"201": _json(_ref("Event"), "The new event (modification 0)"),
+                          **_errors(400)}}},
+    "/events/{event_id}": {
+        "parameters": [_path("event_id")],
+        "get": {
+            "operationId": "getEvent", "summary": "Show one event", "tags": ["events"],
+            "responses": {"200": _json(_ref("Event"), "The event"), **_errors(404)}},
+        "patch": {
+            "operationId": "modifyEvent", "tags": ["events"],
+            "summary": "Modify an event (its modification number grows by one)",
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("EventPatch")}}},
+            "responses": {"200": _json(_ref("Event"), "The modified event"),
+                          **_errors(400, 404, 409)}}},
+    "/events/{event_id}/cancel": {"parameters": [_path("event_id")], "post": {
+        "operationId": "cancelEvent", "tags": ["events"],
+        "summary": "Cancel an event (a modification with status cancelled)",
+        "requestBody": {"required": False, "content": {
+            "application/json": {"schema": _ref("EventCancel")}}},
+        "responses": {"200": _json(_ref("Event"), "The cancelled event"),
+                      **_errors(400, 404, 409)}}},
+    "/events/{event_id}/responses": {"parameters": [_path("event_id")], "get": {
+        "operationId": "getEventResponses", "tags": ["events"],
+        "summary": "Per targeted VEN: delivered modification, opt and when",
+        "responses": {"200": _json(_ref("EventResponses"), "Responses by VEN"),
+                      **_errors(404)}}},
+    "/opts": {"get": {
+        "operationId": "listOpts", "summary": "Opts received from VENs", "tags": ["opts"],
+        "parameters": [_query("ven_id", "Only this VEN's opts"),
+                       _query("event_id", "Only opts of this event"), _INCLUDE_CANCELLED],
+        "responses": {"200": _json(_ref("OptList"), "Opts in the order received"),
+                      **_errors(400)}}},
+    "/reports/capabilities": {"get": {
+        "operationId": "listReportCapabilities", "tags": ["reports"],
+        "summary": "Reports the VENs offer (METADATA)",
+        "parameters": [_query("ven_id", "Only this VEN's reports")],
+        "responses": {"200": _json(_ref("CapabilityList"), "Capabilities"),
+                      **_errors(404)}}},
+    "/reports/subscriptions": {"get": {
+        "operationId": "listReportSubscriptions", "tags": ["reports"],
+        "summary": "Report requests the VTN made",
+        "parameters": [_query("ven_id", "Only this VEN's subscriptions"), _INCLUDE_CANCELLED],
+        "responses": {"200": _json(_ref("SubscriptionList"), "Subscriptions"),
+                      **_errors(400)}}},
+    "/reports/readings": {"get": {
+        "operationId": "listReadings", "tags": ["reports"],
+        "summary": "Readings received, by interval start then rID",
+        "parameters": _READING_FILTERS,
+        "responses": {"200": _json(_ref("ReadingList"), "Readings"), **_errors(400)}}},
+    "/reports/readings.csv": {"get": {
+        "operationId": "exportReadingsCsv", "tags": ["reports"],
+        "summary": "The same readings as CSV (header row; columns as in Reading)",
+        "parameters": _READING_FILTERS,
+        "responses": {"200": {"description": "CSV", "content": {
+            "text/csv": {"schema": {"type": "string"}}}}, **_errors(400)}}},
+}
+
+OPENAPI: Json = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "oadr-vtn admin API",
+        "version": "1",
+        "description": (
+            "The operator's interface of the OpenADR 2.0b VTN: VENs, events, opts and "
+            "reports. Every route but this document needs `Authorization: Bearer <token>`; "
+            "the token is in the VTN's admin_token_file (created with mode 0600 at first "
+            "start). Errors are JSON: {\"error\": {\"status\", \"message\", \"field\"}}."),
+    },
+    "servers": [{"url": "/admin/api/v1"}],
+    "security": [{"bearer": []}],
+    "paths": _PATHS,
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": _SCHEMAS,
+        "responses": {
+            f"E{status}": _json(_ref("Error"), text) for status, text in (
+                (400, "Invalid input; `field` names the offending field"),
+                (401, "Missing or wrong bearer token"),
+                (404, "Unknown id"),
+                (409, "Conflicts with the stored state"),
+            )
+        },
+    },
+}

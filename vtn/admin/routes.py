@@ -1,0 +1,102 @@
+"""The admin API's route table, its aiohttp sub-application, and the hook that mounts it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from common.clock import Clock
+from vtn.admin import events, opts, reports, vens
+from vtn.admin.context import CONTEXT, AdminContext
+from vtn.admin.event_input import EventDefaults
+from vtn.admin.openapi import OPENAPI
+from vtn.admin.problems import error_middleware
+from vtn.admin.token import auth_middleware, ensure_admin_token
+from vtn.app import VTN_KEY
+from vtn.config import VtnConfig
+from vtn.services.context import Vtn
+from vtn.services.queue import MessageQueue
+from vtn.storage import Store
+
+__all__ = ["API_ROOT", "ROUTES", "Route", "admin_app", "admin_routes"]
+
+API_ROOT = "/admin/api/v1"
+"""Where the admin API lives on the VTN's HTTP server."""
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One admin route: method, path below ``API_ROOT``, handler."""
+
+    method: str
+    path: str
+    handler: Handler
+
+
+async def _openapi(request: web.Request) -> web.Response:
+    return web.json_response(OPENAPI)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/openapi.json", _openapi),
+    Route("GET", "/vens", vens.list_vens),
+    Route("GET", "/vens/{ven_id}", vens.get),
+    Route("POST", "/vens/{ven_id}/cancel", vens.cancel),
+    Route("GET", "/events", events.list_events),
+    Route("POST", "/events", events.create),
+    Route("GET", "/events/{event_id}", events.get),
+    Route("PATCH", "/events/{event_id}", events.modify),
+    Route("POST", "/events/{event_id}/cancel", events.cancel),
+    Route("GET", "/events/{event_id}/responses", events.responses),
+    Route("GET", "/opts", opts.list_opts),
+    Route("GET", "/reports/capabilities", reports.capabilities),
+    Route("GET", "/reports/subscriptions", reports.subscriptions),
+    Route("GET", "/reports/readings", reports.readings),
+    Route("GET", "/reports/readings.csv", reports.readings_csv),
+)
+
+
+def admin_app(vtn: Vtn, *, token: str) -> web.Application:
+    """The admin API as an aiohttp application, to be mounted at ``API_ROOT``.
+
+    Every route but the OpenAPI document needs ``Authorization: Bearer <token>``. New events
+    get the first of ``vtn.config.market_contexts`` unless their input names one.
+    """
+    public = frozenset({f"{API_ROOT}/openapi.json"})
+    app = web.Application(middlewares=[error_middleware,
+                                       auth_middleware(token, public_paths=public)])
+    contexts = vtn.config.market_contexts
+    defaults = EventDefaults(market_context=contexts[0]) if contexts else EventDefaults()
+    app[CONTEXT] = AdminContext(vtn=vtn, defaults=defaults)
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.handler)
+    return app
+
+
+def admin_routes(
+    config: VtnConfig, *, store: Store | None = None, clock: Clock | None = None
+) -> Callable[[web.Application], None]:
+    """The ``extra_routes`` hook of ``vtn.app.create_app`` / ``vtn.server.serve``: a function
+    that mounts the admin API at ``API_ROOT`` on the application it is given.
+
+    Reads the token in ``config.admin_token_file`` now, creating it (mode 0600) at the first
+    start. The admin API shares the protocol side's ``Vtn`` (store, clock, queues) found under
+    ``app[VTN_KEY]``; on a bare application (tests) one is made from `store` and `clock`.
+    """
+    token = ensure_admin_token(Path(config.admin_token_file))
+
+    def mount(app: web.Application) -> None:
+        vtn = app.get(VTN_KEY)
+        if vtn is None:
+            if store is None or clock is None:
+                raise ValueError("admin_routes needs store= and clock= to mount on an "
+                                 "application without a Vtn")
+            vtn = Vtn(config=config, store=store, clock=clock, queue=MessageQueue(store))
+        app.add_subapp(API_ROOT, admin_app(vtn, token=token))
+
+    return mount

@@ -1,0 +1,370 @@
+"""The VTN's aiohttp application: the five 2.0b Simple HTTP endpoints behind one boundary.
+
+The boundary (``Boundary.handle``) is the only place where bytes from a VEN meet the services:
+
+1. transport: body size cap (HTTP 413 before reading past it), XML content type (415), empty
+   body (400);
+2. identity: the TLS client certificate's fingerprint, or the configured proxy header, or none
+   on explicitly configured plain HTTP;
+3. decoding: ``common.xml.parse`` (hardened, XSD-validated) and ``from_element``; bytes that are
+   not XML at all get HTTP 400, XML that is not valid 2.0b gets the 454/453 eiResponse;
+4. the payload must belong to the endpoint (453 otherwise);
+5. XML signature (``Verifier`` with the database nonce store, bound to the connection's
+   fingerprint) when present, and required when configured (463);
+6. the venID in the message must be the certificate's VEN (463), and known (452);
+7. the service handler; every ``ProtocolError`` becomes the request's reply type with the code
+   in its eiResponse (HTTP 200), anything else 469 with a reference id that is logged; no
+   internal detail reaches the peer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import hdrs, web
+from lxml import etree
+
+from common.clock import Clock
+from common.errors import (
+    BodyTooLarge,
+    ConfigError,
+    InvalidId,
+    MalformedXml,
+    NotRecognized,
+    NotRegisteredOrAuthorized,
+    ProtocolError,
+    ResponseCode,
+    SignatureError,
+)
+from common.messages.types import Message
+from common.security import Signer, Verifier, normalize_fingerprint, peer_fingerprint
+from common.xml import Limits, encode, from_element, parse
+from vtn.config import VtnConfig
+from vtn.domain import Ven
+from vtn.logs import PROTOCOL, ven_label
+from vtn.services import REGISTRATION_MESSAGES, SERVICES, error_reply
+from vtn.services.context import Caller, Vtn
+from vtn.services.queue import MessageQueue
+from vtn.services.registration import UNAUTHENTICATED
+from vtn.storage import NotFound, StorageError, Store
+
+__all__ = [
+    "BASE_PATH",
+    "BOUNDARY_KEY",
+    "VTN_KEY",
+    "Boundary",
+    "create_app",
+    "dispatch",
+    "load_signer",
+]
+
+BASE_PATH = "/OpenADR2/Simple/2.0b"
+"""Where the 2.0b Simple HTTP services live; each endpoint is ``BASE_PATH/<service>``."""
+
+VTN_KEY = web.AppKey("oadr_vtn", Vtn)
+"""The application's ``Vtn`` (config, store, clock, queue, signer), for extra routes."""
+
+XML_CONTENT_TYPES = frozenset({"application/xml", "text/xml"})
+_READ_CHUNK = 64 * 1024
+_SIGNATURE_TAG = "{http://www.w3.org/2000/09/xmldsig#}Signature"
+_ANY_SERVICE = {t: h for handlers in SERVICES.values() for t, h in handlers.items()}
+
+
+def load_signer(config: VtnConfig, clock: Clock) -> Signer | None:
+    """The signer of the VTN's messages when ``sign_messages`` is on (``ConfigError`` if the
+    certificate or key cannot be used)."""
+    pair = config.signing_pair
+    if pair is None:
+        return None
+    cert, key = pair
+    try:
+        cert_pem, key_pem = Path(cert).read_bytes(), Path(key).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"signing_cert/signing_key: cannot read {exc.filename}") from exc
+    passphrase = config.tls_key_passphrase.encode() if config.tls_key_passphrase else None
+    return Signer(cert_pem, key_pem, clock=clock, passphrase=passphrase)
+
+
+def _reference() -> str:
+    """A short id that ties a refusal in the log to what the peer was told."""
+    return secrets.token_hex(4)
+
+
+class _TransportRefusal(Exception):
+    """A request refused below the 2.0b level (not XML, too large, wrong content type)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class Boundary:
+    """Turns HTTP requests into typed messages for the services, and their replies into XML."""
+
+    def __init__(self, vtn: Vtn) -> None:
+        self._vtn = vtn
+        config = vtn.config
+        self._limits = Limits(max_bytes=config.max_body_bytes)
+        self._verifier = Verifier(
+            clock=vtn.clock, nonce_store=vtn.store.nonces, window=config.replay_window
+        )
+        self._anonymous = config.plain_http and config.client_fingerprint_header is None
+
+    @property
+    def verifier(self) -> Verifier:
+        """The signature verifier (shared with push replies)."""
+        return self._verifier
+
+    def endpoint(self, service: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        """The aiohttp handler of one service endpoint."""
+
+        async def handle(request: web.Request) -> web.Response:
+            return await self.handle(request, service)
+
+        handle.__name__ = f"oadr_{service}"
+        return handle
+
+    async def handle(self, request: web.Request, service: str) -> web.Response:
+        """Answer one POST to `service`; never raises for anything the peer sent."""
+        remote = request.remote or "an unknown address"
+        try:
+            body = await self._read_body(request)
+            root = parse(body, limits=self._limits)
+        except _TransportRefusal as exc:
+            return self._refuse(remote, exc.status, exc.reason)
+        except BodyTooLarge as exc:
+            return self._refuse(remote, 413, exc.description)
+        except MalformedXml as exc:
+            return self._refuse(remote, 400, exc.description)
+        except ProtocolError as exc:  # XML, but not a valid 2.0b document
+            return self._error(remote, None, None, exc)
+        except Exception as exc:  # never expected from the hardened parser
+            return self._internal_error(remote, None, None, exc)
+        message: Message | None = None
+        ven: Ven | None = None
+        try:
+            message = from_element(root)
+            handler = SERVICES[service].get(type(message))
+            if handler is None:
+                raise NotRecognized(
+                    f"{type(message).__name__} is not a payload of the {service} service"
+                )
+            caller = await self._authenticate(root, message, service, request, remote)
+            ven = caller.ven
+            reply = await handler(self._vtn, caller, message)
+            body = encode(reply, signer=self._vtn.signer)
+        except ProtocolError as exc:
+            return self._error(remote, message, ven, exc)
+        except Exception as exc:  # a bug or a database failure: the peer learns only a reference
+            return self._internal_error(remote, message, ven, exc)
+        if ven is not None:
+            await self._touch(ven)
+        return web.Response(body=body, content_type="application/xml")
+
+    # ---- transport ------------------------------------------------------------------------
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        cap = self._vtn.config.max_body_bytes
+        if request.content_length is not None and request.content_length > cap:
+            raise _TransportRefusal(
+                413, f"the body of {request.content_length} bytes exceeds {cap}"
+            )
+        if hdrs.CONTENT_TYPE in request.headers:
+            content_type = request.content_type
+            if content_type not in XML_CONTENT_TYPES and not content_type.endswith("+xml"):
+                raise _TransportRefusal(415, f"content type {content_type!r} is not XML")
+        chunks = []
+        size = 0
+        while chunk := await request.content.read(_READ_CHUNK):
+            size += len(chunk)
+            if size > cap:
+                raise _TransportRefusal(413, f"the body exceeds {cap} bytes")
+            chunks.append(chunk)
+        if size == 0:
+            raise _TransportRefusal(400, "the body is empty")
+        return b"".join(chunks)
+
+    # ---- identity -------------------------------------------------------------------------
+
+    def _fingerprint(self, request: web.Request) -> str | None:
+        header = self._vtn.config.client_fingerprint_header
+        if header is not None:
+            value = request.headers.get(header)
+            if not value:
+                return None
+            try:
+                return normalize_fingerprint(value)
+            except ValueError:
+                return None
+        transport = request.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        return peer_fingerprint(ssl_object)
+
+    async def _authenticate(
+        self,
+        root: etree._Element,
+        message: Message,
+        service: str,
+        request: web.Request,
+        remote: str,
+    ) -> Caller:
+        fingerprint = self._fingerprint(request)
+        if fingerprint is None and not self._anonymous:
+            raise NotRegisteredOrAuthorized("no client certificate identifies this VEN")
+        await self._check_signature(root, fingerprint)
+        registering = isinstance(message, REGISTRATION_MESSAGES)
+        named = getattr(message, "ven_id", None)
+        store = self._vtn.store
+        if fingerprint is not None:
+            ven = await store.vens.by_fingerprint(fingerprint)
+            if ven is None:
+                if registering:
+                    return Caller(fingerprint=fingerprint, ven=None, remote=remote)
+                raise NotRegisteredOrAuthorized(
+                    f"the certificate {fingerprint} is not registered; register first"
+                )
+            if named and named != ven.ven_id:
+                if not await self._known(named):
+                    raise InvalidId(f"venID {named!r} is not known")
+                raise NotRegisteredOrAuthorized(
+                    f"venID {named!r} does not belong to the certificate {fingerprint}"
+                )
+        else:
+            ven = await self._by_id(named) if named else None
+            if ven is None:
+                if registering:
+                    return Caller(fingerprint=None, ven=None, remote=remote)
+                raise InvalidId(f"venID {named!r} is not known" if named else "no venID given")
+            if not ven.fingerprint.startswith(UNAUTHENTICATED):
+                raise NotRegisteredOrAuthorized(
+                    f"VEN {ven.ven_id} registered with a certificate; it must use TLS"
+                )
+        if ven.cancelled and service not in ("EiRegisterParty", "OadrPoll"):
+            raise NotRegisteredOrAuthorized(f"the registration of VEN {ven.ven_id} is cancelled")
+        return Caller(fingerprint=fingerprint, ven=ven, remote=remote)
+
+    async def _known(self, ven_id: str) -> bool:
+        return await self._by_id(ven_id) is not None
+
+    async def _by_id(self, ven_id: str) -> Ven | None:
+        try:
+            return await self._vtn.store.vens.get(ven_id)
+        except NotFound:
+            return None
+
+    async def _check_signature(self, root: etree._Element, fingerprint: str | None) -> None:
+        required = self._vtn.config.require_signatures
+        if root.find(_SIGNATURE_TAG) is None:
+            if required:
+                raise SignatureError("this VTN requires signed messages")
+            return
+        if fingerprint is None:
+            if required:
+                raise SignatureError("a signature cannot be checked without a client certificate")
+            return  # plain HTTP: there is no certificate to bind the signature to
+        await self._verifier.verify(root, expected_fingerprint=fingerprint)
+
+    async def _touch(self, ven: Ven) -> None:
+        try:
+            await self._vtn.store.vens.touch(ven.ven_id)
+        except StorageError as exc:
+            PROTOCOL.warning("Could not record that VEN %s was seen: %s", ven.ven_id, exc)
+
+    # ---- refusals -------------------------------------------------------------------------
+
+    def _refuse(self, remote: str, status: int, reason: str) -> web.Response:
+        reference = _reference()
+        PROTOCOL.warning(
+            "Rejected a request from %s: %s (HTTP %d) [ref %s]", remote, reason, status, reference
+        )
+        return web.Response(status=status, text=f"{reason} (ref {reference})\n")
+
+    def _error(
+        self, remote: str, message: Message | None, ven: Ven | None, error: ProtocolError
+    ) -> web.Response:
+        reference = _reference()
+        code = int(error.code)
+        kind = type(message).__name__ if message is not None else "a message"
+        PROTOCOL.warning(
+            "Rejected %s from %s%s: %s (%d) [ref %s]",
+            kind,
+            remote,
+            f" (VEN {ven_label(ven)})" if ven is not None else "",
+            error.description,
+            code,
+            reference,
+        )
+        return self._reply_error(message, ven, code, f"{error.description} (ref {reference})")
+
+    def _internal_error(
+        self, remote: str, message: Message | None, ven: Ven | None, error: Exception
+    ) -> web.Response:
+        reference = _reference()
+        PROTOCOL.error(
+            "Failed to handle %s from %s [ref %s]",
+            type(message).__name__ if message is not None else "a message",
+            remote,
+            reference,
+            exc_info=error,
+        )
+        code = int(ResponseCode.DEPLOYMENT_ERROR_OR_OTHER_ERROR)
+        return self._reply_error(message, ven, code, f"internal error (ref {reference})")
+
+    def _reply_error(
+        self, message: Message | None, ven: Ven | None, code: int, description: str
+    ) -> web.Response:
+        ven_id = ven.ven_id if ven is not None else getattr(message, "ven_id", None)
+        reply = error_reply(message, code, description, self._vtn.config.vtn_id, ven_id)
+        try:
+            body = encode(reply, signer=self._vtn.signer)
+        except Exception:  # never expected: our own reply does not encode
+            PROTOCOL.exception("Could not encode an error reply")
+            return web.Response(status=500, text="internal error\n")
+        return web.Response(body=body, content_type="application/xml")
+
+
+BOUNDARY_KEY = web.AppKey("oadr_boundary", Boundary)
+"""The application's ``Boundary`` (its verifier serves the push worker too)."""
+
+
+def create_app(
+    config: VtnConfig,
+    store: Store,
+    *,
+    clock: Clock,
+    signer: Signer | None = None,
+    extra_routes: Callable[[web.Application], None] | None = None,
+) -> web.Application:
+    """The VTN application on `store`.
+
+    `signer` defaults to the one ``config`` describes (``load_signer``). `extra_routes` is
+    called with the application to add more routes (the admin API); they find the ``Vtn``
+    under ``app[VTN_KEY]``.
+    """
+    vtn = Vtn(
+        config=config,
+        store=store,
+        clock=clock,
+        queue=MessageQueue(store),
+        signer=signer if signer is not None else load_signer(config, clock),
+    )
+    app = web.Application()
+    app[VTN_KEY] = vtn
+    boundary = Boundary(vtn)
+    app[BOUNDARY_KEY] = boundary
+    for service in SERVICES:
+        app.router.add_post(f"{BASE_PATH}/{service}", boundary.endpoint(service))
+    if extra_routes is not None:
+        extra_routes(app)
+    return app
+
+
+async def dispatch(vtn: Vtn, caller: Caller, message: Message) -> Message:
+    """Handle `message` with whichever service accepts it (for replies a VEN gives to a push)."""
+    handler = _ANY_SERVICE.get(type(message))
+    if handler is None:
+        raise NotRecognized(f"{type(message).__name__} is not a request the VTN handles")
+    return await handler(vtn, caller, message)

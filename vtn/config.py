@@ -1,0 +1,270 @@
+"""The VTN configuration: a frozen value from TOML and/or overrides, checked field by field.
+
+Every field is documented on ``VtnConfig``. ``load_config(path, overrides)`` reads a TOML file
+(top-level keys named like the fields; durations in seconds, paths relative to the file's
+directory) and applies overrides (the CLI's options, same names) on top. Any mistake raises
+``common.errors.ConfigError`` with the field's name in the message. TLS is required unless
+``plain_http = true`` is set explicitly: nothing ever falls back to plain HTTP on its own.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from common.errors import ConfigError
+
+__all__ = ["DEFAULT_DATABASE_URL", "REPORTABLE", "VtnConfig", "load_config"]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/vtn.sqlite"
+"""The embedded default: a SQLite file ``var/vtn.sqlite`` under the working directory."""
+
+REPORTABLE = ("TELEMETRY_USAGE", "TELEMETRY_STATUS")
+"""The reports the VTN can ask for automatically when a VEN offers them."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VtnConfig:
+    """What a VTN needs to run. Durations are ``timedelta``; paths are ``Path``.
+
+    Identity and listening:
+
+    - ``vtn_id``: the VTN's ID on the wire (ei:vtnID). Not all lowercase: openleadr's VEN
+      refuses an all-lowercase vtnID.
+    - ``host``, ``port``: where the server listens.
+    - ``database_url``: ``sqlite+aiosqlite:///path`` (default ``var/vtn.sqlite``) or
+      ``postgresql+asyncpg://user@host/db``. Its password never appears in ``repr``.
+
+    Transport security:
+
+    - ``plain_http``: serve plain HTTP. Must be set explicitly; for development only.
+    - ``tls_cert``, ``tls_key``, ``tls_ca``: the VTN's certificate and key (PEM files) and the
+      CA bundle that VEN client certificates must chain to. Required unless ``plain_http``.
+    - ``tls_key_passphrase``: the key's passphrase, if any (kept out of ``repr``).
+    - ``client_fingerprint_header``: the HTTP header a TLS-terminating proxy sets to the VEN
+      certificate's fingerprint. Only trusted when configured; then the VTN must be reachable
+      through that proxy alone.
+
+    XML signatures:
+
+    - ``sign_messages``: sign every message the VTN sends (with ``signing_cert``/``signing_key``,
+      default the TLS certificate and key).
+    - ``require_signatures``: refuse VEN messages without a valid signature (463).
+    - ``replay_window``: how far a signature's ReplayProtect timestamp may be from now.
+
+    Protocol:
+
+    - ``poll_frequency``: the oadrRequestedOadrPollFreq told to pull VENs.
+    - ``max_body_bytes``: the largest request body accepted (HTTP 413 beyond it).
+    - ``market_contexts``: the programs (market context URIs) this VTN runs; an opt naming
+      another one is refused (454). Empty: any.
+    - ``event_near_window``: how long before its start an event without a ramp-up period is
+      reported ``near`` (``None``: it goes from ``far`` to ``active``).
+    - ``request_reports``: which of ``TELEMETRY_USAGE`` / ``TELEMETRY_STATUS`` the VTN asks for
+      in oadrRegisteredReport when a VEN offers them.
+    - ``report_granularity``, ``report_back_duration``: the sampling and sending periods asked
+      for (the granularity is brought inside the VEN's offered sampling range).
+
+    Push delivery (VENs registered with httpPullModel=false):
+
+    - ``push_interval``: how often a worker looks for due pushes.
+    - ``push_timeout``: how long one POST to a VEN may take.
+    - ``push_max_attempts``: attempts before a push is given up.
+    - ``push_backoff``, ``push_backoff_max``: the first retry delay, doubled per attempt, capped.
+
+    Operator:
+
+    - ``admin_token_file``: where the admin API's bearer token is kept (default
+      ``var/admin-token``; read by the admin API, not by the protocol side).
+    """
+
+    vtn_id: str = "OADR-VTN"
+    host: str = "127.0.0.1"
+    port: int = 8443
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
+    plain_http: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
+    tls_key_passphrase: str | None = field(default=None, repr=False)
+    client_fingerprint_header: str | None = None
+    sign_messages: bool = False
+    signing_cert: Path | None = None
+    signing_key: Path | None = None
+    require_signatures: bool = False
+    replay_window: timedelta = timedelta(minutes=5)
+    poll_frequency: timedelta = timedelta(seconds=10)
+    max_body_bytes: int = 1024 * 1024
+    market_contexts: tuple[str, ...] = ()
+    event_near_window: timedelta | None = None
+    request_reports: tuple[str, ...] = REPORTABLE
+    report_granularity: timedelta = timedelta(minutes=1)
+    report_back_duration: timedelta = timedelta(minutes=1)
+    push_interval: timedelta = timedelta(seconds=1)
+    push_timeout: timedelta = timedelta(seconds=10)
+    push_max_attempts: int = 8
+    push_backoff: timedelta = timedelta(seconds=2)
+    push_backoff_max: timedelta = timedelta(minutes=5)
+    admin_token_file: Path = Path("var/admin-token")
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return f"VtnConfig({shown}, database_url={_safe_url(self.database_url)!r})"
+
+    @property
+    def signing_pair(self) -> tuple[Path, Path] | None:
+        """The certificate and key the VTN signs with, when ``sign_messages`` is on."""
+        if not self.sign_messages:
+            return None
+        cert = self.signing_cert or self.tls_cert
+        key = self.signing_key or self.tls_key
+        if cert is None or key is None:  # refused by _check; kept for the type checker
+            raise ConfigError("signing_cert: sign_messages needs a certificate and a key")
+        return cert, key
+
+
+def _safe_url(url: str) -> str:
+    """`url` with any password replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"
+
+
+def _fail(name: str, problem: str) -> ConfigError:
+    return ConfigError(f"{name}: {problem}")
+
+
+def _check(c: VtnConfig) -> None:
+    """Cross-field validation; each message names the field."""
+    if not c.vtn_id.strip():
+        raise _fail("vtn_id", "must not be empty")
+    if c.vtn_id.islower():
+        raise _fail("vtn_id", f"{c.vtn_id!r} is all lowercase, which 2.0b VENs may refuse")
+    if not 0 <= c.port <= 65535:
+        raise _fail("port", f"{c.port} is not a TCP port")
+    if not c.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise _fail("database_url", "must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    if not c.plain_http:
+        for name in ("tls_cert", "tls_key", "tls_ca"):
+            if getattr(c, name) is None:
+                raise _fail(name, "is required unless plain_http = true is set explicitly")
+    if c.sign_messages and (c.signing_cert or c.tls_cert) is None:
+        raise _fail("signing_cert", "sign_messages needs signing_cert (or tls_cert)")
+    if c.sign_messages and (c.signing_key or c.tls_key) is None:
+        raise _fail("signing_key", "sign_messages needs signing_key (or tls_key)")
+    if c.client_fingerprint_header is not None and not c.client_fingerprint_header.strip():
+        raise _fail("client_fingerprint_header", "must be a header name")
+    for name in ("replay_window", "poll_frequency", "push_interval", "push_timeout"):
+        if getattr(c, name) <= timedelta(0):
+            raise _fail(name, "must be positive")
+    for name in ("report_granularity", "report_back_duration", "push_backoff"):
+        if getattr(c, name) < timedelta(0):
+            raise _fail(name, "must not be negative")
+    if c.push_backoff_max < c.push_backoff:
+        raise _fail("push_backoff_max", "must not be shorter than push_backoff")
+    if c.event_near_window is not None and c.event_near_window < timedelta(0):
+        raise _fail("event_near_window", "must not be negative")
+    if c.max_body_bytes < 1024:
+        raise _fail("max_body_bytes", "must be at least 1024")
+    if c.push_max_attempts < 1:
+        raise _fail("push_max_attempts", "must be at least 1")
+    for name in c.request_reports:
+        if name not in REPORTABLE:
+            raise _fail("request_reports", f"{name!r} is not one of {', '.join(REPORTABLE)}")
+
+
+# ---- loading --------------------------------------------------------------------------------
+
+_FIELDS = {f.name: f for f in fields(VtnConfig)}
+_DURATIONS = {
+    "replay_window",
+    "poll_frequency",
+    "event_near_window",
+    "report_granularity",
+    "report_back_duration",
+    "push_interval",
+    "push_timeout",
+    "push_backoff",
+    "push_backoff_max",
+}
+_PATHS = {"tls_cert", "tls_key", "tls_ca", "signing_cert", "signing_key", "admin_token_file"}
+_BOOLS = {"plain_http", "sign_messages", "require_signatures"}
+_INTS = {"port", "max_body_bytes", "push_max_attempts"}
+_STRING_LISTS = {"market_contexts", "request_reports"}
+
+
+def _convert(name: str, value: Any, base: Path) -> Any:
+    """One raw value (from TOML or an override) as the field's type."""
+    if name in _DURATIONS:
+        if value is None and name == "event_near_window":
+            return None
+        if isinstance(value, timedelta):
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _fail(name, f"must be a number of seconds, got {value!r}")
+        return timedelta(seconds=value)
+    if name in _PATHS:
+        if value is None and name != "admin_token_file":
+            return None
+        if not isinstance(value, str | Path) or not str(value):
+            raise _fail(name, f"must be a file path, got {value!r}")
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else base / path
+    if name in _BOOLS:
+        if not isinstance(value, bool):
+            raise _fail(name, f"must be true or false, got {value!r}")
+        return value
+    if name in _INTS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(name, f"must be an integer, got {value!r}")
+        return value
+    if name in _STRING_LISTS:
+        if isinstance(value, str) or not all(isinstance(v, str) for v in value or ()):
+            raise _fail(name, f"must be a list of strings, got {value!r}")
+        return tuple(value)
+    if name in ("tls_key_passphrase", "client_fingerprint_header") and value is None:
+        return None
+    if not isinstance(value, str):
+        raise _fail(name, f"must be a string, got {value!r}")
+    return value
+
+
+def load_config(
+    path: str | Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> VtnConfig:
+    """The configuration from the TOML file at `path` (if any) with `overrides` applied.
+
+    Keys are the ``VtnConfig`` field names, at the top level of the file (an optional ``[vtn]``
+    table is read the same way). Relative paths in the file are relative to its directory;
+    relative paths in `overrides` to the working directory. Unknown keys are refused.
+    """
+    raw: dict[str, tuple[Any, Path]] = {}
+    if path is not None:
+        file = Path(path)
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read the configuration file {file}: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file} is not valid TOML: {exc}") from exc
+        table = data.pop("vtn", {}) if isinstance(data.get("vtn"), dict) else {}
+        for key, value in (*data.items(), *table.items()):
+            raw[key] = (value, file.parent)
+    for key, value in (overrides or {}).items():
+        raw[key] = (value, Path.cwd())
+    values: dict[str, Any] = {}
+    for key, (value, base) in raw.items():
+        if key not in _FIELDS:
+            raise ConfigError(f"{key}: not a VTN setting (known: {', '.join(sorted(_FIELDS))})")
+        values[key] = _convert(key, value, base)
+    return VtnConfig(**values)

@@ -1,0 +1,272 @@
+"""EiEvent: oadrRequestEvent -> oadrDistributeEvent, oadrCreatedEvent -> the VEN's opt on record.
+
+Order of the events in oadrDistributeEvent. The 2.0b schema (oadr_ei_20b.xsd, ei:priority)
+says: "The lower the number higher the priority. A value of zero (0) indicates no priority,
+which is the lowest priority by default." The ordering the 2.0b profile asks of a VTN, as
+openleadr 0.5.36 implements it (``openleadr.utils.order_events``: "active events before
+inactive events, high priority before low priority, earlier before later"), is: active events
+first, then the others; within each group by priority (0 last), then by start time. The
+profile's conformance-rule text itself was not reachable from here (see the README's
+interpretations); storage's ``for_ven`` sorts priority 0 first, so the order is set here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from common.errors import InvalidId
+from common.messages.enums import EventStatus
+from common.messages.event import (
+    CreatedEvent,
+    DistributeEvent,
+    EiEvent,
+    EventBaseline,
+    EventDescriptor,
+    EventSignal,
+    OadrEvent,
+    RequestEvent,
+)
+from common.messages.poll import Response
+from common.messages.types import Interval, Period, Target
+from vtn.domain import Event, EventTargets, Ven, event_status
+from vtn.logs import PROTOCOL, ven_label
+from vtn.services.context import Caller, Vtn, new_request_id, ok
+from vtn.storage import NotFound
+
+__all__ = [
+    "changed_events",
+    "current_events",
+    "deliver_events",
+    "handle_created_event",
+    "handle_request_event",
+    "ordered",
+    "targets_ven",
+    "to_oadr_event",
+]
+
+
+def _priority_rank(priority: int) -> float:
+    """Sort key of a priority: 1 first, larger later, 0 (no priority) last."""
+    return math.inf if priority == 0 else priority
+
+
+def ordered(events: Sequence[Event], now: datetime, near_window: timedelta | None) -> list[Event]:
+    """`events` in the 2.0b order: active first, then by priority (0 last), then start time."""
+
+    def key(event: Event) -> tuple[int, float, datetime, str]:
+        active = event_status(event, now, near_window=near_window) is EventStatus.ACTIVE
+        return (
+            0 if active else 1,
+            _priority_rank(event.request.priority),
+            event.request.start,
+            event.event_id,
+        )
+
+    return sorted(events, key=key)
+
+
+def targets_ven(targets: EventTargets, ven: Ven) -> bool:
+    """True if an event with `targets` is meant for `ven`."""
+    return (
+        targets.all_vens
+        or ven.ven_id in targets.ven_ids
+        or not set(ven.group_ids).isdisjoint(targets.group_ids)
+        or not set(ven.resource_ids).isdisjoint(targets.resource_ids)
+        or not set(ven.party_ids).isdisjoint(targets.party_ids)
+    )
+
+
+def _intervals(values: Sequence[tuple[timedelta, float]]) -> tuple[Interval[float], ...]:
+    return tuple(
+        Interval(payloads=(value,), duration=duration, uid=str(index))
+        for index, (duration, value) in enumerate(values)
+    )
+
+
+def _current_value(event: Event, values: Sequence[tuple[timedelta, float]], now: datetime) -> float:
+    """The value in force at `now` (0 outside the active period, as 2.0b VTNs send)."""
+    offset = now - event.request.start
+    if event.cancelled or offset < timedelta(0):
+        return 0.0
+    elapsed = timedelta(0)
+    for duration, value in values:
+        elapsed += duration
+        if offset < elapsed:
+            return value
+    return 0.0
+
+
+def to_oadr_event(event: Event, now: datetime, near_window: timedelta | None) -> OadrEvent:
+    """The wire form of `event` as it stands at `now`."""
+    request = event.request
+    descriptor = EventDescriptor(
+        event_id=event.event_id,
+        modification_number=event.modification_number,
+        market_context=request.market_context,
+        created_date_time=event.created_at,
+        event_status=event_status(event, now, near_window=near_window),
+        modification_date_time=event.modified_at,
+        modification_reason=event.modification_reason,
+        priority=request.priority,
+        test_event="true" if request.test_event else "false",
+        vtn_comment=request.vtn_comment,
+    )
+    signals = []
+    for signal in request.signals:
+        values = [(i.duration, i.value) for i in signal.intervals]
+        signals.append(
+            EventSignal(
+                intervals=_intervals(values),
+                signal_name=signal.signal_name,
+                signal_type=signal.signal_type,
+                signal_id=signal.signal_id,
+                item_base=signal.item_base,
+                current_value=_current_value(event, values, now),
+            )
+        )
+    baseline = None
+    if request.baseline is not None:
+        b = request.baseline
+        baseline = EventBaseline(
+            dtstart=b.start,
+            duration=b.duration,
+            intervals=_intervals([(i.duration, i.value) for i in b.intervals]),
+            baseline_id=b.baseline_id,
+            baseline_name=b.baseline_name,
+            resource_ids=b.resource_ids,
+            item_base=b.item_base,
+        )
+    t = request.targets
+    target = Target(
+        group_ids=t.group_ids, resource_ids=t.resource_ids, ven_ids=t.ven_ids, party_ids=t.party_ids
+    )
+    period = Period(
+        dtstart=request.start,
+        duration=request.duration,
+        tolerance_startafter=request.tolerance_startafter,
+        notification=request.notification,
+        ramp_up=request.ramp_up,
+        recovery=request.recovery,
+    )
+    return OadrEvent(
+        event=EiEvent(
+            event_descriptor=descriptor,
+            active_period=period,
+            event_signals=tuple(signals),
+            target=target,
+            event_baseline=baseline,
+        ),
+        response_required=request.response_required,
+    )
+
+
+async def current_events(vtn: Vtn, ven: Ven) -> list[Event]:
+    """The events `ven` must hear about now, in the 2.0b order (none for report-only VENs)."""
+    if ven.report_only or ven.cancelled:
+        return []
+    now = vtn.clock.now()
+    events = await vtn.store.events.for_ven(ven.ven_id, now)
+    return ordered(events, now, vtn.config.event_near_window)
+
+
+async def changed_events(vtn: Vtn, ven: Ven) -> list[Event] | None:
+    """The VEN's current events if one of them changed since its last delivery, else ``None``."""
+    events = await current_events(vtn, ven)
+    if not events:
+        return None
+    delivered = {
+        i.event_id: i.delivered_modification_number
+        for i in await vtn.store.invitations.list_for_ven(ven.ven_id)
+    }
+    for event in events:
+        number = delivered.get(event.event_id)
+        if number is None or number < event.modification_number:
+            return events
+    return None
+
+
+def distribute(vtn: Vtn, events: Sequence[Event], request_id: str | None = None) -> DistributeEvent:
+    """oadrDistributeEvent with `events`; with an eiResponse when it answers `request_id`."""
+    now = vtn.clock.now()
+    near = vtn.config.event_near_window
+    return DistributeEvent(
+        request_id=new_request_id(),
+        vtn_id=vtn.config.vtn_id,
+        events=tuple(to_oadr_event(e, now, near) for e in events),
+        response=None if request_id is None else ok(request_id),
+    )
+
+
+async def deliver_events(vtn: Vtn, ven: Ven, events: Sequence[Event]) -> None:
+    """Record that `ven` now has `events` (their current modifications), and say so in the log."""
+    before = {
+        i.event_id: i.delivered_modification_number
+        for i in await vtn.store.invitations.list_for_ven(ven.ven_id)
+    }
+    await vtn.store.invitations.mark_all_delivered(
+        ven.ven_id, {e.event_id: e.modification_number for e in events}
+    )
+    fresh = [e for e in events if (before.get(e.event_id) or -1) < e.modification_number]
+    if not fresh:
+        return
+    vens = await vtn.store.vens.list()
+    for event in fresh:
+        targeted = [v for v in vens if not v.report_only and targets_ven(event.request.targets, v)]
+        have = 0
+        for invitation in await vtn.store.invitations.list_for_event(event.event_id):
+            if invitation.is_current(event.modification_number):
+                have += 1
+        PROTOCOL.info(
+            "Event %s (modification %d) delivered to VEN %s: %d of %d VENs have it",
+            event.event_id,
+            event.modification_number,
+            ven_label(ven),
+            have,
+            max(len(targeted), have),
+        )
+
+
+async def handle_request_event(vtn: Vtn, caller: Caller, message: RequestEvent) -> DistributeEvent:
+    """oadrRequestEvent: every current event of the VEN (up to its replyLimit)."""
+    ven = caller.registered()
+    events = await current_events(vtn, ven)
+    if message.reply_limit:
+        events = events[: message.reply_limit]
+    reply = distribute(vtn, events, message.request_id)
+    await deliver_events(vtn, ven, events)
+    return reply
+
+
+async def handle_created_event(vtn: Vtn, caller: Caller, message: CreatedEvent) -> Response:
+    """oadrCreatedEvent: record each optIn/optOut on the VEN's invitation."""
+    ven = caller.registered()
+    unknown = []
+    for answer in message.event_responses:
+        qualified = answer.qualified_event_id
+        try:
+            event = await vtn.store.events.get(qualified.event_id)
+        except NotFound:
+            unknown.append(qualified.event_id)
+            continue
+        if qualified.modification_number > event.modification_number:
+            unknown.append(f"{qualified.event_id} modification {qualified.modification_number}")
+            continue
+        await vtn.store.invitations.record_opt(
+            event.event_id,
+            ven.ven_id,
+            modification_number=qualified.modification_number,
+            opt_type=answer.opt_type,
+            response_code=int(answer.response_code),
+        )
+        PROTOCOL.info(
+            "VEN %s answered event %s (modification %d): %s",
+            ven_label(ven),
+            event.event_id,
+            qualified.modification_number,
+            answer.opt_type.value,
+        )
+    if unknown:
+        raise InvalidId(f"unknown event(s): {', '.join(unknown)}")
+    return Response(response=ok(message.response.request_id), ven_id=ven.ven_id)

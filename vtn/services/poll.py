@@ -1,0 +1,37 @@
+"""OadrPoll: the next message for a pull VEN, from the database, or oadrResponse when none waits.
+
+Order: a VEN whose registration was cancelled only gets its queue (which holds the
+cancellation). Otherwise changed events come first (oadrDistributeEvent with all current events,
+when one of them is new or modified since its last delivery), then the queued messages oldest
+first (oadrRegisterReport, oadrCreateReport, oadrCancelReport, oadrCancelPartyRegistration,
+oadrRequestReregistration).
+"""
+
+from __future__ import annotations
+
+from common.messages.poll import Poll, Response
+from common.messages.types import EiResponse, Message
+from vtn.logs import PROTOCOL, ven_label
+from vtn.services.context import Caller, Vtn
+from vtn.services.event import changed_events, deliver_events, distribute
+
+__all__ = ["handle_poll"]
+
+
+async def handle_poll(vtn: Vtn, caller: Caller, message: Poll) -> Message:
+    """oadrPoll: what is waiting for the VEN."""
+    ven = caller.registered()
+    if not ven.cancelled:
+        events = await changed_events(vtn, ven)
+        if events is not None:
+            reply = distribute(vtn, events)
+            await deliver_events(vtn, ven, events)
+            return reply
+    queued = await vtn.queue.take(ven.ven_id)
+    if queued is not None:
+        PROTOCOL.info("Delivered %s to VEN %s by poll", type(queued).__name__, ven_label(ven))
+        return queued
+    return Response(
+        response=EiResponse(response_code=200, request_id="", response_description="OK"),
+        ven_id=ven.ven_id,
+    )

@@ -1,0 +1,226 @@
+"""EiRegisterParty: query, create (and re-create), cancel a registration; VTN-initiated requests.
+
+Interpretations (README "Deviations / interpretations"):
+
+- The certificate fingerprint is the VEN's identity. A registration from a known certificate
+  with the same details and no other registrationID returns the registration it has
+  (idempotent, nothing written); changed details re-register it (storage gives a new
+  registrationID); a registrationID the VEN does not hold is 452.
+- A VEN may propose its venID in oadrCreatePartyRegistration; it is used when free, and 463
+  when it belongs to another certificate.
+- On plain HTTP without a fingerprint header there is no certificate: each VEN gets a synthetic
+  identity (``unauthenticated:<venID>``) and is known by its venID alone.
+"""
+
+from __future__ import annotations
+
+from common.errors import InvalidData, InvalidId, NotAllowed, NotRegisteredOrAuthorized
+from common.messages.enums import ProfileName, TransportName
+from common.messages.poll import Response
+from common.messages.registration import (
+    CanceledPartyRegistration,
+    CancelPartyRegistration,
+    CreatedPartyRegistration,
+    CreatePartyRegistration,
+    Profile,
+    QueryRegistration,
+    RequestReregistration,
+)
+from common.messages.report import RegisterReport
+from vtn.domain import Ven, VenRegistration
+from vtn.logs import PROTOCOL, ven_label
+from vtn.services.context import Caller, Vtn, new_request_id, ok
+from vtn.storage import Conflict, NotFound
+
+__all__ = [
+    "PROFILES",
+    "cancel_registration",
+    "handle_cancel_party_registration",
+    "handle_canceled_party_registration",
+    "handle_create_party_registration",
+    "handle_query_registration",
+    "handle_registration_response",
+    "request_reregistration",
+]
+
+PROFILES = (Profile(profile_name=ProfileName.B, transports=(TransportName.SIMPLE_HTTP,)),)
+"""What this VTN supports: the 2.0b profile over simple HTTP."""
+
+UNAUTHENTICATED = "unauthenticated:"
+
+
+def _created(vtn: Vtn, request_id: str, ven: Ven | None) -> CreatedPartyRegistration:
+    active = ven if ven is not None and not ven.cancelled else None
+    return CreatedPartyRegistration(
+        response=ok(request_id),
+        vtn_id=vtn.config.vtn_id,
+        profiles=PROFILES,
+        registration_id=active.registration_id if active else None,
+        ven_id=active.ven_id if active else None,
+        requested_oadr_poll_freq=vtn.config.poll_frequency,
+    )
+
+
+async def handle_query_registration(
+    vtn: Vtn, caller: Caller, message: QueryRegistration
+) -> CreatedPartyRegistration:
+    """oadrQueryRegistration: what the VTN supports, and the caller's registration if any."""
+    return _created(vtn, message.request_id, caller.ven)
+
+
+def _wanted(vtn: Vtn, fingerprint: str, message: CreatePartyRegistration) -> VenRegistration:
+    if message.profile_name is not ProfileName.B:
+        raise NotAllowed(f"profile {message.profile_name.value} is not supported; use 2.0b")
+    if message.transport_name is not TransportName.SIMPLE_HTTP:
+        raise NotAllowed(f"transport {message.transport_name.value} is not supported")
+    pull = message.http_pull_model is not False
+    if not pull and not message.transport_address:
+        raise InvalidData("a push VEN (httpPullModel false) must give its transportAddress")
+    return VenRegistration(
+        fingerprint=fingerprint,
+        http_pull_model=pull,
+        transport_address=message.transport_address,
+        report_only=message.report_only,
+        xml_signature=message.xml_signature,
+        ven_name=message.ven_name,
+        poll_frequency=vtn.config.poll_frequency,
+        ven_id=message.ven_id,
+    )
+
+
+def _same(ven: Ven, wanted: VenRegistration) -> bool:
+    return (
+        not ven.cancelled
+        and ven.http_pull_model == wanted.http_pull_model
+        and ven.transport_address == wanted.transport_address
+        and ven.report_only == wanted.report_only
+        and ven.xml_signature == wanted.xml_signature
+        and ven.ven_name == wanted.ven_name
+        and ven.poll_frequency == wanted.poll_frequency
+    )
+
+
+async def _new_ven(vtn: Vtn, caller: Caller, message: CreatePartyRegistration) -> Ven:
+    """Register a VEN whose certificate (or venID, on plain HTTP) is not known yet."""
+    if message.registration_id:
+        raise InvalidId(f"registrationID {message.registration_id!r} is not known")
+    ven_id = message.ven_id
+    if ven_id is not None:
+        try:
+            await vtn.store.vens.get(ven_id)
+        except NotFound:
+            pass
+        else:
+            raise NotRegisteredOrAuthorized(f"venID {ven_id!r} belongs to another certificate")
+    ven_id = ven_id or new_request_id()
+    fingerprint = caller.fingerprint or f"{UNAUTHENTICATED}{ven_id}"
+    wanted = _wanted(vtn, fingerprint, message)
+    try:
+        return await vtn.store.vens.create(VenRegistration(**{**_fields(wanted), "ven_id": ven_id}))
+    except Conflict:  # the same VEN registering twice at once: the first one won
+        again = await vtn.store.vens.by_fingerprint(fingerprint)
+        if again is None:
+            raise
+        return again
+
+
+def _fields(registration: VenRegistration) -> dict[str, object]:
+    return {name: getattr(registration, name) for name in registration.__dataclass_fields__}
+
+
+async def handle_create_party_registration(
+    vtn: Vtn, caller: Caller, message: CreatePartyRegistration
+) -> CreatedPartyRegistration:
+    """oadrCreatePartyRegistration: register, re-register, or confirm an unchanged registration."""
+    ven = caller.ven
+    if ven is None:
+        ven = await _new_ven(vtn, caller, message)
+        await _after_registration(vtn, caller, ven, "registered")
+        return _created(vtn, message.request_id, ven)
+    if message.registration_id and message.registration_id != ven.registration_id:
+        raise InvalidId(f"registrationID {message.registration_id!r} is not this VEN's")
+    wanted = _wanted(vtn, ven.fingerprint, message)
+    if _same(ven, wanted):
+        PROTOCOL.info("VEN %s registered again, unchanged", ven_label(ven))
+        return _created(vtn, message.request_id, ven)
+    wanted = VenRegistration(**{**_fields(wanted), "ven_id": ven.ven_id})
+    ven = await vtn.store.vens.reregister(ven.ven_id, wanted)
+    await _after_registration(vtn, caller, ven, "re-registered")
+    return _created(vtn, message.request_id, ven)
+
+
+async def _after_registration(vtn: Vtn, caller: Caller, ven: Ven, what: str) -> None:
+    """Log it, and queue the VTN's own METADATA report registration, as a 2.0b VTN must.
+
+    The VTN produces no reports itself, so its oadrRegisterReport lists none.
+    """
+    mode = "pull" if ven.http_pull_model else f"push to {ven.transport_address}"
+    PROTOCOL.info(
+        "VEN %s %s from %s, fingerprint %s, registration %s (%s)",
+        ven_label(ven),
+        what,
+        caller.remote,
+        caller.fingerprint or "none (plain HTTP)",
+        ven.registration_id,
+        mode,
+    )
+    await vtn.queue.put(ven, RegisterReport(request_id=new_request_id(), ven_id=ven.ven_id))
+
+
+async def handle_cancel_party_registration(
+    vtn: Vtn, caller: Caller, message: CancelPartyRegistration
+) -> CanceledPartyRegistration:
+    """oadrCancelPartyRegistration from the VEN: end its registration."""
+    ven = caller.registered()
+    if message.registration_id != ven.registration_id:
+        raise InvalidId(f"registrationID {message.registration_id!r} is not this VEN's")
+    await vtn.store.vens.cancel(ven.ven_id)
+    PROTOCOL.info("VEN %s cancelled its registration", ven_label(ven))
+    return CanceledPartyRegistration(
+        response=ok(message.request_id), registration_id=ven.registration_id, ven_id=ven.ven_id
+    )
+
+
+async def handle_canceled_party_registration(
+    vtn: Vtn, caller: Caller, message: CanceledPartyRegistration
+) -> Response:
+    """oadrCanceledPartyRegistration: the VEN acknowledges the VTN's cancellation."""
+    ven = caller.registered()
+    PROTOCOL.info(
+        "VEN %s acknowledged the cancellation of its registration (%s)",
+        ven_label(ven),
+        int(message.response.response_code),
+    )
+    return Response(response=ok(message.response.request_id), ven_id=ven.ven_id)
+
+
+async def handle_registration_response(vtn: Vtn, caller: Caller, message: Response) -> Response:
+    """oadrResponse on EiRegisterParty: the VEN acknowledges oadrRequestReregistration."""
+    ven = caller.registered()
+    PROTOCOL.info("VEN %s acknowledged a registration request", ven_label(ven))
+    return Response(response=ok(message.response.request_id), ven_id=ven.ven_id)
+
+
+# ---- VTN-initiated (called by the admin API) --------------------------------------------------
+
+
+async def cancel_registration(vtn: Vtn, ven_id: str) -> Ven:
+    """Cancel `ven_id`'s registration now and queue oadrCancelPartyRegistration for it.
+
+    ``vtn.storage.NotFound`` if the VEN is unknown.
+    """
+    ven = await vtn.store.vens.get(ven_id)
+    message = CancelPartyRegistration(
+        request_id=new_request_id(), registration_id=ven.registration_id, ven_id=ven.ven_id
+    )
+    cancelled = await vtn.store.vens.cancel(ven_id)
+    await vtn.queue.put(ven, message)
+    PROTOCOL.info("Cancelled the registration of VEN %s; telling it", ven_label(ven))
+    return cancelled
+
+
+async def request_reregistration(vtn: Vtn, ven_id: str) -> None:
+    """Queue oadrRequestReregistration for `ven_id`; ``NotFound`` if the VEN is unknown."""
+    ven = await vtn.store.vens.get(ven_id)
+    await vtn.queue.put(ven, RequestReregistration(ven_id=ven.ven_id))
+    PROTOCOL.info("Asked VEN %s to register again", ven_label(ven))

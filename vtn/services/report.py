@@ -1,0 +1,383 @@
+"""EiReport: VEN report registration, requests, data and cancellation; the VTN's own reports.
+
+The VTN consumes reports: it stores what a VEN offers (METADATA), asks for the telemetry the
+configuration names in its oadrRegisteredReport, and stores every reading (idempotently: a
+reading is keyed by VEN, report request, rID and interval start). As a report producer it
+registers an empty METADATA list (it offers no reports of its own), so report requests from a
+VEN are answered 461.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from common.errors import InvalidData, InvalidId, ReportNotSupported
+from common.messages.poll import Response
+from common.messages.report import (
+    CanceledReport,
+    CancelReport,
+    CreatedReport,
+    CreateReport,
+    RegisteredReport,
+    RegisterReport,
+    Report,
+    ReportRequest,
+    ReportSpecifier,
+    ResourceStatus,
+    SpecifierPayload,
+    UpdatedReport,
+    UpdateReport,
+)
+from vtn.domain import (
+    Reading,
+    ReportCapability,
+    ReportDescription,
+    ReportSubscription,
+    SubscriptionStatus,
+    Ven,
+)
+from vtn.logs import PROTOCOL, ven_label
+from vtn.services.context import Caller, Vtn, new_request_id, ok
+from vtn.storage import NotFound
+
+__all__ = [
+    "cancel_report",
+    "handle_cancel_report",
+    "handle_canceled_report",
+    "handle_create_report",
+    "handle_created_report",
+    "handle_register_report",
+    "handle_registered_report",
+    "handle_update_report",
+    "request_report",
+]
+
+
+def _capability(ven: Ven, report: Report) -> ReportCapability:
+    if report.report_name is None:
+        raise InvalidData(f"report {report.report_specifier_id!r} has no reportName")
+    descriptions = []
+    for d in report.report_descriptions:
+        source = d.report_data_source
+        rate = d.sampling_rate
+        descriptions.append(
+            ReportDescription(
+                r_id=d.r_id,
+                report_type=d.report_type,
+                reading_type=d.reading_type,
+                item_base=d.item_base,
+                resource_id=source.resource_ids[0] if source and source.resource_ids else None,
+                market_context=d.market_context,
+                min_period=rate.min_period if rate else None,
+                max_period=rate.max_period if rate else None,
+                on_change=rate.on_change if rate else False,
+            )
+        )
+    try:
+        return ReportCapability(
+            ven_id=ven.ven_id,
+            report_specifier_id=report.report_specifier_id,
+            report_name=report.report_name,
+            descriptions=tuple(descriptions),
+            created_at=report.created_date_time,
+            duration=report.duration,
+        )
+    except ValueError as exc:
+        raise InvalidData(f"report {report.report_specifier_id!r}: {exc}") from exc
+
+
+def _granularity(wanted: timedelta, capability: ReportCapability) -> timedelta:
+    """`wanted` brought inside the sampling range every data point of the report offers."""
+    lows = [d.min_period for d in capability.descriptions if d.min_period is not None]
+    highs = [d.max_period for d in capability.descriptions if d.max_period is not None]
+    if lows:
+        wanted = max(wanted, max(lows))
+    if highs:
+        wanted = min(wanted, min(highs))
+    return wanted
+
+
+def _wanted_names(vtn: Vtn) -> set[str]:
+    return {f"METADATA_{name}" for name in vtn.config.request_reports}
+
+
+async def _subscribe(vtn: Vtn, capability: ReportCapability) -> ReportRequest:
+    """Store a subscription to `capability` and return the request that asks for it."""
+    granularity = _granularity(vtn.config.report_granularity, capability)
+    back = max(vtn.config.report_back_duration, granularity)
+    subscription = await vtn.store.reports.subscribe(
+        ReportSubscription(
+            report_request_id=new_request_id(),
+            ven_id=capability.ven_id,
+            report_specifier_id=capability.report_specifier_id,
+            r_ids=tuple(d.r_id for d in capability.descriptions),
+            granularity=granularity,
+            report_back_duration=back,
+            requested_at=vtn.clock.now(),
+        )
+    )
+    return _request(subscription, capability)
+
+
+def _request(subscription: ReportSubscription, capability: ReportCapability) -> ReportRequest:
+    payloads = tuple(
+        SpecifierPayload(r_id=d.r_id, reading_type=d.reading_type)
+        for d in capability.descriptions
+        if d.r_id in subscription.r_ids
+    )
+    return ReportRequest(
+        report_request_id=subscription.report_request_id,
+        report_specifier=ReportSpecifier(
+            report_specifier_id=subscription.report_specifier_id,
+            granularity=timedelta(0) if subscription.one_shot else subscription.granularity,
+            report_back_duration=subscription.report_back_duration,
+            specifier_payloads=payloads,
+        ),
+    )
+
+
+async def handle_register_report(
+    vtn: Vtn, caller: Caller, message: RegisterReport
+) -> RegisteredReport:
+    """oadrRegisterReport: store what the VEN offers; ask for the configured telemetry."""
+    ven = caller.registered()
+    capabilities = [_capability(ven, r) for r in message.reports]
+    specifiers = [c.report_specifier_id for c in capabilities]
+    if len(set(specifiers)) != len(specifiers):
+        raise InvalidData(f"reportSpecifierIDs repeat: {specifiers}")
+    await vtn.store.reports.add_capabilities(ven.ven_id, capabilities, replace=True)
+    # A new registration replaces the old one: subscriptions to its reports start over.
+    for old in await vtn.store.reports.subscriptions(ven_id=ven.ven_id):
+        await vtn.store.reports.cancel(old.report_request_id)
+    wanted = _wanted_names(vtn)
+    requests = [
+        await _subscribe(vtn, c)
+        for c in capabilities
+        if c.report_name.value in wanted and c.descriptions
+    ]
+    PROTOCOL.info(
+        "VEN %s registered %d report(s) (%s); requesting %d",
+        ven_label(ven),
+        len(capabilities),
+        ", ".join(c.report_name.value for c in capabilities) or "none",
+        len(requests),
+    )
+    return RegisteredReport(
+        response=ok(message.request_id), report_requests=tuple(requests), ven_id=ven.ven_id
+    )
+
+
+async def handle_registered_report(vtn: Vtn, caller: Caller, message: RegisteredReport) -> Response:
+    """oadrRegisteredReport: the VEN acknowledges the VTN's (empty) METADATA registration."""
+    ven = caller.registered()
+    if message.report_requests:
+        PROTOCOL.warning(
+            "VEN %s asked the VTN for %d report(s); the VTN offers none",
+            ven_label(ven),
+            len(message.report_requests),
+        )
+    return Response(response=ok(message.response.request_id), ven_id=ven.ven_id)
+
+
+async def handle_create_report(vtn: Vtn, caller: Caller, message: CreateReport) -> CreatedReport:
+    """oadrCreateReport from a VEN: the VTN offers no reports (461)."""
+    caller.registered()
+    ids = ", ".join(r.report_request_id for r in message.report_requests)
+    raise ReportNotSupported(f"the VTN offers no reports (requested: {ids})")
+
+
+async def handle_cancel_report(vtn: Vtn, caller: Caller, message: CancelReport) -> CanceledReport:
+    """oadrCancelReport from a VEN: the VTN produces no reports, so the IDs are unknown (452)."""
+    caller.registered()
+    raise InvalidId(f"no such VTN report: {', '.join(message.report_request_ids)}")
+
+
+async def _own_subscription(vtn: Vtn, ven: Ven, report_request_id: str) -> ReportSubscription:
+    try:
+        subscription = await vtn.store.reports.subscription(report_request_id)
+    except NotFound as exc:
+        raise InvalidId(f"reportRequestID {report_request_id!r} is not known") from exc
+    if subscription.ven_id != ven.ven_id:
+        raise InvalidId(f"reportRequestID {report_request_id!r} is not known")
+    return subscription
+
+
+async def handle_created_report(vtn: Vtn, caller: Caller, message: CreatedReport) -> Response:
+    """oadrCreatedReport: the VEN accepted report requests; its pending ones become active."""
+    ven = caller.registered()
+    if message.response.ok:
+        for report_request_id in message.pending_reports:
+            try:
+                subscription = await vtn.store.reports.subscription(report_request_id)
+            except NotFound:
+                continue
+            if subscription.ven_id == ven.ven_id and subscription.status in (
+                SubscriptionStatus.REQUESTED,
+            ):
+                await vtn.store.reports.set_status(report_request_id, SubscriptionStatus.ACTIVE)
+    else:
+        PROTOCOL.warning(
+            "VEN %s refused a report request: %s %s",
+            ven_label(ven),
+            int(message.response.response_code),
+            message.response.response_description or "",
+        )
+    return Response(response=ok(message.response.request_id), ven_id=ven.ven_id)
+
+
+def _readings(
+    ven: Ven,
+    report: Report,
+    subscription: ReportSubscription | None,
+    capability: ReportCapability | None,
+) -> list[Reading]:
+    report_request_id = report.report_request_id
+    readings = []
+    for interval in report.intervals:
+        start: datetime | None = interval.dtstart or report.dtstart
+        if start is None:
+            raise InvalidData(f"report {report_request_id!r} has an interval without dtstart")
+        duration = interval.duration
+        if duration is None:
+            duration = subscription.granularity if subscription is not None else timedelta(0)
+        for payload in interval.payloads:
+            description = capability.description(payload.r_id) if capability else None
+            if description is None:
+                raise InvalidId(
+                    f"rID {payload.r_id!r} is not in report {report.report_specifier_id!r}"
+                )
+            value = payload.value
+            if isinstance(value, ResourceStatus):
+                value = 1.0 if value.online else 0.0
+            unit = description.item_base
+            readings.append(
+                Reading(
+                    ven_id=ven.ven_id,
+                    report_request_id=report_request_id,
+                    r_id=payload.r_id,
+                    start=start,
+                    duration=duration,
+                    value=float(value),
+                    report_type=description.report_type,
+                    reading_type=description.reading_type,
+                    item_units=unit.item_units if unit else None,
+                    scale=unit.scale.value if unit and unit.scale else None,
+                    data_quality=payload.data_quality,
+                )
+            )
+    return readings
+
+
+async def handle_update_report(vtn: Vtn, caller: Caller, message: UpdateReport) -> UpdatedReport:
+    """oadrUpdateReport: store every reading (resending one is harmless)."""
+    ven = caller.registered()
+    capabilities = {
+        c.report_specifier_id: c for c in await vtn.store.reports.capabilities(ven.ven_id)
+    }
+    stored = 0
+    for report in message.reports:
+        subscription = await _own_subscription(vtn, ven, report.report_request_id)
+        capability = capabilities.get(subscription.report_specifier_id)
+        readings = _readings(ven, report, subscription, capability)
+        stored += await vtn.store.reports.add_readings(readings)
+        if subscription.one_shot and subscription.status is not SubscriptionStatus.COMPLETED:
+            await vtn.store.reports.set_status(
+                subscription.report_request_id, SubscriptionStatus.COMPLETED
+            )
+        elif subscription.status is SubscriptionStatus.REQUESTED:
+            await vtn.store.reports.set_status(
+                subscription.report_request_id, SubscriptionStatus.ACTIVE
+            )
+    PROTOCOL.info("Stored %d reading(s) from VEN %s", stored, ven_label(ven))
+    return UpdatedReport(response=ok(message.request_id), ven_id=ven.ven_id)
+
+
+async def handle_canceled_report(vtn: Vtn, caller: Caller, message: CanceledReport) -> Response:
+    """oadrCanceledReport: the VEN confirms a cancellation the VTN asked for."""
+    ven = caller.registered()
+    PROTOCOL.info(
+        "VEN %s confirmed a report cancellation (still pending: %s)",
+        ven_label(ven),
+        ", ".join(message.pending_reports) or "none",
+    )
+    return Response(response=ok(message.response.request_id), ven_id=ven.ven_id)
+
+
+# ---- VTN-initiated (called by the admin API) --------------------------------------------------
+
+
+async def request_report(
+    vtn: Vtn,
+    ven_id: str,
+    report_specifier_id: str,
+    *,
+    r_ids: tuple[str, ...] = (),
+    granularity: timedelta | None = None,
+    report_back_duration: timedelta | None = None,
+    one_shot: bool = False,
+) -> ReportSubscription:
+    """Ask `ven_id` for a report it offers (oadrCreateReport, queued); all rIDs by default.
+
+    ``vtn.storage.NotFound`` if the VEN is unknown; ``ValueError`` if it offers no such report
+    or rIDs.
+    """
+    ven = await vtn.store.vens.get(ven_id)
+    capabilities = {c.report_specifier_id: c for c in await vtn.store.reports.capabilities(ven_id)}
+    capability = capabilities.get(report_specifier_id)
+    if capability is None:
+        raise ValueError(f"VEN {ven_id} offers no report {report_specifier_id!r}")
+    offered = tuple(d.r_id for d in capability.descriptions)
+    missing = set(r_ids) - set(offered)
+    if missing:
+        raise ValueError(f"report {report_specifier_id!r} has no rIDs {sorted(missing)}")
+    wanted = granularity if granularity is not None else vtn.config.report_granularity
+    step = _granularity(wanted, capability)
+    subscription = await vtn.store.reports.subscribe(
+        ReportSubscription(
+            report_request_id=new_request_id(),
+            ven_id=ven_id,
+            report_specifier_id=report_specifier_id,
+            r_ids=r_ids or offered,
+            granularity=step,
+            report_back_duration=report_back_duration or max(vtn.config.report_back_duration, step),
+            requested_at=vtn.clock.now(),
+            one_shot=one_shot,
+        )
+    )
+    await vtn.queue.put(
+        ven,
+        CreateReport(
+            request_id=new_request_id(),
+            report_requests=(_request(subscription, capability),),
+            ven_id=ven_id,
+        ),
+    )
+    PROTOCOL.info(
+        "Requested report %s (%s) from VEN %s",
+        subscription.report_request_id,
+        capability.report_name.value,
+        ven_label(ven),
+    )
+    return subscription
+
+
+async def cancel_report(
+    vtn: Vtn, report_request_id: str, *, report_to_follow: bool = False
+) -> ReportSubscription:
+    """Cancel a report subscription and queue oadrCancelReport for its VEN.
+
+    ``vtn.storage.NotFound`` if unknown.
+    """
+    subscription = await vtn.store.reports.cancel(report_request_id)
+    ven = await vtn.store.vens.get(subscription.ven_id)
+    await vtn.queue.put(
+        ven,
+        CancelReport(
+            request_id=new_request_id(),
+            report_request_ids=(report_request_id,),
+            report_to_follow=report_to_follow,
+            ven_id=ven.ven_id,
+        ),
+    )
+    PROTOCOL.info("Cancelled report %s of VEN %s", report_request_id, ven_label(ven))
+    return subscription
