@@ -11,7 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common.clock import SystemClock
 from common.errors import OadrError
@@ -20,8 +20,12 @@ from ven.client.config import VenConfig, load_config
 from ven.client.events import EventState
 from ven.client.factory import build_client, building_devices
 from ven.client.invitations import is_pending, record_operator_answer, states
-from ven.client.readings import DeterministicSource
+from ven.client.push import PushServer
+from ven.client.readings import DeterministicSource, ReadingSource
 from ven.client.store import Store
+
+if TYPE_CHECKING:
+    from ven.brain import BuildingBrain
 
 __all__ = ["main"]
 
@@ -37,6 +41,7 @@ examples:
   oadr-ven status --config ven.toml
   oadr-ven invitations --config ven.toml --json
   oadr-ven answer EVENT_ID --opt out --device ahu-1 --config ven.toml
+  oadr-ven plan --building office.toml --signal SIMPLE --level 2 --start 2026-07-15T14:00
 """
 
 
@@ -66,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="take part (in) or not (out)")
     answer.add_argument("--device", metavar="ID",
                         help="a device (resource) ID from the building file; omit for all")
+    from ven.brain.plancli import HELP, add_plan_arguments
+
+    add_plan_arguments(commands.add_parser("plan", help=HELP, description=HELP))
     return parser
 
 
@@ -73,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``oadr-ven``; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
+        if args.command == "plan":
+            from ven.brain.plancli import plan_command
+
+            return plan_command(args)
         config = load_config(args.config)
         if args.command == "run":
             _setup_logging(args.log_level, as_json=args.json)
@@ -122,20 +134,52 @@ async def _run(config: VenConfig) -> int:
 
     store = await Store.open(config.database)
     try:
-        client = await build_client(config, store=store, source=DeterministicSource(),
-                                    clock=SystemClock(), sleeper=sleeper)
+        clock = SystemClock()
+        brain = _building_brain(config, clock)
+        client = await build_client(
+            config, store=store, clock=clock, sleeper=sleeper,
+            source=DeterministicSource() if brain is None else _readings(brain),
+            handler=brain, tick=None if brain is None else brain.tick)
         log.info("VEN %s starting: VTN %s, state file %s", config.ven_name, config.vtn_url,
                  config.database)
-        log.warning("Report values come from the built-in deterministic test source: no "
-                    "building data source is connected yet")
+        if brain is None:
+            log.warning("Report values come from the built-in deterministic test source: no "
+                        "building file is configured ([ven] building)")
+        else:
+            await brain.resume(await client.event_states())  # a restart mid-event
+        push = (None if config.push is None  # push mode: the VTN POSTs to our endpoint
+                else PushServer.from_config(config, store=store, client=client))
         try:
+            if push is not None:
+                await push.start()
             await client.run(stop)
         finally:
+            if push is not None:
+                await push.stop()
             await client.close()
     finally:
         await store.close()
     log.info("VEN %s stopped", config.ven_name)
     return 0
+
+
+def _building_brain(config: VenConfig, clock: SystemClock) -> BuildingBrain | None:
+    """The simulated building's brain when the config names a building file, else None."""
+    if config.building_file is None:
+        return None
+    from ven.brain import BuildingBrain
+
+    brain = BuildingBrain.simulated(config.building_file, clock,
+                                    supported=config.supported_signals)
+    log.info("Simulating building %s (%s) from %s; events are planned and carried out on it",
+             brain.building.id, brain.building.name, config.building_file)
+    return brain
+
+
+def _readings(brain: BuildingBrain) -> ReadingSource:
+    from ven.measurements import BuildingReadings
+
+    return BuildingReadings(brain)
 
 
 # ---- state commands -------------------------------------------------------------------------

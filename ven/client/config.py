@@ -12,10 +12,13 @@ from urllib.parse import urlsplit
 from common.errors import ConfigError
 from common.messages.enums import OptReason, OptType
 from common.security import normalize_fingerprint
+from ven.instructions import SIGNAL_TYPES
 
 __all__ = [
+    "ACTED_ON_SIGNALS",
     "DEFAULT_SUPPORTED_SIGNALS",
     "OptSchedule",
+    "PushSettings",
     "ReportPoints",
     "RetryPolicy",
     "TlsFiles",
@@ -24,9 +27,9 @@ __all__ = [
     "parse_config",
 ]
 
-DEFAULT_SUPPORTED_SIGNALS = (
-    "SIMPLE", "simple", "ELECTRICITY_PRICE", "LOAD_DISPATCH", "LOAD_CONTROL",
-)
+ACTED_ON_SIGNALS = frozenset({*SIGNAL_TYPES, "simple"})
+"""Signal names the building brain can act on (``ven.instructions``: the one source of truth)."""
+DEFAULT_SUPPORTED_SIGNALS = ("SIMPLE", "simple", *(n for n in SIGNAL_TYPES if n != "SIMPLE"))
 _OPTS = {"in": OptType.OPT_IN, "out": OptType.OPT_OUT}
 
 
@@ -74,6 +77,25 @@ class OptSchedule:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PushSettings:
+    """The VEN's push endpoint (2.0b push mode): where it listens, and the transport address
+    it announces at registration (``https`` uses ``[tls]`` and checks the VTN's client
+    certificate; ``http`` only with ``allow_plain_http``). ``max_body_bytes`` caps a pushed
+    body [bytes]; ``listen_port`` 0 takes a free port (tests)."""
+
+    listen_host: str
+    listen_port: int
+    address: str
+    allow_plain_http: bool = False
+    max_body_bytes: int = 1024 * 1024
+
+    @property
+    def uses_tls(self) -> bool:
+        """True when the endpoint is served over TLS (an ``https`` address)."""
+        return urlsplit(self.address).scheme.lower() == "https"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RetryPolicy:
     """Exponential back-off with jitter between failed exchanges [s]."""
 
@@ -102,6 +124,7 @@ class VenConfig:
     opt_schedules: tuple[OptSchedule, ...] = ()
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     http_timeout: float = 30.0
+    push: PushSettings | None = None
 
 
 def load_config(path: str | Path) -> VenConfig:
@@ -196,6 +219,7 @@ def parse_config(text: str, *, base: Path = Path("."), source: str = "<string>")
     reports_raw = _Reader(top.table("reports"), "reports.", problems)
     retry_raw = _Reader(top.table("retry"), "retry.", problems)
     schedules_raw = top.take("opt_schedules", list, [])
+    push_raw = top.take("push", dict, None)
     top.finish()
 
     url = vtn.take("url", str, "", required=True)
@@ -258,6 +282,11 @@ def parse_config(text: str, *, base: Path = Path("."), source: str = "<string>")
     if not all(isinstance(s, str) and s for s in signals):
         events.problem("supported_signals", "must be a list of signal names")
         signals = list(DEFAULT_SUPPORTED_SIGNALS)
+    unknown = [s for s in signals if s not in ACTED_ON_SIGNALS]
+    if unknown:
+        names = ", ".join(map(repr, unknown))
+        events.problem("supported_signals", f"this VEN cannot act on {names}; choose among "
+                       f"{', '.join(sorted(ACTED_ON_SIGNALS))}")
     events.finish()
 
     points = ReportPoints(
@@ -289,6 +318,11 @@ def parse_config(text: str, *, base: Path = Path("."), source: str = "<string>")
     if len({s.opt_id for s in schedules}) != len(schedules):
         problems.append("opt_schedules: every id must be unique")
 
+    push = None
+    if push_raw is not None:
+        push = _push_settings(_Reader(push_raw, "push.", problems), tls is not None,
+                              fingerprint_text is not None)
+
     if problems:
         listing = "\n  ".join(problems)
         raise ConfigError(f"{source}: {len(problems)} problem(s):\n  {listing}")
@@ -312,7 +346,44 @@ def parse_config(text: str, *, base: Path = Path("."), source: str = "<string>")
         opt_schedules=schedules,
         retry=retry,
         http_timeout=timeout or 30.0,
+        push=push,
     )
+
+
+def _push_settings(reader: _Reader, has_tls: bool, has_fingerprint: bool) -> PushSettings | None:
+    """The ``[push]`` table (task: VEN push mode); problems name their field."""
+    listen = reader.take("listen", str, None, required=True)
+    address = reader.take("address", str, None, required=True)
+    allow_plain = reader.take("allow_plain_http", bool, False)
+    max_kb = reader.seconds("max_body_kb", 1024.0)
+    reader.finish()
+    host, port = None, None
+    if listen is not None:
+        host, _, port_text = listen.rpartition(":")
+        host = host.strip("[]")
+        if not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+            reader.problem("listen", f"must be \"HOST:PORT\" (port 0-65535), got {listen!r}")
+            host = None
+        else:
+            port = int(port_text)
+    if address is not None:
+        parts = urlsplit(address)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            reader.problem("address", "must be the VEN's base URL the VTN can reach, such as "
+                           f"\"https://ven.example.com:8081\", got {address!r}")
+            address = None
+        elif scheme == "https" and not (has_tls and has_fingerprint):
+            reader.problem("address", "https needs a [tls] table (the endpoint's certificate) "
+                           "and vtn.fingerprint (the only client certificate accepted)")
+        elif scheme == "http" and not allow_plain:
+            reader.problem("address", "is plain http; set push.allow_plain_http = true to "
+                           "accept that (no encryption, no VTN authentication)")
+    if host is None or port is None or address is None:
+        return None
+    return PushSettings(listen_host=host, listen_port=port, address=address.rstrip("/"),
+                        allow_plain_http=allow_plain,
+                        max_body_bytes=int((max_kb or 1024.0) * 1024))
 
 
 def _opt_schedule(raw: object, prefix: str, problems: list[str]) -> OptSchedule | None:

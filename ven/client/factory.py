@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from common.clock import Clock, SystemClock
@@ -77,15 +77,17 @@ async def build_client(
     sleeper: Sleeper = asyncio_sleeper,
     handler: EventHandler | None = None,
     device_ids: Sequence[str] | None = None,
+    tick: Callable[[datetime], object] | None = None,
 ) -> VenClient:
     """A ready ``VenClient``; unspecified collaborators come from `config` (the building
-    file gives the device IDs and the time zone). ``client.close()`` closes the transport."""
+    file gives the device IDs and the time zone). ``tick(now)`` runs at the start of every
+    round (``BuildingBrain.tick``). ``client.close()`` closes the transport."""
     clock = clock or SystemClock()
     building = _building(config)
     exchange = build_exchange(config, transport or build_transport(config), clock)
     return VenClient(
         config=config, store=store, exchange=exchange, source=source, clock=clock,
-        sleeper=sleeper, handler=handler,
+        sleeper=sleeper, handler=handler, tick=tick,
         device_ids=(() if building is None else tuple(d.id for d in building.devices))
         if device_ids is None else device_ids,
         zone=UTC if building is None else ZoneInfo(building.timezone),

@@ -59,7 +59,8 @@ async def register(
         registration_id=previous.registration_id if previous else None,
         ven_id=previous.ven_id if previous else None,
         ven_name=config.ven_name,
-        http_pull_model=True,
+        http_pull_model=config.push is None,  # push mode: the VTN POSTs to our address
+        transport_address=None if config.push is None else config.push.address,
     )
     created = await exchange.request("EiRegisterParty", request)
     if not isinstance(created, CreatedPartyRegistration) or not created.response.ok:

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from common.clock import Clock
@@ -62,7 +62,7 @@ RETENTION = timedelta(days=30)
 
 
 class VenClient:
-    """One VEN talking to one VTN in pull mode.
+    """One VEN talking to one VTN: it polls, or (``[push]``) ``ven.client.push`` serves it.
 
     ``start()`` registers (unless the state file already holds a registration), offers the
     reports and re-synchronises events with oadrRequestEvent; ``step()`` does one round
@@ -70,7 +70,8 @@ class VenClient:
     the outbox); ``run()`` repeats them at the poll interval, backing off after failures.
     Everything goes through `store` first, so a VEN killed at any point resumes where it was.
     `device_ids` are the building's resource IDs (accepted in per-device answers); `zone` is
-    the building's time zone, used in what people read (logs, summaries).
+    the building's time zone, used in what people read (logs, summaries). `tick(now)`, when
+    given, runs at the start of every round (the building brain steps its building to now).
     """
 
     def __init__(
@@ -86,6 +87,7 @@ class VenClient:
         device_ids: Sequence[str] = (),
         zone: tzinfo = UTC,
         rng: random.Random | None = None,
+        tick: Callable[[datetime], object] | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -102,8 +104,11 @@ class VenClient:
         self._events = EventDesk(store=store, config=config, clock=clock,
                                  handler=handler or NoEventHandler(), device_ids=device_ids,
                                  zone=zone)
+        self._tick = tick  # drives the building up to now at the start of every round
         self._outbox = OutboxSender(store=store, exchange=exchange, clock=clock,
                                     retry=config.retry)
+        self._handling = asyncio.Lock()  # push mode: pushed messages vs. the loop's local work
+        self._reregister_due = False
 
     def __repr__(self) -> str:
         return f"VenClient({self._config.ven_name!r} -> {self._config.vtn_url!r})"
@@ -112,6 +117,18 @@ class VenClient:
     def registration(self) -> Registration | None:
         """The registration in use (``None`` before ``start``)."""
         return self._registration
+
+    @property
+    def exchange(self) -> Exchange:
+        """The message layer (codec, signer, verifier); the push endpoint decodes with it."""
+        return self._exchange
+
+    @property
+    def handling(self) -> asyncio.Lock:
+        """Held while acting on VTN messages and during the loop's local work and outbox
+        snapshot, so that a pushed message and the replies it queues form one unit (push mode;
+        uncontended in pull mode)."""
+        return self._handling
 
     @property
     def poll_interval(self) -> timedelta:
@@ -167,17 +184,33 @@ class VenClient:
         return delay
 
     async def step(self) -> None:
-        """One round: local work first (it needs no VTN), then the network."""
+        """One round: local work first (it needs no VTN), then the network. In push mode there
+        is no oadrPoll (the VTN pushes); the round re-registers when a push asked for it."""
+        self._drive_building()
         await self.queue_due_reports()
-        await self._events.apply_deadlines()
-        await self._flush_answers()
+        async with self._handling:
+            await self._events.apply_deadlines()
+            await self._flush_answers()
+        if self._reregister_due and self._registration is not None:
+            await self._reregister()
+            self._reregister_due = False
         if self._registration is not None and not self._registration.reports_registered:
             await self._offer_reports()  # the VTN asked for our METADATA again
         await self.deliver_outbox()
-        await self.poll()
-        await self.queue_due_reports()  # one-shot reports the poll may just have asked for
-        await self.deliver_outbox()
+        if self._config.push is None:
+            await self.poll()
+            await self.queue_due_reports()  # one-shot reports the poll may just have asked for
+            await self.deliver_outbox()
         await self._purge()
+
+    def _drive_building(self) -> None:
+        """Let the building brain catch up with the clock (before reports read its meter)."""
+        if self._tick is None:
+            return
+        try:
+            self._tick(self._clock.now())
+        except Exception:  # the building must not stop the protocol session
+            log.exception("The building brain failed to step the building")
 
     async def _purge(self) -> None:
         """At most hourly, forget what ended more than ``RETENTION`` ago."""
@@ -206,7 +239,8 @@ class VenClient:
         answer = await register_reports(
             self._exchange, self._config, registration.ven_id, self._clock.now())
         registration = dataclasses.replace(registration, reports_registered=True)
-        await self._accept_report_requests(answer.report_requests, request_id=None)
+        async with self._handling:
+            await self._accept_report_requests(answer.report_requests, request_id=None)
         await self._store.save_registration(registration)
         self._registration = registration
 
@@ -230,7 +264,8 @@ class VenClient:
         answer = await self._exchange.request(
             "EiEvent", RequestEvent(request_id=new_id(), ven_id=registration.ven_id))
         if isinstance(answer, DistributeEvent):
-            await self.handle(answer)
+            async with self._handling:
+                await self.handle(answer)
         self._synced = True
 
     async def poll(self) -> None:
@@ -250,8 +285,13 @@ class VenClient:
         log.warning("The VTN still had messages after %d polls; continuing next round",
                     _MAX_POLLS_PER_STEP)
 
-    async def handle(self, message: Message) -> None:
-        """Act on one message from the VTN (from a poll, or pushed)."""
+    async def handle(self, message: Message, *, replies: list[Message] | None = None) -> None:
+        """Act on one message from the VTN (from a poll, or pushed).
+
+        An answer due at once (oadrRegisteredReport, oadrResponse, ...) is sent to the VTN in
+        a request of its own; with `replies` (push mode) it is appended there instead, for the
+        HTTP response, and a requested re-registration waits for the next round.
+        """
         if isinstance(message, DistributeEvent):
             await self._events.on_distribute(message, self._need_registration())
         elif isinstance(message, CreateReport):
@@ -260,32 +300,43 @@ class VenClient:
             await self._reports.cancel(message, self._need_registration().ven_id)
         elif isinstance(message, RegisterReport):
             registration = self._need_registration()
-            await self._exchange.request("EiReport", RegisteredReport(
+            await self._reply("EiReport", RegisteredReport(
                 response=EiResponse(response_code=200, request_id=message.request_id),
-                ven_id=registration.ven_id))
+                ven_id=registration.ven_id), replies)
         elif isinstance(message, RequestReregistration):
             log.info("The VTN asked us to register again")
             registration = self._need_registration()
-            await self._exchange.request("EiRegisterParty", Response(
+            await self._reply("EiRegisterParty", Response(
                 response=EiResponse(response_code=200, request_id=""),
-                ven_id=registration.ven_id))
-            await self._reregister()
+                ven_id=registration.ven_id), replies)
+            if replies is None:
+                await self._reregister()
+            else:
+                self._reregister_due = True  # after our HTTP answer, in the next round
         elif isinstance(message, CancelPartyRegistration):
-            await self._on_cancel_registration(message)
+            await self._on_cancel_registration(message, replies)
         elif isinstance(message, Response):
             return
         else:
             log.warning("Ignoring an unexpected %s from the VTN", type(message).__name__)
 
-    async def _on_cancel_registration(self, message: CancelPartyRegistration) -> None:
+    async def _reply(self, service: str, message: Message, replies: list[Message] | None) -> None:
+        if replies is None:
+            await self._exchange.request(service, message)
+        else:
+            replies.append(message)
+
+    async def _on_cancel_registration(
+        self, message: CancelPartyRegistration, replies: list[Message] | None = None
+    ) -> None:
         registration = self._need_registration()
         if message.registration_id != registration.registration_id:
             log.warning("The VTN cancelled registration %s, which is not ours (%s); ignoring",
                         message.registration_id, registration.registration_id)
             return
-        await self._exchange.request("EiRegisterParty", CanceledPartyRegistration(
+        await self._reply("EiRegisterParty", CanceledPartyRegistration(
             response=EiResponse(response_code=200, request_id=message.request_id),
-            registration_id=registration.registration_id, ven_id=registration.ven_id))
+            registration_id=registration.registration_id, ven_id=registration.ven_id), replies)
         await self._store.save_registration(None)
         self._registration = None
         self._synced = False
@@ -335,16 +386,20 @@ class VenClient:
         """Queue an oadrUpdateReport for every complete report period; returns how many."""
         if self._registration is None:
             return 0
-        return await self._reports.queue_due(self._registration.ven_id)
+        async with self._handling:
+            return await self._reports.queue_due(self._registration.ven_id)
 
     async def deliver_outbox(self) -> int:
         """Send what the VTN has not acknowledged yet (see ``OutboxSender.deliver``)."""
         registration = self._registration
         if registration is None:
             return 0
+        async with self._handling:
+            pass  # a pushed message being handled queues its replies before our snapshot
         delivered, cancels = await self._outbox.deliver(registration.ven_id)
-        for cancel in cancels:
-            await self._reports.cancel(cancel, registration.ven_id)
+        async with self._handling:
+            for cancel in cancels:
+                await self._reports.cancel(cancel, registration.ven_id)
         return delivered
 
     async def event_states(self) -> list[EventState]:

@@ -1,0 +1,26 @@
+"""The building brain: events -> baseline, plan and device commands; the building's meter.
+
+    brain = BuildingBrain.simulated("examples/buildings/office.toml", clock)
+    client = await build_client(config, store=store, source=BuildingReadings(brain),
+                                handler=brain, tick=brain.tick)
+
+Modules: `signals` (typed 2.0b event -> instruction signals), `meter` (simulated building,
+history and live readings), `planning` (baseline, request, dispatch, re-plan), `handler`
+(the ``EventHandler``), `outcome` (what was measured), `words` (log lines), `dryrun` (one
+event simulated without a VTN: ``oadr-ven plan`` and the demo), `plancli` (that command),
+`chart` (its PNG). ``ven.measurements`` reads the meter for the VEN's reports.
+"""
+
+from ven.brain.handler import BuildingBrain, ControlState
+from ven.brain.meter import MeteredBuilding
+from ven.brain.outcome import EventOutcome, measure
+from ven.brain.planning import EventPlan
+
+__all__ = [
+    "BuildingBrain",
+    "ControlState",
+    "EventOutcome",
+    "EventPlan",
+    "MeteredBuilding",
+    "measure",
+]

@@ -1,0 +1,281 @@
+"""``BuildingBrain``: the VEN's ``EventHandler`` that plans events and drives the building."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from common.clock import Clock
+from common.messages.enums import OptType
+from ven.baseline import BaselineResult, Confidence, Method
+from ven.brain.meter import HISTORY_DAYS, HISTORY_STEP, MeteredBuilding
+from ven.brain.outcome import measure
+from ven.brain.planning import EventPlan, clip_signals, event_baseline, plan_event
+from ven.brain.signals import event_signals
+from ven.brain.words import describe_outcome, describe_plan
+from ven.client.config import DEFAULT_SUPPORTED_SIGNALS
+from ven.client.events import EventPhase, EventState
+from ven.devices.commands import DeviceCommand, Release
+from ven.dispatch import SolveOptions
+from ven.dispatch.commands import plan_to_commands
+from ven.instructions import EventSignal
+
+__all__ = ["BuildingBrain", "ControlState"]
+
+log = logging.getLogger("ven.brain")
+
+_RECENT_PLANS = 16  # finished plans kept for reports that arrive after the event [-]
+_BASELINE_CACHE = 64  # baseline windows kept for reports outside events [-]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlState:
+    """What the brain is doing at one moment (for TELEMETRY_STATUS).
+
+    event_id: the event in control (None = normal operation); level: SIMPLE level of the
+    event [0..3] (0 outside events); offset_pct: planned load change against the baseline [%]
+    (negative = shed).
+    """
+
+    event_id: str | None = None
+    level: float = 0.0
+    offset_pct: float = 0.0
+
+
+class BuildingBrain:
+    """Plans every opted-in event on the building and carries the plans out.
+
+    Hooks (``on_event``, ``on_cancel``) plan, re-plan or drop an event at once; ``tick(now)``
+    steps the metered building up to `now`, applying the active plan's commands at each plan
+    interval and releasing every device when no plan is in control. Nothing sleeps: the VEN's
+    loop (or a test's ``ManualClock``) drives ``tick``. `supported` is the client's list of
+    supported signal names (the list that decides a 460 answer).
+    """
+
+    def __init__(
+        self,
+        meter: MeteredBuilding,
+        clock: Clock,
+        *,
+        supported: Collection[str] = DEFAULT_SUPPORTED_SIGNALS,
+        options: SolveOptions | None = None,
+    ) -> None:
+        self.meter = meter
+        self.building = meter.building
+        self.zone = ZoneInfo(self.building.timezone)
+        self._clock = clock
+        self._supported = tuple(supported)
+        self._options = options
+        self._plans: dict[str, EventPlan] = {}
+        self._devices_out: dict[str, tuple[str, ...]] = {}
+        self._recent: deque[EventPlan] = deque(maxlen=_RECENT_PLANS)
+        self._event_days: set[date] = set()
+        self._baselines: dict[tuple[pd.Timestamp, pd.Timestamp], BaselineResult] = {}
+        self._applied: tuple[str, int, int] | None = None
+        self._controlling = False
+
+    @classmethod
+    def simulated(
+        cls,
+        building_file: str | Path,
+        clock: Clock,
+        *,
+        seed: int = 0,
+        history_days: int = HISTORY_DAYS,
+        supported: Collection[str] = DEFAULT_SUPPORTED_SIGNALS,
+        options: SolveOptions | None = None,
+    ) -> BuildingBrain:
+        """A brain for the simulated building of a building file, starting at clock.now()."""
+        meter = MeteredBuilding.from_file(building_file, start=clock.now(), seed=seed,
+                                          history_days=history_days)
+        return cls(meter, clock, supported=supported, options=options)
+
+    def __repr__(self) -> str:
+        return f"BuildingBrain({self.building.id!r}, plans={sorted(self._plans)})"
+
+    @property
+    def plans(self) -> Mapping[str, EventPlan]:
+        """The plans of the events not over yet, by event ID."""
+        return dict(self._plans)
+
+    # ---- EventHandler ---------------------------------------------------------------------------
+
+    async def on_event(self, state: EventState) -> None:
+        """Plan an opted-in event (or re-plan a modification); drop an opted-out one."""
+        if state.opt is not OptType.OPT_IN:
+            why = "opted out" if state.opt is OptType.OPT_OUT else "waiting for an answer"
+            if state.event_id in self._plans:
+                self.drop(state.event_id, f"{why}: all devices back to normal operation")
+            else:
+                log.info("Event %s not planned (%s)", state.event_id, why)
+            return
+        opted_out = tuple(sorted(d for d, o in state.device_opts.items()
+                                 if o is OptType.OPT_OUT))
+        current = self._plans.get(state.event_id)
+        if current is not None and current.modification_number == state.modification_number \
+                and self._devices_out.get(state.event_id, ()) == opted_out:
+            return  # an answer was sent again: nothing to plan
+        found = event_signals(state.event, state.effective_start, self._supported)
+        for reason in found.skipped:
+            log.warning("Event %s: ignoring a signal (%s)", state.event_id, reason)
+        self.plan(state.event_id, state.modification_number, found.signals, opted_out=opted_out)
+
+    async def resume(self, states: Iterable[EventState]) -> None:
+        """Plan again the events a restarted VEN holds (the client announces only changes)."""
+        for state in states:
+            if state.phase is EventPhase.ACTIVE:
+                await self.on_event(state)
+
+    async def on_cancel(self, state: EventState) -> None:
+        """Stop acting on a cancelled event: release every device."""
+        self.drop(state.event_id, "cancelled: all devices back to normal operation")
+
+    # ---- planning -------------------------------------------------------------------------------
+
+    def plan(
+        self,
+        event_id: str,
+        modification_number: int,
+        signals: Sequence[EventSignal],
+        *,
+        opted_out: Collection[str] = (),
+    ) -> EventPlan | None:
+        """Plan (or re-plan) an event from its signals; None when there is nothing to do."""
+        self.tick()
+        now = self.meter.time
+        if not signals:
+            log.warning("Event %s has no signal this VEN acts on: nothing planned", event_id)
+            self.drop(event_id, "dropped: all devices back to normal operation")
+            return None
+        start = min(iv.start for s in signals for iv in s.intervals)
+        end = max(iv.start + iv.duration for s in signals for iv in s.intervals)
+        if end <= now:
+            log.info("Event %s is already over: nothing planned", event_id)
+            return None
+        baseline = self._event_baseline(start, end)
+        self._event_days.add(start.astimezone(self.zone).date())
+        ahead = clip_signals(signals, now) if start < now else tuple(signals)
+        previous = self._plans.get(event_id)
+        planned = plan_event(event_id, modification_number, ahead, baseline,
+                             self.meter.simulation, previous=previous, opted_out=opted_out,
+                             options=self._options)
+        if not planned.result.has_solution:
+            log.warning("Event %s: the solver found no plan (%s%s); the building runs normally",
+                        event_id, planned.result.status.value,
+                        f": {planned.result.message}" if planned.result.message else "")
+        self._plans[event_id] = planned
+        self._devices_out[event_id] = tuple(sorted(opted_out))
+        self._applied = None  # apply the new plan's commands at the next step
+        log.info("%s", describe_plan(planned, self.building, self.zone))
+        for note in planned.request.notes:
+            log.info("Event %s: %s", event_id, note)
+        return planned
+
+    def drop(self, event_id: str, why: str) -> None:
+        """Stop acting on an event now and release every device."""
+        self.tick()
+        plan = self._plans.pop(event_id, None)
+        self._devices_out.pop(event_id, None)
+        if plan is None:
+            return
+        self._recent.append(plan)
+        self._release_all()
+        log.info("Event %s %s", event_id, why)
+
+    # ---- driving the building -------------------------------------------------------------------
+
+    def tick(self, now: datetime | None = None) -> int:
+        """Step the building up to `now` (default: the clock's now), carrying out the plans;
+        returns the number of simulation steps."""
+        steps = self.meter.advance(now or self._clock.now(), self._before_step)
+        for event_id, plan in list(self._plans.items()):
+            if plan.until <= self.meter.time:
+                del self._plans[event_id]
+                self._devices_out.pop(event_id, None)
+                self._recent.append(plan)
+                log.info("%s", describe_outcome(plan, measure(plan, self.meter), self.zone))
+        return steps
+
+    def _before_step(self, moment: datetime) -> None:
+        plan, pos = self._in_control(moment)
+        if plan is None:
+            self._applied = None
+            if self._controlling:
+                self._release_all()
+            return
+        key = (plan.event_id, plan.modification_number, pos)
+        if key == self._applied:
+            return
+        commands = plan_to_commands(plan.plan, self.building, moment)
+        self._apply(commands)
+        self._applied = key
+        self._controlling = True
+        log.debug("Event %s interval %d: %d command(s)", plan.event_id, pos, len(commands))
+
+    def _in_control(self, moment: datetime) -> tuple[EventPlan | None, int]:
+        """The plan whose interval holds `moment` (the latest-starting plan wins)."""
+        ts = pd.Timestamp(moment)
+        found: tuple[EventPlan | None, int] = (None, -1)
+        for plan in self._plans.values():
+            if not plan.plan.has_solution or not plan.start <= moment < plan.until:
+                continue
+            if found[0] is None or plan.start >= found[0].start:
+                found = (plan, int(plan.request.index.searchsorted(ts, side="right")) - 1)
+        return found
+
+    def _release_all(self) -> None:
+        self._apply([Release(device_id=d.id) for d in self.building.devices])
+        self._controlling = False
+        self._applied = None
+
+    def _apply(self, commands: Sequence[DeviceCommand]) -> None:
+        self.meter.simulation.apply(commands)
+
+    # ---- baselines and control state (for reports) ----------------------------------------------
+
+    def _event_baseline(self, start: datetime, end: datetime) -> BaselineResult:
+        return event_baseline(self.meter.history_kw(), self.building, start, end,
+                              event_days=tuple(self._event_days - {
+                                  start.astimezone(self.zone).date()}))
+
+    def baseline_kw(self, start: datetime, end: datetime) -> tuple[pd.Series, Method, Confidence]:
+        """Baseline [kW] per metering interval overlapping [start, end): the event's baseline
+        inside an event, else the baseline engine's value (with method and confidence)."""
+        a = pd.Timestamp(start).tz_convert("UTC").floor(HISTORY_STEP)
+        b = pd.Timestamp(end).tz_convert("UTC").ceil(HISTORY_STEP)
+        key = (a, b)
+        result = self._baselines.get(key)
+        if result is None:
+            result = self._event_baseline(a.to_pydatetime(), b.to_pydatetime())
+            if len(self._baselines) >= _BASELINE_CACHE:
+                self._baselines.pop(next(iter(self._baselines)))
+            self._baselines[key] = result
+        values = result.baseline.copy()
+        for plan in [*self._recent, *self._plans.values()]:
+            event = plan.baseline.baseline  # the whole event window, also once re-planned
+            inside = values.index.intersection(event.index)
+            values.loc[inside] = event.loc[inside]
+        return values, result.method, result.confidence
+
+    def control_state(self, moment: datetime) -> ControlState:
+        """What the brain is doing at `moment` (normal operation outside events)."""
+        plan, pos = self._in_control(moment)
+        if plan is None or pos < 0 or not plan.request.in_event[pos]:
+            return ControlState()
+        level = 0.0
+        for sig in plan.signals:
+            if sig.name.upper() == "SIMPLE":
+                level = max([iv.value for iv in sig.intervals
+                             if iv.start <= moment < iv.start + iv.duration], default=level)
+        base = float(plan.request.baseline_kw.iloc[pos])
+        shed = float(plan.plan.expected_shed_kw.iloc[pos])
+        offset = -100.0 * shed / base if base > 0 else 0.0
+        return ControlState(event_id=plan.event_id, level=level, offset_pct=offset)
+

@@ -1,0 +1,200 @@
+"""One event's plan: baseline, plan request, dispatch model and solution, and re-planning."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from ven.baseline import BaselineResult, compute_baseline
+from ven.devices.model import Building
+from ven.devices.simulated import Forecast, SimulatedBuilding
+from ven.dispatch import (
+    DispatchPlan,
+    SolveOptions,
+    SolveResult,
+    build_model,
+    extract,
+    solve,
+    update_request,
+)
+from ven.dispatch.commands import inputs_from_forecast
+from ven.instructions import EventSignal, PlanRequest, SignalInterval, plan_request
+
+__all__ = ["BASELINE_STEP", "EventPlan", "clip_signals", "event_baseline", "plan_event"]
+
+BASELINE_STEP = timedelta(minutes=15)
+"""Metering interval of the building's history, and of every baseline [min]."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventPlan:
+    """What the brain planned for one event (one modification of it).
+
+    baseline: the customer baseline over the event window [kW] with its method and confidence.
+    requested_kw: the shed the event asks for, against the baseline, per interval [kW].
+    request: intervals, device rules and the shed the dispatch must find against its forecast
+        [kW] (see ``plan_event``); plan: the dispatch's schedules.
+    solve_s: wall time of building (or updating) and solving the model [s].
+    reused_model: True when a modification re-solved the previous model in place.
+    """
+
+    event_id: str
+    modification_number: int
+    signals: tuple[EventSignal, ...]
+    baseline: BaselineResult
+    requested_kw: pd.Series
+    request: PlanRequest
+    model: pyo.ConcreteModel
+    result: SolveResult
+    plan: DispatchPlan
+    solve_s: float
+    reused_model: bool = False
+
+    @property
+    def start(self) -> datetime:
+        """First event interval's start (UTC)."""
+        return self.request.index[0].to_pydatetime()
+
+    @property
+    def end(self) -> datetime:
+        """End of the last event interval (UTC); the rebound intervals follow it."""
+        return self._edge(int(self.request.in_event.sum()))
+
+    @property
+    def until(self) -> datetime:
+        """End of the plan, rebound intervals included (UTC)."""
+        return self._edge(len(self.request.index))
+
+    def _edge(self, count: int) -> datetime:
+        hours = float(self.request.duration_h[:count].sum())
+        return (self.request.index[0] + pd.Timedelta(hours=hours)).to_pydatetime()
+
+
+def event_baseline(
+    history_kw: pd.Series,
+    building: Building,
+    start: datetime,
+    end: datetime,
+    *,
+    event_days: Collection[date] = (),
+) -> BaselineResult:
+    """The baseline [kW] over [start, end) widened to whole metering intervals; `event_days`
+    (local dates of earlier events) are not eligible."""
+    begin = pd.Timestamp(start).floor(BASELINE_STEP)
+    finish = pd.Timestamp(end).ceil(BASELINE_STEP)
+    return compute_baseline(history_kw, start=begin.to_pydatetime(), end=finish.to_pydatetime(),
+                            timezone=building.timezone, interval=BASELINE_STEP,
+                            event_days=event_days)
+
+
+def clip_signals(signals: Sequence[EventSignal], start: datetime) -> tuple[EventSignal, ...]:
+    """The signals from `start` on (intervals that ended are dropped, a running one shortened)."""
+    out = []
+    for sig in signals:
+        ivs = []
+        for iv in sig.intervals:
+            end = iv.start + iv.duration
+            if end <= start:
+                continue
+            begin = max(iv.start, start)
+            ivs.append(SignalInterval(begin, end - begin, iv.value))
+        if ivs:
+            out.append(EventSignal(name=sig.name, type=sig.type, intervals=tuple(ivs)))
+    return tuple(out)
+
+
+def plan_event(
+    event_id: str,
+    modification_number: int,
+    signals: Sequence[EventSignal],
+    baseline: BaselineResult,
+    simulation: SimulatedBuilding,
+    *,
+    previous: EventPlan | None = None,
+    opted_out: Collection[str] = (),
+    options: SolveOptions | None = None,
+    settle_on_baseline: bool = True,
+) -> EventPlan:
+    """Plan an event: request from `signals` and `baseline`, dispatch with the simulation's
+    forecast and current device states. With `previous` (an earlier modification), the model
+    is updated and re-solved in place when the intervals allow, else rebuilt. Devices in
+    `opted_out` stay out of the event. A baseline without data falls back to the forecast.
+
+    The event is settled against the baseline: the building should draw baseline - requested
+    shed. With `settle_on_baseline`, the dispatch (which sheds against its own forecast) is
+    asked for requested + (forecast - baseline) [kW] in the intervals with a requested shed,
+    so that a forecast above the baseline is shed too (and one below it is credited).
+    """
+    building = simulation.building
+    t0 = time.perf_counter()
+    request = plan_request(signals, building, baseline.baseline)
+    forecast = _forecast_on(simulation, request)
+    if not baseline.ok:
+        request = plan_request(signals, building, forecast.total_kw)
+    requested = request.target_kw.rename("requested_kw")
+    if settle_on_baseline:
+        gap = forecast.total_kw.to_numpy(dtype=float) - request.baseline_kw.to_numpy(dtype=float)
+        wanted = requested.to_numpy()
+        request = request.with_target(np.where(wanted > 1e-9, np.clip(wanted + gap, 0, None),
+                                               wanted))
+    request = _without(request, opted_out)
+    reused = False
+    if previous is not None and update_request(previous.model, request):
+        model = previous.model
+        result = solve(model, options, previous=previous.result)
+        reused = True
+    else:
+        inputs = inputs_from_forecast(building, request, forecast, simulation.state())
+        model = build_model(inputs)
+        result = solve(model, options)
+    plan = extract(model, result)
+    return EventPlan(
+        event_id=event_id, modification_number=modification_number, signals=tuple(signals),
+        baseline=baseline, requested_kw=requested, request=request, model=model,
+        result=result, plan=plan, solve_s=time.perf_counter() - t0, reused_model=reused)
+
+
+def _without(request: PlanRequest, devices: Collection[str]) -> PlanRequest:
+    """The request with `devices` (opted out one by one) held OFF."""
+    present = [d for d in devices if d in request.rules.columns]
+    if not present:
+        return request
+    rules = request.rules.copy()
+    rules[present] = "off"
+    notes = (*request.notes, f"opted out by the operator: {', '.join(present)}")
+    return dataclasses.replace(request, rules=rules, notes=notes)
+
+
+def _forecast_on(simulation: SimulatedBuilding, request: PlanRequest) -> Forecast:
+    """The simulation's forecast [kW, °C] on the request's intervals (averaged when they are
+    not all of one length)."""
+    index, hours = request.index, request.duration_h
+    if len(index) == 0:
+        return simulation.forecast(simulation.time, 0)
+    step = pd.Timedelta(hours=float(hours[0]))
+    if np.allclose(hours, hours[0]) and step >= pd.Timedelta(minutes=1):
+        return simulation.forecast(index[0].to_pydatetime(), len(index), _freq(step))
+    minutes = math.ceil(float(hours.sum()) * 60)
+    fine = simulation.forecast(index[0].to_pydatetime(), minutes, "1min")
+    bins = np.clip(index.searchsorted(fine.total_kw.index, side="right") - 1, 0, len(index) - 1)
+
+    def mean(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+        out = frame.groupby(bins).mean()
+        out.index = index[out.index]
+        return out.reindex(index).ffill().bfill()
+
+    return Forecast(device_kw=mean(fine.device_kw), base_kw=mean(fine.base_kw),
+                    total_kw=mean(fine.total_kw), pv_kw=mean(fine.pv_kw),
+                    t_out_c=mean(fine.t_out_c), ghi_w_m2=mean(fine.ghi_w_m2))
+
+
+def _freq(step: pd.Timedelta) -> str:
+    return f"{int(step.total_seconds())}s"
