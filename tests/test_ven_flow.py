@@ -160,9 +160,13 @@ async def test_implied_cancel_unsupported_signal_never_and_randomization(ven: Ha
     vtn.add_event("ev-rand", start=start, startafter=timedelta(minutes=10))
     vtn.add_event("ev-x", signal_name="x-unknownSignal", signal_type="level")
     vtn.add_event("ev-quiet", response_required="never")
+    vtn.add_event("ev-type", signal_name="SIMPLE", signal_type="price")  # a type SIMPLE lacks
     await client.step()
     assert sorted(vtn.received.opts) == [("ven-0001", "ev-rand", "optIn"),
+                                         ("ven-0001", "ev-type", "optOut"),
                                          ("ven-0001", "ev-x", "optOut")]
+    wrong_type = await ven.store.event("ev-type")
+    assert wrong_type is not None and wrong_type.response_code == 460
     rand = await ven.store.event("ev-rand")
     assert rand is not None and start <= rand.effective_start < start + timedelta(minutes=10)
     unsupported = await ven.store.event("ev-x")

@@ -11,6 +11,7 @@ from enum import StrEnum
 from common.messages.enums import EventStatus, OptType, ResponseRequired, SignalName
 from common.messages.event import DistributeEvent, EiEvent, OadrEvent
 from common.xml import decode, encode
+from ven.instructions import SIGNAL_TYPES
 
 __all__ = [
     "Change",
@@ -138,9 +139,21 @@ def event_end(event: EiEvent, start: datetime) -> datetime | None:
 
 
 def unsupported_signals(event: EiEvent, supported: tuple[str, ...]) -> list[str]:
-    """Names of the event's signals that are not in `supported`."""
-    names = [signal.signal_name.value for signal in event.event_signals]
-    return [name for name in names if name not in supported]
+    """The event's signals this VEN cannot act on, as ``NAME`` or ``NAME/type``.
+
+    A signal is unsupported when its name is not in `supported` (the configuration) or when
+    its signal type has no meaning for that name in ``ven.instructions.SIGNAL_TYPES`` (the
+    brain's own table, so the 460 answer and the planner never disagree).
+    """
+    refused = []
+    for signal in event.event_signals:
+        name = signal.signal_name.value
+        accepted = SIGNAL_TYPES.get("SIMPLE" if name == "simple" else name, frozenset())
+        if name not in supported:
+            refused.append(name)
+        elif signal.signal_type.value not in accepted:
+            refused.append(f"{name}/{signal.signal_type.value}")
+    return refused
 
 
 def _duration_words(duration: timedelta) -> str:
