@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from certs.pki import Pki, make_test_pki
 
+TEST_PKI_ISSUED = datetime(2020, 1, 2, tzinfo=UTC)
+TEST_PKI_DAYS = 365 * 30
+"""Test certificates are valid 2020-2050, so that tests whose ManualClock stands at a fixed
+date (signature checks compare the certificate's validity with the injected clock) and real
+TLS handshakes (checked against the wall clock) both see them as valid."""
+
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """A test PKI (RSA and ECC CA, VTN and VEN certificates) generated once per session."""
-    return make_test_pki(tmp_path_factory.mktemp("pki"))
+    return make_test_pki(
+        tmp_path_factory.mktemp("pki"), now=TEST_PKI_ISSUED, days=TEST_PKI_DAYS
+    )
 
 
 @pytest.fixture(scope="session")
 def other_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """A second, unrelated test PKI: its certificates are not trusted by `pki`'s CAs."""
-    return make_test_pki(tmp_path_factory.mktemp("other-pki"), ven_cn="intruder")
+    return make_test_pki(
+        tmp_path_factory.mktemp("other-pki"),
+        ven_cn="intruder",
+        now=TEST_PKI_ISSUED,
+        days=TEST_PKI_DAYS,
+    )
 
 
 # ---- PostgreSQL: a fresh database per test (VTN storage), skipped when no server answers ----

@@ -529,3 +529,20 @@ async def test_a_signed_object_wrapped_away_from_its_place_is_refused(pki, clock
     root.append(forged)
     with pytest.raises(SignatureError, match="not the oadrSignedObject"):
         await make_verifier(clock).verify(root, expected_fingerprint=pki.ven_rsa.fingerprint)
+
+
+@pytest.mark.parametrize(
+    ("issued", "match"),
+    [
+        (datetime(2024, 1, 1, tzinfo=UTC), "expired at"),  # valid 2023-12-31 .. 2024-01-03
+        (datetime(2027, 1, 1, tzinfo=UTC), "is not valid before"),  # from 2026-12-31
+    ],
+)
+async def test_a_certificate_outside_its_validity_is_refused(tmp_path, clock, issued, match):
+    from certs.pki import make_test_pki
+
+    dated = make_test_pki(tmp_path, now=issued, days=2)
+    root = parse(openleadr_poll())
+    make_signer(dated, "ecc", clock).sign(root)
+    with pytest.raises(SignatureError, match=match):
+        await make_verifier(clock).verify(root, expected_fingerprint=dated.ven_ecc.fingerprint)

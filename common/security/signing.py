@@ -317,12 +317,22 @@ class Verifier:
         """Accept a signed oadrPayload only if everything checks out; return what it says.
 
         Raises ``SignatureError`` when the signature is missing, malformed, does not verify,
-        or was made with a certificate whose fingerprint is not `expected_fingerprint`;
+        or was made with a certificate whose fingerprint is not `expected_fingerprint` or that
+        is outside its validity period at the clock's time;
         ``ReplayDetected`` when its timestamp is outside the window or its nonce was seen.
         The nonce is recorded only after everything else passed.
         """
         info = self.verify_signature_only(payload_root, expected_fingerprint=expected_fingerprint)
         now = self._clock.now()
+        valid_from = info.certificate.not_valid_before_utc
+        valid_until = info.certificate.not_valid_after_utc
+        if not valid_from <= now <= valid_until:
+            state = "is not valid before" if now < valid_from else "expired at"
+            when = valid_from if now < valid_from else valid_until
+            raise SignatureError(
+                f"the signing certificate {info.fingerprint} {state} {when.isoformat()} "
+                f"(now {now.isoformat()})"
+            )
         if info.timestamp < now - self._window:
             raise ReplayDetected(
                 f"the message was signed at {info.timestamp.isoformat()}, more than "
