@@ -26,9 +26,10 @@ from common.messages.event import (
     OadrEvent,
     RequestEvent,
 )
-from common.messages.types import EMPTY_TARGET, Interval, Target
+from common.messages.types import Interval, Target
 from common.xml import prototypes
 from common.xml.codec import Codec
+from common.xml.construct import maker
 from common.xml.lexical import (
     read_datetime,
     read_duration,
@@ -129,6 +130,19 @@ EVENT_RESPONSE: Final = ei("eventResponse")
 OPT_TYPE: Final = ei("optType")
 
 
+make_interval: Final = maker(Interval)
+_make_descriptor: Final = maker(EventDescriptor)
+_make_signal: Final = maker(EventSignal)
+_make_ei_event: Final = maker(EiEvent)
+_make_oadr_event: Final = maker(OadrEvent)
+_make_distribute_event: Final = maker(DistributeEvent)
+_EVENT_STATUSES: Final = EventStatus._value2member_map_
+_SIGNAL_TYPES: Final = SignalType._value2member_map_
+_SIGNAL_NAMES: Final = SignalName._value2member_map_
+_RESPONSES_REQUIRED: Final = ResponseRequired._value2member_map_
+"""Wire token -> member, for the exact tokens; ``parse`` handles the rest (spaces, x- names)."""
+
+
 # ---- signal payloads --------------------------------------------------------------------------
 
 
@@ -147,13 +161,17 @@ def read_signal_intervals(element: etree._Element) -> tuple[Interval[float], ...
     signals are the bulk of what a VEN decodes.
     """
     intervals = []
+    append = intervals.append
     for interval in element:
         dtstart = duration = uid = None
         payloads = []
         for child in interval:
             tag = child.tag
             if tag == SIGNAL_PAYLOAD:
-                payloads.append(read_signal_payload(child))
+                base = child[0]
+                if base.tag != PAYLOAD_FLOAT:
+                    raise NotRecognized(f"unsupported event signal payload {tag!r}/{base.tag!r}")
+                payloads.append(float(base[0].text))  # (schema-valid xs:float)
             elif tag == DURATION:
                 duration = read_duration(child[0].text)
             elif tag == UID:
@@ -162,9 +180,7 @@ def read_signal_intervals(element: etree._Element) -> tuple[Interval[float], ...
                 dtstart = read_datetime(child[0].text)
             else:
                 raise NotRecognized(f"unsupported event signal payload {tag!r}")
-        intervals.append(
-            Interval(payloads=tuple(payloads), dtstart=dtstart, duration=duration, uid=uid)
-        )
+        append(make_interval(tuple(payloads), dtstart, duration, uid))
     return tuple(intervals)
 
 
@@ -237,19 +253,18 @@ def write_request_event(element: etree._Element, message: RequestEvent) -> None:
 
 
 def _read_descriptor(element: etree._Element) -> EventDescriptor:
-    event_id = market_context = ""
-    modification_number = 0
+    market_context = ""
     created = modified = reason = priority = status = test_event = comment = None
-    for child in element:
+    children = iter(element)
+    event_id = next(children).text or ""  # (the schema puts eventID, modificationNumber first)
+    modification_number = int(next(children).text or "")
+    for child in children:
         tag = child.tag
-        if tag == EVENT_ID:
-            event_id = child.text or ""
-        elif tag == MODIFICATION_NUMBER:
-            modification_number = int(child.text or "")
-        elif tag == CREATED_DATE_TIME:
+        if tag == CREATED_DATE_TIME:
             created = read_datetime(child.text)
         elif tag == EVENT_STATUS:
-            status = EventStatus.parse(child.text or "")
+            text = child.text or ""
+            status = _EVENT_STATUSES.get(text) or EventStatus.parse(text)
         elif tag == EI_MARKET_CONTEXT:
             market_context = (child[0].text or "").strip()
         elif tag == MODIFICATION_DATE_TIME:
@@ -262,18 +277,10 @@ def _read_descriptor(element: etree._Element) -> EventDescriptor:
             test_event = child.text or ""
         elif tag == VTN_COMMENT:
             comment = child.text or ""
-    return EventDescriptor(
-        event_id=event_id,
-        modification_number=modification_number,
-        market_context=market_context,
-        created_date_time=created,  # type: ignore[arg-type]
-        event_status=status,  # type: ignore[arg-type]
-        modification_date_time=modified,
-        modification_reason=reason,
-        priority=priority,
-        test_event=test_event,
-        vtn_comment=comment,
-    )
+    return _make_descriptor(
+        event_id, modification_number, market_context, created, status, modified, reason,
+        priority, test_event, comment,
+    )  # fmt: skip
 
 
 def _descriptor_texts(value: EventDescriptor) -> list[str | None]:
@@ -296,18 +303,19 @@ def _descriptor_texts(value: EventDescriptor) -> list[str | None]:
 
 
 def _read_signal(element: etree._Element) -> EventSignal:
-    intervals: tuple[Interval[float], ...] = ()
     target: Target | None = None
     name = signal_type = item_base = current = None
     signal_id = ""
-    for child in element:
+    children = iter(element)
+    intervals = read_signal_intervals(next(children))  # (the schema puts strm:intervals first)
+    for child in children:
         tag = child.tag
-        if tag == INTERVALS:
-            intervals = read_signal_intervals(child)
-        elif tag == SIGNAL_NAME:
-            name = SignalName.parse(child.text or "")
+        if tag == SIGNAL_NAME:
+            text = child.text or ""
+            name = _SIGNAL_NAMES.get(text) or SignalName.parse(text)
         elif tag == SIGNAL_TYPE:
-            signal_type = SignalType.parse(child.text or "")
+            text = child.text or ""
+            signal_type = _SIGNAL_TYPES.get(text) or SignalType.parse(text)
         elif tag == SIGNAL_ID:
             signal_id = child.text or ""
         elif tag == EI_TARGET:
@@ -316,15 +324,7 @@ def _read_signal(element: etree._Element) -> EventSignal:
             current = read_float(child[0][0].text)
         elif is_item_base(tag):
             item_base = read_item_base(child)
-    return EventSignal(
-        intervals=intervals,
-        signal_name=name,  # type: ignore[arg-type]
-        signal_type=signal_type,  # type: ignore[arg-type]
-        signal_id=signal_id,
-        target=target,
-        item_base=item_base,
-        current_value=current,
-    )
+    return _make_signal(intervals, name, signal_type, signal_id, target, item_base, current)
 
 
 def _build_signal(has_current_value: bool) -> etree._Element:
@@ -402,33 +402,25 @@ def _write_baseline(parent: etree._Element, baseline: EventBaseline) -> None:
 
 
 def _read_event(element: etree._Element) -> OadrEvent:
-    ei_event, required = element[0], element[1]
-    descriptor = period = None
-    signals: list[EventSignal] = []
+    # oadrEvent is (eiEvent, oadrResponseRequired) and eiEvent is (eventDescriptor,
+    # eiActivePeriod, eiEventSignals, eiTarget): positions, not tags (a fresh element's tag costs
+    # more than the element itself).
+    ei_event, required = element
+    descriptor, period, signals_element, target_element = ei_event
+    # eiEventSignals is eiEventSignal+ then eiEventBaseline?: only the last one can be a baseline
+    children = list(signals_element)
     baseline = None
-    target = EMPTY_TARGET
-    for child in ei_event:
-        tag = child.tag
-        if tag == EVENT_DESCRIPTOR:
-            descriptor = _read_descriptor(child)
-        elif tag == EI_ACTIVE_PERIOD:
-            period = read_properties(child[0])
-        elif tag == EI_EVENT_SIGNALS:
-            for signal in child:
-                if signal.tag == EI_EVENT_SIGNAL:
-                    signals.append(_read_signal(signal))
-                else:
-                    baseline = _read_baseline(signal)
-        elif tag == EI_TARGET:
-            target = read_target(child)
-    event = EiEvent(
-        event_descriptor=descriptor,  # type: ignore[arg-type]
-        active_period=period,  # type: ignore[arg-type]
-        event_signals=tuple(signals),
-        target=target,
-        event_baseline=baseline,
+    if children[-1].tag == EI_EVENT_BASELINE:
+        baseline = _read_baseline(children.pop())
+    event = _make_ei_event(
+        _read_descriptor(descriptor),
+        read_properties(period[0]),
+        tuple([_read_signal(signal) for signal in children]),
+        read_target(target_element),
+        baseline,
     )
-    return OadrEvent(event=event, response_required=ResponseRequired.parse(required.text or ""))
+    text = required.text or ""
+    return _make_oadr_event(event, _RESPONSES_REQUIRED.get(text) or ResponseRequired.parse(text))
 
 
 def _build_event(key: tuple[object, ...]) -> etree._Element:
@@ -530,9 +522,7 @@ def read_distribute_event(element: etree._Element) -> DistributeEvent:
             vtn_id = child.text or ""
         elif tag == EI_RESPONSE:
             response = read_ei_response(child)
-    return DistributeEvent(
-        request_id=request_id, vtn_id=vtn_id, events=tuple(events), response=response
-    )
+    return _make_distribute_event(request_id, vtn_id, tuple(events), response)
 
 
 def write_distribute_event(element: etree._Element, message: DistributeEvent) -> None:

@@ -19,6 +19,7 @@ _DURATION = re.compile(
     r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?\s*"
 )
 _BARE_WEEKS = re.compile(r"\s*(\d+)W\s*")
+_fromisoformat = datetime.fromisoformat
 
 
 def read_datetime(text: str | None) -> datetime:
@@ -26,14 +27,17 @@ def read_datetime(text: str | None) -> datetime:
     if not text:
         raise InvalidData("empty date-time")
     try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise InvalidData(f"not a date-time: {text!r}") from exc
+        value = _fromisoformat(text)
+    except ValueError:
+        try:  # (stripping first would cost every well-formed text a copy)
+            value = _fromisoformat(text.strip())
+        except ValueError as exc:
+            raise InvalidData(f"not a date-time: {text!r}") from exc
+    if value.tzinfo is UTC:  # "…Z" and "…+00:00" both give the UTC singleton
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    if value.tzinfo is not UTC:
-        return value.astimezone(UTC)
-    return value
+    return value.astimezone(UTC)
 
 
 def write_datetime(value: datetime) -> str:

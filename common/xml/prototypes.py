@@ -26,12 +26,18 @@ def holder() -> etree._Element:
     return etree.Element(OADR_PAYLOAD, nsmap=NSMAP)
 
 
-def clone(key: Hashable, build: Callable[[], etree._Element]) -> etree._Element:
-    """A fresh copy of the prototype for `key`, built by `build()` on first use in this thread."""
+def prototype(key: Hashable, build: Callable[[], etree._Element]) -> etree._Element:
+    """This thread's prototype for `key`, built by `build()` on first use: copy it with
+    ``__copy__()``, never modify it (for a loop that copies the same prototype many times)."""
     cache: dict[Hashable, etree._Element] | None = getattr(_LOCAL, "cache", None)
     if cache is None:
         cache = _LOCAL.cache = {}
-    prototype = cache.get(key)
-    if prototype is None:
-        prototype = cache[key] = build()
-    return prototype.__copy__()
+    element = cache.get(key)
+    if element is None:
+        element = cache[key] = build()
+    return element
+
+
+def clone(key: Hashable, build: Callable[[], etree._Element]) -> etree._Element:
+    """A fresh copy of the prototype for `key`, built by `build()` on first use in this thread."""
+    return prototype(key, build).__copy__()

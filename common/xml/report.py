@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Final
@@ -35,6 +34,7 @@ from common.messages.report import (
 from common.messages.types import EiResponse, Interval, ItemBase, Period
 from common.xml import prototypes
 from common.xml.codec import Codec
+from common.xml.construct import maker
 from common.xml.lexical import (
     read_bool,
     read_datetime,
@@ -131,6 +131,10 @@ ACCURACY: Final = ei("accuracy")
 REPORT_TO_FOLLOW: Final = pyld("reportToFollow")
 
 
+make_interval: Final = maker(Interval)
+make_report_payload: Final = maker(ReportPayload)
+
+
 # ---- interval payloads ----------------------------------------------------------------------
 
 
@@ -202,28 +206,25 @@ def _write_resource_status(parent: etree._Element, status: ResourceStatus) -> No
 
 def read_report_payload(element: etree._Element) -> ReportPayload:
     """oadr:oadrReportPayload -> ReportPayload (the caller has checked the element's tag)."""
-    r_id = ""
     value: float | ResourceStatus = 0.0
     confidence = accuracy = quality = None
-    for child in element:
+    children = iter(element)
+    r_id = next(children).text or ""  # (the schema puts ei:rID first)
+    for child in children:
         tag = child.tag
-        if tag == R_ID:
-            r_id = child.text or ""
-        elif tag == PAYLOAD_FLOAT:
+        if tag == PAYLOAD_FLOAT:
             value = read_float(child[0].text)
-        elif tag == OADR_DATA_QUALITY:
-            quality = DataQuality.parse(child.text or "")
         elif tag == CONFIDENCE:
             confidence = int(child.text or "")
         elif tag == ACCURACY:
             accuracy = read_float(child.text)
+        elif tag == OADR_DATA_QUALITY:
+            quality = DataQuality.parse(child.text or "")
         elif tag == OADR_PAYLOAD_RESOURCE_STATUS:
             value = _read_resource_status(child)
         else:
             raise NotRecognized(f"unsupported report payload value {child.tag!r}")
-    return ReportPayload(
-        r_id=r_id, value=value, confidence=confidence, accuracy=accuracy, data_quality=quality
-    )
+    return make_report_payload(r_id, value, confidence, accuracy, quality)
 
 
 def write_report_payload(parent: etree._Element, payload: ReportPayload) -> None:
@@ -253,6 +254,7 @@ def write_report_payload(parent: etree._Element, payload: ReportPayload) -> None
 # element by element; both ways give the same tree.
 
 _LOCAL = threading.local()
+_MISSING: Final = object()
 _MAX_CLONED_PAYLOADS: Final = 8
 _MAX_SHAPES: Final = 64
 
@@ -310,17 +312,11 @@ def _build_interval(shape: Shape) -> etree._Element:
     return interval
 
 
-def _datetime_text(value: datetime) -> str:
-    """write_datetime, with a fast path for UTC datetimes (the usual case)."""
-    if value.tzinfo is UTC:
-        return value.isoformat()[:-6] + "Z"  # "...+00:00" -> "...Z"
-    return write_datetime(value)
-
-
 def read_report_intervals(element: etree._Element) -> tuple[Interval[ReportPayload], ...]:
     """strm:intervals of an oadrReport -> tuple of Interval[ReportPayload]."""
     durations: dict[str | None, timedelta] = {}
     intervals = []
+    append = intervals.append
     for interval in element:
         dtstart = duration = uid = None
         payloads = []
@@ -339,9 +335,7 @@ def read_report_intervals(element: etree._Element) -> tuple[Interval[ReportPaylo
                 uid = child[0].text or ""
             else:
                 raise NotRecognized(f"unsupported report interval payload {tag!r}")
-        intervals.append(
-            Interval(payloads=tuple(payloads), dtstart=dtstart, duration=duration, uid=uid)
-        )
+        append(make_interval(tuple(payloads), dtstart, duration, uid))
     return tuple(intervals)
 
 
@@ -350,27 +344,32 @@ def write_report_intervals(
 ) -> None:
     """Append strm:intervals for a report's `intervals` to `parent`."""
     element = SubElement(parent, INTERVALS)
+    append = element.append
     durations: dict[timedelta, str] = {}
     # per shape met in this call: (prototype key, builder), or None to build element by element
-    recipes: dict[Shape, tuple[tuple[str, Shape], Callable[[], etree._Element]] | None] = {}
+    recipes: dict[Shape, tuple[tuple[str, Shape], partial[etree._Element]] | None] = {}
     clone = prototypes.clone
     for interval in intervals:
         shape = _shape(interval)
         if shape is None:
             _write_interval(element, interval)
             continue
-        if shape in recipes:
-            recipe = recipes[shape]
-        else:
+        recipe = recipes.get(shape, _MISSING)
+        if recipe is _MISSING:
             recipe = recipes[shape] = (
                 ((INTERVAL, shape), partial(_build_interval, shape)) if _admit(shape) else None
             )
         if recipe is None:
             _write_interval(element, interval)
             continue
-        child = clone(*recipe)
-        element.append(child)
-        child[0][0].text = _datetime_text(interval.dtstart)  # type: ignore[arg-type]
+        child = clone(*recipe)  # type: ignore[misc]
+        append(child)
+        dtstart = interval.dtstart
+        child[0][0].text = (  # write_datetime, with a fast path for UTC (the usual case)
+            dtstart.isoformat()[:-6] + "Z"  # type: ignore[union-attr]
+            if dtstart.tzinfo is UTC  # type: ignore[union-attr]
+            else write_datetime(dtstart)  # type: ignore[arg-type]
+        )
         text = durations.get(interval.duration)  # type: ignore[arg-type]
         if text is None:
             text = write_duration(interval.duration)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,7 @@ from lxml import etree
 
 from common.errors import NotRecognized
 from common.messages.types import EMPTY_TARGET, FeatureCollection, Target, TransportInterface
+from common.xml.construct import maker
 from common.xml.lexical import write_float
 from common.xml.names import (
     AGGREGATED_PNODE,
@@ -112,21 +114,26 @@ _KINDS: tuple[
     (VEN_ID, "ven_ids", _read_text, _write_text),
     (PARTY_ID, "party_ids", _read_text, _write_text),
 )  # fmt: skip
-_READERS = {tag: (field, read) for tag, field, read, _ in _KINDS}
+_READERS = {tag: (index, read) for index, (tag, _, read, _) in enumerate(_KINDS)}
+_make_target = maker(Target)
+assert tuple(f.name for f in dataclasses.fields(Target)) == tuple(k[1] for k in _KINDS)
 
 
 def read_target(element: etree._Element) -> Target:
     """An element of ei:EiTargetType -> Target."""
     if len(element) == 0:
         return EMPTY_TARGET
-    found: dict[str, list[Any]] = {}
+    found: list[list[Any] | None] = [None] * len(_KINDS)  # per kind, in field order
     for child in element:
         entry = _READERS.get(child.tag)
         if entry is None:
             raise NotRecognized(f"unexpected target element {child.tag!r}")
-        field, read = entry
-        found.setdefault(field, []).append(read(child))
-    return Target(**{field: tuple(values) for field, values in found.items()})
+        index, read = entry
+        values = found[index]
+        if values is None:
+            values = found[index] = []
+        values.append(read(child))
+    return _make_target(*[() if values is None else tuple(values) for values in found])
 
 
 def write_target(parent: etree._Element, tag: str, target: Target) -> etree._Element:

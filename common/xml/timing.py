@@ -14,6 +14,7 @@ from typing import TypeVar
 from lxml import etree
 
 from common.messages.types import Interval, Period
+from common.xml.construct import maker
 from common.xml.lexical import read_datetime, read_duration, write_datetime, write_duration
 from common.xml.names import (
     DATE_TIME,
@@ -34,6 +35,8 @@ from common.xml.names import (
 
 P = TypeVar("P")
 SubElement = etree.SubElement
+_make_period = maker(Period)
+_make_interval = maker(Interval)
 
 
 def read_dtstart(element: etree._Element) -> datetime:
@@ -58,14 +61,13 @@ def write_duration_prop(parent: etree._Element, value: timedelta, tag: str = DUR
 
 def read_properties(element: etree._Element) -> Period:
     """xcal:properties -> Period."""
-    dtstart = duration = startafter = notification = ramp_up = recovery = None
-    for child in element:
+    startafter = notification = ramp_up = recovery = None
+    children = iter(element)  # (the schema puts dtstart, duration first)
+    dtstart = read_datetime(next(children)[0].text)
+    duration = read_duration(next(children)[0].text)
+    for child in children:
         tag = child.tag
-        if tag == DTSTART:
-            dtstart = read_datetime(child[0].text)
-        elif tag == DURATION:
-            duration = read_duration(child[0].text)
-        elif tag == TOLERANCE:
+        if tag == TOLERANCE:
             tolerate = child[0]
             if len(tolerate):
                 startafter = read_duration(tolerate[0].text)
@@ -75,14 +77,7 @@ def read_properties(element: etree._Element) -> Period:
             ramp_up = read_duration(child[0].text)
         elif tag == X_EI_RECOVERY:
             recovery = read_duration(child[0].text)
-    return Period(
-        dtstart=dtstart,  # type: ignore[arg-type]
-        duration=duration,  # type: ignore[arg-type]
-        tolerance_startafter=startafter,
-        notification=notification,
-        ramp_up=ramp_up,
-        recovery=recovery,
-    )
+    return _make_period(dtstart, duration, startafter, notification, ramp_up, recovery)
 
 
 def write_properties(parent: etree._Element, period: Period) -> None:
@@ -119,9 +114,7 @@ def read_intervals(
                 dtstart = read_datetime(child[0].text)
             else:
                 payloads.append(read_payload(child))
-        intervals.append(
-            Interval(payloads=tuple(payloads), dtstart=dtstart, duration=duration, uid=uid)
-        )
+        intervals.append(_make_interval(tuple(payloads), dtstart, duration, uid))
     return tuple(intervals)
 
 
