@@ -103,6 +103,17 @@ def test_curtailable_load_sheds_at_most_its_max_reduction():
     assert np.allclose(p.shortfall_kw[:4], 2.0)
 
 
+def test_a_dimmed_curtailable_load_sheds_a_share_of_what_it_draws_not_of_its_rating():
+    # running at half its rating (5 kW), max_reduction 0.3 allows 1.5 kW, not 3 kW: the same
+    # floor the simulated building enforces, (1 - max_reduction) x the power it draws
+    b = building(CurtailableLoad(id="fan", rated_kw=10.0, max_reduction=0.3))
+    req = delta_request(b, 5.0)
+    p = run(b, req, baseline_kw=pd.DataFrame({"fan": 5.0}, index=req.index))
+    assert np.allclose(p.baseline_kw["fan"][:4], 5.0)
+    assert np.allclose(p.shed_kw["fan"][:4], 1.5)
+    assert np.allclose(p.shortfall_kw[:4], 3.5)
+
+
 def test_battery_discharges_to_meet_the_target_and_keeps_its_terminal_soc():
     bat = Battery(id="bat", capacity_kwh=20, max_charge_kw=5, max_discharge_kw=5, soc_initial=0.9)
     b = building(bat)

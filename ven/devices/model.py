@@ -81,7 +81,8 @@ class OnOffLoad(Device):
 class CurtailableLoad(Device):
     """Continuously curtailable load (dimmable lighting, VFD fans, process loads).
 
-    rated_kw: normal power [kW]; max_reduction: largest curtailment [fraction of rated, 0..1].
+    rated_kw: normal power [kW]; max_reduction: largest curtailment [fraction of the power it
+    draws at that time, 0..1] (dimmed to 40 % with max_reduction 0.35: at least 26 %).
     profile: 24 hourly use factors (local hour) on weekdays [0..1]; normal power =
         rated_kw * profile[hour] [kW]. (Added by the building-config helper.)
     weekend_profile: the same for Saturdays and Sundays; None = as on weekdays.

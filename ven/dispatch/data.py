@@ -404,8 +404,8 @@ def _curtail(
 ) -> CurtailData:
     base = _stack([baseline[d.id] for d in devs], n_t)
     frac = _stack([allowed(d.id) for d in devs], n_t)
-    cap = _col([min(max(d.max_reduction, 0.0), 1.0) * d.rated_kw for d in devs])
-    upper = np.minimum(np.minimum(cap, base), frac * base) if devs else base
+    deepest = _col([min(max(d.max_reduction, 0.0), 1.0) for d in devs])
+    upper = np.minimum(deepest, frac) * base if devs else base
     return CurtailData(
         ids=[d.id for d in devs],
         priority=np.array([d.priority for d in devs], dtype=float),
