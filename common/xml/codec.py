@@ -22,6 +22,13 @@ SubElement about a microsecond each. The shared pieces live in ``responses.py`` 
 qualifiedEventID), ``targets.py`` (EiTargetType), ``timing.py`` (dtstart, durations,
 xcal:properties, generic intervals), ``units.py`` (itemBase) and ``lexical.py`` (simple types).
 
+A long message whose tree depends only on a small *shape* (counts, which optional parts are
+present) may also have a ``flatten(message) -> (shape, texts) | None``: the registry then copies
+a whole-message skeleton of that shape, cached per thread, and sets only its texts
+(``common.xml.skeletons``). ``flatten`` must list exactly the texts ``write`` sets, in document
+order, and its shape must determine everything else ``write`` builds (elements, attributes).
+Only oadrUpdateReport has one (``report.flatten_update_report``).
+
 Each service module (``event.py``, ``opt.py``, ``registration.py``, ``poll.py``, and
 ``report.py``) exports ``CODECS: tuple[Codec, ...]``; ``registry.py`` lists those modules
 explicitly.
@@ -29,7 +36,7 @@ explicitly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -54,6 +61,9 @@ class Codec(Generic[M]):
     nsmap: Mapping[str, str] = field(default_factory=lambda: NSMAP)
     """The prefixes declared on the root when writing this payload; the fewer, the faster
     (an element outside them still serialises correctly, with a locally declared prefix)."""
+    flatten: Callable[[M], tuple[Hashable, list[str]] | None] | None = None
+    """Optional: the message's shape key and the texts ``write`` sets, in document order, or
+    None for a message to build with ``write`` (see ``common.xml.skeletons``)."""
 
 
 class Signer(Protocol):

@@ -3,7 +3,9 @@
 The registry is built from each service module's ``CODECS`` tuple, listed explicitly in
 ``_SERVICE_MODULES`` (event, opt, poll, registration, report); a new service module is imported
 here and added to that tuple. The mappings are read-only. ``to_element`` starts from a copy of a
-per-codec envelope prototype (oadrPayload/oadrSignedObject/payload) and lets the codec fill it.
+per-codec envelope prototype (oadrPayload/oadrSignedObject/payload) and lets the codec fill it,
+or, for a codec with a ``flatten``, copies a whole-message skeleton of the message's shape and
+sets its texts (``common.xml.skeletons``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from lxml import etree
 
 from common.errors import InvalidData, NotRecognized
 from common.messages.types import Message
-from common.xml import event, opt, poll, prototypes, registration, report
+from common.xml import event, opt, poll, prototypes, registration, report, skeletons
 from common.xml.codec import Codec, Signer
 from common.xml.names import (
     OADR_PAYLOAD,
@@ -64,10 +66,27 @@ def decode(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Message:
 
 
 def to_element(message: Message) -> etree._Element:
-    """The oadrPayload tree for `message`: oadrPayload/oadrSignedObject[@oadr:Id]/payload."""
+    """The oadrPayload tree for `message`: oadrPayload/oadrSignedObject[@oadr:Id]/payload.
+
+    A codec with a ``flatten`` copies a cached skeleton of the message's shape and sets its
+    texts (``common.xml.skeletons``); the tree is the same as ``write`` builds.
+    """
     codec = CODECS_BY_TYPE.get(type(message))
     if codec is None:
         raise TypeError(f"no codec for {type(message).__name__}")
+    flatten = codec.flatten
+    if flatten is not None:
+        flat = flatten(message)
+        if flat is not None:
+            shape, texts = flat
+            return skeletons.element(
+                (codec.tag, shape), texts, lambda: _write_element(codec, message)
+            )
+    return _write_element(codec, message)
+
+
+def _write_element(codec: Codec, message: Message) -> etree._Element:
+    """The oadrPayload tree for `message` built by ``codec.write``, without skeletons."""
     root = prototypes.clone(("envelope", codec.tag), lambda: _build_envelope(codec))
     codec.write(root[0][0], message)
     return root

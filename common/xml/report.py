@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from collections.abc import Hashable
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Final
 
@@ -251,7 +252,9 @@ def write_report_payload(parent: etree._Element, payload: ReportPayload) -> None
 # dtstart, duration (uid) and payloadFloat payloads is copied from a prototype of its shape
 # (common.xml.prototypes: one C-level copy instead of ten-odd SubElement calls) before its texts
 # are set. Other intervals, and new shapes once a thread has met _MAX_SHAPES of them, are built
-# element by element; both ways give the same tree.
+# element by element; both ways give the same tree. (An oadrUpdateReport whose shape this thread
+# has met before does not come here: it is a copy of a whole-message skeleton, see
+# flatten_update_report below.)
 
 _LOCAL = threading.local()
 _MISSING: Final = object()
@@ -750,6 +753,130 @@ def write_update_report(element: etree._Element, message: UpdateReport) -> None:
     _write_ven_id(element, message.ven_id)
 
 
+# ---- oadrUpdateReport as a whole-message skeleton (common.xml.skeletons) ---------------------
+#
+# flatten_update_report lists the texts write_update_report sets, in document order, and the
+# shape that fixes every element around them: per report, whether dtstart, duration, eiReportID
+# and reportName are present and how many intervals; per interval, whether dtstart, duration and
+# uid are present and how many payloads; per payload, whether confidence, accuracy and
+# dataQuality are present and the kind of value (payloadFloat, or a resource status with the
+# optional parts it has). Reports with descriptions (metadata, oadrRegisterReport's business)
+# are left to write_update_report.
+
+
+def _flatten_status(status: ResourceStatus, texts: list[str]) -> Hashable:
+    """Append the texts of an oadrPayloadResourceStatus; return its shape."""
+    texts.append(write_bool(status.online))
+    texts.append(write_bool(status.manual_override))
+    state = status.load_control_state
+    if state is None:
+        return "status"
+    kinds: list[tuple[bool, bool, bool] | None] = []
+    for _, field in _CONTROL_KINDS:
+        value = getattr(state, field)
+        if value is None:
+            kinds.append(None)
+            continue
+        kinds.append((value.min is not None, value.max is not None, value.normal is not None))
+        if value.min is not None:
+            texts.append(write_float(value.min))
+        if value.max is not None:
+            texts.append(write_float(value.max))
+        texts.append(write_float(value.current))
+        if value.normal is not None:
+            texts.append(write_float(value.normal))
+    return tuple(kinds)
+
+
+def _flatten_report(
+    report: Report,
+    shape: list[Hashable],
+    texts: list[str],
+    durations: dict[timedelta, str],
+    days: dict[date, str],
+) -> None:
+    """Append the shape and texts of one oadrReport without descriptions."""
+    append = texts.append
+    intervals = report.intervals
+    shape.append(
+        (
+            report.dtstart is not None,
+            report.duration is not None,
+            len(intervals),
+            report.report_id is not None,
+            report.report_name is not None,
+        )
+    )
+    if report.dtstart is not None:
+        append(write_datetime(report.dtstart))
+    if report.duration is not None:
+        append(write_duration(report.duration))
+    for interval in intervals:
+        dtstart = interval.dtstart
+        duration = interval.duration
+        payloads = interval.payloads
+        shape.append((dtstart is not None, duration is not None, interval.uid is not None))
+        shape.append(len(payloads))
+        if dtstart is not None:
+            if dtstart.tzinfo is UTC:  # write_datetime's text, the date part once per day
+                day = dtstart.date()
+                text = days.get(day)
+                if text is None:
+                    text = days[day] = day.isoformat() + "T"
+                append(text + dtstart.time().isoformat() + "Z")
+            else:
+                append(write_datetime(dtstart))
+        if duration is not None:
+            text = durations.get(duration)
+            if text is None:
+                text = durations[duration] = write_duration(duration)
+            append(text)
+        if interval.uid is not None:
+            append(interval.uid)
+        for payload in payloads:
+            append(payload.r_id)
+            if payload.confidence is not None:
+                append(str(payload.confidence))
+            if payload.accuracy is not None:
+                append(write_float(payload.accuracy))
+            value = payload.value
+            kind: Hashable = None  # (a payloadFloat)
+            if isinstance(value, ResourceStatus):
+                kind = _flatten_status(value, texts)
+            else:
+                append(write_float(value))
+            quality = payload.data_quality
+            if quality is not None:
+                append(quality.value)
+            shape.append(
+                (payload.confidence is not None, payload.accuracy is not None, quality is not None)
+            )
+            shape.append(kind)
+    if report.report_id is not None:
+        append(report.report_id)
+    append(report.report_request_id)
+    append(report.report_specifier_id)
+    if report.report_name is not None:
+        append(report.report_name.value)
+    append(write_datetime(report.created_date_time))
+
+
+def flatten_update_report(message: UpdateReport) -> tuple[Hashable, list[str]] | None:
+    """The shape and texts of ``write_update_report(message)``; None if a report has
+    descriptions (see the comment above)."""
+    shape: list[Hashable] = [len(message.reports), message.ven_id is not None]
+    texts = [message.request_id]
+    durations: dict[timedelta, str] = {}
+    days: dict[date, str] = {}
+    for report in message.reports:
+        if report.report_descriptions:
+            return None
+        _flatten_report(report, shape, texts, durations, days)
+    if message.ven_id is not None:
+        texts.append(message.ven_id)
+    return tuple(shape), texts
+
+
 def read_cancel_report(element: etree._Element) -> CancelReport:
     """oadrCancelReport -> CancelReport (also the one inside oadrUpdatedReport)."""
     request_id = ""
@@ -836,7 +963,13 @@ CODECS: Final[tuple[Codec, ...]] = (
         write_created_report,
         BASIC_NSMAP,
     ),
-    Codec(OADR_UPDATE_REPORT, UpdateReport, read_update_report, write_update_report),
+    Codec(
+        OADR_UPDATE_REPORT,
+        UpdateReport,
+        read_update_report,
+        write_update_report,
+        flatten=flatten_update_report,
+    ),
     Codec(
         OADR_UPDATED_REPORT,
         UpdatedReport,
