@@ -1,6 +1,6 @@
 """Each example building through a SIMPLE level-2 and a LOAD_DISPATCH event, simulated (no VTN).
 
-    .venv/bin/python -m examples.plan_events      # or `make demo` for now
+    .venv/bin/python -m examples.plan_events      # dry runs; `make demo` runs VTN + VENs
 
 Runs the same code path as ``oadr-ven plan`` (``ven.brain.dryrun``), prints one summary table
 and writes a chart per run to ``var/demo/``.

@@ -252,7 +252,7 @@ async def test_create_dispatch_and_price_events_with_units(admin: Admin):
         ({"signal_type": "price"}, "signal_type", "take level"),
         ({"intervals": 7}, "intervals", "whole seconds"),
         ({"intervals": 0}, "intervals", "count"),
-        ({"priority": -1}, "priority", "0 (highest)"),
+        ({"priority": -1}, "priority", "0 (no priority)"),
         ({"test_event": "yes"}, "test_event", "true or false"),
         ({"response_required": "sometimes"}, "response_required", "always"),
         ({"targets": {}}, "targets", "all: true"),
@@ -428,7 +428,11 @@ async def test_mounted_on_the_vtn_application_beside_the_2_0b_endpoints(admin: A
         response = await client.post(API_ROOT + "/vens/ven-1/cancel", headers=admin.headers())
         assert response.status == 200
     (item,) = await admin.store.outbox.pending(ven_id="ven-1")
-    assert item.next_attempt_at.year == 9000  # held for the pull VEN's next oadrPoll
+    # held for the pull VEN's next oadrPoll: push workers claim only push VENs' items
+    assert await admin.store.outbox.claim("w", limit=10) == ()
+    taken = await admin.store.outbox.take_next("ven-1", worker="oadrPoll")
+    assert taken is not None and taken.item_id == item.item_id
+    assert b"oadrCancelPartyRegistration" in taken.payload
 
 
 async def test_an_unexpected_failure_is_a_500_with_a_reference_only(admin: Admin, monkeypatch,

@@ -69,17 +69,19 @@ async def vtn(tmp_path: Path) -> AsyncIterator[Vtn]:
         await store.close()
 
 
-async def oadr_vtn(*args: str, env: dict[str, str] | None = None) -> Run:
-    """Run `python -m vtn ARGS` while this event loop keeps serving the API."""
+async def oadr_vtn(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> Run:
+    """Run `python -m vtn ARGS` (in `cwd`) while this event loop keeps serving the API."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "vtn",
         *args,
-        cwd=ROOT,
+        cwd=cwd,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "TZ": "UTC", **(env or {})},
+        env={**os.environ, "TZ": "UTC", "PYTHONPATH": str(ROOT), **(env or {})},
     )
     out, err = await process.communicate()
     assert process.returncode is not None
@@ -397,7 +399,7 @@ async def test_defaults_come_from_the_configuration_file(vtn: Vtn, tmp_path: Pat
     port = vtn.url.rsplit(":", 1)[1]
     config_file = tmp_path / "vtn.toml"
     config_file.write_text(
-        f'plain_http = true\nport = {port}\nadmin_token_file = "{vtn.token_file}"\n'
+        f'plain_http = true\nadmin_port = {port}\nadmin_token_file = "{vtn.token_file}"\n'
     )
     run = await oadr_vtn("ven", "list", "--json", "--config", str(config_file))
     assert run.code == 0, run.err

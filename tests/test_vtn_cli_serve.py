@@ -1,16 +1,19 @@
-"""`oadr-vtn serve`: options become the configuration; a served VTN is managed via its config."""
+"""`oadr-vtn serve`: options become the configuration; a served VTN is managed via its config,
+or with no options at all from the directory it runs in."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import stat
 from pathlib import Path
+
+import pytest
 
 import vtn.server
 from common.clock import SystemClock
 from tests.test_vtn_cli import free_port, oadr_vtn
-from vtn.admin.routes import admin_routes
 from vtn.cli import main
 from vtn.config import VtnConfig, load_config
 
@@ -18,8 +21,8 @@ from vtn.config import VtnConfig, load_config
 def test_serve_options_override_the_configuration(tmp_path: Path, monkeypatch):
     seen: dict[str, object] = {}
 
-    async def fake_serve(config: VtnConfig, *, clock, extra_routes) -> None:
-        seen.update(config=config, clock=clock, extra_routes=extra_routes)
+    async def fake_serve(config: VtnConfig, *, clock) -> None:
+        seen.update(config=config, clock=clock)
 
     monkeypatch.setattr(vtn.server, "serve", fake_serve)
     config_file = tmp_path / "vtn.toml"
@@ -36,6 +39,8 @@ def test_serve_options_override_the_configuration(tmp_path: Path, monkeypatch):
             "8181",
             "--db",
             str(tmp_path / "dev.sqlite"),
+            "--admin-port",
+            "9081",
         ]
     )
     assert code == 0
@@ -43,9 +48,8 @@ def test_serve_options_override_the_configuration(tmp_path: Path, monkeypatch):
     assert isinstance(config, VtnConfig)
     assert config.plain_http and config.host == "0.0.0.0" and config.port == 8181
     assert config.database_url == f"sqlite+aiosqlite:///{tmp_path / 'dev.sqlite'}"
-    token_file = tmp_path / "secret" / "admin-token"
-    assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
-    assert callable(seen["extra_routes"])
+    assert config.admin_token_file == tmp_path / "secret" / "admin-token"
+    assert (config.admin_host, config.admin_port) == ("127.0.0.1", 9081)
 
 
 def test_serve_without_tls_settings_says_what_is_missing(tmp_path: Path, capsys):
@@ -57,41 +61,67 @@ def test_serve_without_tls_settings_says_what_is_missing(tmp_path: Path, capsys)
 
 
 async def test_a_served_vtn_is_managed_with_nothing_but_its_config_file(tmp_path: Path):
-    config_file = tmp_path / "vtn.toml"
-    config_file.write_text(
-        f"plain_http = true\nport = {free_port()}\n"
-        f'database_url = "sqlite+aiosqlite:///{tmp_path / "var" / "vtn.sqlite"}"\n'
-        'admin_token_file = "var/admin-token"\n'
-    )  # relative to the file's directory
-    config = load_config(config_file)
-    assert config.admin_token_file == tmp_path / "var" / "admin-token"
+    config_file = tmp_path / "etc" / "vtn.toml"
+    config_file.parent.mkdir()
+    config_file.write_text(f"plain_http = true\nport = {free_port()}\n"
+                           f"admin_port = {free_port()}\n")
+    config = load_config(config_file)  # state_dir: var/ next to the file
+    assert config.admin_token_file == tmp_path / "etc" / "var" / "admin-token"
+    assert config.database_url == f"sqlite+aiosqlite:///{tmp_path / 'etc' / 'var' / 'vtn.sqlite'}"
     ready, stop = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(
-        vtn.server.serve(
-            config, clock=SystemClock(), ready=ready, stop=stop, extra_routes=admin_routes(config)
-        )
-    )
+    task = asyncio.create_task(vtn.server.serve(config, clock=SystemClock(), ready=ready,
+                                                stop=stop))
     await asyncio.wait_for(ready.wait(), timeout=30)
     try:
+        assert stat.S_IMODE(os.stat(config.admin_token_file).st_mode) == 0o600
         run = await oadr_vtn("ven", "list", "--config", str(config_file))
         assert run.code == 0, run.err
         assert run.out == "No VENs registered.\n"
-        run = await oadr_vtn("event", "list", "--config", str(config_file))
+        run = await oadr_vtn("event", "list", env={"OADR_VTN_CONFIG": str(config_file)})
         assert run.out == "No events.\n"
         run = await oadr_vtn(
-            "event",
-            "create",
-            "--all",
-            "--level",
-            "1",
-            "--start",
-            "+5m",
-            "--duration",
-            "1h",
-            "--config",
-            str(config_file),
+            "event", "create", "--all", "--level", "1", "--start", "+5m", "--duration", "1h",
+            "--config", str(config_file),
         )
         assert run.code == 0 and run.out.startswith("Created Event"), run.err
     finally:
         stop.set()
         await task
+
+
+async def test_with_default_settings_the_cli_needs_no_options_on_the_vtns_host(
+    tmp_path: Path, monkeypatch
+):
+    """`oadr-vtn serve` in a directory with the defaults; `oadr-vtn event create` there."""
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None, {"plain_http": True, "port": free_port()})
+    assert (config.admin_host, config.admin_port) == ("127.0.0.1", 8081)
+    with socket.socket() as probe:  # the default admin port may be taken on a shared machine
+        try:
+            probe.bind(("127.0.0.1", 8081))
+        except OSError:
+            pytest.skip("port 8081 is in use here")
+    ready, stop = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(vtn.server.serve(config, clock=SystemClock(), ready=ready,
+                                                stop=stop))
+    await asyncio.wait_for(ready.wait(), timeout=30)
+    try:
+        assert (tmp_path / "var" / "admin-token").exists()
+        run = await oadr_vtn(
+            "event", "create", "--all", "--level", "1", "--start", "+5m", "--duration", "1h",
+            cwd=tmp_path, env={"OADR_VTN_CONFIG": ""},
+        )
+        assert run.code == 0 and run.out.startswith("Created Event"), run.err
+        run = await oadr_vtn("event", "list", "--json", cwd=tmp_path,
+                             env={"OADR_VTN_CONFIG": ""})
+        assert run.code == 0 and len(run.json()["events"]) == 1, run.err
+    finally:
+        stop.set()
+        await task
+
+
+def test_the_cli_says_when_the_admin_listener_is_off(tmp_path: Path, capsys):
+    config_file = tmp_path / "vtn.toml"
+    config_file.write_text("plain_http = true\nadmin_port = 0\n")
+    assert main(["ven", "list", "--config", str(config_file)]) == 1
+    assert "admin_port = 0" in capsys.readouterr().err

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from common.errors import ConfigError
-from vtn.config import DEFAULT_DATABASE_URL, VtnConfig, load_config
+from vtn.config import VtnConfig, is_loopback, load_config
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -41,8 +41,11 @@ require_signatures = true
     assert config.push_backoff == timedelta(seconds=1.5)
     assert config.require_signatures is True
     assert config.market_contexts == ("http://utility.test/cpp",)
-    assert config.database_url == DEFAULT_DATABASE_URL
-    assert config.admin_token_file == Path("var/admin-token")  # defaults: working directory
+    # the VTN's own files default to var/ next to the configuration file
+    assert config.state_dir == tmp_path / "var"
+    assert config.database_url == f"sqlite+aiosqlite:///{tmp_path / 'var' / 'vtn.sqlite'}"
+    assert config.admin_token_file == tmp_path / "var" / "admin-token"
+    assert (config.admin_host, config.admin_port) == ("127.0.0.1", 8081)
 
 
 def test_tls_is_required_unless_plain_http_is_explicit() -> None:
@@ -71,6 +74,13 @@ def test_tls_is_required_unless_plain_http_is_explicit() -> None:
         ({"sign_messages": True}, "signing_cert"),
         ({"push_backoff_max": 0.5}, "push_backoff_max"),
         ({"no_such_setting": 1}, "no_such_setting"),
+        ({"admin_port": -1}, "admin_port"),
+        ({"admin_port": 8443}, "admin_port"),  # the 2.0b port
+        ({"admin_host": "0.0.0.0"}, "admin_host"),
+        ({"admin_host": "10.0.0.7"}, "admin_host"),
+        ({"admin_host": "vtn.example.com"}, "admin_host"),
+        ({"admin_allow_remote": "yes"}, "admin_allow_remote"),
+        ({"state_dir": None}, "state_dir"),
     ],
 )
 def test_errors_name_the_field(overrides: dict, field: str) -> None:
@@ -97,3 +107,43 @@ def test_secrets_stay_out_of_repr() -> None:
     text = repr(config)
     assert "s3cret" not in text and "hunter2" not in text
     assert "postgresql+asyncpg://vtn:***@db.test/vtn" in text
+
+
+def test_state_dir_without_a_file_is_the_working_directory_at_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None, {"plain_http": True})
+    assert config.state_dir == tmp_path / "var"
+    assert config.database_url == f"sqlite+aiosqlite:///{tmp_path / 'var' / 'vtn.sqlite'}"
+    assert config.admin_token_file == tmp_path / "var" / "admin-token"
+    monkeypatch.chdir("/")  # the configuration keeps absolute paths: a later chdir is harmless
+    assert config.admin_token_file == tmp_path / "var" / "admin-token"
+    assert VtnConfig(plain_http=True, state_dir=Path("rel")).state_dir == Path("/rel")
+
+
+def test_state_dir_moves_the_defaults_and_explicit_settings_win(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'plain_http = true\nstate_dir = "/srv/oadr"\n')
+    config = load_config(path)
+    assert config.database_url == "sqlite+aiosqlite:////srv/oadr/vtn.sqlite"
+    assert config.admin_token_file == Path("/srv/oadr/admin-token")
+    path = _write(tmp_path, 'plain_http = true\nstate_dir = "state"\n'
+                            'database_url = "sqlite+aiosqlite:///db/x.sqlite"\n'
+                            'admin_token_file = "/etc/oadr/token"\n')
+    config = load_config(path)
+    assert config.state_dir == tmp_path / "state"
+    # a relative SQLite path in the file is relative to the file, like every path in it
+    assert config.database_url == f"sqlite+aiosqlite:///{tmp_path / 'db' / 'x.sqlite'}"
+    assert config.admin_token_file == Path("/etc/oadr/token")
+    postgres = "postgresql+asyncpg://vtn@db.test/vtn"
+    assert load_config(path, {"database_url": postgres}).database_url == postgres
+
+
+def test_the_admin_listener_stays_on_loopback_unless_remote_access_is_explicit() -> None:
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.7", "vtn.example.com"))
+    remote = load_config(None, {"plain_http": True, "admin_host": "0.0.0.0",
+                                "admin_allow_remote": True})
+    assert remote.admin_host == "0.0.0.0" and remote.admin_enabled
+    off = load_config(None, {"plain_http": True, "admin_host": "0.0.0.0", "admin_port": 0})
+    assert not off.admin_enabled  # off: nothing listens, nothing to refuse

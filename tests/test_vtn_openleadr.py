@@ -91,6 +91,7 @@ async def running_vtn(pki: Pki, database_url: str) -> AsyncIterator[tuple[VtnCon
         poll_frequency=timedelta(seconds=1),
         report_granularity=timedelta(seconds=1),
         report_back_duration=timedelta(seconds=1),
+        admin_port=0,  # no admin listener (nor token file) needed here
     )
     ready, stop = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(serve(config, clock=SystemClock(), ready=ready, stop=stop))

@@ -13,6 +13,7 @@ from common.clock import ManualClock
 from common.messages.enums import OptType
 from common.messages.event import CreatedEvent, DistributeEvent, EventResponse
 from common.messages.poll import Response
+from common.messages.registration import RequestReregistration
 from common.messages.report import RegisteredReport, RegisterReport
 from common.messages.types import EiResponse, Message, QualifiedEventId
 from common.security import InMemoryNonceStore, Verifier
@@ -26,7 +27,6 @@ from tests.test_vtn_support import (
     start_harness,
 )
 from vtn.push import HttpPushTransport, PushWorker
-from vtn.services.queue import PULL_ONLY
 
 FP = fingerprint_of(7)
 ADDRESS = "https://ven.test:8081/OpenADR2/Simple/2.0b"
@@ -38,9 +38,13 @@ class FakeVen:
     def __init__(self, ven_id: str = "") -> None:
         self.ven_id = ven_id
         self.received: list[tuple[str, Message]] = []
+        self.pins: list[str | None] = []
         self.failing = False
 
-    async def send(self, url: str, body: bytes) -> tuple[int, bytes]:
+    async def send(
+        self, url: str, body: bytes, *, peer_fingerprint: str | None = None
+    ) -> tuple[int, bytes]:
+        self.pins.append(peer_fingerprint)
         if self.failing:
             raise OSError("connection refused")
         message = decode(body)
@@ -108,6 +112,7 @@ async def test_push_delivers_events_and_processes_the_reply(push_harness: Harnes
     assert await worker.run_once() == 2  # the VTN's METADATA registration, and the event
     urls = sorted(url for url, _ in ven.received)
     assert urls == [f"{ADDRESS}/EiEvent", f"{ADDRESS}/EiReport"]
+    assert set(ven.pins) == {FP}  # only the certificate the VEN registered with will do
     [distribute] = [m for _, m in ven.received if isinstance(m, DistributeEvent)]
     assert [e.event.event_descriptor.event_id for e in distribute.events] == [event.event_id]
     invitation = await h.store.invitations.get(event.event_id, ven_id)
@@ -150,9 +155,41 @@ async def test_pull_items_are_never_pushed(push_harness: Harness) -> None:
     h = push_harness
     reg = await h.register(fingerprint_of(9), "puller")
     [item] = await h.store.outbox.pending(ven_id=reg.ven_id)
-    assert item.next_attempt_at == PULL_ONLY
+    assert item.next_attempt_at == h.clock.now()  # an ordinary item: its VEN decides
+    h.clock.advance(timedelta(days=30))
     assert await _worker(h, FakeVen()).run_once() == 0
     assert len(await h.store.outbox.pending(ven_id=reg.ven_id)) == 1
+
+
+async def test_what_a_ven_did_not_poll_is_pushed_once_it_registers_for_push_and_back(
+    push_harness: Harness,
+) -> None:
+    h = push_harness
+    fingerprint = fingerprint_of(9)
+    reg = await h.register(fingerprint, "switcher")
+    ven_id = reg.ven_id
+    ven = await h.store.vens.get(ven_id)
+    await h.vtn.queue.put(ven, RequestReregistration(ven_id=ven_id))
+    fake = FakeVen(ven_id)
+    worker = _worker(h, fake)
+    assert await worker.run_once() == 0  # a pull VEN: left for its poll
+    # the VEN re-registers for push: what it did not poll is pushed, oldest first
+    pushing = await h.register(fingerprint, "switcher", http_pull_model=False,
+                               transport_address=ADDRESS, registration_id=reg.registration_id,
+                               ven_id=ven_id)
+    assert await worker.run_once() == 3
+    assert [type(m).__name__ for _, m in fake.received] == [
+        "RegisterReport", "RequestReregistration", "RegisterReport"]
+    assert await h.store.outbox.pending(ven_id=ven_id) == ()
+    # and back to pull: a message queued while it pushed, not yet sent, goes to its poll
+    fake.failing = True
+    await h.vtn.queue.put(await h.store.vens.get(ven_id), RequestReregistration(ven_id=ven_id))
+    assert await worker.run_once() == 0  # failed once, backing off
+    await h.register(fingerprint, "switcher", registration_id=pushing.registration_id,
+                     ven_id=ven_id)
+    polled = [await h.vtn.queue.take(ven_id) for _ in range(3)]
+    assert [type(m).__name__ for m in polled] == [
+        "RequestReregistration", "RegisterReport", "NoneType"]
 
 
 @pytest.mark.parametrize("workers", [3])

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import stat
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def _config(tmp_path: Path, pki: Pki) -> VtnConfig:
     return VtnConfig(
         vtn_id="TEST-VTN",
         port=_free_port(),
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'var' / 'vtn.sqlite'}",
+        state_dir=tmp_path / "var",  # the database and the admin token go there
+        admin_port=_free_port(),
         tls_cert=pki.vtn_ecc.cert,
         tls_key=pki.vtn_ecc.key,
         tls_ca=pki.ca_bundle,
@@ -98,11 +100,52 @@ async def test_tls_identity_and_sigterm(tmp_path: Path, pki: Pki, other_pki: Pki
             config, pki.ven_rsa, pki.ca_bundle, "OadrPoll", encode(Poll(ven_id=reply.ven_id))
         )
         assert type(decode(body)).__name__ == "RegisterReport"
+        await _check_the_admin_listener(config, pki, reply.ven_id)
         os.kill(os.getpid(), signal.SIGTERM)
         await asyncio.wait_for(task, timeout=WAIT)
     finally:
         if not task.done():
             task.cancel()
+
+
+async def _check_the_admin_listener(config: VtnConfig, pki: Pki, ven_id: str) -> None:
+    """The admin API: on its own plain-HTTP loopback listener, behind the token; not on 2.0b."""
+    token_file = config.state_dir / "admin-token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    token = token_file.read_text().strip()
+    admin = f"http://127.0.0.1:{config.admin_port}/admin/api/v1/vens"
+    async with aiohttp.ClientSession() as session:
+        async with session.get(admin, headers={"Authorization": f"Bearer {token}"}) as response:
+            assert response.status == 200
+            assert [v["ven_id"] for v in (await response.json())["vens"]] == [ven_id]
+        async with session.get(admin) as response:
+            assert response.status == 401
+    context = client_context(pki.ven_rsa.cert, pki.ven_rsa.key, ca=pki.ca_bundle)
+    on_2_0b = f"https://localhost:{config.port}/admin/api/v1/vens"
+    async with (
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session,
+        session.get(on_2_0b, headers={"Authorization": f"Bearer {token}"}) as response,
+    ):
+        assert response.status == 404  # the admin routes are not on the 2.0b listener
+
+
+async def test_the_admin_listener_can_be_turned_off(tmp_path: Path, pki: Pki) -> None:
+    config = replace(_config(tmp_path, pki), admin_port=0)
+    ready, stop = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(serve(config, clock=SystemClock(), ready=ready, stop=stop))
+    try:
+        await asyncio.wait_for(ready.wait(), timeout=WAIT)
+        assert not (tmp_path / "var" / "admin-token").exists()  # no listener, no token
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=WAIT)
+
+
+async def test_an_unusable_admin_token_file_is_a_config_error(tmp_path: Path, pki: Pki) -> None:
+    (tmp_path / "empty-token").write_text("")
+    config = replace(_config(tmp_path, pki), admin_token_file=tmp_path / "empty-token")
+    with pytest.raises(ConfigError, match="admin_token_file"):
+        await serve(config, clock=SystemClock())
 
 
 async def test_unusable_certificates_are_a_config_error(tmp_path: Path, pki: Pki) -> None:

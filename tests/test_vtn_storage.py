@@ -28,6 +28,8 @@ from vtn.domain import (
     Signal,
     SignalInterval,
     VenRegistration,
+    distribution_order,
+    priority_rank,
 )
 from vtn.storage import Conflict, NotFound, Store, open_store
 
@@ -296,13 +298,46 @@ async def test_for_ven_targets_by_ven_group_resource_party_and_all(store):
     assert (await store.events.for_ven("d", T0))[1] == created["mixed"]
 
 
+def test_priority_rank_puts_one_first_and_zero_last():
+    # oadr_ei_20b.xsd ei:priority: lower number = higher priority; 0 = no priority (lowest)
+    assert sorted([0, 3, 1, 2, 0], key=priority_rank) == [1, 2, 3, 0, 0]
+
+
+async def test_for_ven_orders_active_first_then_priority_with_zero_last_then_start(store):
+    await store.vens.create(registration(1, ven_id="v"))
+    everyone = EventTargets.everyone()
+    for event_id, start, priority in [
+        ("active-none", T0 - HOUR / 2, 0),
+        ("active-2", T0 - HOUR / 4, 2),
+        ("active-1-cancelled", T0 - HOUR / 4, 1),
+        ("none-soon", T0 + HOUR, 0),
+        ("p3-soon", T0 + HOUR, 3),
+        ("p1-late", T0 + 4 * HOUR, 1),
+        ("p1-soon", T0 + 2 * HOUR, 1),
+        ("none-late", T0 + 3 * HOUR, 0),
+    ]:
+        await store.events.create(
+            request(everyone, start=start, priority=priority), event_id=event_id
+        )
+    await store.events.cancel("active-1-cancelled")  # cancelled: no longer active
+
+    events = await store.events.for_ven("v", T0)
+    assert [e.event_id for e in events] == [
+        "active-2", "active-none",                # active, priority 2 before none
+        "active-1-cancelled", "p1-soon", "p1-late",  # priority 1 by start time
+        "p3-soon", "none-soon", "none-late",      # then 3, then no priority
+    ]  # fmt: skip
+    # the SQL order is the domain's order
+    assert list(events) == sorted(events, key=lambda e: distribution_order(e, T0))
+
+
 async def test_for_ven_keeps_events_until_they_end_and_cancelled_ones_for_a_while(store):
     await store.vens.create(registration(1, ven_id="v"))
     everyone = EventTargets.everyone()
     for event_id, start, duration, priority in [
         ("late", T0 + 5 * HOUR, HOUR, 1),
         ("soon", T0 + HOUR, HOUR, 1),
-        ("urgent", T0 + 9 * HOUR, HOUR, 0),
+        ("unranked", T0 + 9 * HOUR, HOUR, 0),
         ("over", T0 - 3 * HOUR, HOUR, 0),
         ("open", T0 - 3 * HOUR, timedelta(0), 0),
     ]:
@@ -315,16 +350,17 @@ async def test_for_ven_keeps_events_until_they_end_and_cancelled_ones_for_a_whil
     async def names(now: datetime, **kwargs) -> list[str]:
         return [e.event_id for e in await store.events.for_ven("v", now, **kwargs)]
 
-    # by priority (0 first), then start; "over" has ended; cancelled "soon" is still shown
-    assert await names(T0) == ["open", "urgent", "soon", "late"]
-    assert (await store.events.for_ven("v", T0))[2].cancelled
+    # active "open" first, then by priority (0 last), then start; "over" has ended;
+    # cancelled "soon" is still shown
+    assert await names(T0) == ["open", "soon", "late", "unranked"]
+    assert (await store.events.for_ven("v", T0))[1].cancelled
     # an event leaves the list when its active period ends
-    assert await names(T0 + 2 * HOUR) == ["open", "urgent", "late"]
+    assert await names(T0 + 2 * HOUR) == ["open", "late", "unranked"]
     assert await names(T0 + 10 * HOUR) == ["open"]
     # a cancelled event that has not ended is shown for CANCELLED_VISIBLE_FOR (24 h) after
     # the cancellation (at T0 here), or for the window the caller gives
-    await store.events.cancel("urgent")
-    assert await names(T0 + 8 * HOUR) == ["open", "urgent"]
+    await store.events.cancel("unranked")
+    assert await names(T0 + 8 * HOUR) == ["open", "unranked"]
     assert await names(T0 + 8 * HOUR, cancelled_visible_for=8 * HOUR) == ["open"]
     await store.events.cancel("open")
     assert await names(T0 + 23 * HOUR) == ["open"]

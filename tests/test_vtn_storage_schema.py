@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -44,6 +45,7 @@ from vtn.domain import (
     VenRegistration,
 )
 from vtn.storage import NotFound, ReadingQuery, StorageError, Store, open_store
+from vtn.storage.columns import UtcDateTime
 from vtn.storage.database import create_engine_for
 from vtn.storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from vtn.storage.tables import Base
@@ -79,7 +81,7 @@ async def test_the_migrated_schema_matches_the_models(database_url):
     await engine.dispose()
     diffs, revision = await differences(database_url)
     assert diffs == []
-    assert revision == head_revision() == "0001"
+    assert revision == head_revision()
 
 
 async def test_migrations_go_down_and_up_again(database_url):
@@ -95,7 +97,98 @@ async def test_migrations_go_down_and_up_again(database_url):
         await upgrade(engine)
     finally:
         await engine.dispose()
-    assert await differences(database_url) == ([], "0001")
+    assert await differences(database_url) == ([], head_revision())
+
+
+_OUTBOX_0001 = sa.table(
+    "push_outbox",
+    *(sa.column(name, UtcDateTime()) for name in (
+        "created_at", "next_attempt_at", "claimed_until", "delivered_at", "given_up_at")),
+    sa.column("item_id", sa.String()), sa.column("ven_id", sa.String()),
+    sa.column("payload", sa.LargeBinary()), sa.column("attempts", sa.Integer()),
+    sa.column("claimed_by", sa.String()), sa.column("last_error", sa.Text()),
+)
+_PULL_ONLY_0001 = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+async def copy_onto_older_schema(source: str, target: str) -> None:
+    """Copy every row of the database at `source` (at head) into the one at `target` (at an
+    older revision), keeping only the tables and columns `target` has: data as the current code
+    writes it, as an older VTN would have held it."""
+    source_engine, target_engine = create_engine_for(source), create_engine_for(target)
+    try:
+        async with target_engine.connect() as connection:
+            present = await connection.run_sync(
+                lambda sync: {t: {c["name"] for c in sa.inspect(sync).get_columns(t)}
+                              for t in sa.inspect(sync).get_table_names()})
+        for model in Base.metadata.sorted_tables:  # parents before children
+            if model.name not in present:
+                continue
+            columns = [c for c in model.c if c.name in present[model.name]]
+            async with source_engine.connect() as connection:
+                rows = (await connection.execute(sa.select(*columns))).mappings().all()
+            if rows:
+                older = sa.table(model.name, *(sa.column(c.name, c.type) for c in columns))
+                async with target_engine.begin() as connection:
+                    await connection.execute(sa.insert(older), [dict(r) for r in rows])
+    finally:
+        await source_engine.dispose()
+        await target_engine.dispose()
+
+
+async def test_a_0001_database_with_data_upgrades_to_head_intact(database_url, tmp_path):
+    source = f"sqlite+aiosqlite:///{tmp_path / 'written-at-head.sqlite'}"
+    async with await open_store(source, clock=ManualClock(T0)) as store:
+        await populate(store, outbox=False)  # the outbox is written below, as 0001 had it
+        await store.vens.create(VenRegistration(fingerprint="aa:02", ven_id="v2",
+                                                http_pull_model=False,
+                                                transport_address="https://v2.example/"))
+    engine = create_engine_for(database_url)
+    try:
+        await upgrade(engine, "0001")
+        await copy_onto_older_schema(source, database_url)
+        # the outbox as a 0001 VTN wrote it: pull items parked in the year 9000
+        base = {"attempts": 0, "claimed_by": None, "claimed_until": None, "delivered_at": None,
+                "given_up_at": None, "last_error": None}
+        rows = [
+            {**base, "item_id": "b", "ven_id": "v1", "payload": b"<pull-2/>", "created_at": T0,
+             "next_attempt_at": _PULL_ONLY_0001},
+            {**base, "item_id": "a", "ven_id": "v1", "payload": b"<pull-1/>", "created_at": T0,
+             "next_attempt_at": _PULL_ONLY_0001},
+            {**base, "item_id": "c", "ven_id": "v2", "payload": b"<push/>",
+             "created_at": T0 + timedelta(seconds=1), "next_attempt_at": T0 + HOUR,
+             "attempts": 2, "last_error": "HTTP 503"},
+            {**base, "item_id": "d", "ven_id": "v1", "payload": b"<done/>",
+             "created_at": T0 - HOUR, "next_attempt_at": T0 - HOUR,
+             "delivered_at": T0 - HOUR, "claimed_by": "oadrPoll"},
+        ]
+        async with engine.begin() as connection:
+            await connection.execute(sa.insert(_OUTBOX_0001), rows)
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    assert await differences(database_url) == ([], head_revision())
+
+    clock = ManualClock(T0)
+    async with await open_store(database_url, clock=clock) as store:
+        await assert_everything_is_there(store, outbox=False)
+        assert [v.ven_id for v in await store.vens.list()] == ["v1", "v2"]
+        done = await store.outbox.get("d")
+        assert (done.seq, done.delivered_at, done.payload) == (1, T0 - HOUR, b"<done/>")
+        pending = await store.outbox.pending()
+        # numbered by (created_at, item_id); the year-9000 marker is gone
+        assert [(i.item_id, i.seq) for i in pending] == [("a", 2), ("b", 3), ("c", 4)]
+        assert [i.next_attempt_at for i in pending] == [T0, T0, T0 + HOUR]
+        assert (pending[2].attempts, pending[2].last_error) == (2, "HTTP 503")
+        # the queue goes on after the old items, by the new rules
+        new = await store.outbox.enqueue("v1", b"<pull-3/>")
+        assert new.seq == 5
+        assert await store.outbox.claim("w", limit=10) == ()  # v1 polls; v2 not due yet
+        taken = [await store.outbox.take_next("v1", worker="oadrPoll") for _ in range(4)]
+        assert [t and t.payload for t in taken] == [b"<pull-1/>", b"<pull-2/>", b"<pull-3/>",
+                                                   None]
+        clock.advance(HOUR)
+        assert [i.item_id for i in await store.outbox.claim("w", limit=10)] == ["c"]
 
 
 async def test_workers_starting_together_migrate_in_turn(database_url):
@@ -122,7 +215,7 @@ async def test_bad_urls_are_configuration_errors(tmp_path):
 # ---- restart ------------------------------------------------------------------------------
 
 
-async def populate(store: Store) -> None:
+async def populate(store: Store, *, outbox: bool = True) -> None:
     await store.vens.create(VenRegistration(fingerprint="aa:01", ven_id="v1", ven_name="one"))
     await store.vens.assign("v1", group_ids=["north"])
     request = EventRequest(
@@ -195,11 +288,12 @@ async def populate(store: Store) -> None:
         for n in range(4)
     )
     await store.nonces.remember("nonce-1", T0, T0 + HOUR)
-    await store.outbox.enqueue("v1", b"<push/>")
+    if outbox:
+        await store.outbox.enqueue("v1", b"<push/>")
 
 
-async def assert_everything_is_there(store: Store) -> None:
-    (ven,) = await store.vens.list()
+async def assert_everything_is_there(store: Store, *, outbox: bool = True) -> None:
+    ven = await store.vens.get("v1")
     assert (ven.ven_id, ven.ven_name, ven.group_ids) == ("v1", "one", ("north",))
     assert [e.event_id for e in await store.events.for_ven("v1", T0)] == ["e1"]
     (invitation,) = await store.invitations.list_for_event("e1")
@@ -210,7 +304,8 @@ async def assert_everything_is_there(store: Store) -> None:
     readings = await store.reports.readings(ReadingQuery(ven_id="v1"))
     assert [r.value for r in readings] == [0.0, 1.0, 2.0, 3.0]
     assert await store.nonces.remember("nonce-1", T0, T0 + HOUR) is False
-    assert [i.payload for i in await store.outbox.pending()] == [b"<push/>"]
+    if outbox:
+        assert [i.payload for i in await store.outbox.pending()] == [b"<push/>"]
 
 
 async def test_a_reopened_store_has_everything(database_url):
@@ -295,7 +390,7 @@ async def test_the_public_api_is_pinned(tmp_path):
         "nonces": ["purge", "remember"],
         "outbox": [
             "claim", "enqueue", "get", "mark_delivered", "mark_failed", "pending",
-            "purge_finished",
+            "purge_finished", "release", "take_next",
         ],
     }  # fmt: skip
 

@@ -1,4 +1,5 @@
-"""State shared by VTN workers, on SQLite and PostgreSQL: ReplayProtect nonces, the push outbox."""
+"""State shared by VTN workers, on SQLite and PostgreSQL: ReplayProtect nonces, the outbox (push
+claims and the pull VENs' queues)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=5)
 
 
+def pusher(n: int, ven_id: str) -> VenRegistration:
+    """A push VEN's registration (httpPullModel=false)."""
+    return VenRegistration(fingerprint=f"aa:0{n}", ven_id=ven_id, http_pull_model=False,
+                           transport_address=f"https://{ven_id}.example/OpenADR2/Simple/2.0b")
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(T0)
@@ -31,8 +38,9 @@ def clock() -> ManualClock:
 @pytest.fixture
 async def store(database_url: str, clock: ManualClock) -> AsyncIterator[Store]:
     async with await open_store(database_url, clock=clock) as opened:
-        await opened.vens.create(VenRegistration(fingerprint="aa:01", ven_id="v1"))
-        await opened.vens.create(VenRegistration(fingerprint="aa:02", ven_id="v2"))
+        await opened.vens.create(pusher(1, "v1"))
+        await opened.vens.create(pusher(2, "v2"))
+        await opened.vens.create(VenRegistration(fingerprint="aa:03", ven_id="p1"))  # polls
         yield opened
 
 
@@ -126,6 +134,15 @@ async def test_an_item_is_claimed_delivered_and_then_done(store, clock):
         await store.outbox.mark_delivered("i404", worker="w1")
 
 
+async def test_a_claim_takes_at_most_limit_items_oldest_first(store):
+    queued = [await store.outbox.enqueue("v1", b"%d" % n) for n in range(3)]
+    (first,) = await store.outbox.claim("w1", limit=1)
+    assert first.item_id == queued[0].item_id
+    assert [i.claimed_by for i in await store.outbox.pending()] == ["w1", None, None]
+    assert [i.item_id for i in await store.outbox.claim("w2", limit=2)] == [
+        queued[1].item_id, queued[2].item_id]
+
+
 async def test_a_lapsed_lease_lets_another_worker_claim(store, clock):
     item = await store.outbox.enqueue("v1", b"p")
     await store.outbox.claim("w1", lease=timedelta(seconds=30))
@@ -181,6 +198,70 @@ async def test_concurrent_workers_never_claim_the_same_item(store, other):
     assert {i.claimed_by for i in await store.outbox.pending()} <= set(claims)
 
 
+# ---- pull queues and the switch between push and pull -------------------------------------
+
+
+async def test_items_of_pull_vens_are_never_claimed_and_polls_take_them_in_order(store, clock):
+    first = await store.outbox.enqueue("p1", b"first")
+    second = await store.outbox.enqueue("p1", b"second")  # same instant: seq keeps the order
+    third = await store.outbox.enqueue("p1", b"third")
+    assert first.seq < second.seq < third.seq
+    assert first.next_attempt_at == T0  # an ordinary item, not parked in the far future
+    clock.advance(timedelta(days=365))
+    assert await store.outbox.claim("w1", limit=10) == ()
+    taken = await store.outbox.take_next("p1", worker="oadrPoll")
+    assert taken is not None and taken.payload == b"first"
+    assert (taken.delivered_at, taken.claimed_by) == (clock.now(), "oadrPoll")
+    assert [i.payload for i in await store.outbox.pending(ven_id="p1")] == [b"second", b"third"]
+    assert (await store.outbox.take_next("p1", worker="oadrPoll")).payload == b"second"
+    assert (await store.outbox.take_next("p1", worker="oadrPoll")).payload == b"third"
+    assert await store.outbox.take_next("p1", worker="oadrPoll") is None
+    assert await store.outbox.take_next("v404", worker="oadrPoll") is None
+
+
+async def test_a_poll_skips_an_item_a_push_worker_holds(store, clock):
+    held = await store.outbox.enqueue("v1", b"held")
+    free = await store.outbox.enqueue("v1", b"free")
+    await store.outbox.claim("w1", limit=1, lease=timedelta(seconds=30))
+    assert (await store.outbox.take_next("v1", worker="oadrPoll")).item_id == free.item_id
+    assert await store.outbox.take_next("v1", worker="oadrPoll") is None
+    clock.advance(timedelta(seconds=30))  # the lease ran out
+    assert (await store.outbox.take_next("v1", worker="oadrPoll")).item_id == held.item_id
+
+
+async def test_items_follow_their_ven_from_pull_to_push_and_back(store, clock):
+    queued = [await store.outbox.enqueue("p1", b"%d" % n) for n in range(3)]
+    assert await store.outbox.claim("w1") == ()
+    # the VEN re-registers for push: what it did not poll yet is pushed, in order
+    await store.vens.reregister("p1", pusher(3, "p1"))
+    claimed = await store.outbox.claim("w1", limit=2)
+    assert [i.item_id for i in claimed] == [i.item_id for i in queued[:2]]
+    assert await store.outbox.mark_delivered(claimed[0].item_id, worker="w1")
+    # ... and back to pull before the second one was sent: the worker gives it back
+    await store.vens.reregister("p1", VenRegistration(fingerprint="aa:03", ven_id="p1"))
+    assert await store.outbox.release(claimed[1].item_id, worker="w1") is True
+    released = await store.outbox.get(claimed[1].item_id)
+    assert (released.claimed_by, released.attempts) == (None, 0)
+    assert await store.outbox.release(claimed[1].item_id, worker="w1") is False
+    clock.advance(timedelta(hours=1))
+    assert await store.outbox.claim("w1") == ()
+    polled = [await store.outbox.take_next("p1", worker="oadrPoll") for _ in range(3)]
+    assert [i and i.item_id for i in polled] == [queued[1].item_id, queued[2].item_id, None]
+
+
+async def test_concurrent_polls_take_each_item_once(store, other):
+    queued = {(await store.outbox.enqueue("p1", b"%d" % n)).item_id for n in range(30)}
+    taken: list[str] = []
+
+    async def poll(on: Store) -> None:
+        while item := await on.outbox.take_next("p1", worker="oadrPoll"):
+            taken.append(item.item_id)
+
+    await asyncio.gather(poll(store), poll(store), poll(other), poll(other))
+    assert len(taken) == len(set(taken)) == len(queued)
+    assert set(taken) == queued
+
+
 # ---- PostgreSQL: the exact interleavings, forced with a second connection -------------------
 
 
@@ -188,7 +269,8 @@ async def test_concurrent_workers_never_claim_the_same_item(store, other):
 async def pg(postgres_url: str, clock: ManualClock) -> AsyncIterator[tuple[Store, str]]:
     """A store on a fresh PostgreSQL database, and the plain asyncpg DSN of that database."""
     async with await open_store(postgres_url, clock=clock) as opened:
-        await opened.vens.create(VenRegistration(fingerprint="aa:01", ven_id="v1"))
+        await opened.vens.create(pusher(1, "v1"))
+        await opened.vens.create(VenRegistration(fingerprint="aa:03", ven_id="p1"))
         yield opened, postgres_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 

@@ -10,6 +10,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -136,9 +137,12 @@ async def _run(config: VenConfig) -> int:
     try:
         clock = SystemClock()
         brain = _building_brain(config, clock)
+        source = DeterministicSource() if brain is None else _readings(brain)
+        if brain is not None and config.reports.baseline_method is None:
+            config = replace(config, reports=replace(
+                config.reports, baseline_method=getattr(source, "baseline_method", None)))
         client = await build_client(
-            config, store=store, clock=clock, sleeper=sleeper,
-            source=DeterministicSource() if brain is None else _readings(brain),
+            config, store=store, clock=clock, sleeper=sleeper, source=source,
             handler=brain, tick=None if brain is None else brain.tick)
         log.info("VEN %s starting: VTN %s, state file %s", config.ven_name, config.vtn_url,
                  config.database)

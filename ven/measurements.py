@@ -10,11 +10,15 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from common.messages.report import LoadControlState, LoadControlStateValue, ResourceStatus
+from ven.baseline import CAISO_10_IN_10, Confidence
 from ven.brain.handler import BuildingBrain
 from ven.brain.meter import HISTORY_STEP
 from ven.client.readings import PointKind, Reading
 
-__all__ = ["BuildingReadings"]
+__all__ = ["CONFIDENCE_PCT", "BuildingReadings"]
+
+CONFIDENCE_PCT = {Confidence.HIGH: 90, Confidence.MEDIUM: 70, Confidence.LOW: 40}
+"""The baseline's confidence on the wire (oadrReportPayload/confidence) [%]."""
 
 log = logging.getLogger("ven.brain")
 
@@ -25,7 +29,8 @@ class BuildingReadings:
     usage / history: mean metered load over each interval [kW] (the report layer turns history
     into [kWh] per interval); only intervals the meter has completed are read. baseline: the
     event's baseline inside events, else the baseline engine's value [kW] (mean of the
-    metering intervals the interval overlaps). status: online, no manual override, and the
+    metering intervals the interval overlaps), each with its confidence [%] (``CONFIDENCE_PCT``
+    of the baseline engine's high / medium / low). status: online, no manual override, and the
     load control state (SIMPLE level offset [levels] and load offset against the baseline [%]).
     """
 
@@ -34,6 +39,11 @@ class BuildingReadings:
 
     def __repr__(self) -> str:
         return f"BuildingReadings({self._brain.building.id!r})"
+
+    @property
+    def baseline_method(self) -> str:
+        """The configured baseline method (named in the METADATA's baseline readingType)."""
+        return CAISO_10_IN_10.name
 
     async def read(
         self, kind: PointKind, r_id: str, start: datetime, end: datetime, granularity: timedelta
@@ -77,7 +87,8 @@ class BuildingReadings:
             part = values[(values.index < b) & (values.index + step > a)]
             value = float(part.mean()) if len(part) else math.nan
             if not math.isnan(value):
-                readings.append(Reading(start=t, value=round(value, 4)))
+                readings.append(Reading(start=t, value=round(value, 4),
+                                        confidence=CONFIDENCE_PCT.get(confidence)))
         return readings
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import hdrs, web
@@ -70,6 +71,9 @@ XML_CONTENT_TYPES = frozenset({"application/xml", "text/xml"})
 _READ_CHUNK = 64 * 1024
 _SIGNATURE_TAG = "{http://www.w3.org/2000/09/xmldsig#}Signature"
 _ANY_SERVICE = {t: h for handlers in SERVICES.values() for t, h in handlers.items()}
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+"""A VEN's ``last_seen_at`` is rewritten only when it is older than this: a database write on
+every poll was a fifth of an empty poll's cost (tests/benchmarks/bench_vtn.py)."""
 
 
 def load_signer(config: VtnConfig, clock: Clock) -> Signer | None:
@@ -268,6 +272,9 @@ class Boundary:
         await self._verifier.verify(root, expected_fingerprint=fingerprint)
 
     async def _touch(self, ven: Ven) -> None:
+        seen = ven.last_seen_at
+        if seen is not None and self._vtn.clock.now() - seen < LAST_SEEN_RESOLUTION:
+            return
         try:
             await self._vtn.store.vens.touch(ven.ven_id)
         except StorageError as exc:

@@ -29,12 +29,15 @@ _DEFAULTS = {f.name: f.default for f in fields(VtnConfig)}
 
 _DESCRIPTION = f"""\
 An OpenADR 2.0b VTN. `serve` runs it; the other commands manage it through its admin API
-(JSON over HTTP under /admin/api/v1, bearer token from the VTN's admin_token_file).
+(JSON over plain HTTP under /admin/api/v1 on the admin listener, by default
+{_DEFAULTS['admin_host']}:{_DEFAULTS['admin_port']}; bearer token from the VTN's admin_token_file).
 
-On the VTN's own host they need no options: the URL comes from the configuration
-(--config FILE, or ${CONFIG_ENV}; default http://127.0.0.1:{_DEFAULTS['port']}) and the token
-from its admin_token_file (default {_DEFAULTS['admin_token_file']}, written by the first `serve`).
-Times are shown in local time with the zone (--utc for UTC); --json prints the API's JSON.
+On the VTN's own host they need no options: the configuration is found as `serve` finds it
+(--config FILE, or ${CONFIG_ENV}, else the defaults), and gives the admin URL
+(http://admin_host:admin_port) and the token file (default state_dir/admin-token, written by the
+first `serve`; state_dir defaults to var/ next to the configuration file, else under the
+working directory). Times are shown in local time with the zone (--utc for UTC); --json prints
+the API's JSON.
 """
 _EPILOG = """\
 examples:
@@ -51,30 +54,39 @@ run `oadr-vtn COMMAND --help` (e.g. `oadr-vtn event create --help`) for each com
 # ---- connection settings ----------------------------------------------------------------
 
 
-def _config(args: argparse.Namespace) -> VtnConfig | None:
+def _config(args: argparse.Namespace) -> VtnConfig:
+    """The configuration `serve` would use: --config, else $OADR_VTN_CONFIG, else defaults.
+
+    Without a file, TLS settings are not needed to talk to the admin listener, so a missing
+    ``tls_*`` is not an error here (``plain_http`` is assumed for the check only).
+    """
     path = args.config or os.environ.get(CONFIG_ENV)
-    return load_config(path) if path else None
+    if path:
+        return load_config(path)
+    return load_config(None, {"plain_http": True})
+
+
+def _admin_url(config: VtnConfig) -> str:
+    """``http://admin_host:admin_port`` (a wildcard host becomes the loopback address)."""
+    if not config.admin_enabled:
+        raise ClientError("the VTN's admin listener is off (admin_port = 0 in its "
+                          "configuration); give --url")
+    host = config.admin_host
+    host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{config.admin_port}"
 
 
 def _client(args: argparse.Namespace) -> AdminClient:
     config = _config(args)
-    if args.url:
-        url = args.url
-    else:
-        plain = config.plain_http if config else True
-        host = config.host if config else _DEFAULTS["host"]
-        host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
-        host = f"[{host}]" if ":" in host else host
-        port = config.port if config else _DEFAULTS["port"]
-        url = f"{'http' if plain else 'https'}://{host}:{port}"
-    token_file = Path(args.token_file or (config.admin_token_file if config
-                                          else _DEFAULTS["admin_token_file"]))
+    url = args.url or _admin_url(config)
+    token_file = Path(args.token_file or config.admin_token_file)
     try:
         token = token_file.read_text(encoding="ascii").strip()
     except FileNotFoundError:
         raise ClientError(f"there is no admin token at {token_file}: the VTN writes it at its "
-                          "first start (`oadr-vtn serve`); run this from the VTN's directory "
-                          "or give --token-file FILE or --config FILE") from None
+                          "first start (`oadr-vtn serve`); give the VTN's --config FILE (or "
+                          f"${CONFIG_ENV}), or --token-file FILE") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ClientError(f"cannot read the admin token at {token_file}: {exc}") from None
     if not token:
@@ -82,11 +94,11 @@ def _client(args: argparse.Namespace) -> AdminClient:
     return AdminClient(url, token, ssl_context=_ssl_context(args, config, url))
 
 
-def _ssl_context(args: argparse.Namespace, config: VtnConfig | None,
+def _ssl_context(args: argparse.Namespace, config: VtnConfig,
                  url: str) -> ssl.SSLContext | None:
-    if not url.startswith("https:"):
+    if not url.startswith("https:"):  # e.g. a TLS proxy in front of a remote admin listener
         return None
-    ca = args.ca or (config.tls_ca if config else None)
+    ca = args.ca or config.tls_ca
     context = ssl.create_default_context(cafile=str(ca) if ca else None)
     if ca:  # the VTN's private CA: the chain is verified, its host name is not
         context.check_hostname = False
@@ -130,11 +142,12 @@ def _parser() -> argparse.ArgumentParser:
     talk = common.add_argument_group("connection and output")
     talk.add_argument("--config", metavar="FILE",
                       help=f"the VTN configuration (TOML); default ${CONFIG_ENV} if set")
-    talk.add_argument("--url", help="the VTN's base URL (default from the configuration, "
-                                    f"else http://127.0.0.1:{_DEFAULTS['port']})")
+    talk.add_argument("--url", help="the admin API's base URL (default "
+                                    "http://admin_host:admin_port from the configuration, "
+                                    f"else http://127.0.0.1:{_DEFAULTS['admin_port']})")
     talk.add_argument("--token-file", metavar="FILE",
                       help="the admin token file (default: the configuration's "
-                           "admin_token_file, else var/admin-token)")
+                           "admin_token_file, else state_dir/admin-token)")
     talk.add_argument("--ca", metavar="FILE", help="CA bundle to verify an https VTN "
                                                     "(default: the configuration's tls_ca)")
     talk.add_argument("--client-cert", metavar="FILE",
@@ -207,6 +220,23 @@ def _parser() -> argparse.ArgumentParser:
     opt_list.add_argument("--event", metavar="EVENT_ID", help="only opts of this event")
     opt_list.add_argument("--cancelled", action="store_true", help="include cancelled opts")
 
+    leaf(vens, "capacity", "Shed capacity a VEN has shown: its largest achieved reduction, "
+                           "its latest baseline and the capacity estimated from both.",
+         "  oadr-vtn ven capacity VEN_ID --json\n").add_argument("ven_id", metavar="VEN_ID")
+    perf = commands.add_parser(
+        "performance", parents=[common], formatter_class=_Formatter,
+        help="Per VEN: requested, baseline, target and actual kW of an event, %% delivered, kWh.",
+        description="Per VEN that reported in the event window: requested shed, baseline, "
+                    "target (baseline - requested) and actual kW, achieved reduction, %% of the "
+                    "requested energy delivered, kWh, data points, baseline method and "
+                    "confidence. VENs the event did not target show requested 0.",
+        epilog="examples:\n  oadr-vtn performance EVENT_ID\n"
+               "  oadr-vtn performance EVENT_ID --json\n"
+               "  oadr-vtn performance EVENT_ID --csv > performance.csv\n")
+    perf.add_argument("event_id", metavar="EVENT_ID")
+    perf.add_argument("--csv", action="store_true", help="print the rows as CSV")
+    perf.set_defaults(action="show")
+
     reports = group("report", "Reports: what VENs offer, what the VTN requested, readings.")
     leaf(reports, "list", "List the reports VENs offer and the report requests made.",
          "  oadr-vtn report list\n  oadr-vtn report list --ven VEN_ID --json\n").add_argument(
@@ -232,13 +262,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve_parser(commands: argparse._SubParsersAction) -> None:
-    text = "Run the VTN (2.0b endpoints and the admin API) until stopped (Ctrl-C or SIGTERM)."
+    text = ("Run the VTN (2.0b endpoints, and the admin API on its own loopback listener) until "
+            "stopped (Ctrl-C or SIGTERM).")
     serve = commands.add_parser("serve", help=text, description=text, formatter_class=_Formatter,
                                 epilog=(
         "examples:\n"
         "  oadr-vtn serve --config vtn.toml\n"
         "  oadr-vtn serve --plain-http --port 8080 --db var/dev.sqlite   # development only\n"
-        "The admin token is written to admin_token_file (mode 0600) at the first start.\n"))
+        "The admin token is written to admin_token_file (mode 0600) at the first start.\n"
+        "The admin API listens on http://admin_host:admin_port (default 127.0.0.1:8081).\n"))
     serve.add_argument("--config", metavar="FILE", help="the VTN configuration (TOML); "
                        f"default ${CONFIG_ENV} if set")
     serve.add_argument("--plain-http", action="store_true",
@@ -246,7 +278,10 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", help=f"listen address (default {_DEFAULTS['host']})")
     serve.add_argument("--port", type=int, help=f"listen port (default {_DEFAULTS['port']})")
     serve.add_argument("--db", metavar="URL", help="database URL (sqlite+aiosqlite:///FILE or "
-                       "postgresql+asyncpg://...) or a SQLite file path; default var/vtn.sqlite")
+                       "postgresql+asyncpg://...) or a SQLite file path; default "
+                       "state_dir/vtn.sqlite")
+    serve.add_argument("--admin-port", type=int, metavar="PORT",
+                       help=f"admin listener port (default {_DEFAULTS['admin_port']}; 0: off)")
     serve.add_argument("--log-level", default="INFO",
                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
 
@@ -289,7 +324,9 @@ def _event_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
     when.add_argument("--ramp-up", metavar="DURATION", help="ramp-up period before the start")
     when.add_argument("--recovery", metavar="DURATION", help="recovery period after the end")
     how = parser.add_argument_group("event options")
-    how.add_argument("--priority", type=int, metavar="N", help="0 is the highest (default 0)")
+    how.add_argument("--priority", type=int, metavar="N",
+                     help="1 is the highest, larger is lower; 0 (the default) means no "
+                          "priority, the lowest")
     how.add_argument("--test", action=argparse.BooleanOptionalAction, default=None,
                      help="a test event: VENs must not act on it")
     how.add_argument("--response-required", choices=["always", "never"],
@@ -313,26 +350,20 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["host"] = args.host
     if args.port is not None:
         overrides["port"] = args.port
+    if args.admin_port is not None:
+        overrides["admin_port"] = args.admin_port
     if args.db:
         overrides["database_url"] = args.db if "://" in args.db else (
             f"sqlite+aiosqlite:///{Path(args.db).resolve()}")
     config = load_config(args.config or os.environ.get(CONFIG_ENV), overrides)
     from common.clock import SystemClock
-    from vtn.admin.routes import API_ROOT, admin_routes
-    from vtn.server import serve
+    from vtn import server
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%Y-%m-%d %H:%M:%S")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    try:
-        mount = admin_routes(config)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"admin_token_file: cannot use {config.admin_token_file}: "
-                          f"{exc}") from exc
-    logging.getLogger("oadr.vtn.admin").info(
-        "Admin API under %s; its bearer token is in %s", API_ROOT, config.admin_token_file)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(config, clock=SystemClock(), extra_routes=mount))
+        asyncio.run(server.serve(config, clock=SystemClock()))
     return 0
 
 

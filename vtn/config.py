@@ -4,11 +4,18 @@ Every field is documented on ``VtnConfig``. ``load_config(path, overrides)`` rea
 (top-level keys named like the fields; durations in seconds, paths relative to the file's
 directory) and applies overrides (the CLI's options, same names) on top. Any mistake raises
 ``common.errors.ConfigError`` with the field's name in the message. TLS is required unless
-``plain_http = true`` is set explicitly: nothing ever falls back to plain HTTP on its own.
+``plain_http = true`` is set explicitly: nothing ever falls back to plain HTTP on its own. The
+admin listener is plain HTTP and stays on loopback unless ``admin_allow_remote = true``.
+
+The VTN's own files live in ``state_dir``: by default ``var/`` next to the configuration file
+when there is one, else ``var/`` under the working directory at start (made absolute then).
+The SQLite database and the admin token default to files in it, so ``oadr-vtn serve`` and the
+other ``oadr-vtn`` commands find the same files from the same configuration, wherever they run.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -18,10 +25,24 @@ from typing import Any
 
 from common.errors import ConfigError
 
-__all__ = ["DEFAULT_DATABASE_URL", "REPORTABLE", "VtnConfig", "load_config"]
+__all__ = [
+    "ADMIN_TOKEN_FILE",
+    "DATABASE_FILE",
+    "REPORTABLE",
+    "STATE_DIR",
+    "VtnConfig",
+    "is_loopback",
+    "load_config",
+]
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/vtn.sqlite"
-"""The embedded default: a SQLite file ``var/vtn.sqlite`` under the working directory."""
+STATE_DIR = "var"
+"""The default ``state_dir``, relative to the configuration file's directory (else the working
+directory)."""
+DATABASE_FILE = "vtn.sqlite"
+"""The embedded default database: this SQLite file in ``state_dir``."""
+ADMIN_TOKEN_FILE = "admin-token"
+"""The default admin token file, in ``state_dir``."""
+_SQLITE_PREFIX = "sqlite+aiosqlite:///"
 
 REPORTABLE = ("TELEMETRY_USAGE", "TELEMETRY_STATUS")
 """The reports the VTN can ask for automatically when a VEN offers them."""
@@ -31,12 +52,19 @@ REPORTABLE = ("TELEMETRY_USAGE", "TELEMETRY_STATUS")
 class VtnConfig:
     """What a VTN needs to run. Durations are ``timedelta``; paths are ``Path``.
 
+    ``database_url`` and ``admin_token_file`` left out (``None``) are derived from
+    ``state_dir`` when the value is made; ``dataclasses.replace(config, state_dir=...)`` keeps
+    the old ones unless they are passed as ``None`` too.
+
     Identity and listening:
 
     - ``vtn_id``: the VTN's ID on the wire (ei:vtnID). Not all lowercase: openleadr's VEN
       refuses an all-lowercase vtnID.
-    - ``host``, ``port``: where the server listens.
-    - ``database_url``: ``sqlite+aiosqlite:///path`` (default ``var/vtn.sqlite``) or
+    - ``host``, ``port``: where the 2.0b server listens.
+    - ``state_dir``: the directory of the VTN's own files (default ``var/`` next to the
+      configuration file, else under the working directory; always absolute once loaded).
+    - ``database_url``: ``sqlite+aiosqlite:///path`` (default ``state_dir/vtn.sqlite``; a
+      relative path in the file is relative to the file's directory) or
       ``postgresql+asyncpg://user@host/db``. Its password never appears in ``repr``.
 
     Transport security:
@@ -68,6 +96,8 @@ class VtnConfig:
       in oadrRegisteredReport when a VEN offers them.
     - ``report_granularity``, ``report_back_duration``: the sampling and sending periods asked
       for (the granularity is brought inside the VEN's offered sampling range).
+    - ``simple_level_shares``: the programme's shed at SIMPLE levels 1, 2, 3 as shares of the
+      VEN's baseline [-], used to compute the requested shed in event performance.
 
     Push delivery (VENs registered with httpPullModel=false):
 
@@ -75,17 +105,27 @@ class VtnConfig:
     - ``push_timeout``: how long one POST to a VEN may take.
     - ``push_max_attempts``: attempts before a push is given up.
     - ``push_backoff``, ``push_backoff_max``: the first retry delay, doubled per attempt, capped.
+    - ``push_check_hostname``: check the VEN's host name against its HTTPS certificate, as a
+      browser would. Off by default: 2.0b VEN certificates name the VEN, not a host; the VTN
+      then requires the certificate the VEN registered with (its fingerprint). Either way the
+      certificate must chain to ``tls_ca``.
 
     Operator:
 
+    - ``admin_host``, ``admin_port``: where the admin API listens (default ``127.0.0.1:8081``;
+      ``admin_port = 0`` turns it off). Plain HTTP behind the bearer token, never on the 2.0b
+      listener. A non-loopback ``admin_host`` is refused unless ``admin_allow_remote`` is set.
+    - ``admin_allow_remote``: allow a non-loopback ``admin_host``. The token then crosses the
+      network in clear text unless a TLS proxy or tunnel is in front: set it only with one.
     - ``admin_token_file``: where the admin API's bearer token is kept (default
-      ``var/admin-token``; read by the admin API, not by the protocol side).
+      ``state_dir/admin-token``, made with mode 0600 at the first start).
     """
 
     vtn_id: str = "OADR-VTN"
     host: str = "127.0.0.1"
     port: int = 8443
-    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
+    state_dir: Path = Path(STATE_DIR)
+    database_url: str = field(default=None, repr=False)  # type: ignore[assignment]
     plain_http: bool = False
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -104,15 +144,34 @@ class VtnConfig:
     request_reports: tuple[str, ...] = REPORTABLE
     report_granularity: timedelta = timedelta(minutes=1)
     report_back_duration: timedelta = timedelta(minutes=1)
+    simple_level_shares: tuple[float, ...] = (0.1, 0.2, 0.3)
     push_interval: timedelta = timedelta(seconds=1)
     push_timeout: timedelta = timedelta(seconds=10)
     push_max_attempts: int = 8
     push_backoff: timedelta = timedelta(seconds=2)
     push_backoff_max: timedelta = timedelta(minutes=5)
-    admin_token_file: Path = Path("var/admin-token")
+    push_check_hostname: bool = False
+    admin_host: str = "127.0.0.1"
+    admin_port: int = 8081
+    admin_allow_remote: bool = False
+    admin_token_file: Path = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
+        """Make ``state_dir`` absolute and derive the defaults that live in it; then check."""
+        state = Path(self.state_dir).expanduser()
+        if not state.is_absolute():
+            state = Path.cwd() / state
+        object.__setattr__(self, "state_dir", state)
+        if self.database_url is None:
+            object.__setattr__(self, "database_url", f"{_SQLITE_PREFIX}{state / DATABASE_FILE}")
+        if self.admin_token_file is None:
+            object.__setattr__(self, "admin_token_file", state / ADMIN_TOKEN_FILE)
         _check(self)
+
+    @property
+    def admin_enabled(self) -> bool:
+        """True when the admin listener runs (``admin_port`` is not 0)."""
+        return self.admin_port != 0
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
@@ -140,6 +199,16 @@ def _safe_url(url: str) -> str:
     return f"{scheme}{sep}{user}:***@{host}"
 
 
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _fail(name: str, problem: str) -> ConfigError:
     return ConfigError(f"{name}: {problem}")
 
@@ -152,6 +221,15 @@ def _check(c: VtnConfig) -> None:
         raise _fail("vtn_id", f"{c.vtn_id!r} is all lowercase, which 2.0b VENs may refuse")
     if not 0 <= c.port <= 65535:
         raise _fail("port", f"{c.port} is not a TCP port")
+    if not 0 <= c.admin_port <= 65535:
+        raise _fail("admin_port", f"{c.admin_port} is not a TCP port (0 turns the admin API off)")
+    if c.admin_enabled and c.admin_port == c.port:
+        raise _fail("admin_port", f"{c.admin_port} is the 2.0b port too: the admin API needs "
+                                  "its own listener")
+    if c.admin_enabled and not is_loopback(c.admin_host) and not c.admin_allow_remote:
+        raise _fail("admin_host", f"{c.admin_host!r} is not a loopback address; the admin API "
+                                  "is plain HTTP, so set admin_allow_remote = true explicitly "
+                                  "(with a TLS proxy or tunnel in front) to listen there")
     if not c.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise _fail("database_url", "must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
     if not c.plain_http:
@@ -178,6 +256,9 @@ def _check(c: VtnConfig) -> None:
         raise _fail("max_body_bytes", "must be at least 1024")
     if c.push_max_attempts < 1:
         raise _fail("push_max_attempts", "must be at least 1")
+    shares = c.simple_level_shares
+    if len(shares) != 3 or not all(0.0 <= v <= 1.0 for v in shares):
+        raise _fail("simple_level_shares", "must be three shares of the baseline between 0 and 1")
     for name in c.request_reports:
         if name not in REPORTABLE:
             raise _fail("request_reports", f"{name!r} is not one of {', '.join(REPORTABLE)}")
@@ -197,9 +278,15 @@ _DURATIONS = {
     "push_backoff",
     "push_backoff_max",
 }
-_PATHS = {"tls_cert", "tls_key", "tls_ca", "signing_cert", "signing_key", "admin_token_file"}
-_BOOLS = {"plain_http", "sign_messages", "require_signatures"}
-_INTS = {"port", "max_body_bytes", "push_max_attempts"}
+_PATHS = {
+    "tls_cert", "tls_key", "tls_ca", "signing_cert", "signing_key", "admin_token_file",
+    "state_dir",
+}
+_BOOLS = {
+    "plain_http", "sign_messages", "require_signatures", "admin_allow_remote",
+    "push_check_hostname",
+}
+_INTS = {"port", "max_body_bytes", "push_max_attempts", "admin_port"}
 _STRING_LISTS = {"market_contexts", "request_reports"}
 
 
@@ -214,7 +301,7 @@ def _convert(name: str, value: Any, base: Path) -> Any:
             raise _fail(name, f"must be a number of seconds, got {value!r}")
         return timedelta(seconds=value)
     if name in _PATHS:
-        if value is None and name != "admin_token_file":
+        if value is None and name != "state_dir":
             return None
         if not isinstance(value, str | Path) or not str(value):
             raise _fail(name, f"must be a file path, got {value!r}")
@@ -228,6 +315,11 @@ def _convert(name: str, value: Any, base: Path) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _fail(name, f"must be an integer, got {value!r}")
         return value
+    if name == "simple_level_shares":
+        if isinstance(value, str) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in value or ()):
+            raise _fail(name, f"must be a list of numbers, got {value!r}")
+        return tuple(float(v) for v in value)
     if name in _STRING_LISTS:
         if isinstance(value, str) or not all(isinstance(v, str) for v in value or ()):
             raise _fail(name, f"must be a list of strings, got {value!r}")
@@ -236,6 +328,10 @@ def _convert(name: str, value: Any, base: Path) -> Any:
         return None
     if not isinstance(value, str):
         raise _fail(name, f"must be a string, got {value!r}")
+    if name == "database_url" and value.startswith(_SQLITE_PREFIX):
+        file = value.removeprefix(_SQLITE_PREFIX)
+        if file and not file.startswith(":") and not Path(file).expanduser().is_absolute():
+            return f"{_SQLITE_PREFIX}{base / file}"
     return value
 
 
@@ -245,8 +341,10 @@ def load_config(
     """The configuration from the TOML file at `path` (if any) with `overrides` applied.
 
     Keys are the ``VtnConfig`` field names, at the top level of the file (an optional ``[vtn]``
-    table is read the same way). Relative paths in the file are relative to its directory;
-    relative paths in `overrides` to the working directory. Unknown keys are refused.
+    table is read the same way). Relative paths in the file (a SQLite ``database_url``'s
+    included) are relative to its directory; relative paths in `overrides` to the working
+    directory. ``state_dir`` defaults to ``var/`` in the file's directory (without a file: in
+    the working directory). Unknown keys are refused.
     """
     raw: dict[str, tuple[Any, Path]] = {}
     if path is not None:
@@ -262,6 +360,8 @@ def load_config(
             raw[key] = (value, file.parent)
     for key, value in (overrides or {}).items():
         raw[key] = (value, Path.cwd())
+    if "state_dir" not in raw:
+        raw["state_dir"] = (STATE_DIR, Path(path).parent if path is not None else Path.cwd())
     values: dict[str, Any] = {}
     for key, (value, base) in raw.items():
         if key not in _FIELDS:

@@ -15,6 +15,16 @@ A ``PushWorker`` repeatedly
 
 The network is behind ``PushTransport`` (``send(url, body) -> (status, body)``), so tests run
 without sockets; ``HttpPushTransport`` is the aiohttp one. Time comes from the injected clock.
+
+Who the VTN pushes to: the VEN's HTTPS endpoint must present a certificate issued by a CA in
+``tls_ca``. 2.0b VEN certificates name the VEN, not a host, so by default the host name is not
+checked; instead the certificate must be the one the VEN registered with (its 2.0b
+fingerprint), checked right after the TLS handshake, before anything is sent; a mismatch is a
+failed attempt. (aiohttp pins only full SHA-256 digests and only with an unverified context, so
+``HttpPushTransport`` plugs a 2.0b-fingerprint check into its connector's fingerprint hook,
+``TCPConnector._get_fingerprint``, keeping the verified context; tests/test_vtn_push_e2e.py
+covers both outcomes.) ``push_check_hostname = true`` switches to the web's usual host-name
+check instead (a VEN behind a proxy with a web certificate).
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Protocol
 from uuid import uuid4
@@ -33,7 +44,7 @@ from common.messages.event import DistributeEvent
 from common.messages.registration import CancelPartyRegistration, RequestReregistration
 from common.messages.report import CancelReport, CreateReport, RegisterReport
 from common.messages.types import Message
-from common.security import Verifier, client_context
+from common.security import Verifier, client_context, normalize_fingerprint, peer_fingerprint
 from common.xml import Limits, encode, from_element, parse
 from vtn.app import dispatch
 from vtn.config import VtnConfig
@@ -41,7 +52,7 @@ from vtn.domain import PushOutboxItem, Ven
 from vtn.logs import PUSH, ven_label
 from vtn.services.context import Caller, Vtn
 from vtn.services.event import changed_events, current_events, deliver_events, distribute
-from vtn.services.queue import PULL_ONLY, decode_item
+from vtn.services.queue import decode_item
 from vtn.storage import NotFound
 
 __all__ = ["HttpPushTransport", "PushTransport", "PushWorker", "service_of"]
@@ -65,9 +76,13 @@ def service_of(message: Message) -> str:
 class PushTransport(Protocol):
     """Sends one POST to a VEN."""
 
-    async def send(self, url: str, body: bytes) -> tuple[int, bytes]:
+    async def send(
+        self, url: str, body: bytes, *, peer_fingerprint: str | None = None
+    ) -> tuple[int, bytes]:
         """POST `body` (XML) to `url`; return the HTTP status and the response body.
 
+        With `peer_fingerprint`, an https `url` must be served with the certificate of that
+        2.0b fingerprint (checked before `body` is sent; else ``aiohttp.ClientError``).
         Raises ``OSError``/``aiohttp.ClientError``/``TimeoutError`` when the VEN cannot be
         reached.
         """
@@ -81,34 +96,73 @@ class HttpPushTransport:
         self._context: ssl.SSLContext | None = None
         if not config.plain_http and config.tls_cert and config.tls_key and config.tls_ca:
             try:
-                self._context = client_context(config.tls_cert, config.tls_key, ca=config.tls_ca)
+                self._context = client_context(config.tls_cert, config.tls_key, ca=config.tls_ca,
+                                               check_hostname=config.push_check_hostname)
             except (OSError, ssl.SSLError) as exc:
                 raise ConfigError(f"tls_cert/tls_key/tls_ca: cannot load them: {exc}") from exc
         self._timeout = aiohttp.ClientTimeout(total=config.push_timeout.total_seconds())
         self._max = max_response_bytes or config.max_body_bytes
         self._session: aiohttp.ClientSession | None = None
 
-    async def send(self, url: str, body: bytes) -> tuple[int, bytes]:
-        """POST `body` to `url` (responses larger than the body cap are cut off and refused)."""
+    async def send(
+        self, url: str, body: bytes, *, peer_fingerprint: str | None = None
+    ) -> tuple[int, bytes]:
+        """POST `body` to `url` (responses larger than the body cap are cut off and refused);
+        with `peer_fingerprint`, an https VEN must present that certificate before anything
+        is sent."""
         if self._session is None:
-            connector = aiohttp.TCPConnector(ssl=self._context if self._context else True)
+            # a new connection per push: a pooled one would skip the per-VEN certificate check
+            connector = _PinningConnector(ssl=self._context if self._context else True,
+                                          force_close=True)
             self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
         headers = {"Content-Type": "application/xml"}
-        async with self._session.post(url, data=body, headers=headers) as response:
-            chunks = []
-            size = 0
-            while chunk := await response.content.read(64 * 1024):
-                size += len(chunk)
-                if size > self._max:
-                    raise OSError(f"the reply from {url} exceeds {self._max} bytes")
-                chunks.append(chunk)
-            return response.status, b"".join(chunks)
+        pin = _PIN.set(peer_fingerprint if url.lower().startswith("https:") else None)
+        try:
+            async with self._session.post(url, data=body, headers=headers) as response:
+                chunks = []
+                size = 0
+                while chunk := await response.content.read(64 * 1024):
+                    size += len(chunk)
+                    if size > self._max:
+                        raise OSError(f"the reply from {url} exceeds {self._max} bytes")
+                    chunks.append(chunk)
+                return response.status, b"".join(chunks)
+        finally:
+            _PIN.reset(pin)
 
     async def close(self) -> None:
         """Close the connection pool."""
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+_PIN: ContextVar[str | None] = ContextVar("oadr_push_pin", default=None)
+"""The 2.0b fingerprint the server of the request being made must present (``None``: any)."""
+
+
+class _VenFingerprint(aiohttp.Fingerprint):
+    """aiohttp's fingerprint check, on the 2.0b fingerprint of the server's certificate."""
+
+    def __init__(self, expected: str) -> None:  # not super(): that one wants a SHA-256 digest
+        self._expected = normalize_fingerprint(expected)
+
+    def check(self, transport: asyncio.Transport) -> None:
+        """``aiohttp.ServerFingerprintMismatch`` unless the peer's certificate is the one."""
+        found = peer_fingerprint(transport.get_extra_info("ssl_object"))
+        if found is None or normalize_fingerprint(found) != self._expected:
+            host, port, *_ = transport.get_extra_info("peername") or ("?", 0)
+            raise aiohttp.ServerFingerprintMismatch(
+                self._expected.encode(), (found or "no certificate").encode(), host, port
+            )
+
+
+class _PinningConnector(aiohttp.TCPConnector):
+    """A connector that checks each new TLS connection against ``_PIN`` (if set)."""
+
+    def _get_fingerprint(self, req: aiohttp.ClientRequest) -> aiohttp.Fingerprint | None:
+        expected = _PIN.get()
+        return super()._get_fingerprint(req) if expected is None else _VenFingerprint(expected)
 
 
 class PushWorker:
@@ -175,11 +229,8 @@ class PushWorker:
                 item.item_id, worker=self.worker_id, backoff=None, error="VEN unknown"
             )
             return False
-        if not ven.push:  # it polls now (re-registered): leave the item to its poll
-            wait = PULL_ONLY - self._vtn.clock.now()
-            await store.outbox.mark_failed(
-                item.item_id, worker=self.worker_id, backoff=wait, error="the VEN polls now"
-            )
+        if not ven.push:  # it re-registered for pull since the claim: leave the item to its poll
+            await store.outbox.release(item.item_id, worker=self.worker_id)
             return False
         try:
             message = decode_item(item)
@@ -194,8 +245,9 @@ class PushWorker:
             return await self._fail(item, ven, name, "the VEN has no transport address", final=True)
         url = f"{ven.transport_address.rstrip('/')}/{service_of(message)}"
         body = encode(message, signer=self._vtn.signer)
+        pin = None if self._vtn.config.push_check_hostname else ven.fingerprint
         try:
-            status, reply = await self._transport.send(url, body)
+            status, reply = await self._transport.send(url, body, peer_fingerprint=pin)
         except (OSError, aiohttp.ClientError, TimeoutError) as exc:
             return await self._fail(item, ven, name, f"{type(exc).__name__}: {exc}")
         if status != 200:

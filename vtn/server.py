@@ -1,4 +1,11 @@
-"""Run the VTN: open (and migrate) the store, serve the app over TLS, push, stop on a signal."""
+"""Run the VTN: open (and migrate) the store, serve the 2.0b app over TLS and the admin API on its
+own loopback listener, push, stop on a signal.
+
+Two listeners, one process, one ``Vtn`` (store, clock, queues): the 2.0b endpoints on
+``host:port`` (TLS with client certificates unless ``plain_http``), and the admin API on
+``admin_host:admin_port`` (plain HTTP, bearer token; off when ``admin_port = 0``). The admin
+routes are never served on the 2.0b listener, so the CLI needs no client certificate.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,8 @@ from aiohttp import web
 from common.clock import Clock
 from common.errors import ConfigError
 from common.security import server_context
+from vtn.admin.routes import API_ROOT, admin_site
+from vtn.admin.token import ensure_admin_token
 from vtn.app import BOUNDARY_KEY, VTN_KEY, create_app
 from vtn.config import VtnConfig
 from vtn.logs import SERVER
@@ -48,15 +57,18 @@ async def serve(
     """Serve until SIGTERM/SIGINT (or `stop` is set); `ready` is set once requests are taken.
 
     ``common.errors.ConfigError`` if the configuration cannot be used (certificates, database
-    URL). `extra_routes` adds routes to the application (the admin API).
+    URL, admin token file). `extra_routes` adds routes to the 2.0b application (tests).
+    The admin token is read from ``admin_token_file``, or made there at the first start.
     """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     tls = _tls_context(config)
+    token = _admin_token(config) if config.admin_enabled else None
     transport = HttpPushTransport(config)
     _prepare_sqlite_directory(config.database_url)
     store = await open_store(config.database_url, clock=clock)
     runner: web.AppRunner | None = None
+    admin_runner: web.AppRunner | None = None
     push_task: asyncio.Task[None] | None = None
     cleanup_task: asyncio.Task[None] | None = None
     handled: list[signal.Signals] = []
@@ -71,9 +83,15 @@ async def serve(
         await runner.setup()
         site = web.TCPSite(runner, config.host, config.port, ssl_context=tls)
         await site.start()
+        if token is not None:
+            admin_runner = web.AppRunner(
+                admin_site(app[VTN_KEY], token=token), access_log=None, handle_signals=False
+            )
+            await admin_runner.setup()
+            await web.TCPSite(admin_runner, config.admin_host, config.admin_port).start()
         push_task = asyncio.create_task(worker.run(stop), name="oadr-vtn-push")
         cleanup_task = asyncio.create_task(_housekeeping(store, clock, stop), name="oadr-vtn-gc")
-        _log_start(config, runner)
+        _log_start(config, runner, admin_runner)
         if ready is not None:
             ready.set()
         await stop.wait()
@@ -83,13 +101,24 @@ async def serve(
         for task in (push_task, cleanup_task):
             if task is not None:
                 await task
-        if runner is not None:
-            await runner.cleanup()
+        for listener in (admin_runner, runner):
+            if listener is not None:
+                await listener.cleanup()
         await transport.close()
         await store.close()
         for signum in handled:
             loop.remove_signal_handler(signum)
         SERVER.info("VTN stopped")
+
+
+def _admin_token(config: VtnConfig) -> str:
+    """The admin bearer token (made at the first start); ``ConfigError`` if it cannot be."""
+    try:
+        return ensure_admin_token(Path(config.admin_token_file))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"admin_token_file: cannot use {config.admin_token_file}: {exc}"
+        ) from exc
 
 
 def _tls_context(config: VtnConfig) -> ssl.SSLContext | None:
@@ -123,11 +152,27 @@ def _on_signal(stop: asyncio.Event, signum: signal.Signals) -> None:
     stop.set()
 
 
-def _log_start(config: VtnConfig, runner: web.AppRunner) -> None:
-    bound = [f"{a[0]}:{a[1]}" if isinstance(a, tuple) else str(a) for a in runner.addresses]
-    addresses = ", ".join(bound) or f"{config.host}:{config.port}"
+def _addresses(runner: web.AppRunner) -> str:
+    return ", ".join(f"{a[0]}:{a[1]}" if isinstance(a, tuple) else str(a)
+                     for a in runner.addresses)
+
+
+def _log_start(
+    config: VtnConfig, runner: web.AppRunner, admin_runner: web.AppRunner | None
+) -> None:
+    addresses = _addresses(runner) or f"{config.host}:{config.port}"
     scheme = "plain HTTP (no TLS: development only)" if config.plain_http else "HTTPS"
     SERVER.info("VTN %s listening on %s over %s", config.vtn_id, addresses, scheme)
+    if admin_runner is None:
+        SERVER.info("Admin API off (admin_port = 0)")
+    else:
+        SERVER.info(
+            "Admin API on http://%s%s (plain HTTP%s); its bearer token is in %s",
+            _addresses(admin_runner) or f"{config.admin_host}:{config.admin_port}",
+            API_ROOT,
+            "" if not config.admin_allow_remote else ", remote access allowed",
+            config.admin_token_file,
+        )
     if config.client_fingerprint_header:
         SERVER.info(
             "VEN identity comes from the %r header set by the proxy in front",

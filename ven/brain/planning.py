@@ -28,10 +28,13 @@ from ven.dispatch import (
 from ven.dispatch.commands import inputs_from_forecast
 from ven.instructions import EventSignal, PlanRequest, SignalInterval, plan_request
 
-__all__ = ["BASELINE_STEP", "EventPlan", "clip_signals", "event_baseline", "plan_event"]
+__all__ = ["BASELINE_STEP", "EventPlan", "clip_signals", "event_baseline", "plan_event",
+           "plan_step"]
 
 BASELINE_STEP = timedelta(minutes=15)
 """Metering interval of the building's history, and of every baseline [min]."""
+MIN_PLAN_STEP = timedelta(minutes=1)
+"""The shortest planning interval: the metered building's step [min]."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,7 +78,8 @@ class EventPlan:
 
     def _edge(self, count: int) -> datetime:
         hours = float(self.request.duration_h[:count].sum())
-        return (self.request.index[0] + pd.Timedelta(hours=hours)).to_pydatetime()
+        span = pd.Timedelta(hours=hours).round("us")  # float hours of 1-min steps: no ns
+        return (self.request.index[0] + span).to_pydatetime()
 
 
 def event_baseline(
@@ -111,6 +115,15 @@ def clip_signals(signals: Sequence[EventSignal], start: datetime) -> tuple[Event
     return tuple(out)
 
 
+def plan_step(signals: Sequence[EventSignal]) -> timedelta:
+    """The planning step of an event: min(15 min, its shortest signal interval), at least
+    1 min (so a 3-minute event with 1-minute intervals is planned, and its rebound watched,
+    minute by minute)."""
+    shortest = min((iv.duration for sig in signals for iv in sig.intervals),
+                   default=BASELINE_STEP)
+    return max(min(BASELINE_STEP, shortest), MIN_PLAN_STEP)
+
+
 def plan_event(
     event_id: str,
     modification_number: int,
@@ -123,8 +136,9 @@ def plan_event(
     options: SolveOptions | None = None,
     settle_on_baseline: bool = True,
 ) -> EventPlan:
-    """Plan an event: request from `signals` and `baseline`, dispatch with the simulation's
-    forecast and current device states. With `previous` (an earlier modification), the model
+    """Plan an event: request from `signals` and `baseline` on intervals of ``plan_step``
+    (split at every signal edge), dispatch with the simulation's forecast and current device
+    states. With `previous` (an earlier modification), the model
     is updated and re-solved in place when the intervals allow, else rebuilt. Devices in
     `opted_out` stay out of the event. A baseline without data falls back to the forecast.
 
@@ -135,10 +149,11 @@ def plan_event(
     """
     building = simulation.building
     t0 = time.perf_counter()
-    request = plan_request(signals, building, baseline.baseline)
+    step = plan_step(signals)
+    request = plan_request(signals, building, baseline.baseline, step=step)
     forecast = _forecast_on(simulation, request)
     if not baseline.ok:
-        request = plan_request(signals, building, forecast.total_kw)
+        request = plan_request(signals, building, forecast.total_kw, step=step)
     requested = request.target_kw.rename("requested_kw")
     if settle_on_baseline:
         gap = forecast.total_kw.to_numpy(dtype=float) - request.baseline_kw.to_numpy(dtype=float)

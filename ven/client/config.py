@@ -52,6 +52,8 @@ class ReportPoints:
 
     ``min_sampling`` / ``max_sampling`` bound the sampling period of telemetry [duration];
     ``resource_id`` is the reportDataSource of every point (the building or meter ID).
+    ``baseline_method`` names the baseline method in the METADATA (the baseline rID's
+    readingType becomes ``x-baseline-<method>``; ``None`` keeps ``Projected``).
     """
 
     usage: str = "usage"
@@ -61,6 +63,7 @@ class ReportPoints:
     min_sampling: timedelta = timedelta(minutes=1)
     max_sampling: timedelta = timedelta(hours=1)
     resource_id: str | None = None
+    baseline_method: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

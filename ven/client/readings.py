@@ -25,10 +25,12 @@ class PointKind(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reading:
-    """One value for the interval starting at `start`: [kW] for power kinds, or a status."""
+    """One value for the interval starting at `start`: [kW] for power kinds, or a status;
+    `confidence` [%] how far the value can be trusted (sent as oadrReportPayload/confidence)."""
 
     start: datetime
     value: float | ResourceStatus
+    confidence: int | None = None
 
 
 class ReadingSource(Protocol):

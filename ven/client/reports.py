@@ -7,7 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from common.errors import ReportNotSupported
-from common.messages.enums import ItemKind, ReadingType, ReportName, ReportType, SiScaleCode
+from common.messages.enums import (
+    ExtensionValue,
+    ItemKind,
+    ReadingType,
+    ReportName,
+    ReportType,
+    SiScaleCode,
+)
 from common.messages.report import (
     Report,
     ReportDescription,
@@ -21,8 +28,10 @@ from ven.client.readings import PointKind, ReadingSource
 from ven.client.store import Subscription
 
 __all__ = [
+    "BASELINE_METHOD_PREFIX",
     "METADATA_SPECIFIER",
     "Offer",
+    "baseline_reading_type",
     "build_report",
     "due_window",
     "floor_time",
@@ -66,6 +75,19 @@ _DESCRIPTIONS = {
     PointKind.STATUS: (ReportType.X_RESOURCE_STATUS, ReadingType.X_NOT_APPLICABLE, None),
     PointKind.HISTORY: (ReportType.USAGE, ReadingType.DIRECT_READ, _KWH),
 }
+BASELINE_METHOD_PREFIX = "x-baseline-"
+"""readingType of the baseline rID when the VEN names its baseline method (an ``x-``
+extension of ReadingTypeEnumeratedType): ``x-baseline-`` + the method's slug."""
+
+
+def baseline_reading_type(method: str | None) -> ReadingType | ExtensionValue:
+    """The baseline rID's readingType: ``Projected``, or ``x-baseline-<slug>`` of `method`."""
+    if not method:
+        return ReadingType.PROJECTED
+    slug = "-".join("".join(c if c.isalnum() else " " for c in method.lower()).split())
+    return ReadingType.parse(BASELINE_METHOD_PREFIX + slug)
+
+
 _METADATA_NAMES = {
     ReportName.TELEMETRY_USAGE: ReportName.METADATA_TELEMETRY_USAGE,
     ReportName.TELEMETRY_STATUS: ReportName.METADATA_TELEMETRY_STATUS,
@@ -84,6 +106,8 @@ def metadata_reports(points: ReportPoints, now: datetime) -> tuple[Report, ...]:
         descriptions = []
         for r_id, kind in offer.points.items():
             report_type, reading_type, unit = _DESCRIPTIONS[kind]
+            if kind is PointKind.BASELINE:
+                reading_type = baseline_reading_type(points.baseline_method)
             descriptions.append(ReportDescription(
                 r_id=r_id, report_type=report_type, reading_type=reading_type,
                 report_data_source=source, item_base=unit, sampling_rate=rate,
@@ -195,7 +219,7 @@ async def build_report(
                 value = float(value) * granularity.total_seconds() / 3600.0
             intervals.append(Interval(
                 dtstart=reading.start, duration=granularity,
-                payloads=(ReportPayload(r_id=r_id, value=value),),
+                payloads=(ReportPayload(r_id=r_id, value=value, confidence=reading.confidence),),
             ))
     intervals.sort(key=lambda i: (i.dtstart or start))
     return Report(

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from vtn.admin import views
 from vtn.admin.client import AdminClient, ClientError
+from vtn.admin.performance import performance_table
 
 __all__ = ["COMMANDS", "Command", "event_body"]
 
@@ -134,6 +135,30 @@ def _report_export(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str
     return None, f"Wrote {count} reading(s) to {args.out}"
 
 
+def _performance(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:
+    path = f"/events/{_segment(args.event_id)}/performance"
+    if args.csv:
+        return None, api.text(path + ".csv")
+    data = api.get(path)
+    return data, performance_table(data)
+
+
+def _ven_capacity(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:
+    data = api.get(f"/vens/{_segment(args.ven_id)}/capacity")
+    lines = [f"VEN {data['ven_id']}: {data['events']} opted-in event(s) with data"]
+    if data["largest_reduction_kw"] is not None:
+        lines.append(f"  largest reduction {data['largest_reduction_kw']:g} kW "
+                     f"(event {data['largest_reduction_event_id']}, baseline "
+                     f"{data['largest_reduction_baseline_kw']:g} kW); mean "
+                     f"{data['mean_reduction_kw']:g} kW")
+    if data["latest_baseline_kw"] is not None:
+        lines.append(f"  latest baseline {data['latest_baseline_kw']:g} kW at "
+                     f"{data['latest_baseline_at']}")
+    if data["estimated_capacity_kw"] is not None:
+        lines.append(f"  estimated capacity {data['estimated_capacity_kw']:g} kW")
+    return data, "\n".join(lines)
+
+
 def _segment(value: str) -> str:
     return quote(value, safe="")
 
@@ -145,4 +170,5 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("event", "show"): _event_show, ("event", "responses"): _event_responses,
     ("opt", "list"): _opt_list,
     ("report", "list"): _report_list, ("report", "export"): _report_export,
+    ("performance", "show"): _performance, ("ven", "capacity"): _ven_capacity,
 }

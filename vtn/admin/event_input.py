@@ -313,7 +313,8 @@ def _positive(value: timedelta, field: str) -> timedelta:
 
 def _priority(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BadRequest(f"priority: expected a whole number, 0 (highest) or more, got {value!r}",
+        raise BadRequest(f"priority: expected a whole number, 0 (no priority) or more (1 is the "
+                         f"highest), got {value!r}",
                          field="priority")
     return value
 

@@ -104,7 +104,8 @@ _EVENT_FIELDS: Json = {
             required=("duration",))},
     ], "default": 1},
     "priority": {"type": "integer", "minimum": 0, "default": 0,
-                 "description": "0 is the highest"},
+                 "description": "ei:priority: 1 is the highest, larger numbers are lower; "
+                                "0 means no priority, the lowest"},
     "test_event": {"type": "boolean", "default": False},
     "response_required": {"type": "string", "enum": ["always", "never"], "default": "always"},
     "startafter": {**_INPUT_DURATION, "description": "Randomisation window of the start"},
@@ -223,6 +224,56 @@ _SCHEMAS: Json = {
         "reading_type": _TEXT, "data_quality": _NULL_TEXT,
     }, description="value is in item_units with the SI prefix scale (e.g. W with k = kW)"),
     "ReadingList": _list_of("readings", "Reading"),
+    "PerformanceInterval": _object({
+        "start": _TIME, "duration": _DURATION, "baseline_kw": {"type": "number"},
+        "requested_kw": {"type": "number"}, "target_kw": {"type": "number"},
+        "actual_kw": {"type": "number"}, "reduction_kw": {"type": "number"},
+        "confidence": {"type": ["integer", "null"], "description": "Baseline confidence [%]"},
+    }, description="One reported interval inside the event [kW]"),
+    "Performance": _object({
+        "event_id": _TEXT, "ven_id": _TEXT, "ven_name": _NULL_TEXT,
+        "participation": {"type": "string",
+                          "enum": ["not-targeted", "opted-in", "opted-out", "no-answer"],
+                          "description": "not-targeted and opted-out VENs are requested 0"},
+        "modification_number": {"type": "integer"}, "start": _TIME, "end": _TIME,
+        **{name: {"type": ["number", "null"], "description": text} for name, text in (
+            ("requested_kw", "Requested shed from the signals [kW]"),
+            ("baseline_kw", "Reported baseline [kW]"),
+            ("target_kw", "baseline - requested [kW]"),
+            ("actual_kw", "Reported actual demand [kW]"),
+            ("reduction_kw", "Achieved reduction: baseline - actual [kW]"),
+            ("delivered_pct", "Delivered / requested energy [%]; null if none was requested"))},
+        "delivered_kwh": {"type": "number", "description": "Reduction over time [kWh]"},
+        "requested_kwh": {"type": "number", "description": "Requested shed over time [kWh]"},
+        "data_points": {"type": "integer",
+                        "description": "Intervals with both baseline and actual"},
+        "baseline_method": {**_NULL_TEXT, "description": "From the baseline rID's readingType"},
+        "baseline_confidence": {"type": ["integer", "null"],
+                                "description": "Time-weighted mean reported confidence [%]"},
+        "computed_at": _TIME,
+        "intervals": {"type": "array", "items": _ref("PerformanceInterval")},
+    }, description="One VEN in one event; powers are time-weighted means over data_points"),
+    "EventPerformance": _object({
+        "event_id": _TEXT, "performance": {"type": "array", "items": _ref("Performance")}}),
+    "BaselinePoint": _object({
+        "start": _TIME, "duration": _DURATION, "baseline_kw": {"type": "number"},
+        "confidence": {"type": ["integer", "null"], "description": "[%]"},
+        "method": _NULL_TEXT, "reading_type": _TEXT}),
+    "BaselineSeries": _object({
+        "ven_id": _TEXT, "baseline": {"type": "array", "items": _ref("BaselinePoint")}}),
+    "Capacity": _object({
+        "ven_id": _TEXT,
+        "events": {"type": "integer", "description": "Opted-in events with data"},
+        "largest_reduction_kw": {"type": ["number", "null"]},
+        "largest_reduction_event_id": _NULL_TEXT,
+        "largest_reduction_baseline_kw": {"type": ["number", "null"]},
+        "mean_reduction_kw": {"type": ["number", "null"]},
+        "latest_baseline_kw": {"type": ["number", "null"]},
+        "latest_baseline_at": _NULL_TIME,
+        "estimated_capacity_kw": {
+            "type": ["number", "null"],
+            "description": "Largest achieved share of the baseline x the latest baseline [kW]"},
+    }, description="Shed capacity the VEN has demonstrated"),
 }
 
 _PATHS: Json = {
@@ -241,6 +292,16 @@ _PATHS: Json = {
         "summary": "Cancel a registration and queue oadrCancelPartyRegistration for the VEN",
         "responses": {"200": _json(_ref("VenCancelled"), "Cancelled; the message is queued"),
                       **_errors(404, 409)}}},
+    "/vens/{ven_id}/baseline": {"parameters": [_path("ven_id")], "get": {
+        "operationId": "getVenBaseline", "tags": ["performance"],
+        "summary": "The baseline the VEN reported [kW], with confidence and method",
+        "parameters": _READING_FILTERS[3:5],
+        "responses": {"200": _json(_ref("BaselineSeries"), "Baseline by interval start"),
+                      **_errors(400, 404)}}},
+    "/vens/{ven_id}/capacity": {"parameters": [_path("ven_id")], "get": {
+        "operationId": "getVenCapacity", "tags": ["performance"],
+        "summary": "Shed capacity shown in past events and the latest baseline",
+        "responses": {"200": _json(_ref("Capacity"), "Capacity"), **_errors(404)}}},
     "/events": {
         "get": {
             "operationId": "listEvents", "summary": "List events by start time",
@@ -282,6 +343,16 @@ _PATHS: Json = {
         "summary": "Per targeted VEN: delivered modification, opt and when",
         "responses": {"200": _json(_ref("EventResponses"), "Responses by VEN"),
                       **_errors(404)}}},
+    "/events/{event_id}/performance": {"parameters": [_path("event_id")], "get": {
+        "operationId": "getEventPerformance", "tags": ["performance"],
+        "summary": "Per VEN that reported in the event window: requested, baseline, achieved",
+        "responses": {"200": _json(_ref("EventPerformance"), "Rows by VEN"),
+                      **_errors(404)}}},
+    "/events/{event_id}/performance.csv": {"parameters": [_path("event_id")], "get": {
+        "operationId": "exportEventPerformanceCsv", "tags": ["performance"],
+        "summary": "The same rows as CSV (header row; columns as in Performance, no intervals)",
+        "responses": {"200": {"description": "CSV", "content": {
+            "text/csv": {"schema": {"type": "string"}}}}, **_errors(404)}}},
     "/opts": {"get": {
         "operationId": "listOpts", "summary": "Opts received from VENs", "tags": ["opts"],
         "parameters": [_query("ven_id", "Only this VEN's opts"),
@@ -319,8 +390,9 @@ OPENAPI: Json = {
         "title": "oadr-vtn admin API",
         "version": "1",
         "description": (
-            "The operator's interface of the OpenADR 2.0b VTN: VENs, events, opts and "
-            "reports. Every route but this document needs `Authorization: Bearer <token>`; "
+            "The operator's interface of the OpenADR 2.0b VTN: VENs, events, opts, "
+            "reports and event performance. Every route but this document needs "
+            "`Authorization: Bearer <token>`; "
             "the token is in the VTN's admin_token_file (created with mode 0600 at first "
             "start). Errors are JSON: {\"error\": {\"status\", \"message\", \"field\"}}."),
     },

@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from common.clock import Clock
-from vtn.admin import events, opts, reports, vens
+from vtn.admin import events, opts, performance, reports, vens
 from vtn.admin.context import CONTEXT, AdminContext
 from vtn.admin.event_input import EventDefaults
 from vtn.admin.openapi import OPENAPI
@@ -21,10 +21,10 @@ from vtn.services.context import Vtn
 from vtn.services.queue import MessageQueue
 from vtn.storage import Store
 
-__all__ = ["API_ROOT", "ROUTES", "Route", "admin_app", "admin_routes"]
+__all__ = ["API_ROOT", "ROUTES", "Route", "admin_app", "admin_routes", "admin_site"]
 
 API_ROOT = "/admin/api/v1"
-"""Where the admin API lives on the VTN's HTTP server."""
+"""Where the admin API lives on the admin listener."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -47,12 +47,16 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/vens", vens.list_vens),
     Route("GET", "/vens/{ven_id}", vens.get),
     Route("POST", "/vens/{ven_id}/cancel", vens.cancel),
+    Route("GET", "/vens/{ven_id}/baseline", performance.baseline),
+    Route("GET", "/vens/{ven_id}/capacity", performance.capacity),
     Route("GET", "/events", events.list_events),
     Route("POST", "/events", events.create),
     Route("GET", "/events/{event_id}", events.get),
     Route("PATCH", "/events/{event_id}", events.modify),
     Route("POST", "/events/{event_id}/cancel", events.cancel),
     Route("GET", "/events/{event_id}/responses", events.responses),
+    Route("GET", "/events/{event_id}/performance", performance.event_performance),
+    Route("GET", "/events/{event_id}/performance.csv", performance.event_performance_csv),
     Route("GET", "/opts", opts.list_opts),
     Route("GET", "/reports/capabilities", reports.capabilities),
     Route("GET", "/reports/subscriptions", reports.subscriptions),
@@ -78,11 +82,23 @@ def admin_app(vtn: Vtn, *, token: str) -> web.Application:
     return app
 
 
+def admin_site(vtn: Vtn, *, token: str) -> web.Application:
+    """The admin listener's application: the admin API at ``API_ROOT`` and nothing else.
+
+    ``vtn.server.serve`` runs it on ``admin_host:admin_port``, sharing the protocol side's
+    `vtn` (store, clock, queues).
+    """
+    root = web.Application()
+    root.add_subapp(API_ROOT, admin_app(vtn, token=token))
+    return root
+
+
 def admin_routes(
     config: VtnConfig, *, store: Store | None = None, clock: Clock | None = None
 ) -> Callable[[web.Application], None]:
-    """The ``extra_routes`` hook of ``vtn.app.create_app`` / ``vtn.server.serve``: a function
-    that mounts the admin API at ``API_ROOT`` on the application it is given.
+    """A hook that mounts the admin API at ``API_ROOT`` on the application it is given (the
+    ``extra_routes`` of ``vtn.app.create_app``; tests, and embedding in another aiohttp app).
+    ``vtn.server.serve`` does not use it: it serves the admin API on its own listener.
 
     Reads the token in ``config.admin_token_file`` now, creating it (mode 0600) at the first
     start. The admin API shares the protocol side's ``Vtn`` (store, clock, queues) found under

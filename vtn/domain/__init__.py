@@ -7,7 +7,9 @@ from vtn.domain.event import (
     EventTargets,
     Signal,
     SignalInterval,
+    distribution_order,
     event_status,
+    priority_rank,
 )
 from vtn.domain.invitation import Invitation
 from vtn.domain.opt import AvailabilityPeriod, Opt
@@ -39,5 +41,7 @@ __all__ = [
     "SubscriptionStatus",
     "Ven",
     "VenRegistration",
+    "distribution_order",
     "event_status",
+    "priority_rank",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +23,9 @@ __all__ = [
     "EventTargets",
     "Signal",
     "SignalInterval",
+    "distribution_order",
     "event_status",
+    "priority_rank",
 ]
 
 
@@ -111,7 +114,9 @@ class EventRequest:
     ``start`` is the active period's start (UTC); ``duration`` [duration] zero means open-ended
     (active until cancelled). ``tolerance_startafter`` [duration] lets each VEN randomise its
     start; ``notification``, ``ramp_up`` and ``recovery`` [duration] are the periods around the
-    active period. ``priority`` 0 is the highest. ``test_event`` events must not be acted on.
+    active period. ``priority`` follows ei:priority (oadr_ei_20b.xsd): the lower the number, the
+    higher the priority, 1 being the highest; 0 (the default) means no priority, which ranks
+    lowest (see ``priority_rank``). ``test_event`` events must not be acted on.
     """
 
     targets: EventTargets
@@ -136,7 +141,7 @@ class EventRequest:
         if not self.signals:
             raise ValueError("an event needs at least one signal")
         if self.priority < 0:
-            raise ValueError("priority must be 0 (highest) or more")
+            raise ValueError("priority must be 0 (no priority) or more (1 is the highest)")
         ids = [s.signal_id for s in self.signals]
         if len(set(ids)) != len(ids):
             raise ValueError(f"signal ids must be unique within an event: {ids}")
@@ -202,3 +207,24 @@ def event_status(
     if window is not None and now >= request.start - window:
         return EventStatus.NEAR
     return EventStatus.FAR
+
+
+def priority_rank(priority: int) -> float:
+    """Sort key of an ei:priority: 1 first, larger numbers later, 0 (no priority) last.
+
+    oadr_ei_20b.xsd: "The lower the number higher the priority. A value of zero (0) indicates
+    no priority, which is the lowest priority by default."
+    """
+    return math.inf if priority == 0 else priority
+
+
+def distribution_order(event: Event, now: datetime) -> tuple[int, float, datetime, str]:
+    """Sort key of `event` in an oadrDistributeEvent at `now`: active events first, then by
+    ``priority_rank``, then by start time (the event id breaks ties, for a stable order).
+
+    ``vtn.storage``'s ``EventStore.for_ven`` returns events in this order; this key is the
+    reference its SQL ordering is tested against.
+    """
+    active = event_status(event, now) is EventStatus.ACTIVE
+    return (0 if active else 1, priority_rank(event.request.priority), event.request.start,
+            event.event_id)

@@ -1,4 +1,5 @@
-"""The push outbox: payloads waiting to be POSTed to push VENs, shared by all VTN workers."""
+"""The outbox: each VEN's queue of VTN-initiated messages, pushed or polled, shared by all
+VTN workers."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ __all__ = ["PushOutboxItem"]
 class PushOutboxItem:
     """One payload for one VEN, with its delivery bookkeeping.
 
+    ``seq`` orders the queue: strictly increasing in the order items were queued. Whether the
+    item is pushed or taken by a poll follows its VEN's current registration (pull or push).
     A worker that claims the item holds it until ``claimed_until`` (a lease; after it another
     worker may claim it again). ``attempts`` counts claims. ``next_attempt_at`` is the earliest
     time a worker may try (again). Exactly one of ``delivered_at`` / ``given_up_at`` ends it.
@@ -24,6 +27,7 @@ class PushOutboxItem:
     payload: bytes
     created_at: datetime
     next_attempt_at: datetime
+    seq: int = 0
     attempts: int = 0
     claimed_by: str | None = None
     claimed_until: datetime | None = None

@@ -130,7 +130,8 @@ class Reading:
     """One value a VEN reported for one data point over one interval.
 
     ``value`` is in ``item_units`` scaled by ``scale`` (e.g. ``W`` with scale ``k`` = kW);
-    ``start`` and ``duration`` [duration] are the interval it covers. Readings are keyed by
+    ``start`` and ``duration`` [duration] are the interval it covers; ``confidence`` [%] is
+    the VEN's oadrReportPayload/confidence, if it sent one. Readings are keyed by
     (ven_id, report_request_id, r_id, start): see ``ReportStore.add_readings``.
     """
 
@@ -145,6 +146,7 @@ class Reading:
     item_units: str | None = None
     scale: str | None = None
     data_quality: DataQuality | ExtensionValue | None = None
+    confidence: int | None = None
 
     def __post_init__(self) -> None:
         require_aware("start", self.start)

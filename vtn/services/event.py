@@ -1,23 +1,19 @@
 """EiEvent: oadrRequestEvent -> oadrDistributeEvent, oadrCreatedEvent -> the VEN's opt on record.
 
-Order of the events in oadrDistributeEvent. The 2.0b schema (oadr_ei_20b.xsd, ei:priority)
-says: "The lower the number higher the priority. A value of zero (0) indicates no priority,
-which is the lowest priority by default." The ordering the 2.0b profile asks of a VTN, as
-openleadr 0.5.36 implements it (``openleadr.utils.order_events``: "active events before
-inactive events, high priority before low priority, earlier before later"), is: active events
-first, then the others; within each group by priority (0 last), then by start time. The
-profile's conformance-rule text itself was not reachable from here (see the README's
-interpretations); storage's ``for_ven`` sorts priority 0 first, so the order is set here.
+Order of the events in oadrDistributeEvent: ``vtn.domain.distribution_order`` (active first,
+then by ei:priority with 1 the highest and 0 "no priority" last, then by start time), as
+storage's ``EventStore.for_ven`` returns them. It is the order openleadr 0.5.36 uses
+(``openleadr.utils.order_events``: "active events before inactive events, high priority before
+low priority, earlier before later"); the profile's conformance-rule text itself was not
+reachable from here (see the README's interpretations).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from common.errors import InvalidId
-from common.messages.enums import EventStatus
 from common.messages.event import (
     CreatedEvent,
     DistributeEvent,
@@ -41,30 +37,9 @@ __all__ = [
     "deliver_events",
     "handle_created_event",
     "handle_request_event",
-    "ordered",
     "targets_ven",
     "to_oadr_event",
 ]
-
-
-def _priority_rank(priority: int) -> float:
-    """Sort key of a priority: 1 first, larger later, 0 (no priority) last."""
-    return math.inf if priority == 0 else priority
-
-
-def ordered(events: Sequence[Event], now: datetime, near_window: timedelta | None) -> list[Event]:
-    """`events` in the 2.0b order: active first, then by priority (0 last), then start time."""
-
-    def key(event: Event) -> tuple[int, float, datetime, str]:
-        active = event_status(event, now, near_window=near_window) is EventStatus.ACTIVE
-        return (
-            0 if active else 1,
-            _priority_rank(event.request.priority),
-            event.request.start,
-            event.event_id,
-        )
-
-    return sorted(events, key=key)
 
 
 def targets_ven(targets: EventTargets, ven: Ven) -> bool:
@@ -166,9 +141,7 @@ async def current_events(vtn: Vtn, ven: Ven) -> list[Event]:
     """The events `ven` must hear about now, in the 2.0b order (none for report-only VENs)."""
     if ven.report_only or ven.cancelled:
         return []
-    now = vtn.clock.now()
-    events = await vtn.store.events.for_ven(ven.ven_id, now)
-    return ordered(events, now, vtn.config.event_near_window)
+    return list(await vtn.store.events.for_ven(ven.ven_id, vtn.clock.now()))
 
 
 async def changed_events(vtn: Vtn, ven: Ven) -> list[Event] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from common.messages.poll import Poll, Response
 from common.messages.types import EiResponse, Message
+from vtn.domain import Ven
 from vtn.logs import PROTOCOL, ven_label
 from vtn.services.context import Caller, Vtn
 from vtn.services.event import changed_events, deliver_events, distribute
@@ -27,7 +28,9 @@ async def handle_poll(vtn: Vtn, caller: Caller, message: Poll) -> Message:
             reply = distribute(vtn, events)
             await deliver_events(vtn, ven, events)
             return reply
-    queued = await vtn.queue.take(ven.ven_id)
+    # Read first: taking is a write transaction (SQLite's write lock), and most polls find
+    # nothing; `pending` lists a superset of what `take` may take.
+    queued = await vtn.queue.take(ven.ven_id) if await _anything_queued(vtn, ven) else None
     if queued is not None:
         PROTOCOL.info("Delivered %s to VEN %s by poll", type(queued).__name__, ven_label(ven))
         return queued
@@ -35,3 +38,8 @@ async def handle_poll(vtn: Vtn, caller: Caller, message: Poll) -> Message:
         response=EiResponse(response_code=200, request_id="", response_description="OK"),
         ven_id=ven.ven_id,
     )
+
+
+async def _anything_queued(vtn: Vtn, ven: Ven) -> bool:
+    """False when the VEN's queue is certainly empty (a read-only check)."""
+    return bool(await vtn.store.outbox.pending(ven_id=ven.ven_id))

@@ -38,6 +38,7 @@ from vtn.domain import (
 )
 from vtn.logs import PROTOCOL, ven_label
 from vtn.services.context import Caller, Vtn, new_request_id, ok
+from vtn.services.performance import refresh_after_readings
 from vtn.storage import NotFound
 
 __all__ = [
@@ -263,23 +264,27 @@ def _readings(
                     item_units=unit.item_units if unit else None,
                     scale=unit.scale.value if unit and unit.scale else None,
                     data_quality=payload.data_quality,
+                    confidence=payload.confidence,
                 )
             )
     return readings
 
 
 async def handle_update_report(vtn: Vtn, caller: Caller, message: UpdateReport) -> UpdatedReport:
-    """oadrUpdateReport: store every reading (resending one is harmless)."""
+    """oadrUpdateReport: store every reading (resending one is harmless), then recompute the
+    VEN's performance in the events the readings overlap."""
     ven = caller.registered()
     capabilities = {
         c.report_specifier_id: c for c in await vtn.store.reports.capabilities(ven.ven_id)
     }
     stored = 0
+    received: list[Reading] = []
     for report in message.reports:
         subscription = await _own_subscription(vtn, ven, report.report_request_id)
         capability = capabilities.get(subscription.report_specifier_id)
         readings = _readings(ven, report, subscription, capability)
         stored += await vtn.store.reports.add_readings(readings)
+        received.extend(readings)
         if subscription.one_shot and subscription.status is not SubscriptionStatus.COMPLETED:
             await vtn.store.reports.set_status(
                 subscription.report_request_id, SubscriptionStatus.COMPLETED
@@ -289,6 +294,7 @@ async def handle_update_report(vtn: Vtn, caller: Caller, message: UpdateReport) 
                 subscription.report_request_id, SubscriptionStatus.ACTIVE
             )
     PROTOCOL.info("Stored %d reading(s) from VEN %s", stored, ven_label(ven))
+    await refresh_after_readings(vtn, ven, received)
     return UpdatedReport(response=ok(message.request_id), ven_id=ven.ven_id)
 
 

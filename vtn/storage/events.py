@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import and_, case, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.messages.enums import ResponseRequired
@@ -138,7 +138,11 @@ class EventStore:
         *,
         cancelled_visible_for: timedelta = CANCELLED_VISIBLE_FOR,
     ) -> tuple[Event, ...]:
-        """The events `ven_id` must hear about at `now`, by priority then start.
+        """The events `ven_id` must hear about at `now`, in the oadrDistributeEvent order.
+
+        The order is ``vtn.domain.distribution_order``: active events first (started, not
+        ended, not cancelled), then by priority with 1 the highest and 0 (no priority) last,
+        then by start time, then by event id.
 
         An event is for the VEN when it targets all VENs, lists the ven_id, or lists one of the
         VEN's groups, resources or parties. It is included until its active period ends (for
@@ -156,6 +160,9 @@ class EventStore:
             or_(and_(EventTargetRow.kind == "ven", EventTargetRow.value == ven_id), member),
         )
         cancelled_since = now - cancelled_visible_for
+        active = and_(  # the end is checked by the WHERE clause
+            EventRow.cancelled_at.is_(None), EventRow.start_at <= now
+        )
         query = (
             select(EventRow)
             .where(
@@ -163,7 +170,13 @@ class EventStore:
                 or_(EventRow.cancelled_at.is_(None), EventRow.cancelled_at > cancelled_since),
                 or_(EventRow.all_vens, targeted),
             )
-            .order_by(EventRow.priority, EventRow.start_at, EventRow.event_id)
+            .order_by(
+                case((active, 0), else_=1),
+                case((EventRow.priority == 0, 1), else_=0),
+                EventRow.priority,
+                EventRow.start_at,
+                EventRow.event_id,
+            )
         )
         async with self._db.read() as session:
             return await _load(session, (await session.scalars(query)).all())

@@ -1,9 +1,22 @@
-"""The push outbox: enqueue payloads, let workers claim them under a lease, record outcomes.
+"""The outbox: each VEN's queue of VTN-initiated messages, pushed or taken by its polls.
 
-Claiming is one ``UPDATE ... WHERE item_id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``:
-on PostgreSQL concurrent workers skip each other's rows and re-check the lease of any row they
-lock, so no item is claimed twice while its lease runs; on SQLite the statement runs under the
-single write lock (``BEGIN IMMEDIATE``), which gives the same guarantee.
+One table for both delivery modes; the mode is not stored per item but read from the VEN's
+registration (``vens.http_pull_model``) when an item is delivered, so a VEN that re-registers
+from pull to push (or back) has its waiting items delivered the new way, with no rewrite and no
+window in which an item carries a stale mode. ``seq`` orders each queue (insertion order).
+
+- Push: workers ``claim`` due items of push VENs only, under a lease, and record the outcome
+  (``mark_delivered`` / ``mark_failed``, or ``release`` when the VEN turned to pull meanwhile).
+- Pull: the VEN's oadrPoll calls ``take_next(ven_id)``, which marks the VEN's oldest waiting
+  item delivered and returns it, in one statement: two concurrent polls never take the same
+  item, and an item a push worker holds under a live lease is skipped.
+
+Claiming (and taking) is a ``SELECT ... FOR UPDATE SKIP LOCKED`` then an ``UPDATE ...
+RETURNING`` of the rows it locked, in one transaction (two statements: PostgreSQL may re-run a
+``LIMIT ... FOR UPDATE SKIP LOCKED`` subquery inside an UPDATE and then update more rows than
+the limit): on PostgreSQL concurrent workers skip each other's rows and re-check the lease of
+any row they lock, so no item is claimed twice while its lease runs; on SQLite the transaction
+runs under the single write lock (``BEGIN IMMEDIATE``), which gives the same guarantee.
 Delivery is at least once: a worker that dies holding a claim loses it when the lease ends,
 and another worker sends the payload again.
 """
@@ -13,14 +26,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 
 from vtn.domain import PushOutboxItem
 from vtn.domain.checks import require_aware
 from vtn.storage.database import Database
 from vtn.storage.errors import NotFound
 from vtn.storage.ids import new_id
-from vtn.storage.tables import OutboxRow
+from vtn.storage.tables import OutboxRow, VenRow
 
 __all__ = ["DEFAULT_LEASE", "OutboxStore"]
 
@@ -29,6 +42,11 @@ DEFAULT_LEASE = timedelta(seconds=60)
 
 _OUTBOX = OutboxRow.__table__
 _C = _OUTBOX.c
+_VENS = VenRow.__table__
+_PUSH_VEN = exists().where(
+    _VENS.c.ven_id == _C.ven_id, _VENS.c.http_pull_model.is_(False)
+)
+"""True for items whose VEN is registered for push (httpPullModel=false)."""
 
 
 class OutboxStore:
@@ -40,29 +58,61 @@ class OutboxStore:
     async def enqueue(
         self, ven_id: str, payload: bytes, *, not_before: datetime | None = None
     ) -> PushOutboxItem:
-        """Queue `payload` for `ven_id`, due now or at `not_before`.
+        """Queue `payload` for `ven_id` (pushed not before `not_before`, default now), at the end
+        of its queue.
 
         ``NotFound`` if the VEN is unknown.
         """
         require_aware("not_before", not_before)
         now = self._db.clock.now()
-        row = OutboxRow(
-            item_id=new_id(),
-            ven_id=ven_id,
-            payload=payload,
-            created_at=now,
-            attempts=0,
-            next_attempt_at=not_before or now,
-            claimed_by=None,
-            claimed_until=None,
-            delivered_at=None,
-            given_up_at=None,
-            last_error=None,
+        values: dict[str, Any] = {
+            "item_id": new_id(),
+            "ven_id": ven_id,
+            "payload": payload,
+            "created_at": now,
+            "attempts": 0,
+            "next_attempt_at": not_before or now,
+        }
+        if self._db.dialect == "sqlite":  # PostgreSQL: the identity column; SQLite: max + 1
+            values["seq"] = (
+                select(func.coalesce(func.max(_C.seq), 0) + 1).scalar_subquery()
+            )
+        statement = insert(_OUTBOX).values(**values).returning(*_C)
+        async with self._db.write(f"queue a message to VEN {ven_id}") as session:
+            row = (await session.execute(statement)).mappings().one()
+        return _to_item(row)
+
+    async def take_next(self, ven_id: str, *, worker: str) -> PushOutboxItem | None:
+        """The oldest waiting item of `ven_id`, now marked delivered by `worker`; ``None`` if
+        its queue is empty.
+
+        Waiting: neither delivered nor given up, and not held by a push worker's live lease.
+        ``next_attempt_at`` (a push retry time) does not matter: the VEN is asking now.
+        """
+        now = self._db.clock.now()
+        oldest = (
+            select(_C.item_id)
+            .where(
+                _C.ven_id == ven_id,
+                _C.delivered_at.is_(None),
+                _C.given_up_at.is_(None),
+                or_(_C.claimed_until.is_(None), _C.claimed_until <= now),
+            )
+            .order_by(_C.seq)
+            .limit(1)
+            .with_for_update(skip_locked=True)
         )
-        async with self._db.write(f"queue a push to VEN {ven_id}") as session:
-            session.add(row)
-            await session.flush()
-            return _to_item({c.name: getattr(row, c.name) for c in _C})
+        take = (
+            update(_OUTBOX)
+            .values(delivered_at=now, claimed_by=worker, claimed_until=None)
+            .returning(*_C)
+        )
+        async with self._db.write(f"take the next message for VEN {ven_id}") as session:
+            item_id = (await session.scalars(oldest)).first()
+            if item_id is None:
+                return None
+            row = (await session.execute(take.where(_C.item_id == item_id))).mappings().one()
+        return _to_item(row)
 
     async def claim(
         self,
@@ -72,9 +122,10 @@ class OutboxStore:
         *,
         lease: timedelta = DEFAULT_LEASE,
     ) -> tuple[PushOutboxItem, ...]:
-        """Claim up to `limit` due items for `worker` until ``now + lease``.
+        """Claim up to `limit` due items of push VENs for `worker` until ``now + lease``.
 
-        Due: not delivered, not given up, ``next_attempt_at <= now``, and not claimed (or the
+        Items of pull VENs wait for their polls and are never claimed. Due: not delivered, not
+        given up, ``next_attempt_at <= now``, and not claimed (or the
         claim's lease is over). Each claim counts as an attempt. Oldest due first. `now`
         defaults to the store's clock.
         """
@@ -89,21 +140,24 @@ class OutboxStore:
                 _C.given_up_at.is_(None),
                 _C.next_attempt_at <= now,
                 or_(_C.claimed_until.is_(None), _C.claimed_until <= now),
+                _PUSH_VEN,
             )
-            .order_by(_C.next_attempt_at, _C.created_at, _C.item_id)
+            .order_by(_C.next_attempt_at, _C.seq)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=_OUTBOX)
         )
-        statement = (
+        claim = (
             update(_OUTBOX)
-            .where(_C.item_id.in_(due.scalar_subquery()))
             .values(claimed_by=worker, claimed_until=now + lease, attempts=_C.attempts + 1)
             .returning(*_C)
         )
         async with self._db.write(f"claim pushes for {worker}") as session:
-            rows = (await session.execute(statement)).mappings().all()
+            ids = (await session.scalars(due)).all()
+            if not ids:
+                return ()
+            rows = (await session.execute(claim.where(_C.item_id.in_(ids)))).mappings().all()
         items = [_to_item(r) for r in rows]
-        return tuple(sorted(items, key=lambda i: (i.next_attempt_at, i.created_at, i.item_id)))
+        return tuple(sorted(items, key=lambda i: (i.next_attempt_at, i.seq)))
 
     async def mark_delivered(self, item_id: str, *, worker: str) -> bool:
         """Record the delivery of `item_id`; ``False`` if it was already finished.
@@ -143,6 +197,23 @@ class OutboxStore:
         )
         return await self._finish(item_id, statement, f"mark push {item_id} failed")
 
+    async def release(self, item_id: str, *, worker: str) -> bool:
+        """Give back an item `worker` claimed but did not try to send (its VEN turned to pull):
+        the claim ends and does not count as an attempt. ``False`` if `worker` no longer holds
+        it or it is finished.
+        """
+        statement = (
+            update(_OUTBOX)
+            .where(
+                _C.item_id == item_id,
+                _C.claimed_by == worker,
+                _C.delivered_at.is_(None),
+                _C.given_up_at.is_(None),
+            )
+            .values(claimed_by=None, claimed_until=None, attempts=_C.attempts - 1)
+        )
+        return await self._finish(item_id, statement, f"release push {item_id}")
+
     async def get(self, item_id: str) -> PushOutboxItem:
         """The item `item_id`; ``NotFound`` if unknown."""
         async with self._db.read() as session:
@@ -152,11 +223,11 @@ class OutboxStore:
         return _to_item(row._mapping)
 
     async def pending(self, *, ven_id: str | None = None) -> tuple[PushOutboxItem, ...]:
-        """Items neither delivered nor given up (claimed or not), oldest first."""
+        """Items neither delivered nor given up (claimed or not), in queue order."""
         query = (
             select(_OUTBOX)
             .where(_C.delivered_at.is_(None), _C.given_up_at.is_(None))
-            .order_by(_C.created_at, _C.item_id)
+            .order_by(_C.seq)
         )
         if ven_id is not None:
             query = query.where(_C.ven_id == ven_id)
@@ -185,6 +256,7 @@ class OutboxStore:
 def _to_item(row: Any) -> PushOutboxItem:
     return PushOutboxItem(
         item_id=row["item_id"],
+        seq=row["seq"],
         ven_id=row["ven_id"],
         payload=bytes(row["payload"]),
         created_at=row["created_at"],

@@ -34,6 +34,7 @@ _REPLACED = (
     "scale",
     "data_quality",
     "received_at",
+    "confidence",
 )
 
 
@@ -205,6 +206,7 @@ class ReportStore:
                 "scale": r.scale,
                 "data_quality": None if r.data_quality is None else r.data_quality.value,
                 "received_at": now,
+                "confidence": r.confidence,
             }
         if not rows:
             return 0
@@ -279,4 +281,5 @@ def _to_reading(row: ReadingRow) -> Reading:
         item_units=row.item_units,
         scale=row.scale,
         data_quality=None if row.data_quality is None else DataQuality.parse(row.data_quality),
+        confidence=row.confidence,
     )

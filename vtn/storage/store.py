@@ -12,6 +12,7 @@ from vtn.storage.invitations import InvitationStore
 from vtn.storage.nonces import NonceStore
 from vtn.storage.opts import OptStore
 from vtn.storage.outbox import OutboxStore
+from vtn.storage.performance import PerformanceStore
 from vtn.storage.reports import ReportStore
 from vtn.storage.vens import VenStore
 
@@ -20,7 +21,7 @@ __all__ = ["Store", "open_store"]
 
 class Store:
     """The VTN's persistence: ``vens``, ``events``, ``invitations``, ``opts``, ``reports``,
-    ``nonces`` and ``outbox``, all on one database.
+    ``nonces``, ``outbox`` and ``performance``, all on one database.
 
     Every method is one transaction; nothing is cached in memory, so several VTN workers may
     share one PostgreSQL database. Use ``open_store`` to make one and ``close`` (or
@@ -36,6 +37,7 @@ class Store:
         self.reports = ReportStore(db)
         self.nonces = NonceStore(db)
         self.outbox = OutboxStore(db)
+        self.performance = PerformanceStore(db)
 
     def __repr__(self) -> str:
         return f"Store({self._db!r})"

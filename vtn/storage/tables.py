@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Double,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -29,6 +31,7 @@ __all__ = [
     "NonceRow",
     "OptRow",
     "OutboxRow",
+    "PerformanceRow",
     "ReadingRow",
     "ReportCapabilityRow",
     "ReportSubscriptionRow",
@@ -222,6 +225,33 @@ class ReadingRow(Base):
     scale: Mapped[str | None] = mapped_column(String(8))
     data_quality: Mapped[str | None] = mapped_column(Token)
     received_at: Mapped[datetime]
+    confidence: Mapped[int | None]
+
+
+class PerformanceRow(Base):
+    """event_performance: per event and VEN, the performance computed from its readings."""
+
+    __tablename__ = "event_performance"
+
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.event_id"), primary_key=True)
+    ven_id: Mapped[str] = mapped_column(ForeignKey("vens.ven_id"), primary_key=True, index=True)
+    modification_number: Mapped[int]
+    participation: Mapped[str] = mapped_column(String(16))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    requested_kw: Mapped[float | None]
+    baseline_kw: Mapped[float | None]
+    target_kw: Mapped[float | None]
+    actual_kw: Mapped[float | None]
+    reduction_kw: Mapped[float | None]
+    delivered_kwh: Mapped[float]
+    requested_kwh: Mapped[float]
+    delivered_pct: Mapped[float | None]
+    data_points: Mapped[int]
+    baseline_method: Mapped[str | None] = mapped_column(Text)
+    baseline_confidence: Mapped[int | None]
+    computed_at: Mapped[datetime]
+    intervals: Mapped[list[Any]]
 
 
 class NonceRow(Base):
@@ -235,11 +265,18 @@ class NonceRow(Base):
 
 
 class OutboxRow(Base):
-    """push_outbox: payloads for push VENs, claimed by workers with a lease."""
+    """push_outbox: every VTN-initiated message, queued per VEN (the name is historical).
+
+    How an item is delivered follows its VEN's registration (``vens.http_pull_model``): push
+    workers claim items of push VENs only; a pull VEN's oadrPoll takes its items one by one.
+    ``seq`` orders the queue (strictly increasing in insertion order): an identity column on
+    PostgreSQL, ``max + 1`` under SQLite's single write lock.
+    """
 
     __tablename__ = "push_outbox"
 
     item_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True, index=True)
     ven_id: Mapped[str] = mapped_column(ForeignKey("vens.ven_id"), index=True)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]

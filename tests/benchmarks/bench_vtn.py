@@ -1,0 +1,394 @@
+"""VTN load benchmark: our VTN (SQLite) against openleadr's ``OpenADRServer``, same run.
+
+Run: ``.venv/bin/python -m tests.benchmarks vtn`` (``--quick`` on the command line, or
+``BENCH_QUICK=1``: 1,000 VENs only). About 5 minutes in full, 1.5 in quick mode.
+
+Set-up (each server in its own process, plain HTTP on 127.0.0.1, no TLS, no signatures):
+
+- ours: ``python -m vtn serve --config <tmp>/vtn.toml --log-level WARNING`` with the database
+  a SQLite file in a temporary directory (persistence on: every poll reads the database and
+  records ``last_seen_at``). 1,000 VENs register over HTTP (oadrCreatePartyRegistration, 64 at
+  a time) and are then polled until their queued oadrRegisterReport is delivered; 10,000 VENs
+  are seeded through the storage API before the server starts (``_seed_vtn``; registering
+  them over HTTP would take minutes);
+- openleadr 0.5.36: ``python -m tests.benchmarks._openleadr_server`` (accepts every
+  registration, ``ven_lookup`` from a dict, everything in memory: no persistence); VENs
+  register over HTTP.
+
+The load generator (``_loadgen``) is one more process: an asyncio aiohttp client with
+pre-encoded bodies. Per server and VEN count it measures:
+
+- closed loop: 64 connections polling as fast as the server answers, cycling through the VENs
+  (nothing pending: every reply must be an oadrResponse 200, else it counts as an error);
+  polls/s, p50/p99 latency;
+- open loop: 1,000 polls/s on a fixed schedule for a few seconds; p99 from the scheduled time
+  (a server that falls behind is charged for the backlog); if it cannot keep up, the achieved
+  rate is shown instead;
+- fan-out (largest VEN count only): one event for all VENs (ours: the admin API, targets
+  all; openleadr: ``add_event`` per VEN through a control route in its launcher), then every
+  VEN polls in rounds until each one has received oadrDistributeEvent; seconds from the
+  creation request until the last VEN has it. It stops after ``FANOUT_LIMIT_S``; then the
+  table shows ``>T (~N?)``: the seconds run and an extrapolation at the delivery rate reached.
+
+CPU: on a 2-core machine the server and the generator compete (and anything else running on
+the machine competes with both); server CPU per poll [ms] is printed as a less noisy figure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PYTHON = sys.executable
+ROOT = Path(__file__).resolve().parents[2]
+PREFIX = "bench-ven-"
+CONCURRENCY = 64
+CLOSED_SECONDS = 8.0
+WARMUP_SECONDS = 1.5
+OPEN_RATE = 1000.0
+OPEN_SECONDS = 6.0
+OPEN_MAX_IN_FLIGHT = 256
+REGISTER_OVER_HTTP_UP_TO = 1000
+FANOUT_LIMIT_S = 90.0
+"""Fan-out stops after this long; VENs that did not have the event by then are counted."""
+STARTUP_LIMIT_S = 60.0
+LOADGEN_SLACK_S = 120.0
+POLL_SECONDS = 10
+EVENT_INPUT = {
+    "targets": {"all": True},
+    "signal_name": "SIMPLE",
+    "level": 1,
+    "start": "+5m",
+    "duration": "PT1H",
+    "response_required": "never",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_listening(port: int, process: subprocess.Popen, limit_s: float) -> None:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode} before listening")
+        with socket.socket() as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {limit_s:.0f} s")
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    """SIGTERM, then SIGKILL if it does not exit within 15 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+@dataclass
+class Server:
+    """A running server process and how the generator reaches it."""
+
+    name: str
+    process: subprocess.Popen
+    base: str
+    fanout: dict[str, Any]
+    register_over_http: bool
+    drain: bool
+    log: Path
+    notes: list[str] = field(default_factory=list)
+
+
+def _admin_fields() -> set[str]:
+    """Names of the VTN configuration's fields (the admin listener may have its own port)."""
+    from dataclasses import fields
+
+    from vtn.config import VtnConfig
+
+    return {f.name for f in fields(VtnConfig)}
+
+
+def start_ours(work: Path, vens: int) -> Server:
+    port = free_port()
+    db = work / "vtn.sqlite"
+    url = f"sqlite+aiosqlite:///{db}"
+    settings = {
+        "plain_http": True,
+        "host": "127.0.0.1",
+        "port": port,
+        "database_url": url,
+        "admin_token_file": str(work / "admin-token"),
+        "poll_frequency": POLL_SECONDS,
+    }
+    known = _admin_fields()
+    if "state_dir" in known:
+        settings["state_dir"] = str(work)
+    admin_port = port
+    if "admin_port" in known:  # a separate admin listener: keep it off fixed ports
+        admin_port = free_port()
+        settings["admin_port"] = admin_port
+        if "admin_host" in known:
+            settings["admin_host"] = "127.0.0.1"
+    toml = "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
+    (work / "vtn.toml").write_text(toml, encoding="utf-8")
+    over_http = vens <= REGISTER_OVER_HTTP_UP_TO
+    notes = []
+    if not over_http:
+        seeded = subprocess.run(
+            [PYTHON, "-m", "tests.benchmarks._seed_vtn", url, PREFIX, str(vens), str(POLL_SECONDS)],
+            cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+        )
+        if seeded.returncode != 0:
+            raise RuntimeError(f"seeding failed: {seeded.stderr[-2000:]}")
+        notes.append(f"{vens} VENs seeded via the storage API in {float(seeded.stdout):.0f} s")
+    log = work / "vtn.log"
+    process = subprocess.Popen(
+        [PYTHON, "-m", "vtn", "serve", "--config", str(work / "vtn.toml"),
+         "--log-level", "WARNING"],
+        cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        wait_listening(port, process, STARTUP_LIMIT_S)
+        if admin_port != port:
+            wait_listening(admin_port, process, STARTUP_LIMIT_S)
+        token_file = work / "admin-token"
+        for _ in range(100):
+            if token_file.exists() and token_file.read_text().strip():
+                break
+            time.sleep(0.1)
+        token = token_file.read_text(encoding="ascii").strip()
+    except BaseException:
+        stop(process)
+        raise
+    return Server(
+        name="ours (SQLite)",
+        process=process,
+        base=f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b",
+        fanout={
+            "url": f"http://127.0.0.1:{admin_port}/admin/api/v1/events",
+            "json": EVENT_INPUT,
+            "headers": {"Authorization": f"Bearer {token}"},
+        },
+        register_over_http=over_http,
+        drain=over_http,
+        log=log,
+        notes=notes,
+    )
+
+
+def start_openleadr(work: Path, vens: int) -> Server:
+    port = free_port()
+    log = work / "openleadr.log"
+    process = subprocess.Popen(
+        [PYTHON, "-m", "tests.benchmarks._openleadr_server", "--port", str(port),
+         "--poll-seconds", str(POLL_SECONDS)],
+        cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        wait_listening(port, process, STARTUP_LIMIT_S)
+    except BaseException:
+        stop(process)
+        raise
+    return Server(
+        name="openleadr 0.5.36 (memory)",
+        process=process,
+        base=f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b",
+        fanout={"url": f"http://127.0.0.1:{port}/bench/event", "json": {}},
+        register_over_http=True,
+        drain=True,
+        log=log,
+    )
+
+
+def run_loadgen(work: Path, server: Server, vens: int, *, fanout: bool) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "base": server.base,
+        "server_pid": server.process.pid,
+        "prefix": PREFIX,
+        "vens": vens,
+        "concurrency": CONCURRENCY,
+        "register": server.register_over_http,
+        "drain": server.drain,
+        "register_limit_s": 240.0,
+        "closed": {"seconds": CLOSED_SECONDS, "warmup": WARMUP_SECONDS},
+        "open": {"rate": OPEN_RATE, "seconds": OPEN_SECONDS, "max_in_flight": OPEN_MAX_IN_FLIGHT},
+    }
+    if fanout:
+        spec["fanout"] = {**server.fanout, "limit_s": FANOUT_LIMIT_S, "max_rounds": 10}
+    path = work / f"spec-{server.process.pid}.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    limit = (spec["register_limit_s"] * 2 + CLOSED_SECONDS + OPEN_SECONDS + FANOUT_LIMIT_S
+             + LOADGEN_SLACK_S)
+    done = subprocess.run(
+        [PYTHON, "-m", "tests.benchmarks._loadgen", str(path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=limit, check=False,
+    )
+    if done.returncode != 0 or not done.stdout.strip():
+        raise RuntimeError(f"load generator failed ({done.returncode}): {done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(kind: str, vens: int, *, fanout: bool) -> tuple[Server | None, dict[str, Any]]:
+    """Start one server, load it, stop it; (server, results) or (None, {"error": ...})."""
+    with tempfile.TemporaryDirectory(prefix=f"bench-vtn-{kind}-") as tmp:
+        work = Path(tmp)
+        server: Server | None = None
+        try:
+            server = start_ours(work, vens) if kind == "ours" else start_openleadr(work, vens)
+            results = run_loadgen(work, server, vens, fanout=fanout)
+            if server.process.poll() is not None:
+                results.setdefault("first_errors", []).append(
+                    f"server exited with {server.process.returncode}")
+            return server, results
+        except Exception as exc:  # one failed configuration must not hide the others
+            tail = ""
+            if server is not None:
+                with contextlib.suppress(OSError):
+                    tail = server.log.read_text(errors="replace")[-1500:]
+            return server, {"error": f"{type(exc).__name__}: {exc}", "log_tail": tail}
+        finally:
+            stop(server.process if server is not None else None)
+
+
+# ---- report -------------------------------------------------------------------------------------
+
+
+def _num(value: float | None, fmt: str) -> str:
+    if value is None or value != value:  # None or NaN
+        return "-"
+    return format(value, fmt)
+
+
+def _open_cell(o: dict[str, Any] | None) -> str:
+    if not o:
+        return "-"
+    sustained = o["skipped"] == 0 and o["achieved_per_second"] >= 0.95 * o["rate"]
+    if sustained:
+        return f"{o['p99_ms']:.1f}"
+    return f"n/a ({o['achieved_per_second']:.0f}/s)"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if not a or not b or a != a or b != b:
+        return "-"
+    return f"{a / b:.2f}x"
+
+
+def report(rows: list[tuple[str, int, dict[str, Any]]], notes: list[str]) -> None:
+    header = ("server", "VENs", "polls/s", "p50 ms", "p99 ms", "1000/s p99 ms", "fan-out s",
+              "CPU ms/poll", "errors")
+    table = []
+    for name, vens, r in rows:
+        if "error" in r:
+            table.append((name, f"{vens:,}", "failed: " + r["error"][:60], "", "", "", "", "", ""))
+            continue
+        c = r.get("closed", {})
+        f = r.get("fanout")
+        fan = "-"
+        if f:
+            fan = _num(f.get("seconds"), ".1f")
+            if f.get("missing"):  # stopped at the limit: extrapolate at the rate reached
+                rate = f["delivered"] / f["elapsed"] if f.get("delivered") else 0
+                fan = f">{f['elapsed']:.0f}" + (f" (~{vens / rate:.0f}?)" if rate else "")
+        cpu = c.get("server_cpu", float("nan")) / c["per_second"] * 1000 if c else None
+        table.append((
+            name, f"{vens:,}", _num(c.get("per_second"), ".0f"), _num(c.get("p50_ms"), ".1f"),
+            _num(c.get("p99_ms"), ".1f"), _open_cell(r.get("open")), fan, _num(cpu, ".2f"),
+            str(r.get("errors", "-")),
+        ))
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *table, strict=False)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print(line.format(*header))
+    print(line.format(*("-" * w for w in widths)))
+    for t in table:
+        print(line.format(*t))
+
+    print()
+    by = {(name.split()[0], vens): r for name, vens, r in rows}
+    for vens in sorted({v for _, v, _ in rows}):
+        ours, ol = by.get(("ours", vens), {}), by.get(("openleadr", vens), {})
+        oc, lc = ours.get("closed", {}), ol.get("closed", {})
+        of, lf = ours.get("fanout") or {}, ol.get("fanout") or {}
+        fan = f", fan-out time {_ratio(of.get('seconds'), lf.get('seconds'))}" if of or lf else ""
+        print(f"ours/openleadr at {vens:,} VENs: polls/s "
+              f"{_ratio(oc.get('per_second'), lc.get('per_second'))} (target >= 3x), p99 "
+              f"{_ratio(oc.get('p99_ms'), lc.get('p99_ms'))}{fan}")
+    for name, vens, r in rows:
+        o = r.get("open") or {}
+        c = r.get("closed") or {}
+        if o:
+            print(f"{name} {vens:,}: open loop {o['rate']:.0f}/s -> "
+                  f"{o['achieved_per_second']:.0f}/s achieved, p50 {_num(o['p50_ms'], '.1f')} ms, "
+                  f"p99 {_num(o['p99_ms'], '.1f')} ms, {o['skipped']} not sent (over "
+                  f"{OPEN_MAX_IN_FLIGHT} in flight); CPU: server {c.get('server_cpu', 0):.2f} "
+                  f"cores, generator {c.get('generator_cpu', 0):.2f} cores (closed loop)")
+        if r.get("register"):
+            g = r["register"]
+            print(f"{name} {vens:,}: registration over HTTP {g['per_second']:.0f}/s")
+        if r.get("fanout"):
+            f = r["fanout"]
+            print(f"{name} {vens:,}: fan-out: event created in {f.get('create_seconds', 0):.2f} s, "
+                  f"{f.get('rounds')} round(s), {f.get('polls')} polls, {f.get('missing')} VENs "
+                  f"without it after {f.get('elapsed', 0):.0f} s"
+                  + (" (stopped at the limit; '~N?' extrapolates at the delivery rate reached)"
+                     if f.get("missing") else ""))
+        for e in r.get("first_errors", []):
+            print(f"{name} {vens:,}: error: {e}")
+        if "error" in r:
+            print(f"{name} {vens:,}: FAILED: {r['error']}\n{r.get('log_tail', '')}")
+    print()
+    for n in notes:
+        print(f"note: {n}")
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv[1:] or os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    counts = [1000] if quick else [1000, 10000]
+    print(f"VTN load: plain HTTP on 127.0.0.1 (no TLS, no XML signatures); {CONCURRENCY} "
+          f"connections, closed loop {CLOSED_SECONDS:.0f} s, open loop {OPEN_RATE:.0f}/s for "
+          f"{OPEN_SECONDS:.0f} s; fan-out at {counts[-1]:,} VENs; "
+          f"{os.cpu_count()} CPUs shared by server and load generator", flush=True)
+    rows: list[tuple[str, int, dict[str, Any]]] = []
+    notes = [
+        "server and load generator share this machine's CPUs (and with anything else running "
+        "on it): throughput and latency are lower bounds; CPU ms/poll is the server's CPU "
+        "(all threads) per poll in the closed loop",
+        "ours persists to SQLite (WAL); openleadr keeps everything in memory",
+        "both servers log at WARNING (openleadr: ERROR, as it warns per event without callback)",
+    ]
+    for vens in counts:
+        for kind in ("ours", "openleadr"):
+            started = time.perf_counter()
+            server, results = measure(kind, vens, fanout=vens == counts[-1])
+            name = server.name if server else kind
+            rows.append((name, vens, results))
+            if server is not None:
+                notes.extend(f"{name}: {n}" for n in server.notes)
+            print(f"  {name}, {vens:,} VENs: done in {time.perf_counter() - started:.0f} s",
+                  flush=True)
+    print()
+    report(rows, notes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""Admin handlers for event performance, a VEN's reported baseline and its shed capacity.
+
+- ``GET /events/{id}/performance`` (and ``.csv``): the stored rows of ``vtn.performance``, one
+  per VEN that reported during the event (VENs the event did not target have requested 0),
+  and an empty row (``data_points`` 0) for each VEN the event reached that has not reported.
+- ``GET /vens/{id}/baseline?from=&to=``: the baseline the VEN reported [kW], per interval,
+  with its confidence [%] and method.
+- ``GET /vens/{id}/capacity``: what the VEN has shown it can shed: the largest reduction it
+  achieved in an event it opted into [kW] (and in which event, against which baseline), the
+  mean over those events, its latest reported baseline [kW] (of the last two days), and
+  ``estimated_capacity_kw`` = the largest achieved share of the baseline × the latest
+  baseline [kW]. The TELEMETRY_STATUS load control state is not kept by the VTN (status
+  readings store only online/offline), so it does not enter here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from common.messages.enums import ReportType
+from vtn.admin.context import context, query_instant
+from vtn.admin.output import table
+from vtn.admin.problems import BadRequest
+from vtn.admin.render import span, when
+from vtn.performance import (
+    BASELINE_METHOD_PREFIX,
+    Participation,
+    Performance,
+    compute,
+    reading_kw,
+)
+from vtn.services.performance import participation
+from vtn.storage import ReadingQuery
+
+__all__ = [
+    "PERFORMANCE_COLUMNS",
+    "baseline",
+    "capacity",
+    "event_performance",
+    "event_performance_csv",
+    "performance_json",
+    "performance_table",
+]
+
+Json = dict[str, Any]
+
+PERFORMANCE_COLUMNS = (
+    "event_id", "ven_id", "ven_name", "participation", "modification_number", "start", "end",
+    "requested_kw", "baseline_kw", "target_kw", "actual_kw", "reduction_kw", "delivered_pct",
+    "delivered_kwh", "requested_kwh", "data_points", "baseline_method", "baseline_confidence",
+    "computed_at",
+)
+"""The keys of a performance row, in CSV column order (intervals are left out of the CSV)."""
+
+_MAX_BASELINE = 100_000
+_RECENT = timedelta(days=2)
+"""How far back the latest baseline reading is looked for."""
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def performance_json(p: Performance, *, ven_name: str | None = None,
+                     intervals: bool = True) -> Json:
+    """One VEN's performance in one event ([kW], [kWh], [%])."""
+    body: Json = {
+        "event_id": p.event_id, "ven_id": p.ven_id, "ven_name": ven_name,
+        "participation": p.participation.value,
+        "modification_number": p.modification_number,
+        "start": when(p.start), "end": when(p.end),
+        "requested_kw": _round(p.requested_kw), "baseline_kw": _round(p.baseline_kw),
+        "target_kw": _round(p.target_kw), "actual_kw": _round(p.actual_kw),
+        "reduction_kw": _round(p.reduction_kw), "delivered_pct": _round(p.delivered_pct, 1),
+        "delivered_kwh": _round(p.delivered_kwh, 4), "requested_kwh": _round(p.requested_kwh, 4),
+        "data_points": p.data_points, "baseline_method": p.baseline_method,
+        "baseline_confidence": p.baseline_confidence, "computed_at": when(p.computed_at),
+    }
+    if intervals:
+        body["intervals"] = [{
+            "start": when(i.start), "duration": span(i.duration),
+            "baseline_kw": _round(i.baseline_kw), "requested_kw": _round(i.requested_kw),
+            "target_kw": _round(i.target_kw), "actual_kw": _round(i.actual_kw),
+            "reduction_kw": _round(i.reduction_kw), "confidence": i.confidence,
+        } for i in p.intervals]
+    return body
+
+
+async def _names(request: web.Request) -> dict[str, str | None]:
+    vens = await context(request).store.vens.list(include_cancelled=True)
+    return {v.ven_id: v.ven_name for v in vens}
+
+
+async def _rows(request: web.Request) -> tuple[str, list[Performance]]:
+    """The stored rows, plus an empty one (not stored) for each VEN the event reached that
+    has reported nothing in its window yet."""
+    ctx = context(request)
+    store = ctx.store
+    event = await store.events.get(request.match_info["event_id"])  # 404 if unknown
+    rows = list(await store.performance.for_event(event.event_id))
+    have = {p.ven_id for p in rows}
+    for invitation in await store.invitations.list_for_event(event.event_id):
+        if invitation.ven_id not in have:
+            ven = await store.vens.get(invitation.ven_id)
+            rows.append(compute(event, ven.ven_id, (), now=ctx.clock.now(),
+                                participation=await participation(ctx.vtn, event, ven)))
+    return event.event_id, sorted(rows, key=lambda p: p.ven_id)
+
+
+async def event_performance(request: web.Request) -> web.Response:
+    """GET /events/{event_id}/performance: every reporting VEN's row, by VEN id."""
+    event_id, rows = await _rows(request)
+    names = await _names(request)
+    return web.json_response({"event_id": event_id, "performance": [
+        performance_json(p, ven_name=names.get(p.ven_id)) for p in rows]})
+
+
+async def event_performance_csv(request: web.Request) -> web.Response:
+    """GET /events/{event_id}/performance.csv: the same rows as CSV (no intervals)."""
+    event_id, rows = await _rows(request)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=PERFORMANCE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    names = await _names(request)
+    writer.writerows(performance_json(p, ven_name=names.get(p.ven_id), intervals=False)
+                     for p in rows)
+    name = f"performance-{event_id}.csv".replace('"', "")
+    return web.Response(text=buffer.getvalue(), content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+async def baseline(request: web.Request) -> web.Response:
+    """GET /vens/{ven_id}/baseline?from=&to=: the reported baseline series [kW]."""
+    store = context(request).store
+    ven = await store.vens.get(request.match_info["ven_id"])
+    start_from = query_instant(request, "from")
+    start_before = query_instant(request, "to")
+    if start_from and start_before and start_before <= start_from:
+        raise BadRequest("to: must be later than from", field="to")
+    readings = await store.reports.readings(ReadingQuery(
+        ven_id=ven.ven_id, start_from=start_from, start_before=start_before,
+        limit=_MAX_BASELINE))
+    series: dict[Any, Json] = {}
+    for r in readings:
+        kw = reading_kw(r)
+        if r.report_type is not ReportType.BASELINE or kw is None:
+            continue
+        kind = r.reading_type.value
+        series[r.start] = {  # a value resent under a newer report request wins
+            "start": when(r.start), "duration": span(r.duration), "baseline_kw": round(kw, 4),
+            "confidence": r.confidence,
+            "method": kind.removeprefix(BASELINE_METHOD_PREFIX)
+            if kind.startswith(BASELINE_METHOD_PREFIX) else None,
+            "reading_type": kind,
+        }
+    return web.json_response({"ven_id": ven.ven_id, "baseline": list(series.values())})
+
+
+async def capacity(request: web.Request) -> web.Response:
+    """GET /vens/{ven_id}/capacity: the VEN's demonstrated shed capacity (see the module)."""
+    store = context(request).store
+    ven = await store.vens.get(request.match_info["ven_id"])
+    shown = [p for p in await store.performance.for_ven(ven.ven_id)
+             if p.participation is Participation.OPTED_IN and p.data_points
+             and p.reduction_kw is not None]
+    best = max(shown, key=lambda p: p.reduction_kw or 0.0, default=None)
+    recent = context(request).clock.now() - _RECENT
+    latest = await store.reports.readings(ReadingQuery(ven_id=ven.ven_id, start_from=recent))
+    baselines = [(r, kw) for r in latest
+                 if r.report_type is ReportType.BASELINE and (kw := reading_kw(r)) is not None]
+    last = baselines[-1] if baselines else None
+    share = (best.reduction_kw / best.baseline_kw
+             if best and best.baseline_kw and best.reduction_kw is not None else None)
+    return web.json_response({
+        "ven_id": ven.ven_id,
+        "events": len(shown),
+        "largest_reduction_kw": _round(best.reduction_kw) if best else None,
+        "largest_reduction_event_id": best.event_id if best else None,
+        "largest_reduction_baseline_kw": _round(best.baseline_kw) if best else None,
+        "mean_reduction_kw": _round(sum(p.reduction_kw or 0.0 for p in shown) / len(shown))
+        if shown else None,
+        "latest_baseline_kw": _round(last[1]) if last else None,
+        "latest_baseline_at": when(last[0].start) if last else None,
+        "estimated_capacity_kw": _round(max(share, 0.0) * last[1])
+        if share is not None and last else None,
+    })
+
+
+def performance_table(body: Json) -> str:
+    """The CLI's view of ``GET /events/{id}/performance``: one line per VEN."""
+    rows = [[p["ven_name"] or p["ven_id"], p["participation"], p["requested_kw"], p["baseline_kw"],
+             p["target_kw"], p["actual_kw"], p["reduction_kw"], p["delivered_pct"],
+             p["delivered_kwh"], p["data_points"],
+             None if p["baseline_confidence"] is None else f"{p['baseline_confidence']}%",
+             p["baseline_method"]]
+            for p in body["performance"]]
+    if not rows:
+        return f"No performance for event {body['event_id']} yet (no readings in its window)."
+    return f"Event {body['event_id']}\n" + table(
+        ["VEN", "PARTICIPATION", "REQUESTED kW", "BASELINE kW", "TARGET kW", "ACTUAL kW",
+         "ACHIEVED kW", "% DELIVERED", "kWh", "POINTS", "CONFIDENCE", "METHOD"], rows)
