@@ -116,7 +116,7 @@ def test_a_dimmed_curtailable_load_sheds_a_share_of_what_it_draws_not_of_its_rat
 
 def test_battery_discharges_to_meet_the_target_and_keeps_its_terminal_soc():
     bat = Battery(id="bat", capacity_kwh=20, max_charge_kw=5, max_discharge_kw=5, soc_initial=0.9)
-    b = building(bat)
+    b = building(bat, base_load_kw=(5.0,) * 24)  # a load to cover: no export from storage
     p = run(b, delta_request(b, 4.0))
     assert np.allclose(p.expected_shed_kw[:4], 4.0, atol=1e-4)
     assert p.battery_soc["bat"].iloc[-1] >= bat.soc_terminal - TOL
@@ -514,3 +514,88 @@ def test_simulated_forecast_to_plan_to_commands_end_to_end():
     assert all(isinstance(c, Release) for c in after)
     shed = [c for c in commands if isinstance(c, Switch)]
     assert all(p.onoff_shed[c.device_id].iloc[0] for c in shed)
+
+
+# --- no export from storage ------------------------------------------------------------------
+
+
+def _net_load(p, b: Building, req: PlanRequest, pv: float = 0.0) -> np.ndarray:
+    """Planned net load recomputed from the plan: base load - PV + device powers [kW]."""
+    from ven.dispatch.data import prepare
+    from ven.dispatch.inputs import Weights
+
+    data = prepare(DispatchInputs(building=b, request=req, pv_kw=pv), Weights())
+    return data.base_load - data.pv + p.power_kw.sum(axis=1).to_numpy()
+
+
+def test_a_battery_never_discharges_into_export_to_meet_a_target():
+    # 1 kW of base load, a 5 kW battery, and a 4 kW target: without the rule the battery
+    # could discharge 4 kW and export 3 kW; with it the plan stops at zero net load
+    bat = Battery(id="bat", capacity_kwh=20, max_charge_kw=5, max_discharge_kw=5, soc_initial=0.9)
+    b = building(bat, base_load_kw=(1.0,) * 24)
+    req = delta_request(b, 4.0)
+    p = run(b, req)
+    assert p.has_solution
+    net = _net_load(p, b, req)
+    event = np.asarray(req.in_event)
+    assert (net[event] >= -1e-6).all()
+    assert np.allclose(p.expected_shed_kw[event], 1.0, atol=1e-4)  # the load, not more
+    assert np.allclose(p.shortfall_kw[event], 3.0, atol=1e-4)
+
+
+def test_a_battery_does_not_shed_beyond_the_target():
+    bat = Battery(id="bat", capacity_kwh=20, max_charge_kw=5, max_discharge_kw=5, soc_initial=0.9)
+    b = building(bat, base_load_kw=(6.0,) * 24)
+    req = delta_request(b, 2.0)
+    p = run(b, req)
+    event = np.asarray(req.in_event)
+    assert np.allclose(p.expected_shed_kw[event], 2.0, atol=1e-4)
+    assert np.allclose(p.battery_discharge_kw["bat"][event], 2.0, atol=1e-4)
+
+
+def test_no_export_rows_follow_a_modified_target_in_place():
+    bat = Battery(id="bat", capacity_kwh=20, max_charge_kw=5, max_discharge_kw=5, soc_initial=0.9)
+    b = building(bat, base_load_kw=(6.0,) * 24)
+    model = build_model(DispatchInputs(building=b, request=delta_request(b, 2.0)))
+    first = solve(model)
+    assert update_request(model, delta_request(b, 3.0))
+    again = extract(model, solve(model, previous=first))
+    event = np.asarray(delta_request(b, 3.0).in_event)
+    assert np.allclose(again.expected_shed_kw[event], 3.0, atol=1e-4)
+
+
+@pytest.mark.parametrize(("hour", "delta_kw"), [(1, 2.0), (1, 8.0), (20, 3.0), (21, 6.0)])
+def test_home_never_plans_net_export_from_its_battery_during_an_event(hour: int, delta_kw: float):
+    from pathlib import Path
+
+    from common.clock import ManualClock
+    from ven.devices.simulated import SimulatedBuilding
+    from ven.dispatch.commands import inputs_from_forecast
+
+    start = datetime(2026, 7, 15, hour, tzinfo=UTC)  # 18:00 and 13:00/14:00 PDT (PV high)
+    sim = SimulatedBuilding.from_file(Path("examples/buildings/home.toml"), ManualClock(start),
+                                      noise=False)
+    b = sim.building
+    sig = EventSignal(name="LOAD_DISPATCH", type="delta", intervals=[(start, HOUR, delta_kw)])
+    probe = plan_request([sig], b, 0.0)
+    forecast = sim.forecast(start, len(probe.index), "15min")
+    req = plan_request([sig], b, forecast.total_kw)
+    inputs = inputs_from_forecast(b, req, forecast, sim.state())
+    p = plan(inputs)
+    assert p.has_solution
+    event = np.asarray(req.in_event)
+    # recomputed from the plan: base load - PV + every device's planned power
+    from ven.dispatch.data import prepare
+    from ven.dispatch.inputs import Weights
+
+    data = prepare(inputs, Weights())
+    net = data.base_load - data.pv + p.power_kw.sum(axis=1).to_numpy()
+    baseline_net = data.base_load - data.pv + p.baseline_kw.sum(axis=1).to_numpy()
+    discharging = p.battery_discharge_kw["bat" if "bat" in p.battery_discharge_kw else
+                                         "battery"].to_numpy() > 1e-6
+    floor = np.minimum(0.0, baseline_net)  # PV may export by itself, the battery may not add
+    rows = event & discharging
+    assert (net[rows] >= floor[rows] - 1e-6).all(), (net[rows], floor[rows])
+    # and the battery's discharge never takes the shed beyond the target
+    shed = baseline_net - net
+    assert (shed[rows] <= np.asarray(req.target_kw)[rows] + 1e-4).all()

@@ -365,3 +365,58 @@ supported_signals = ["SIMPLE", "BID_LOAD"]
     with pytest.raises(ConfigError, match=r"events.supported_signals: this VEN cannot act on "
                                           r"'BID_LOAD'"):
         parse_config(text)
+
+
+# --- closed loop: re-planned from measurements -----------------------------------------------
+
+
+def _delivered(name: str, delta_kw: float, *, closed_loop: bool) -> tuple[float, float, object]:
+    """An hour of LOAD_DISPATCH on a building whose forecast treats water heaters as a
+    steady average load while the simulated ones run an on/off thermostat."""
+    from ven.brain.dryrun import make_signal
+
+    start = STARTS[name]
+    clock = ManualClock(start - timedelta(hours=3))
+    brain = BuildingBrain.simulated(BUILDINGS / f"{name}.toml", clock, seed=3,
+                                    closed_loop=closed_loop)
+    brain.meter.simulation.forecast_thermostats = False  # the forecast is deliberately off
+    clock.advance(start - clock.now())
+    sig = make_signal("LOAD_DISPATCH", start=start, duration=timedelta(hours=1),
+                      delta_kw=delta_kw)
+    first = brain.plan("loop", 0, [sig])
+    assert first is not None
+    run_until(brain, clock, first.until)
+    final = brain.latest("loop")
+    assert final is not None
+    outcome = measure(final, brain.meter)
+    return outcome.delivered_kwh, outcome.requested_kwh, final
+
+
+@pytest.mark.parametrize(("name", "delta_kw", "bound"), [("home", 2.0, 0.10), ("hotel", 30.0, 0.6)])
+def test_closed_loop_ends_closer_to_the_target_than_open_loop(name: str, delta_kw: float,
+                                                              bound: float):
+    open_kwh, asked, open_plan = _delivered(name, delta_kw, closed_loop=False)
+    closed_kwh, asked_again, closed_plan = _delivered(name, delta_kw, closed_loop=True)
+    assert asked == pytest.approx(asked_again)
+    assert open_plan.replans == 0
+    assert closed_plan.replans == len(closed_plan.request.index) - 1  # every boundary
+    open_error, closed_error = abs(open_kwh - asked), abs(closed_kwh - asked)
+    assert closed_error < open_error, (open_kwh, closed_kwh, asked)
+    assert closed_error <= bound * asked, (closed_kwh, asked)
+
+
+async def test_re_plans_start_from_measured_states_and_log_one_line_each(caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="ven.brain")
+    brain, clock, plan = await planned_event("home", values=(2, 2))
+    run_until(brain, clock, plan.until)
+    final = brain.latest("ev-1")
+    assert final is not None and final.replans == len(plan.request.index) - 1
+    assert final.replan_s < 2.0 * final.replans + 1.0  # each bounded by REPLAN_TIME_LIMIT_S
+    replans = [r for r in caplog.records if "re-plan at interval" in r.getMessage()]
+    assert len(replans) == final.replans and all(r.levelno == logging.DEBUG for r in replans)
+    summary = [r for r in caplog.records if "re-planned" in r.getMessage()]
+    assert len(summary) == 1 and summary[0].levelno == logging.INFO
+    # the spliced plan keeps the whole event's intervals for reports
+    assert final.plan.index.equals(plan.request.index)

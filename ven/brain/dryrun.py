@@ -101,12 +101,16 @@ def dry_run(
     warmup: timedelta = WARMUP,
     options: SolveOptions | None = None,
     event_id: str = "dry-run",
+    closed_loop: bool = True,
 ) -> DryRun:
     """Simulate `signals` on the building: history and baseline, the brain's plan, then the
-    simulated building carrying it out under a ``ManualClock`` moved 15 min at a time."""
+    simulated building carrying it out under a ``ManualClock`` moved 15 min at a time
+    (re-planned at each plan interval with `closed_loop`, else the first plan open loop).
+    The run's plan is the latest one (the executed re-plans spliced in)."""
     start = min(iv.start for s in signals for iv in s.intervals)
     clock = ManualClock(start - warmup)
-    brain = BuildingBrain.simulated(building_file, clock, seed=seed, options=options)
+    brain = BuildingBrain.simulated(building_file, clock, seed=seed, options=options,
+                                    closed_loop=closed_loop)
     clock.advance(start - clock.now())
     planned = brain.plan(event_id, 0, signals)
     if planned is None:
@@ -114,7 +118,8 @@ def dry_run(
     while clock.now() < planned.until:
         clock.advance(min(_STEP, planned.until - clock.now()))
         brain.tick()
-    return DryRun(building=brain.building, plan=planned, outcome=measure(planned, brain.meter))
+    final = brain.latest(event_id) or planned
+    return DryRun(building=brain.building, plan=final, outcome=measure(final, brain.meter))
 
 
 def make_signal(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,13 @@ from common.messages.enums import OptType
 from ven.baseline import BaselineResult, Confidence, Method
 from ven.brain.meter import HISTORY_DAYS, HISTORY_STEP, MeteredBuilding
 from ven.brain.outcome import measure
-from ven.brain.planning import EventPlan, clip_signals, event_baseline, plan_event
+from ven.brain.planning import (
+    EventPlan,
+    clip_signals,
+    event_baseline,
+    plan_event,
+    replan_event,
+)
 from ven.brain.signals import event_signals
 from ven.brain.words import describe_outcome, describe_plan
 from ven.client.config import DEFAULT_SUPPORTED_SIGNALS
@@ -57,6 +64,12 @@ class BuildingBrain:
     interval and releasing every device when no plan is in control. Nothing sleeps: the VEN's
     loop (or a test's ``ManualClock``) drives ``tick``. `supported` is the client's list of
     supported signal names (the list that decides a 460 answer).
+
+    With `closed_loop` (the default) the plan is carried out in receding horizon: at every
+    plan-interval boundary after the first, the rest of the event and its rebound are
+    re-planned from the measured device states, with the forecast corrected by the last
+    interval's measured - planned load (``replan_event``), before that interval's commands
+    are applied. One DEBUG line per re-plan; the event's INFO summary counts them.
     """
 
     def __init__(
@@ -66,8 +79,10 @@ class BuildingBrain:
         *,
         supported: Collection[str] = DEFAULT_SUPPORTED_SIGNALS,
         options: SolveOptions | None = None,
+        closed_loop: bool = True,
     ) -> None:
         self.meter = meter
+        self.closed_loop = closed_loop
         self.building = meter.building
         self.zone = ZoneInfo(self.building.timezone)
         self._clock = clock
@@ -91,11 +106,12 @@ class BuildingBrain:
         history_days: int = HISTORY_DAYS,
         supported: Collection[str] = DEFAULT_SUPPORTED_SIGNALS,
         options: SolveOptions | None = None,
+        closed_loop: bool = True,
     ) -> BuildingBrain:
         """A brain for the simulated building of a building file, starting at clock.now()."""
         meter = MeteredBuilding.from_file(building_file, start=clock.now(), seed=seed,
                                           history_days=history_days)
-        return cls(meter, clock, supported=supported, options=options)
+        return cls(meter, clock, supported=supported, options=options, closed_loop=closed_loop)
 
     def __repr__(self) -> str:
         return f"BuildingBrain({self.building.id!r}, plans={sorted(self._plans)})"
@@ -104,6 +120,13 @@ class BuildingBrain:
     def plans(self) -> Mapping[str, EventPlan]:
         """The plans of the events not over yet, by event ID."""
         return dict(self._plans)
+
+    def latest(self, event_id: str) -> EventPlan | None:
+        """The latest plan of an event (re-plans included), running or recently finished."""
+        found = self._plans.get(event_id)
+        if found is not None:
+            return found
+        return next((p for p in reversed(self._recent) if p.event_id == event_id), None)
 
     # ---- EventHandler ---------------------------------------------------------------------------
 
@@ -201,6 +224,10 @@ class BuildingBrain:
                 self._devices_out.pop(event_id, None)
                 self._recent.append(plan)
                 log.info("%s", describe_outcome(plan, measure(plan, self.meter), self.zone))
+                if plan.replans:
+                    log.info("Event %s: re-planned %d time(s) in closed loop (%.2f s in all, "
+                             "last forecast correction %+.2f kW)", event_id, plan.replans,
+                             plan.replan_s, plan.last_bias_kw)
         return steps
 
     def _before_step(self, moment: datetime) -> None:
@@ -213,11 +240,31 @@ class BuildingBrain:
         key = (plan.event_id, plan.modification_number, pos)
         if key == self._applied:
             return
+        if self.closed_loop and self._applied is not None and self._applied[:2] == key[:2] \
+                and 0 < pos < len(plan.request.index) and plan.plan.has_solution:
+            plan = self._replan(plan, pos)
         commands = plan_to_commands(plan.plan, self.building, moment)
         self._apply(commands)
         self._applied = key
         self._controlling = True
         log.debug("Event %s interval %d: %d command(s)", plan.event_id, pos, len(commands))
+
+    def _replan(self, plan: EventPlan, pos: int) -> EventPlan:
+        """Re-plan `plan` from interval `pos` on (the meter stands at its start)."""
+        index = plan.request.index
+        start = index[pos - 1]
+        planned = float(plan.plan.net_load_kw.iloc[pos - 1])
+        measured = self.meter.mean_kw(start.to_pydatetime(), index[pos].to_pydatetime())
+        error = measured - planned if math.isfinite(measured) else 0.0
+        new = replan_event(plan, self.meter.simulation, pos, error_kw=error,
+                           options=self._options)
+        self._plans[plan.event_id] = new
+        log.debug("Event %s re-plan at interval %d: measured %.2f kW vs planned %.2f kW "
+                  "(correction %+.2f kW), %s, shed %.2f kW for target %.2f kW, %.2f s",
+                  plan.event_id, pos, measured, planned, new.last_bias_kw,
+                  new.result.status.value, float(new.plan.expected_shed_kw.iloc[pos]),
+                  float(new.plan.target_kw.iloc[pos]), new.replan_s - plan.replan_s)
+        return new
 
     def _in_control(self, moment: datetime) -> tuple[EventPlan | None, int]:
         """The plan whose interval holds `moment` (the latest-starting plan wins)."""

@@ -28,13 +28,17 @@ from ven.dispatch import (
 from ven.dispatch.commands import inputs_from_forecast
 from ven.instructions import EventSignal, PlanRequest, SignalInterval, plan_request
 
-__all__ = ["BASELINE_STEP", "EventPlan", "clip_signals", "event_baseline", "plan_event",
-           "plan_step"]
+__all__ = ["BASELINE_STEP", "REPLAN_TIME_LIMIT_S", "EventPlan", "clip_signals", "event_baseline",
+           "forecast_bias", "plan_event", "plan_step", "replan_event"]
 
 BASELINE_STEP = timedelta(minutes=15)
 """Metering interval of the building's history, and of every baseline [min]."""
 MIN_PLAN_STEP = timedelta(minutes=1)
 """The shortest planning interval: the metered building's step [min]."""
+REPLAN_TIME_LIMIT_S = 2.0
+"""Wall-time bound of one receding-horizon re-plan's solve [s] (keeps ``tick`` responsive)."""
+BIAS_DECAY = 0.5
+"""Weight of the last interval's forecast error on each further interval ahead [fraction]."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +51,11 @@ class EventPlan:
         [kW] (see ``plan_event``); plan: the dispatch's schedules.
     solve_s: wall time of building (or updating) and solving the model [s].
     reused_model: True when a modification re-solved the previous model in place.
+    replans: receding-horizon re-plans made so far (``replan_event``); plan then holds the
+        executed head of the earlier plans and the latest re-plan's tail, and model/result are
+        the latest re-plan's (a model of the remaining intervals only).
+    replan_s: wall time of all the re-plans [s]; last_bias_kw: the building-level forecast
+        correction the latest re-plan added to its next interval [kW].
     """
 
     event_id: str
@@ -60,6 +69,9 @@ class EventPlan:
     plan: DispatchPlan
     solve_s: float
     reused_model: bool = False
+    replans: int = 0
+    replan_s: float = 0.0
+    last_bias_kw: float = 0.0
 
     @property
     def start(self) -> datetime:
@@ -175,6 +187,102 @@ def plan_event(
         event_id=event_id, modification_number=modification_number, signals=tuple(signals),
         baseline=baseline, requested_kw=requested, request=request, model=model,
         result=result, plan=plan, solve_s=time.perf_counter() - t0, reused_model=reused)
+
+
+def forecast_bias(error_kw: float, count: int, decay: float = BIAS_DECAY) -> np.ndarray:
+    """The correction added to the next `count` intervals' forecast [kW]: the last interval's
+    measured - planned load `error_kw`, decaying by `decay` per interval ahead."""
+    if not math.isfinite(error_kw):
+        return np.zeros(count)
+    return error_kw * np.power(decay, np.arange(count, dtype=float))
+
+
+def replan_event(
+    plan: EventPlan,
+    simulation: SimulatedBuilding,
+    pos: int,
+    *,
+    error_kw: float = 0.0,
+    options: SolveOptions | None = None,
+    settle_on_baseline: bool = True,
+) -> EventPlan:
+    """Receding-horizon re-plan of `plan` from its interval `pos` on (a plan-interval boundary,
+    `simulation` standing at its start).
+
+    The remaining intervals (event and rebound) keep the plan's baseline, requested shed and
+    rules; the dispatch starts from the *measured* device states (``simulation.state()``:
+    zone and tank temperatures, state of charge, EV energy, on/off loads shed) and from a
+    fresh forecast corrected by ``forecast_bias(error_kw)`` (the last interval's measured -
+    planned load), so that the settled target absorbs what the forecast got wrong. The model
+    is rebuilt (its horizon and initial states change, so ``update_request`` cannot apply)
+    and solved within ``REPLAN_TIME_LIMIT_S``. When the re-plan finds no solution the old
+    plan is kept. Returns the plan with its tail from `pos` replaced (see ``splice_plan``).
+    """
+    t0 = time.perf_counter()
+    full = plan.request
+    n = len(full.index)
+    if not 0 < pos < n:
+        return plan
+    building = simulation.building
+    sub = _tail_request(full, plan.requested_kw, pos)
+    forecast = _forecast_on(simulation, sub)
+    bias = forecast_bias(error_kw, len(sub.index))
+    forecast = dataclasses.replace(forecast, total_kw=forecast.total_kw + bias)
+    wanted = plan.requested_kw.to_numpy(dtype=float)[pos:]
+    if settle_on_baseline:
+        gap = forecast.total_kw.to_numpy(dtype=float) - sub.baseline_kw.to_numpy(dtype=float)
+        sub = sub.with_target(np.where(wanted > 1e-9, np.clip(wanted + gap, 0, None), wanted))
+    else:
+        sub = sub.with_target(wanted)
+    inputs = inputs_from_forecast(building, sub, forecast, simulation.state())
+    model = build_model(inputs)
+    opts = options or SolveOptions()
+    limit = min(opts.time_limit_s, REPLAN_TIME_LIMIT_S)
+    result = solve(model, dataclasses.replace(opts, time_limit_s=limit))
+    elapsed = time.perf_counter() - t0
+    if not result.has_solution:
+        return dataclasses.replace(plan, replans=plan.replans + 1,
+                                   replan_s=plan.replan_s + elapsed)
+    tail = extract(model, result)
+    return dataclasses.replace(
+        plan, model=model, result=result, plan=splice_plan(plan.plan, tail, pos),
+        replans=plan.replans + 1, replan_s=plan.replan_s + elapsed,
+        last_bias_kw=float(bias[0]) if len(bias) else 0.0)
+
+
+def splice_plan(head: DispatchPlan, tail: DispatchPlan, pos: int) -> DispatchPlan:
+    """`head`'s intervals before `pos` followed by `tail` (a plan of head's intervals from
+    `pos` on). Status, gap and objective are the tail's; the EV energy of the tail continues
+    the head's count; the energy cost is the tail's (the remaining intervals)."""
+    def join(a: pd.DataFrame | pd.Series, b: pd.DataFrame | pd.Series):
+        return pd.concat([a.iloc[:pos], b.reindex(columns=a.columns) if isinstance(
+            a, pd.DataFrame) else b])
+
+    ev = tail.ev_energy_kwh
+    if pos > 0 and len(head.ev_energy_kwh.columns):
+        ev = ev + head.ev_energy_kwh.iloc[pos - 1]
+    cost = tail.energy_cost_usd  # the remaining intervals' cost (the head has been paid)
+    frames = {name: join(getattr(head, name), getattr(tail, name)) for name in (
+        "power_kw", "baseline_kw", "shed_kw", "onoff_shed", "zone_temp_c", "tank_temp_c",
+        "battery_soc", "battery_charge_kw", "battery_discharge_kw", "expected_shed_kw",
+        "target_kw", "shortfall_kw", "net_load_kw")}
+    frames["ev_energy_kwh"] = join(head.ev_energy_kwh, ev)
+    return dataclasses.replace(
+        head, status=tail.status, has_solution=tail.has_solution, mip_gap=tail.mip_gap,
+        objective=tail.objective, energy_cost_usd=cost,
+        notes=tuple(dict.fromkeys((*head.notes, *tail.notes))), **frames)
+
+
+def _tail_request(request: PlanRequest, requested: pd.Series, pos: int) -> PlanRequest:
+    """The request's intervals from `pos` on, targeting the requested shed."""
+    return PlanRequest(
+        index=request.index[pos:], duration_h=np.asarray(request.duration_h)[pos:],
+        in_event=np.asarray(request.in_event)[pos:],
+        target_kw=requested.iloc[pos:].rename("target_kw"),
+        baseline_kw=request.baseline_kw.iloc[pos:],
+        price_usd_per_kwh=None if request.price_usd_per_kwh is None
+        else request.price_usd_per_kwh.iloc[pos:],
+        rules=request.rules.iloc[pos:], notes=())
 
 
 def _without(request: PlanRequest, devices: Collection[str]) -> PlanRequest:

@@ -171,6 +171,7 @@ class SimulatedBuilding:
         self.deadband_c = deadband_c
         self.water_deadband_c = water_deadband_c
         self._noise = noise
+        self.forecast_thermostats = True
         self._rng = np.random.default_rng([seed, 0x51])
         self._time = clock.now()
         self._live = {dev.id: self._initial(dev) for dev in building.devices}
@@ -278,10 +279,22 @@ class SimulatedBuilding:
     def forecast(self, start: datetime, periods: int, freq: str = "15min") -> Forecast:
         """Expected load without DR from `start`, starting from the devices' current states.
 
-        The weather is the simulator's own (a perfect forecast); no noise is added.
+        The weather is the simulator's own (a perfect forecast); no noise is added. Water
+        heaters are forecast with their on/off thermostat (``water_deadband_c``) from the
+        tank's current temperature and running flag, sub-step by sub-step, so that a tank
+        coasting inside its deadband is forecast off (not at its steady average) and a
+        recovering one at full power. With ``forecast_thermostats`` False they are forecast
+        as the history models them: the steady power that holds the tank at its setpoint.
         """
         index = time_grid(start, start + periods * pd.Timedelta(freq), freq)
         frame = normal_operation(self.building, index, self.weather, states=self.state())
+        heaters = [d for d in self.building.devices if isinstance(d, WaterHeater)]
+        if heaters and len(index) and self.forecast_thermostats:
+            step = pd.Timedelta(freq)
+            for dev in heaters:
+                kw = self._thermostat_forecast(dev, index, step)
+                frame[TOTAL] = frame[TOTAL] - frame[dev.id] + kw
+                frame[dev.id] = kw
         ids = [dev.id for dev in self.building.devices]
         pv_ids = [dev.id for dev in self.building.devices if isinstance(dev, PvArray)]
         return Forecast(
@@ -292,6 +305,40 @@ class SimulatedBuilding:
             t_out_c=frame[T_OUT],
             ghi_w_m2=frame[GHI],
         )
+
+    def _thermostat_forecast(
+        self, dev: WaterHeater, index: pd.DatetimeIndex, step: pd.Timedelta
+    ) -> np.ndarray:
+        """Mean element power [kW] per interval of `index` under the tank's own thermostat
+        (no DR command), from its current temperature and running flag."""
+        live = self._live[dev.id]
+        count = max(1, math.ceil(step / pd.Timedelta(self.substep) - 1e-9))
+        sub = step / count
+        h = sub / pd.Timedelta(hours=1)
+        times = index.repeat(count) + pd.TimedeltaIndex(np.tile(np.arange(count), len(index)) * sub)
+        hours = LocalCalendar.of(times, self.building.timezone).hour.tolist()
+        temp, running = live.temperature_c, live.running
+        target = dev.setpoint_c
+        capacity = dev.volume_l * WATER_KWH_PER_L_C
+        power = np.zeros(len(times))
+        for k, hour in enumerate(hours):
+            if temp < target - self.water_deadband_c:
+                running = True
+            elif temp >= target:
+                running = False
+            p = dev.rated_kw if running else 0.0
+            power[k] = p
+            temp = tank_step(
+                temp,
+                p,
+                capacity_kwh_per_c=capacity,
+                ua_kw_per_c=dev.ua_kw_per_c,
+                ambient_c=dev.ambient_c,
+                draw_l_per_h=dev.draw_l_per_h[hour],
+                inlet_c=dev.inlet_c,
+                dt_h=h,
+            )
+        return power.reshape(len(index), count).mean(axis=1)
 
     # -- device physics and local controllers -------------------------------------------------
 

@@ -5,6 +5,10 @@
     result  = solve(model)                 # status: optimal / time_limit / infeasible / error
     plan    = extract(model, result)       # pandas frames on the request's tz-aware index
 
+During an event the dispatch never meets its target by exporting from storage and does not
+shed far beyond it: see "no-export-from-storage" and "shed-beyond-target" in
+``constraints.define_building_constraints``.
+
 Re-planning a modified event on the same intervals: ``update_request(model, request)`` then
 ``solve(model, options, previous=result)`` re-solves in place from the previous solution.
 """

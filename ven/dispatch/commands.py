@@ -69,7 +69,12 @@ def inputs_from_forecast(
 
 
 def plan_to_commands(plan: DispatchPlan, building: Building, at: datetime) -> list[DeviceCommand]:
-    """Commands that carry out the plan's interval containing `at` (Release outside the plan)."""
+    """Commands that carry out the plan's interval containing `at` (Release outside the plan).
+
+    On/off loads: Switch off when shed; HVAC: the planned zone temperature as setpoint;
+    water heaters: a PowerLimit at the planned power when deferred, the planned tank
+    temperature as setpoint when raised; batteries: BatteryPower; curtailable loads and EV
+    chargers: a PowerLimit when reduced; a device at its baseline is released."""
     ts = pd.Timestamp(at)
     pos = int(plan.index.searchsorted(ts, side="right")) - 1
     ends = plan.index + pd.to_timedelta(plan.duration_h, unit="h")
@@ -99,6 +104,10 @@ def _command(
         return Switch(device_id=dev_id, on=False) if shed else Release(device_id=dev_id)
     if isinstance(dev, HvacZone):
         return Setpoint(device_id=dev_id, celsius=float(plan.zone_temp_c[dev_id].iloc[pos]))
+    if isinstance(dev, WaterHeater) and power < base:
+        # a deferral is a power cap: a lower setpoint would switch an on/off thermostat off
+        # altogether while the tank is inside its deadband (and leave it on below it)
+        return PowerLimit(device_id=dev_id, kw=max(power, 0.0))
     if isinstance(dev, WaterHeater):
         return Setpoint(device_id=dev_id, celsius=float(plan.tank_temp_c[dev_id].iloc[pos]))
     if isinstance(dev, Battery):

@@ -47,12 +47,25 @@ def add_rows(m: pyo.ConcreteModel, name: str, rows: Mapping[Hashable, Row]) -> N
 
 
 def define_building_constraints(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """building-shed-balance, shed-target-slack (event) and rebound-cap (after the event).
+    """building-shed-balance, shed-target-slack and no-export-from-storage (event), and
+    rebound-cap (after the event).
 
     building-shed = sum over devices of (baseline - planned power) [kW]; shed + shortfall >=
     target in event intervals with a positive target (elsewhere the load may rise, e.g. to
     pre-cool or charge on a price signal); shed + excess >= -rebound_free * baseline after
     the event.
+
+    no-export-from-storage: in event intervals with a shed target the planned net load
+    (building baseline - shed) stays at or above max(0, the lower of target and baseline net
+    load), in two soft rows: shed - export_excess <= max(baseline, 0) (no export: costs
+    ``Weights.export`` per kWh) and shed - overshed <= target ("shed-beyond-target": costs
+    ``Weights.overshed`` per kWh, above a battery's cycling cost and the cheapest discomfort,
+    so a battery never discharges beyond the target, far below a shortfall). So the
+    dispatchable resources, above all a battery discharging beyond the load, neither push
+    the building into export nor shed far beyond the target. PV is uncontrolled: a baseline
+    that already exports (negative) may stay so, only not be deepened. The baseline schedule
+    always satisfies both rows. Price-only intervals (no target) have neither: there the
+    price values every kWh, exported ones included.
     """
     v = m.vars
     n_t = data.n_t
@@ -93,6 +106,19 @@ def define_building_constraints(m: pyo.ConcreteModel, data: ModelData) -> None:
         m,
         "shed-target-slack",
         {t: (target[t], linear([(1.0, shed[t]), (1.0, short[t])]), None) for t in event},
+    )
+    base = np.asarray(data.building_baseline, dtype=float)
+    caps = np.clip(base, 0, None).tolist()
+    export, over = v["export-excess"], v["overshed"]
+    add_rows(
+        m,
+        "no-export-from-storage",
+        {t: (None, linear([(1.0, shed[t]), (-1.0, export[t])]), caps[t]) for t in event},
+    )
+    add_rows(
+        m,
+        "shed-beyond-target",
+        {t: (None, linear([(1.0, shed[t]), (-1.0, over[t])]), target[t]) for t in event},
     )
     excess = v["rebound-excess"]
     free = (-data.weights.rebound_free * np.clip(data.building_baseline, 0, None)).tolist()

@@ -4,6 +4,11 @@ Every array is (devices, intervals) unless said otherwise. One principle keeps e
 feasible: each device's bounds always admit its baseline schedule, and every soft limit
 (comfort band, terminal state of charge, EV departure energy, shed target) has a penalised
 slack.
+
+During event intervals with a shed target a water heater's power is capped at its baseline
+(it may be deferred, never raised): its local thermostat cannot be forced on by a setpoint
+inside its deadband, so a planned pre-heat there would not happen and the shed that
+"paid" for it elsewhere would over-deliver.
 """
 
 from __future__ import annotations
@@ -216,8 +221,15 @@ def prepare(inputs: DispatchInputs, weights: Weights) -> ModelData:
     hvac = _hvac(
         [d for d in devs if isinstance(d, HvacZone)], inputs, baseline, allowed, dt, outdoor
     )
+    in_event = np.asarray(req.in_event, dtype=bool)
     water = _water(
-        [d for d in devs if isinstance(d, WaterHeater)], inputs, baseline, allowed, dt, hour
+        [d for d in devs if isinstance(d, WaterHeater)],
+        inputs,
+        baseline,
+        allowed,
+        dt,
+        hour,
+        no_raise=in_event & (target > 1e-9),
     )
     battery = _battery([d for d in devs if isinstance(d, Battery)], inputs, baseline, allowed, dt)
     ev = _ev([d for d in devs if isinstance(d, EvCharger)], inputs, baseline, allowed, dt, hour_f)
@@ -225,7 +237,7 @@ def prepare(inputs: DispatchInputs, weights: Weights) -> ModelData:
     return ModelData(
         index=index,
         dt=dt,
-        in_event=np.asarray(req.in_event, dtype=bool),
+        in_event=in_event,
         target=target,
         price=price,
         has_price=req.price_usd_per_kwh is not None,
@@ -504,12 +516,15 @@ def _water(
     allowed: Allowed,
     dt: np.ndarray,
     hour: np.ndarray,
+    no_raise: np.ndarray | None = None,
 ) -> ThermalData:
     n_t = len(dt)
     base = _stack([baseline[d.id] for d in devs], n_t)
     frac = _stack([allowed(d.id) for d in devs], n_t)
     p_max = _col([max(d.rated_kw, 0.0) for d in devs]) * np.ones((1, n_t))
     p_lo, p_hi = _power_bounds(base, frac, p_max)
+    if no_raise is not None and len(devs):
+        p_hi = np.where(no_raise[None, :], base, p_hi)  # deferred only, never raised
     cap = _col([max(d.volume_l, 1e-3) * WATER_KWH_PER_L_C for d in devs])
     ua = _col([max(d.ua_kw_per_c, 0.0) for d in devs])
     draw = _stack(

@@ -45,6 +45,10 @@ class Weights:
     switching: per shed start or release of an on/off load with timing rules [USD].
     rebound: per kWh above baseline beyond the free rebound after the event [USD/kWh].
     rebound_free: rebound allowed without penalty [fraction of the building baseline].
+    export: per kWh the planned net load goes below the "no-export-from-storage" floor
+        during the event [USD/kWh] (above shortfall: a target is never met by exporting).
+    overshed: per kWh shed beyond the target during the event [USD/kWh] (above
+        battery_cycle and the cheapest discomfort: see "shed-beyond-target").
     """
 
     shortfall: float = 10.0
@@ -59,6 +63,8 @@ class Weights:
     switching: float = 0.0
     rebound: float = 1.0
     rebound_free: float = 0.10
+    export: float = 20.0
+    overshed: float = 0.5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -40,7 +40,10 @@ def _thermal_terms(
 
 
 def define_objective(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """Minimise [USD-equivalent]: shortfall + rebound + discomfort - price * shed.
+    """Minimise [USD-equivalent]: shortfall + rebound + export + discomfort - price * shed.
+
+    Battery discharge is never free: every kWh charged or discharged costs battery_cycle, and
+    discharge beyond the target costs overshed, and into export export, per kWh on top.
 
     The energy cost of the baseline is a constant left out of the objective; the price term
     rewards each kWh shed at the interval's price [USD/kWh].
@@ -53,6 +56,8 @@ def define_objective(m: pyo.ConcreteModel, data: ModelData) -> None:
     terms: list[MonomialTermExpression] = [
         *_vector_terms(v["shed-shortfall"], w.shortfall * dt * data.target_rows),
         *_vector_terms(v["rebound-excess"], w.rebound * dt * ~data.in_event),
+        *_vector_terms(v["export-excess"], w.export * dt * data.target_rows),
+        *_vector_terms(v["overshed"], w.overshed * dt * data.target_rows),
     ]
     if data.has_price:
         terms += [

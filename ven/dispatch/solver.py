@@ -65,6 +65,7 @@ class _Compiled:
     upper: np.ndarray
     onoff_columns: np.ndarray | None = None  # column of onoff-shed[i, t], -1 when absent
     target_rows: list[tuple[int, int]] | None = None  # (row, t)
+    beyond_rows: list[tuple[int, int]] | None = None  # (row, t) of shed-beyond-target
     shed_columns: list[tuple[int, int]] | None = None  # (column, t)
     shortfall_columns: list[tuple[int, int]] | None = None  # (column, t)
 
@@ -168,6 +169,8 @@ def _resolve(model: pyo.ConcreteModel, opts: SolveOptions, previous: SolveResult
     price = model.component("energy-price")
     for row, t in compiled.target_rows or []:
         highs.changeRowBounds(row, float(pyo.value(target[t])), _INF)
+    for row, t in compiled.beyond_rows or []:
+        highs.changeRowBounds(row, -_INF, float(pyo.value(target[t])))
     if data.has_price and compiled.shed_columns:
         cols = np.array([c for c, _ in compiled.shed_columns], dtype=np.int32)
         costs = np.array([-data.dt[t] * pyo.value(price[t]) for _, t in compiled.shed_columns])
@@ -183,10 +186,18 @@ def _resolve(model: pyo.ConcreteModel, opts: SolveOptions, previous: SolveResult
 
 
 def _map_event_parts(model: pyo.ConcreteModel, compiled: _Compiled) -> None:
-    """Find the rows of shed-target-slack and the columns of building-shed/shed-shortfall."""
+    """Find the rows of shed-target-slack and shed-beyond-target and the columns of
+    building-shed/shed-shortfall."""
     target_con = model.component("shed-target-slack")
     by_id = {id(con): t for t, con in target_con.items()}
     compiled.target_rows = [
+        (r, by_id[id(row.constraint)])
+        for r, row in enumerate(compiled.rows)
+        if id(row.constraint) in by_id
+    ]
+    beyond_con = model.component("shed-beyond-target")
+    by_id = {id(con): t for t, con in beyond_con.items()}
+    compiled.beyond_rows = [
         (r, by_id[id(row.constraint)])
         for r, row in enumerate(compiled.rows)
         if id(row.constraint) in by_id

@@ -45,8 +45,11 @@ def add_vector_var(
 
 
 def define_building_variables(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """building-shed [kW] per interval; shed-shortfall and rebound-excess [kW] slacks."""
+    """building-shed [kW] per interval; shed-shortfall, rebound-excess, export-excess and
+    overshed [kW] slacks."""
     m.vars["building-shed"] = add_vector_var(m, "building-shed", data.n_t, None, None)
+    m.vars["export-excess"] = add_vector_var(m, "export-excess", data.n_t, 0.0, None)
+    m.vars["overshed"] = add_vector_var(m, "overshed", data.n_t, 0.0, None)
     m.vars["shed-shortfall"] = add_vector_var(m, "shed-shortfall", data.n_t, 0.0, None)
     m.vars["rebound-excess"] = add_vector_var(m, "rebound-excess", data.n_t, 0.0, None)
 
