@@ -361,6 +361,7 @@ async def test_the_public_api_is_pinned(tmp_path):
         "Conflict",
         "DEFAULT_LEASE",
         "NotFound",
+        "PollState",
         "ReadingQuery",
         "StorageError",
         "Store",
@@ -370,7 +371,9 @@ async def test_the_public_api_is_pinned(tmp_path):
     async with await open_store(url, clock=ManualClock(T0), migrate=False) as store:
         methods = {
             resource: sorted(m for m in dir(getattr(store, resource)) if not m.startswith("_"))
-            for resource in ("vens", "events", "invitations", "opts", "reports", "nonces", "outbox")
+            for resource in (
+                "vens", "events", "invitations", "opts", "reports", "nonces", "outbox", "polls"
+            )
         }
     assert methods == {
         "vens": [
@@ -379,8 +382,8 @@ async def test_the_public_api_is_pinned(tmp_path):
         ],
         "events": ["cancel", "create", "for_ven", "get", "list", "modify"],
         "invitations": [
-            "get", "list_for_event", "list_for_ven", "mark_all_delivered", "mark_delivered",
-            "record_opt",
+            "delivery_counts", "get", "list_for_event", "list_for_ven", "mark_all_delivered",
+            "mark_delivered", "record_opt",
         ],
         "opts": ["add", "cancel", "get", "list"],
         "reports": [
@@ -392,6 +395,7 @@ async def test_the_public_api_is_pinned(tmp_path):
             "claim", "enqueue", "get", "mark_delivered", "mark_failed", "pending",
             "purge_finished", "release", "take_next",
         ],
+        "polls": ["push_vens_with_changed_events", "state"],
     }  # fmt: skip
 
 

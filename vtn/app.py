@@ -39,6 +39,7 @@ from common.errors import (
     ResponseCode,
     SignatureError,
 )
+from common.messages.poll import Poll
 from common.messages.types import Message
 from common.security import Signer, Verifier, normalize_fingerprint, peer_fingerprint
 from common.xml import Limits, encode, from_element, parse
@@ -49,7 +50,7 @@ from vtn.services import REGISTRATION_MESSAGES, SERVICES, error_reply
 from vtn.services.context import Caller, Vtn
 from vtn.services.queue import MessageQueue
 from vtn.services.registration import UNAUTHENTICATED
-from vtn.storage import NotFound, StorageError, Store
+from vtn.storage import NotFound, PollState, StorageError, Store
 
 __all__ = [
     "BASE_PATH",
@@ -221,9 +222,8 @@ class Boundary:
         await self._check_signature(root, fingerprint)
         registering = isinstance(message, REGISTRATION_MESSAGES)
         named = getattr(message, "ven_id", None)
-        store = self._vtn.store
+        ven, poll = await self._lookup(message, fingerprint, named)
         if fingerprint is not None:
-            ven = await store.vens.by_fingerprint(fingerprint)
             if ven is None:
                 if registering:
                     return Caller(fingerprint=fingerprint, ven=None, remote=remote)
@@ -237,7 +237,6 @@ class Boundary:
                     f"venID {named!r} does not belong to the certificate {fingerprint}"
                 )
         else:
-            ven = await self._by_id(named) if named else None
             if ven is None:
                 if registering:
                     return Caller(fingerprint=None, ven=None, remote=remote)
@@ -248,7 +247,25 @@ class Boundary:
                 )
         if ven.cancelled and service not in ("EiRegisterParty", "OadrPoll"):
             raise NotRegisteredOrAuthorized(f"the registration of VEN {ven.ven_id} is cancelled")
-        return Caller(fingerprint=fingerprint, ven=ven, remote=remote)
+        return Caller(fingerprint=fingerprint, ven=ven, remote=remote, poll=poll)
+
+    async def _lookup(
+        self, message: Message, fingerprint: str | None, named: str | None
+    ) -> tuple[Ven | None, PollState | None]:
+        """The VEN of the certificate (or, without one, of the venID named); for an oadrPoll
+        with what waits for it, read in the same query."""
+        store = self._vtn.store
+        if isinstance(message, Poll):
+            now = self._vtn.clock.now()
+            poll = None
+            if fingerprint is not None:
+                poll = await store.polls.state(fingerprint=fingerprint, now=now)
+            elif named:
+                poll = await store.polls.state(ven_id=named, now=now)
+            return (None, None) if poll is None else (poll.ven, poll)
+        if fingerprint is not None:
+            return await store.vens.by_fingerprint(fingerprint), None
+        return (await self._by_id(named) if named else None), None
 
     async def _known(self, ven_id: str) -> bool:
         return await self._by_id(ven_id) is not None

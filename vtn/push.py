@@ -209,9 +209,18 @@ class PushWorker:
         return delivered
 
     async def sweep_events(self) -> None:
-        """Queue an oadrDistributeEvent for each push VEN whose events changed."""
-        for ven in await self._vtn.store.vens.list():
-            if not ven.push or ven.report_only:
+        """Queue an oadrDistributeEvent for each push VEN whose events changed.
+
+        One query finds those VENs (``polls.push_vens_with_changed_events``): an idle sweep
+        loads no VEN, however many are registered.
+        """
+        store = self._vtn.store
+        for ven_id in await store.polls.push_vens_with_changed_events(self._vtn.clock.now()):
+            try:
+                ven = await store.vens.get(ven_id)
+            except NotFound:  # never expected: registrations are not deleted
+                continue
+            if not ven.push or ven.report_only or ven.cancelled:  # it changed meanwhile
                 continue
             if await changed_events(self._vtn, ven) is None:
                 continue

@@ -12,7 +12,7 @@ from common.security import Signer
 from vtn.config import VtnConfig
 from vtn.domain import Ven
 from vtn.services.queue import MessageQueue
-from vtn.storage import Store
+from vtn.storage import PollState, Store
 
 __all__ = ["Caller", "Vtn", "new_request_id", "ok"]
 
@@ -34,12 +34,15 @@ class Caller:
 
     ``fingerprint`` is the authenticated certificate fingerprint (``None`` on plain HTTP without
     a proxy header); ``ven`` the VEN it belongs to (``None`` before registration); ``remote``
-    the peer's address, for the log.
+    the peer's address, for the log; ``poll`` what an oadrPoll needs, when already read.
     """
 
     fingerprint: str | None
     ven: Ven | None
     remote: str
+    poll: PollState | None = None
+    """For an oadrPoll: the VEN and whether anything waits for it, read with the VEN in one
+    query by the boundary (``None``: the poll handler reads it)."""
 
     def registered(self) -> Ven:
         """The caller's VEN; ``NotRegisteredOrAuthorized`` (463) if it is not registered."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from common.messages.poll import Poll, Response
 from common.messages.types import EiResponse, Message
-from vtn.domain import Ven
 from vtn.logs import PROTOCOL, ven_label
 from vtn.services.context import Caller, Vtn
 from vtn.services.event import changed_events, deliver_events, distribute
@@ -20,17 +19,24 @@ __all__ = ["handle_poll"]
 
 
 async def handle_poll(vtn: Vtn, caller: Caller, message: Poll) -> Message:
-    """oadrPoll: what is waiting for the VEN."""
+    """oadrPoll: what is waiting for the VEN.
+
+    An empty poll costs one query (``polls.state``, usually read by the boundary with the VEN
+    itself); the full paths run only when it says events changed or the queue holds an item.
+    """
     ven = caller.registered()
-    if not ven.cancelled:
+    state = caller.poll
+    if state is None or state.ven.ven_id != ven.ven_id:
+        state = await vtn.store.polls.state(ven_id=ven.ven_id, now=vtn.clock.now())
+    if state is not None and state.events_changed:
         events = await changed_events(vtn, ven)
         if events is not None:
             reply = distribute(vtn, events)
             await deliver_events(vtn, ven, events)
             return reply
-    # Read first: taking is a write transaction (SQLite's write lock), and most polls find
-    # nothing; `pending` lists a superset of what `take` may take.
-    queued = await vtn.queue.take(ven.ven_id) if await _anything_queued(vtn, ven) else None
+    # `queued` is a read (taking is a write transaction: SQLite's write lock), and most polls
+    # find nothing; it covers a superset of what `take` may take.
+    queued = await vtn.queue.take(ven.ven_id) if state is not None and state.queued else None
     if queued is not None:
         PROTOCOL.info("Delivered %s to VEN %s by poll", type(queued).__name__, ven_label(ven))
         return queued
@@ -38,8 +44,3 @@ async def handle_poll(vtn: Vtn, caller: Caller, message: Poll) -> Message:
         response=EiResponse(response_code=200, request_id="", response_description="OK"),
         ven_id=ven.ven_id,
     )
-
-
-async def _anything_queued(vtn: Vtn, ven: Ven) -> bool:
-    """False when the VEN's queue is certainly empty (a read-only check)."""
-    return bool(await vtn.store.outbox.pending(ven_id=ven.ven_id))

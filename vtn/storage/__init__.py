@@ -3,6 +3,7 @@
 from vtn.storage.errors import Conflict, NotFound, StorageError
 from vtn.storage.events import CANCELLED_VISIBLE_FOR
 from vtn.storage.outbox import DEFAULT_LEASE
+from vtn.storage.polls import PollState
 from vtn.storage.reports import ReadingQuery
 from vtn.storage.store import Store, open_store
 
@@ -11,6 +12,7 @@ __all__ = [
     "DEFAULT_LEASE",
     "Conflict",
     "NotFound",
+    "PollState",
     "ReadingQuery",
     "StorageError",
     "Store",

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -35,6 +36,11 @@ IN_LIST_CHUNK = 1000
 _IMMEDIATE = "oadr_sqlite_immediate"
 WRITE_OPTIONS = {_IMMEDIATE: True}
 """Execution options of a connection whose transactions write (``BEGIN IMMEDIATE`` on SQLite)."""
+_NO_BEGIN = "oadr_sqlite_no_begin"
+SINGLE_READ_OPTIONS = {_NO_BEGIN: True}
+"""Execution options of a connection that runs one read-only statement: SQLite gives a single
+statement a consistent snapshot by itself, so no ``BEGIN`` is sent (each statement sent through
+aiosqlite is a trip to its thread: a fifth of the cost of a one-query poll)."""
 
 
 def create_engine_for(url: str) -> AsyncEngine:
@@ -80,7 +86,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        options = connection.get_execution_options()
+        if options.get(_NO_BEGIN, False):
+            return
+        immediate = options.get(_IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -122,6 +131,18 @@ class Database:
         try:
             async with self._sessions() as session, session.begin():
                 yield session
+        except DBAPIError as exc:
+            raise StorageError("reading from the database failed") from exc
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A bare connection (no ORM session) for ONE read-only Core statement on a hot path
+        (on SQLite without ``BEGIN``: the statement is its own snapshot). Driver errors become
+        ``StorageError``."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execution_options(**SINGLE_READ_OPTIONS)
+                yield connection
         except DBAPIError as exc:
             raise StorageError("reading from the database failed") from exc
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Executable, or_, select
+from sqlalchemy import Executable, and_, bindparam, exists, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.errors import ResponseCode
@@ -12,7 +12,13 @@ from common.messages.enums import OptType
 from vtn.domain import Invitation
 from vtn.storage.database import Database
 from vtn.storage.errors import StorageError
-from vtn.storage.tables import InvitationRow
+from vtn.storage.tables import (
+    EventRow,
+    EventTargetRow,
+    InvitationRow,
+    VenMembershipRow,
+    VenRow,
+)
 
 __all__ = ["InvitationStore"]
 
@@ -124,6 +130,66 @@ class InvitationStore:
         query = select(InvitationRow).where(InvitationRow.ven_id == ven_id)
         async with self._db.read() as session:
             return await _list(session, query.order_by(InvitationRow.event_id))
+
+    async def delivery_counts(self, event_id: str, modification_number: int) -> tuple[int, int]:
+        """How many VENs have received `modification_number` (or later) of `event_id`, and how
+        many registered (not cancelled), not report-only VENs the event targets now.
+
+        Two ``COUNT`` queries in one statement: no VEN or invitation is loaded.
+        """
+        parameters = {"event_id": event_id, "modification_number": modification_number}
+        async with self._db.connect() as connection:
+            have, targeted = (await connection.execute(_COUNTS, parameters)).one()
+        return int(have), int(targeted)
+
+
+_VENS = VenRow.__table__
+_EVENTS = EventRow.__table__
+_TARGETS = EventTargetRow.__table__
+_MEMBERS = VenMembershipRow.__table__
+_HAVE = (
+    select(func.count())
+    .select_from(_TABLE)
+    .where(
+        _TABLE.c.event_id == bindparam("event_id"),
+        _TABLE.c.delivered_modification_number >= bindparam("modification_number"),
+    )
+    .scalar_subquery()
+)
+_MEMBER = (
+    exists()
+    .where(
+        _MEMBERS.c.ven_id == _VENS.c.ven_id,
+        _MEMBERS.c.kind == _TARGETS.c.kind,
+        _MEMBERS.c.value == _TARGETS.c.value,
+    )
+    .correlate_except(_MEMBERS)
+)
+_LISTED = (
+    exists()
+    .where(
+        _TARGETS.c.event_id == bindparam("event_id"),
+        or_(and_(_TARGETS.c.kind == "ven", _TARGETS.c.value == _VENS.c.ven_id), _MEMBER),
+    )
+    .correlate_except(_TARGETS)
+)
+_FOR_ALL = (
+    exists()
+    .where(_EVENTS.c.event_id == bindparam("event_id"), _EVENTS.c.all_vens == true())
+    .correlate_except(_EVENTS)
+)
+_TARGETED = (
+    select(func.count())
+    .select_from(_VENS)
+    .where(
+        _VENS.c.cancelled_at.is_(None),
+        _VENS.c.report_only == false(),
+        or_(_FOR_ALL, _LISTED),
+    )
+    .scalar_subquery()
+)
+_COUNTS = select(_HAVE, _TARGETED)
+"""Invitations current at a modification, and VENs targeted (as ``targets_ven`` decides)."""
 
 
 async def _get(session: AsyncSession, event_id: str, ven_id: str) -> Invitation:

@@ -13,6 +13,7 @@ from vtn.storage.nonces import NonceStore
 from vtn.storage.opts import OptStore
 from vtn.storage.outbox import OutboxStore
 from vtn.storage.performance import PerformanceStore
+from vtn.storage.polls import PollStore
 from vtn.storage.reports import ReportStore
 from vtn.storage.vens import VenStore
 
@@ -21,7 +22,8 @@ __all__ = ["Store", "open_store"]
 
 class Store:
     """The VTN's persistence: ``vens``, ``events``, ``invitations``, ``opts``, ``reports``,
-    ``nonces``, ``outbox`` and ``performance``, all on one database.
+    ``nonces``, ``outbox`` and ``performance``, all on one database; ``polls`` answers the
+    questions of an empty oadrPoll (and of a push sweep) in one query.
 
     Every method is one transaction; nothing is cached in memory, so several VTN workers may
     share one PostgreSQL database. Use ``open_store`` to make one and ``close`` (or
@@ -38,6 +40,7 @@ class Store:
         self.nonces = NonceStore(db)
         self.outbox = OutboxStore(db)
         self.performance = PerformanceStore(db)
+        self.polls = PollStore(db)
 
     def __repr__(self) -> str:
         return f"Store({self._db!r})"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.messages.enums import ProfileName, TransportName
@@ -39,7 +40,7 @@ class VenStore:
         async with self._db.write(f"register VEN {row.ven_id}") as session:
             session.add(row)
             await session.flush()
-            return _to_ven(row, {})
+            return to_ven(row, {})
 
     async def reregister(self, ven_id: str, registration: VenRegistration) -> Ven:
         """Register `ven_id` again (new registration_id, details replaced, no longer cancelled).
@@ -57,7 +58,7 @@ class VenStore:
             row.last_seen_at = now
             row.cancelled_at = None
             await session.flush()
-            return _to_ven(row, await _memberships(session, [ven_id]))
+            return to_ven(row, await _memberships(session, [ven_id]))
 
     async def get(self, ven_id: str) -> Ven:
         """The VEN `ven_id` (cancelled or not); ``NotFound`` if unknown."""
@@ -65,7 +66,7 @@ class VenStore:
             row = await session.get(VenRow, ven_id)
             if row is None:
                 raise NotFound(f"VEN {ven_id!r} is not known")
-            return _to_ven(row, await _memberships(session, [ven_id]))
+            return to_ven(row, await _memberships(session, [ven_id]))
 
     async def by_fingerprint(self, fingerprint: str) -> Ven | None:
         """The VEN whose certificate has `fingerprint` (cancelled or not), or ``None``."""
@@ -83,7 +84,7 @@ class VenStore:
         async with self._db.read() as session:
             rows = (await session.scalars(query)).all()
             members = await _memberships(session, [r.ven_id for r in rows])
-            return tuple(_to_ven(r, members) for r in rows)
+            return tuple(to_ven(r, members) for r in rows)
 
     async def cancel(self, ven_id: str) -> Ven:
         """Cancel the registration of `ven_id` (idempotent); ``NotFound`` if unknown."""
@@ -96,7 +97,7 @@ class VenStore:
                 row.cancelled_at = now
                 row.updated_at = now
             await session.flush()
-            return _to_ven(row, await _memberships(session, [ven_id]))
+            return to_ven(row, await _memberships(session, [ven_id]))
 
     async def touch(self, ven_id: str) -> None:
         """Record that `ven_id` was just heard from (``last_seen_at``); ``NotFound`` if unknown."""
@@ -133,14 +134,14 @@ class VenStore:
                 session.add_all(VenMembershipRow(ven_id=ven_id, kind=kind, value=v) for v in unique)
             row.updated_at = self._db.clock.now()
             await session.flush()
-            return _to_ven(row, await _memberships(session, [ven_id]))
+            return to_ven(row, await _memberships(session, [ven_id]))
 
     async def _find(self, condition: ColumnElement[bool]) -> Ven | None:
         async with self._db.read() as session:
             row = (await session.scalars(select(VenRow).where(condition))).one_or_none()
             if row is None:
                 return None
-            return _to_ven(row, await _memberships(session, [row.ven_id]))
+            return to_ven(row, await _memberships(session, [row.ven_id]))
 
 
 def _apply(row: VenRow, registration: VenRegistration) -> None:
@@ -171,7 +172,8 @@ async def _memberships(session: AsyncSession, ven_ids: list[str]) -> Memberships
     return {ven: {k: tuple(v) for k, v in kinds.items()} for ven, kinds in found.items()}
 
 
-def _to_ven(row: VenRow, memberships: Memberships) -> Ven:
+def to_ven(row: VenRow | Row[Any], memberships: Memberships) -> Ven:
+    """The domain VEN of a ``vens`` row (an ORM row or a Core row with its columns)."""
     mine = memberships.get(row.ven_id, {})
     return Ven(
         ven_id=row.ven_id,

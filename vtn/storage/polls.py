@@ -1,0 +1,204 @@
+"""The hot path of oadrPoll: a VEN's registration and whether anything waits for it, in one query.
+
+An empty poll (nothing new for the VEN) used to cost three read transactions: the VEN lookup
+(two queries), the VEN's events (``EventStore.for_ven``) and its queue
+(``OutboxStore.pending``). ``PollStore.state`` answers all three in one SQLAlchemy Core
+``SELECT`` on one connection: the VEN's row joined to its memberships, plus two ``EXISTS``
+flags. The statements are built once, here; only their parameters change per poll. When a flag
+is set the poll takes the full paths (``for_ven``, ``take_next``), so the flags only have to
+be exact about "nothing waits".
+
+The events flag is ``EventStore.for_ven``'s condition (the event is for the VEN at `now`)
+combined with the one of ``vtn.services.event.changed_events`` (the VEN has not received the
+event's current modification), and is false for cancelled and report-only VENs, which get no
+events. The queue flag is ``OutboxStore.pending``'s condition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select
+
+from vtn.domain import Ven
+from vtn.domain.checks import require_aware
+from vtn.storage.database import Database
+from vtn.storage.events import CANCELLED_VISIBLE_FOR
+from vtn.storage.tables import (
+    EventRow,
+    EventTargetRow,
+    InvitationRow,
+    OutboxRow,
+    VenMembershipRow,
+    VenRow,
+)
+from vtn.storage.vens import Memberships, to_ven
+
+__all__ = ["PollState", "PollStore"]
+
+_VENS = VenRow.__table__
+_MEMBERS = VenMembershipRow.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class PollState:
+    """What an oadrPoll needs to know first: who polls, and whether anything waits for it.
+
+    ``events_changed``: one of the VEN's current events is new or modified since its last
+    delivery (never for a cancelled or report-only VEN). ``queued``: its queue holds an item
+    neither delivered nor given up.
+    """
+
+    ven: Ven
+    events_changed: bool
+    queued: bool
+
+
+def events_changed_for(ven_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """True when an event for the VEN `ven_id` (a column or a bound value) is current at the
+    bound ``now`` and the VEN has not received its current modification.
+
+    Binds ``now`` and ``cancelled_since`` (``now - CANCELLED_VISIBLE_FOR``). Every table has
+    its own alias, and each subquery correlates everything but its own table (auto-correlation
+    reaches only the immediately enclosing SELECT, and `ven_id` is three levels up).
+    """
+    events = EventRow.__table__.alias("poll_e")
+    targets = EventTargetRow.__table__.alias("poll_t")
+    members = _MEMBERS.alias("poll_m")
+    invitations = InvitationRow.__table__.alias("poll_i")
+    member = (
+        exists()
+        .where(
+            members.c.ven_id == ven_id,
+            members.c.kind == targets.c.kind,
+            members.c.value == targets.c.value,
+        )
+        .correlate_except(members)
+    )
+    targeted = (
+        exists()
+        .where(
+            targets.c.event_id == events.c.event_id,
+            or_(and_(targets.c.kind == "ven", targets.c.value == ven_id), member),
+        )
+        .correlate_except(targets)
+    )
+    received = (
+        exists()
+        .where(
+            invitations.c.event_id == events.c.event_id,
+            invitations.c.ven_id == ven_id,
+            invitations.c.delivered_modification_number >= events.c.modification_number,
+        )
+        .correlate_except(invitations)
+    )
+    return (
+        exists()
+        .where(
+            or_(events.c.end_at.is_(None), events.c.end_at > bindparam("now")),
+            or_(
+                events.c.cancelled_at.is_(None),
+                events.c.cancelled_at > bindparam("cancelled_since"),
+            ),
+            or_(events.c.all_vens, targeted),
+            ~received,
+        )
+        .correlate_except(events)
+    )
+
+
+def _queued_for(ven_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    outbox = OutboxRow.__table__.alias("poll_o")
+    return (
+        exists()
+        .where(
+            outbox.c.ven_id == ven_id,
+            outbox.c.delivered_at.is_(None),
+            outbox.c.given_up_at.is_(None),
+        )
+        .correlate_except(outbox)
+    )
+
+
+def _state_query(key: ColumnElement[bool]) -> Any:
+    gets_events = and_(_VENS.c.cancelled_at.is_(None), _VENS.c.report_only == false())
+    return (
+        select(
+            *_VENS.c,
+            _MEMBERS.c.kind.label("member_kind"),
+            _MEMBERS.c.value.label("member_value"),
+            and_(gets_events, events_changed_for(_VENS.c.ven_id)).label("events_changed"),
+            _queued_for(_VENS.c.ven_id).label("queued"),
+        )
+        .select_from(_VENS.outerjoin(_MEMBERS, _MEMBERS.c.ven_id == _VENS.c.ven_id))
+        .where(key)
+        .order_by(_MEMBERS.c.value)
+    )
+
+
+_BY_VEN_ID = _state_query(_VENS.c.ven_id == bindparam("key"))
+_BY_FINGERPRINT = _state_query(_VENS.c.fingerprint == bindparam("key"))
+_PUSH_VENS_WITH_CHANGED_EVENTS = (
+    select(_VENS.c.ven_id)
+    .where(
+        _VENS.c.http_pull_model == false(),
+        _VENS.c.report_only == false(),
+        _VENS.c.cancelled_at.is_(None),
+        events_changed_for(_VENS.c.ven_id),
+    )
+    .order_by(_VENS.c.ven_id)
+)
+
+
+class PollStore:
+    """Read-only questions asked on every poll and every push sweep, one query each."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def state(
+        self,
+        *,
+        ven_id: str | None = None,
+        fingerprint: str | None = None,
+        now: datetime,
+        cancelled_visible_for: timedelta = CANCELLED_VISIBLE_FOR,
+    ) -> PollState | None:
+        """The VEN with `ven_id` (or, when given instead, the certificate `fingerprint`) and
+        whether anything waits for it at `now`; ``None`` if no such VEN is registered
+        (cancelled registrations count as registered)."""
+        require_aware("now", now)
+        if (ven_id is None) == (fingerprint is None):
+            raise ValueError("give exactly one of ven_id and fingerprint")
+        statement = _BY_VEN_ID if fingerprint is None else _BY_FINGERPRINT
+        parameters = {
+            "key": ven_id if fingerprint is None else fingerprint,
+            "now": now,
+            "cancelled_since": now - cancelled_visible_for,
+        }
+        async with self._db.connect() as connection:
+            rows = (await connection.execute(statement, parameters)).all()
+        if not rows:
+            return None
+        first = rows[0]
+        kinds: dict[str, list[str]] = {}
+        for row in rows:
+            if row.member_kind is not None:
+                kinds.setdefault(row.member_kind, []).append(row.member_value)
+        memberships: Memberships = {first.ven_id: {k: tuple(v) for k, v in kinds.items()}}
+        return PollState(
+            ven=to_ven(first, memberships),
+            events_changed=bool(first.events_changed),
+            queued=bool(first.queued),
+        )
+
+    async def push_vens_with_changed_events(self, now: datetime) -> tuple[str, ...]:
+        """The ven_ids of the registered (not cancelled), not report-only push VENs for which
+        an event is new or modified since its last delivery at `now`, by ven_id."""
+        require_aware("now", now)
+        parameters = {"now": now, "cancelled_since": now - CANCELLED_VISIBLE_FOR}
+        async with self._db.connect() as connection:
+            result = await connection.execute(_PUSH_VENS_WITH_CHANGED_EVENTS, parameters)
+            return tuple(result.scalars())
