@@ -134,6 +134,14 @@ poll_interval_s = 2
     assert config.vtn_url.endswith("/2.0b") and config.database == tmp_path / "state.sqlite"
     assert config.auto_answer and config.default_opt is OptType.OPT_IN
     assert config.poll_interval == timedelta(seconds=2)
+    minimal = parse_config("""
+[vtn]
+url = "http://127.0.0.1:8080/OpenADR2/Simple/2.0b"
+allow_plain_http = true
+[ven]
+name = "v"
+""", base=tmp_path)
+    assert minimal.database == tmp_path / "var" / "ven.sqlite"  # next to the config file
     with pytest.raises(ConfigError) as error:
         parse_config("""
 [vtn]

@@ -194,6 +194,10 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
 
 
+DEFAULT_DATABASE = "var/ven.sqlite"
+"""The VEN's state file when ``[ven] database`` is not given (relative to the config file)."""
+
+
 def _path(value: str | None, base: Path) -> Path | None:
     if value is None:
         return None
@@ -240,7 +244,7 @@ def parse_config(text: str, *, base: Path = Path("."), source: str = "<string>")
             vtn.problem("fingerprint", str(exc))
 
     ven_name = ven.take("name", str, "", required=True)
-    database = _path(ven.take("database", str, None, required=True), base)
+    database = _path(ven.take("database", str, DEFAULT_DATABASE), base)
     building = _path(ven.take("building", str), base)
     sign = ven.take("sign_messages", bool, False)
     poll = ven.seconds("poll_interval_s", None)
@@ -329,7 +333,7 @@ def parse_config(text: str, *, base: Path = Path("."), source: str = "<string>")
     if problems:
         listing = "\n  ".join(problems)
         raise ConfigError(f"{source}: {len(problems)} problem(s):\n  {listing}")
-    if database is None:  # unreachable: `required` above recorded the problem
+    if database is None:  # unreachable: the field has a default
         raise ConfigError(f"{source}: ven.database: is required")
     return VenConfig(
         vtn_url=url.rstrip("/"),
