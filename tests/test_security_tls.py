@@ -204,3 +204,22 @@ def test_peer_fingerprint_of_der_and_of_nothing(pki):
     der = ssl.PEM_cert_to_DER_cert(pki.ven_ecc.cert.read_text())
     assert peer_fingerprint(der) == pki.ven_ecc.fingerprint
     assert peer_fingerprint(None) is None
+
+
+def test_an_encrypted_tls_key_loads_with_its_passphrase_and_fails_cleanly_without(pki, tmp_path):
+    from cryptography.hazmat.primitives.serialization import (
+        BestAvailableEncryption,
+        Encoding,
+        PrivateFormat,
+        load_pem_private_key,
+    )
+
+    pair = pki.pair("vtn", "rsa")
+    key = load_pem_private_key(pair.key.read_bytes(), password=None)
+    locked = tmp_path / "locked.key"
+    locked.write_bytes(
+        key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(b"sesame"))
+    )
+    assert server_context(pair.cert, locked, ca=pki.ca_bundle, password="sesame") is not None
+    with pytest.raises(ssl.SSLError):  # never an interactive prompt on a headless server
+        server_context(pair.cert, locked, ca=pki.ca_bundle)

@@ -147,3 +147,39 @@ def test_the_admin_listener_stays_on_loopback_unless_remote_access_is_explicit()
     assert remote.admin_host == "0.0.0.0" and remote.admin_enabled
     off = load_config(None, {"plain_http": True, "admin_host": "0.0.0.0", "admin_port": 0})
     assert not off.admin_enabled  # off: nothing listens, nothing to refuse
+
+
+def test_the_proxy_fingerprint_header_needs_a_tls_terminating_proxy() -> None:
+    # with TLS terminated by the VTN itself the certificate decides: a header would let one
+    # VEN claim another VEN's fingerprint
+    with pytest.raises(ConfigError, match="client_fingerprint_header"):
+        VtnConfig(
+            tls_cert=Path("c"), tls_key=Path("k"), tls_ca=Path("a"),
+            client_fingerprint_header="X-Client-Fingerprint",
+        )
+    proxied = VtnConfig(plain_http=True, client_fingerprint_header="X-Client-Fingerprint")
+    assert proxied.client_fingerprint_header == "X-Client-Fingerprint"
+
+
+def test_a_tls_vtn_refuses_a_plain_http_push_address() -> None:
+    from types import SimpleNamespace
+
+    from common.errors import InvalidData
+    from common.messages.enums import ProfileName, TransportName
+    from common.messages.registration import CreatePartyRegistration
+    from vtn.services.registration import _wanted
+
+    def request(address: str) -> CreatePartyRegistration:
+        return CreatePartyRegistration(
+            request_id="r", profile_name=ProfileName.B, transport_name=TransportName.SIMPLE_HTTP,
+            report_only=False, xml_signature=False, ven_name="v", http_pull_model=False,
+            transport_address=address,
+        )
+
+    tls = SimpleNamespace(config=VtnConfig(tls_cert=Path("c"), tls_key=Path("k"), tls_ca=Path("a")))
+    with pytest.raises(InvalidData, match="https://"):
+        _wanted(tls, "AB:" * 9 + "AB", request("http://ven.example.com:8081"))  # type: ignore[arg-type]
+    wanted = _wanted(tls, "AB:" * 9 + "AB", request("https://ven.example.com:8081"))  # type: ignore[arg-type]
+    assert wanted.transport_address == "https://ven.example.com:8081"
+    plain = SimpleNamespace(config=VtnConfig(plain_http=True))
+    assert _wanted(plain, "x", request("http://127.0.0.1:8081")).http_pull_model is False  # type: ignore[arg-type]

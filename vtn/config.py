@@ -242,6 +242,10 @@ def _check(c: VtnConfig) -> None:
         raise _fail("signing_key", "sign_messages needs signing_key (or tls_key)")
     if c.client_fingerprint_header is not None and not c.client_fingerprint_header.strip():
         raise _fail("client_fingerprint_header", "must be a header name")
+    if c.client_fingerprint_header is not None and not c.plain_http:
+        raise _fail("client_fingerprint_header", "is only for a VTN behind a TLS-terminating "
+                    "proxy (plain_http = true); when the VTN terminates TLS itself the "
+                    "certificate decides, and a header would let one VEN claim another's identity")
     for name in ("replay_window", "poll_frequency", "push_interval", "push_timeout"):
         if getattr(c, name) <= timedelta(0):
             raise _fail(name, "must be positive")

@@ -97,7 +97,8 @@ class HttpPushTransport:
         if not config.plain_http and config.tls_cert and config.tls_key and config.tls_ca:
             try:
                 self._context = client_context(config.tls_cert, config.tls_key, ca=config.tls_ca,
-                                               check_hostname=config.push_check_hostname)
+                                               check_hostname=config.push_check_hostname,
+                                               password=config.tls_key_passphrase)
             except (OSError, ssl.SSLError) as exc:
                 raise ConfigError(f"tls_cert/tls_key/tls_ca: cannot load them: {exc}") from exc
         self._timeout = aiohttp.ClientTimeout(total=config.push_timeout.total_seconds())
@@ -259,6 +260,9 @@ class PushWorker:
             status, reply = await self._transport.send(url, body, peer_fingerprint=pin)
         except (OSError, aiohttp.ClientError, TimeoutError) as exc:
             return await self._fail(item, ven, name, f"{type(exc).__name__}: {exc}")
+        except ValueError as exc:  # no certificate fingerprint to pin (a plain-HTTP registration)
+            error = f"cannot authenticate the VEN: {exc}"
+            return await self._fail(item, ven, name, error, final=True)
         if status != 200:
             return await self._fail(item, ven, name, f"HTTP {status}")
         await store.outbox.mark_delivered(item.item_id, worker=self.worker_id)
@@ -325,6 +329,8 @@ class PushWorker:
             )
         except OadrError as exc:
             PUSH.error("Could not process the reply of VEN %s: %s", ven_label(ven), exc)
+        except Exception:  # one VEN's reply must never stop the round for the others
+            PUSH.exception("Could not process the reply of VEN %s", ven_label(ven))
 
 
 def _words(delay: timedelta) -> str:

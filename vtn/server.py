@@ -128,7 +128,8 @@ def _tls_context(config: VtnConfig) -> ssl.SSLContext | None:
     if config.tls_cert is None or config.tls_key is None or config.tls_ca is None:
         raise ConfigError("tls_cert, tls_key and tls_ca are required without plain_http")
     try:
-        return server_context(config.tls_cert, config.tls_key, ca=config.tls_ca)
+        return server_context(config.tls_cert, config.tls_key, ca=config.tls_ca,
+                              password=config.tls_key_passphrase)
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(f"tls_cert/tls_key/tls_ca: cannot load them: {exc}") from exc
 

@@ -39,8 +39,17 @@ _MODERN_TLS12 = (
 TLS12_CIPHERS = ":".join((*_MODERN_TLS12, *ALLIANCE_CIPHERS))
 
 
+def _refuse_passphrase_prompt() -> bytes:
+    """Passphrase callback for unencrypted keys: an encrypted key then fails to load."""
+    raise ssl.SSLError("the TLS key is encrypted and no passphrase was configured")
+
+
 def _base_context(
-    purpose: ssl.Purpose, cert: StrPath, key: StrPath, ca: StrPath | bytes
+    purpose: ssl.Purpose,
+    cert: StrPath,
+    key: StrPath,
+    ca: StrPath | bytes,
+    password: str | bytes | None = None,
 ) -> ssl.SSLContext:
     protocol = (
         ssl.PROTOCOL_TLS_SERVER if purpose is ssl.Purpose.CLIENT_AUTH else ssl.PROTOCOL_TLS_CLIENT
@@ -48,7 +57,10 @@ def _base_context(
     context = ssl.SSLContext(protocol)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.set_ciphers(TLS12_CIPHERS)
-    context.load_cert_chain(certfile=cert, keyfile=key)
+    # a passphrase-protected key without `password` raises instead of prompting on a terminal
+    context.load_cert_chain(
+        certfile=cert, keyfile=key, password=password or _refuse_passphrase_prompt
+    )
     if isinstance(ca, bytes | bytearray):
         context.load_verify_locations(cadata=bytes(ca).decode("ascii"))
     elif isinstance(ca, str) and ca.lstrip().startswith("-----BEGIN"):
@@ -64,6 +76,7 @@ def server_context(
     *,
     ca: StrPath | bytes,
     require_client_cert: bool = True,
+    password: str | bytes | None = None,
 ) -> ssl.SSLContext:
     """A TLS server context (the VTN, or a VEN's push endpoint).
 
@@ -72,7 +85,7 @@ def server_context(
     certificate fingerprint against the registered one) is the application's job: see
     ``peer_fingerprint``.
     """
-    context = _base_context(ssl.Purpose.CLIENT_AUTH, cert, key, ca)
+    context = _base_context(ssl.Purpose.CLIENT_AUTH, cert, key, ca, password)
     context.verify_mode = ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_OPTIONAL
     return context
 
@@ -83,13 +96,14 @@ def client_context(
     *,
     ca: StrPath | bytes,
     check_hostname: bool = True,
+    password: str | bytes | None = None,
 ) -> ssl.SSLContext:
     """A TLS client context presenting `cert`, trusting servers issued by `ca`.
 
     The server's host name is checked against its certificate unless `check_hostname` is False
     (the server certificate is verified against `ca` either way).
     """
-    context = _base_context(ssl.Purpose.SERVER_AUTH, cert, key, ca)
+    context = _base_context(ssl.Purpose.SERVER_AUTH, cert, key, ca, password)
     context.check_hostname = check_hostname
     context.verify_mode = ssl.CERT_REQUIRED
     return context

@@ -112,7 +112,6 @@ class HttpTransport:
         if ssl_context is not None and expected_fingerprint is not None:
             pin_fingerprint(ssl_context, expected_fingerprint)
         self._ssl = ssl_context
-        self._expected = expected_fingerprint
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
@@ -147,19 +146,6 @@ class HttpTransport:
             raise TransportError(f"cannot reach the VTN at {url}: {exc}") from exc
         except TimeoutError as exc:
             raise TransportError(f"the VTN at {url} did not answer in time") from exc
-
-    def _check_peer(self, response: aiohttp.ClientResponse) -> None:
-        connection = response.connection
-        transport = connection.transport if connection is not None else None
-        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
-        seen = peer_fingerprint(ssl_object)
-        if seen is None or seen != self._expected:
-            if connection is not None:
-                connection.close()
-            raise NotRegisteredOrAuthorized(
-                f"the server at {self._base_url} presented certificate {seen or '(none)'}, "
-                f"not the configured VTN fingerprint {self._expected}"
-            )
 
     async def close(self) -> None:
         """Close the HTTP session."""

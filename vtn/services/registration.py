@@ -76,6 +76,9 @@ def _wanted(vtn: Vtn, fingerprint: str, message: CreatePartyRegistration) -> Ven
     pull = message.http_pull_model is not False
     if not pull and not message.transport_address:
         raise InvalidData("a push VEN (httpPullModel false) must give its transportAddress")
+    if not pull and not vtn.config.plain_http and not str(message.transport_address).lower(
+    ).startswith("https://"):
+        raise InvalidData("this VTN pushes only over TLS: the transportAddress must be https://")
     return VenRegistration(
         fingerprint=fingerprint,
         http_pull_model=pull,
