@@ -42,6 +42,7 @@ from common.errors import (
 from common.messages.poll import Poll
 from common.messages.types import Message
 from common.security import Signer, Verifier, normalize_fingerprint, peer_fingerprint
+from common.security.signing import SIGNATURE_TAG
 from common.xml import Limits, encode, from_element, parse
 from vtn.config import VtnConfig
 from vtn.domain import Ven
@@ -70,7 +71,6 @@ VTN_KEY = web.AppKey("oadr_vtn", Vtn)
 
 XML_CONTENT_TYPES = frozenset({"application/xml", "text/xml"})
 _READ_CHUNK = 64 * 1024
-_SIGNATURE_TAG = "{http://www.w3.org/2000/09/xmldsig#}Signature"
 _ANY_SERVICE = {t: h for handlers in SERVICES.values() for t, h in handlers.items()}
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 """A VEN's ``last_seen_at`` is rewritten only when it is older than this: a database write on
@@ -278,7 +278,7 @@ class Boundary:
 
     async def _check_signature(self, root: etree._Element, fingerprint: str | None) -> None:
         required = self._vtn.config.require_signatures
-        if root.find(_SIGNATURE_TAG) is None:
+        if root.find(SIGNATURE_TAG) is None:
             if required:
                 raise SignatureError("this VTN requires signed messages")
             return

@@ -42,7 +42,7 @@ DATABASE_FILE = "vtn.sqlite"
 """The embedded default database: this SQLite file in ``state_dir``."""
 ADMIN_TOKEN_FILE = "admin-token"
 """The default admin token file, in ``state_dir``."""
-_SQLITE_PREFIX = "sqlite+aiosqlite:///"
+SQLITE_PREFIX = "sqlite+aiosqlite:///"
 
 REPORTABLE = ("TELEMETRY_USAGE", "TELEMETRY_STATUS")
 """The reports the VTN can ask for automatically when a VEN offers them."""
@@ -163,7 +163,7 @@ class VtnConfig:
             state = Path.cwd() / state
         object.__setattr__(self, "state_dir", state)
         if self.database_url is None:
-            object.__setattr__(self, "database_url", f"{_SQLITE_PREFIX}{state / DATABASE_FILE}")
+            object.__setattr__(self, "database_url", f"{SQLITE_PREFIX}{state / DATABASE_FILE}")
         if self.admin_token_file is None:
             object.__setattr__(self, "admin_token_file", state / ADMIN_TOKEN_FILE)
         _check(self)
@@ -332,10 +332,10 @@ def _convert(name: str, value: Any, base: Path) -> Any:
         return None
     if not isinstance(value, str):
         raise _fail(name, f"must be a string, got {value!r}")
-    if name == "database_url" and value.startswith(_SQLITE_PREFIX):
-        file = value.removeprefix(_SQLITE_PREFIX)
+    if name == "database_url" and value.startswith(SQLITE_PREFIX):
+        file = value.removeprefix(SQLITE_PREFIX)
         if file and not file.startswith(":") and not Path(file).expanduser().is_absolute():
-            return f"{_SQLITE_PREFIX}{base / file}"
+            return f"{SQLITE_PREFIX}{base / file}"
     return value
 
 

@@ -45,6 +45,7 @@ from common.messages.registration import CancelPartyRegistration, RequestReregis
 from common.messages.report import CancelReport, CreateReport, RegisterReport
 from common.messages.types import Message
 from common.security import Verifier, client_context, normalize_fingerprint, peer_fingerprint
+from common.security.signing import SIGNATURE_TAG
 from common.xml import Limits, encode, from_element, parse
 from vtn.app import dispatch
 from vtn.config import VtnConfig
@@ -65,7 +66,6 @@ _SERVICE_OF: dict[type[Message], str] = {
     CancelPartyRegistration: "EiRegisterParty",
     RequestReregistration: "EiRegisterParty",
 }
-_SIGNATURE_TAG = "{http://www.w3.org/2000/09/xmldsig#}Signature"
 
 
 def service_of(message: Message) -> str:
@@ -308,7 +308,7 @@ class PushWorker:
         """Handle the VEN's synchronous reply as a request from that VEN (errors are logged)."""
         try:
             root = parse(reply, limits=self._limits)
-            if root.find(_SIGNATURE_TAG) is not None:
+            if root.find(SIGNATURE_TAG) is not None:
                 await self._verifier.verify(root, expected_fingerprint=ven.fingerprint)
             elif self._vtn.config.require_signatures:
                 raise SignatureError("the reply is not signed")

@@ -25,14 +25,13 @@ from common.security import server_context
 from vtn.admin.routes import API_ROOT, admin_site
 from vtn.admin.token import ensure_admin_token
 from vtn.app import BOUNDARY_KEY, VTN_KEY, create_app
-from vtn.config import VtnConfig
+from vtn.config import SQLITE_PREFIX, VtnConfig
 from vtn.logs import SERVER
 from vtn.push import HttpPushTransport, PushWorker
 from vtn.storage import StorageError, Store, open_store
 
 __all__ = ["serve"]
 
-_SQLITE_PREFIX = "sqlite+aiosqlite:///"
 HOUSEKEEPING_INTERVAL = timedelta(minutes=1)
 """How often expired nonces and old finished pushes are deleted."""
 KEEP_FINISHED_PUSHES = timedelta(days=7)
@@ -41,8 +40,8 @@ KEEP_FINISHED_PUSHES = timedelta(days=7)
 
 def _prepare_sqlite_directory(url: str) -> None:
     """Create the directory of a SQLite database file, so a first start just works."""
-    if url.startswith(_SQLITE_PREFIX):
-        path = Path(url.removeprefix(_SQLITE_PREFIX))
+    if url.startswith(SQLITE_PREFIX):
+        path = Path(url.removeprefix(SQLITE_PREFIX))
         path.parent.mkdir(parents=True, exist_ok=True)
 
 

@@ -81,7 +81,9 @@ DEFAULT_REPLAY_WINDOW = timedelta(minutes=5)
 
 _PAYLOAD = f"{{{OADR_NS}}}oadrPayload"
 _SIGNED_OBJECT = f"{{{OADR_NS}}}oadrSignedObject"
-_SIGNATURE = f"{{{DS_NS}}}Signature"
+SIGNATURE_TAG = f"{{{DS_NS}}}Signature"
+"""Clark tag of ds:Signature: a payload is signed when its root has this child."""
+_SIGNATURE = SIGNATURE_TAG
 _REPLAY_PROTECT = f"{{{DSP_NS}}}ReplayProtect"
 _ID_ATTRIBUTES = (f"{{{OADR_NS}}}Id", "Id")  # the XSD wants oadr:Id; plain Id is common too
 _NS = {"ds": DS_NS, "dsp": DSP_NS}
