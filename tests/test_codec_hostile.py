@@ -203,3 +203,12 @@ def test_schema_valid_but_unrepresentable_values_are_invalid_data():
     data = data.replace(b"2026-07-01T17:00:00Z", odd_time, 1)
     with pytest.raises(InvalidData):  # refused by the schema or by our reader, never a crash
         decode(data)
+
+
+def test_a_refusal_reports_its_own_error_not_an_earlier_documents():
+    # the per-thread parser keeps an error log; a stale entry must not become this message
+    refused(b"not xml at all", MalformedXml, ResponseCode.INVALID_DATA)
+    message = refused(
+        poll_document("<ei:venID>&undefined;</ei:venID>"), MalformedXml, ResponseCode.INVALID_DATA
+    )
+    assert "undefined" in message and "Start tag expected" not in message

@@ -44,6 +44,7 @@ from common.messages.types import Message
 from common.security import Signer, Verifier, normalize_fingerprint, peer_fingerprint
 from common.security.signing import SIGNATURE_TAG
 from common.xml import Limits, encode, from_element, parse
+from common.xml.names import BASE_PATH
 from vtn.config import VtnConfig
 from vtn.domain import Ven
 from vtn.logs import PROTOCOL, ven_label
@@ -63,8 +64,6 @@ __all__ = [
     "load_signer",
 ]
 
-BASE_PATH = "/OpenADR2/Simple/2.0b"
-"""Where the 2.0b Simple HTTP services live; each endpoint is ``BASE_PATH/<service>``."""
 
 VTN_KEY = web.AppKey("oadr_vtn", Vtn)
 """The application's ``Vtn`` (config, store, clock, queue, signer), for extra routes."""

@@ -9,6 +9,9 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Final
 
+BASE_PATH: Final = "/OpenADR2/Simple/2.0b"
+"""Where the 2.0b Simple HTTP services live on either party: ``BASE_PATH/<service>``."""
+
 OADR: Final = "http://openadr.org/oadr-2.0b/2012/07"
 EI: Final = "http://docs.oasis-open.org/ns/energyinterop/201110"
 PYLD: Final = "http://docs.oasis-open.org/ns/energyinterop/201110/payloads"

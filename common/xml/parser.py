@@ -116,11 +116,12 @@ def _check_bytes(data: bytes, limits: Limits) -> None:
 
 
 def _malformed(exc: etree.XMLSyntaxError) -> MalformedXml:
-    """Translate lxml's parse failure."""
-    first = exc.error_log[0] if len(exc.error_log) else None
-    if first is None:
-        return MalformedXml(f"not well-formed XML: {exc.msg}")
-    return MalformedXml(f"not well-formed XML, line {first.line}: {first.message}")
+    """Translate lxml's parse failure.
+
+    Uses the error that was raised, not the parser's error log: the per-thread parser's log can
+    still hold an entry from an earlier failed document, whose text would then be reported.
+    """
+    return MalformedXml(f"not well-formed XML: {(exc.msg or '').strip()}")  # msg has line, column
 
 
 def _schema_error(entry: etree._LogEntry) -> NotRecognized | SchemaViolation:

@@ -50,6 +50,7 @@ from common.messages.report import CancelReport, CreateReport, RegisterReport
 from common.messages.types import EiResponse, Message
 from common.security import peer_fingerprint, server_context
 from common.xml import decode
+from common.xml.names import BASE_PATH
 from ven.client.config import PushSettings, TlsFiles, VenConfig
 from ven.client.session import VenClient
 from ven.client.store import Store
@@ -58,7 +59,6 @@ __all__ = ["BASE_PATH", "PUSH_SERVICES", "PushServer", "respond"]
 
 log = logging.getLogger("ven.client")
 
-BASE_PATH = "/OpenADR2/Simple/2.0b"
 PUSH_SERVICES: dict[str, tuple[type[Message], ...]] = {
     "EiEvent": (DistributeEvent,),
     "EiReport": (CreateReport, RegisterReport, CancelReport),
