@@ -320,7 +320,7 @@ def test_new_routes_are_in_the_openapi_document():
 
 
 def test_the_newest_migration_is_head():
-    assert head_revision() == "0003"
+    assert head_revision() == "0004"
 
 
 # ---- the wire: baseline method in the METADATA, confidence on each baseline value ---------------
@@ -394,6 +394,7 @@ async def test_cli_performance_table_json_csv_and_capacity(vtn: Vtn, tmp_path: P
     server = TestServer(root, host="127.0.0.1", port=0)
     await server.start_server()
     (tmp_path / "token").write_text("t0ken")
+    (tmp_path / "token").chmod(0o600)
     where = ["--url", f"http://127.0.0.1:{server.port}", "--token-file", str(tmp_path / "token")]
     repo = Path(__file__).resolve().parent.parent
 

@@ -429,3 +429,67 @@ def test_from_file_uses_the_files_climate() -> None:
     clock.advance(QUARTER)
     a, b = from_file.step(), run(twin, twin_clock, 1)[0]
     assert a.t_out_c == b.t_out_c and a.total_kw == b.total_kw
+
+
+# -- run: many steps at once, metered as a history ---------------------------------------------
+
+RUN_COMMANDS = {
+    "office": [Switch(device_id="garage-fans", on=False), PowerLimit(device_id="ev-1", kw=3.0)],
+    "hotel": [Switch(device_id="pool-pump", on=False), Setpoint(device_id="hvac-lobby",
+                                                                celsius=25.0)],
+    "home": [BatteryPower(device_id="battery", kw=-2.0), Switch(device_id="pool-pump", on=False)],
+}
+
+
+@pytest.mark.parametrize("name", ["office", "hotel", "home"])
+def test_run_meters_what_stepping_would(name: str) -> None:
+    """run() = step() minute by minute (noise on, with commands whose local controllers act
+    mid-run: an over-long shed ends itself), interval by interval and in the end state."""
+    start = local(name, 2025, 7, 9, 6)
+    ran, clock_a = simulator(name, start, noise=True)
+    stepped, clock_b = simulator(name, start, noise=True)
+    for sim in (ran, stepped):
+        sim.apply(RUN_COMMANDS[name])
+    clock_a.advance(timedelta(hours=12))
+    frame = ran.run(interval=QUARTER)
+    minutes = run(stepped, clock_b, 12 * 60, MINUTE)
+    ids = [d.id for d in ran.building.devices]
+    assert list(frame.columns) == [*ids, "base_kw", "total_kw", "t_out_c", "ghi_w_m2"]
+    assert len(frame) == 48 and frame.index[0] == start and str(frame.index.tz) == "UTC"
+    by_minute = pd.DataFrame([{**m.device_kw, "base_kw": m.base_kw, "total_kw": m.total_kw,
+                               "t_out_c": m.t_out_c} for m in minutes],
+                             index=pd.DatetimeIndex([m.start for m in minutes]))
+    quarters = by_minute.resample(QUARTER).mean()
+    np.testing.assert_allclose(frame[quarters.columns].to_numpy(), quarters.to_numpy(),
+                               atol=1e-9)
+    assert frame["base_kw"].std() > 0  # the noise is on, and the same in both
+    assert ran.time == stepped.time == start + timedelta(hours=12)
+    assert ran.state() == stepped.state()
+
+
+def test_run_checks_its_span() -> None:
+    sim, clock = simulator("home", local("home", 2025, 2, 3, 5))
+    with pytest.raises(ValueError, match="ahead of the clock"):
+        sim.run(sim.time + QUARTER)
+    clock.advance(timedelta(minutes=20))
+    with pytest.raises(ValueError, match="whole number"):
+        sim.run(interval=QUARTER)
+    empty = sim.run(sim.time, QUARTER)
+    assert len(empty) == 0 and "total_kw" in empty.columns
+    assert len(sim.run(sim.time + QUARTER)) == 1
+
+
+def test_simulated_history_has_generate_historys_frame() -> None:
+    from ven.devices.simulated import simulated_history
+
+    b, climate = example("office")
+    start, end = datetime(2025, 6, 2, tzinfo=UTC), datetime(2025, 6, 5, tzinfo=UTC)
+    simulated = simulated_history(b, start, end, seed=1, climate=climate)
+    steady = generate_history(b, start, end, seed=1, climate=climate)
+    assert list(simulated.columns) == list(steady.columns)
+    pd.testing.assert_index_equal(simulated.index, steady.index)
+    devices = [d.id for d in b.devices]
+    assert np.allclose(simulated["total_kw"], simulated["base_kw"] + simulated[devices].sum(axis=1))
+    # one weather: the same outdoor temperature, to the sub-step averaging
+    assert (simulated["t_out_c"] - steady["t_out_c"]).abs().max() < 0.1
+    assert simulated["total_kw"].sum() == pytest.approx(steady["total_kw"].sum(), rel=0.05)

@@ -362,6 +362,16 @@ async def test_oversized_body_gets_413(ven: PushVen):
     await _served(ven)
 
 
+async def test_oversized_chunked_body_without_length_gets_413(ven: PushVen):
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(MAX_BODY_KB // 4 + 1):  # one 4 KiB chunk over the cap, no Content-Length
+            yield b" " * 4096
+
+    status, _ = await ven.post("EiEvent", chunks())  # type: ignore[arg-type]
+    assert status == 413
+    await _served(ven)
+
+
 @pytest.mark.parametrize("body", [b"certainly not XML", b"", b"<?xml version='1.0'?><oadr"])
 async def test_garbage_gets_400(ven: PushVen, body: bytes):
     status, _ = await ven.post("EiEvent", body)

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import socket
+import stat
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -348,9 +349,20 @@ async def test_unreachable_api_says_how_to_start_it(vtn: Vtn):
     assert "oadr-vtn serve" in run.err and run.err.count("\n") == 1
 
 
+async def test_the_cli_refuses_an_open_token_file(vtn: Vtn, tmp_path: Path):
+    path = tmp_path / "open-token"
+    path.write_text(vtn.token_file.read_text())  # the right token: only the mode is wrong
+    path.chmod(0o644)
+    run = await oadr_vtn("ven", "list", "--url", vtn.url, "--token-file", str(path))
+    assert run.code == 1 and run.out == ""
+    assert "chmod 600" in run.err and str(path) in run.err
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # refused, not chmod-ed
+
+
 async def test_bad_token_missing_token_and_bad_input_are_one_line_errors(vtn: Vtn, tmp_path: Path):
     wrong = tmp_path / "wrong-token"
     wrong.write_text("not-the-token\n")
+    wrong.chmod(0o600)  # a token file others can read is refused before it is sent
     run = await oadr_vtn("ven", "list", "--url", vtn.url, "--token-file", str(wrong))
     assert run.code == 1 and "refused the token (401)" in run.err
     assert "not-the-token" not in run.err

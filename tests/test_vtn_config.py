@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -107,6 +107,50 @@ def test_secrets_stay_out_of_repr() -> None:
     text = repr(config)
     assert "s3cret" not in text and "hunter2" not in text
     assert "postgresql+asyncpg://vtn:***@db.test/vtn" in text
+
+
+QUERY_SECRET_URLS = [
+    ("postgresql+asyncpg://vtn@db.test/vtn?password=s3cret",
+     "postgresql+asyncpg://vtn@db.test/vtn?password=***"),
+    ("postgresql+asyncpg://vtn@db.test/vtn?ssl=require&sslpassword=s3cret&application_name=vtn",
+     "postgresql+asyncpg://vtn@db.test/vtn?ssl=require&sslpassword=***&application_name=vtn"),
+    ("postgresql+asyncpg://vtn:s3cret@db.test:5432/vtn?PASSWORD=s3cret&pass%77ord=s3cret",
+     "postgresql+asyncpg://vtn:***@db.test:5432/vtn?PASSWORD=***&pass%77ord=***"),
+    ("postgresql+asyncpg://vtn:s3?cret@db.test/vtn?password=s3@cret",  # ? and @ where they trip
+     "postgresql+asyncpg://vtn:***@db.test/vtn?password=***"),
+    ("postgresql+asyncpg://vtn@db.test/vtn?password=s3cret\ns3cret",
+     "postgresql+asyncpg://vtn@db.test/vtn?password=*** [rest hidden]"),
+]
+SECRET_URL_IDS = ["password", "sslpassword", "case-and-encoding", "question-and-at", "line-break"]
+
+
+@pytest.mark.parametrize(("url", "shown"), QUERY_SECRET_URLS, ids=SECRET_URL_IDS)
+def test_password_query_parameters_stay_out_of_repr(url: str, shown: str) -> None:
+    config = load_config(None, {"plain_http": True, "database_url": url})
+    text = repr(config)
+    assert "s3" not in text and "cret" not in text
+    assert f"database_url={shown!r}" in text
+
+
+@pytest.mark.parametrize(("url", "shown"), QUERY_SECRET_URLS[:3], ids=SECRET_URL_IDS[:3])
+async def test_password_query_parameters_stay_out_of_the_database_repr(url: str, shown: str):
+    from common.clock import ManualClock
+    from vtn.storage.database import Database, create_engine_for
+
+    engine = create_engine_for(url)  # no connection is made
+    try:
+        text = repr(Database(engine, clock=ManualClock(datetime(2026, 1, 1, tzinfo=UTC))))
+    finally:
+        await engine.dispose()
+    assert "s3cret" not in text and "***" in text
+    assert text.startswith("Database('postgresql+asyncpg://vtn")
+
+
+def test_urls_without_secrets_are_shown_unchanged() -> None:
+    for url in ("sqlite+aiosqlite:////var/lib/oadr/vtn.sqlite",
+                "postgresql+asyncpg://vtn@db.test/vtn?ssl=require&passfile=/etc/pgpass"):
+        assert f"database_url={url!r}" in repr(
+            load_config(None, {"plain_http": True, "database_url": url}))
 
 
 def test_state_dir_without_a_file_is_the_working_directory_at_load(

@@ -143,8 +143,9 @@ async def test_the_admin_listener_can_be_turned_off(tmp_path: Path, pki: Pki) ->
 
 async def test_an_unusable_admin_token_file_is_a_config_error(tmp_path: Path, pki: Pki) -> None:
     (tmp_path / "empty-token").write_text("")
+    (tmp_path / "empty-token").chmod(0o600)  # private, so that emptiness is what is refused
     config = replace(_config(tmp_path, pki), admin_token_file=tmp_path / "empty-token")
-    with pytest.raises(ConfigError, match="admin_token_file"):
+    with pytest.raises(ConfigError, match=r"admin_token_file.*empty"):
         await serve(config, clock=SystemClock())
 
 

@@ -357,6 +357,7 @@ async def test_sqlite_files_are_in_wal_mode_with_foreign_keys_enforced(tmp_path)
 
 async def test_the_public_api_is_pinned(tmp_path):
     assert sorted(vtn.storage.__all__) == [
+        "ALL_VENS",
         "CANCELLED_VISIBLE_FOR",
         "Conflict",
         "DEFAULT_LEASE",
@@ -378,7 +379,7 @@ async def test_the_public_api_is_pinned(tmp_path):
     assert methods == {
         "vens": [
             "assign", "by_fingerprint", "by_registration_id", "cancel", "create", "get", "list",
-            "reregister", "touch",
+            "reregister", "touch", "touch_many",
         ],
         "events": ["cancel", "create", "for_ven", "get", "list", "modify"],
         "invitations": [

@@ -19,9 +19,9 @@ The boundary (``Boundary.handle``) is the only place where bytes from a VEN meet
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import hdrs, web
@@ -50,9 +50,12 @@ from vtn.domain import Ven
 from vtn.logs import PROTOCOL, ven_label
 from vtn.services import REGISTRATION_MESSAGES, SERVICES, error_reply
 from vtn.services.context import Caller, Vtn
+from vtn.services.inforce import EventsInForce
+from vtn.services.lastseen import LastSeen
+from vtn.services.pollgate import PollGate
 from vtn.services.queue import MessageQueue
 from vtn.services.registration import UNAUTHENTICATED
-from vtn.storage import NotFound, PollState, StorageError, Store
+from vtn.storage import NotFound, PollState, Store
 
 __all__ = [
     "BASE_PATH",
@@ -71,9 +74,6 @@ VTN_KEY = web.AppKey("oadr_vtn", Vtn)
 XML_CONTENT_TYPES = frozenset({"application/xml", "text/xml"})
 _READ_CHUNK = 64 * 1024
 _ANY_SERVICE = {t: h for handlers in SERVICES.values() for t, h in handlers.items()}
-LAST_SEEN_RESOLUTION = timedelta(minutes=1)
-"""A VEN's ``last_seen_at`` is rewritten only when it is older than this: a database write on
-every poll was a fifth of an empty poll's cost (tests/benchmarks/bench_vtn.py)."""
 
 
 def load_signer(config: VtnConfig, clock: Clock) -> Signer | None:
@@ -116,6 +116,32 @@ class Boundary:
             clock=vtn.clock, nonce_store=vtn.store.nonces, window=config.replay_window
         )
         self._anonymous = config.plain_http and config.client_fingerprint_header is None
+        self.gate: PollGate | None = None
+        """Answers empty polls from memory (``None``: ``poll_cache`` is off)."""
+        if config.poll_cache:  # live once ``run`` hears every process's change notices
+            self.gate = PollGate(live=False)
+            vtn.store.subscribe(self.gate.changed)
+        self.seen = LastSeen(vtn.store, vtn.clock)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """The boundary's background work until `stop`: writing when VENs were last seen, and
+        hearing the change notices of every process using the database."""
+        tasks = [asyncio.create_task(self.seen.run(stop), name="oadr-vtn-last-seen")]
+        hearing = [h for h in (self.gate, self._vtn.events) if h is not None]
+        if hearing:
+
+            def changed(ven_id: str) -> None:
+                for h in hearing:
+                    h.changed(ven_id)
+
+            def set_live(live: bool) -> None:
+                for h in hearing:
+                    h.set_live(live)
+
+            tasks.append(asyncio.create_task(
+                self._vtn.store.listen(changed, set_live, stop), name="oadr-vtn-change-notices"
+            ))
+        await asyncio.gather(*tasks)
 
     @property
     def verifier(self) -> Verifier:
@@ -165,7 +191,7 @@ class Boundary:
         except Exception as exc:  # a bug or a database failure: the peer learns only a reference
             return self._internal_error(remote, message, ven, exc)
         if ven is not None:
-            await self._touch(ven)
+            self.seen.heard(ven)
         return web.Response(body=body, content_type="application/xml")
 
     # ---- transport ------------------------------------------------------------------------
@@ -255,13 +281,24 @@ class Boundary:
         with what waits for it, read in the same query."""
         store = self._vtn.store
         if isinstance(message, Poll):
+            if fingerprint is None and not named:
+                return None, None
+            gate = self.gate
+            if gate is not None:
+                ven = gate.lookup(ven_id=named, fingerprint=fingerprint)
+                if ven is not None:
+                    return ven, PollState(ven=ven, events_changed=False, queued=False)
+                token = gate.token()
             now = self._vtn.clock.now()
-            poll = None
             if fingerprint is not None:
                 poll = await store.polls.state(fingerprint=fingerprint, now=now)
-            elif named:
+            else:
                 poll = await store.polls.state(ven_id=named, now=now)
-            return (None, None) if poll is None else (poll.ven, poll)
+            if poll is None:
+                return None, None
+            if gate is not None:
+                gate.remember(poll, token)
+            return poll.ven, poll
         if fingerprint is not None:
             return await store.vens.by_fingerprint(fingerprint), None
         return (await self._by_id(named) if named else None), None
@@ -286,15 +323,6 @@ class Boundary:
                 raise SignatureError("a signature cannot be checked without a client certificate")
             return  # plain HTTP: there is no certificate to bind the signature to
         await self._verifier.verify(root, expected_fingerprint=fingerprint)
-
-    async def _touch(self, ven: Ven) -> None:
-        seen = ven.last_seen_at
-        if seen is not None and self._vtn.clock.now() - seen < LAST_SEEN_RESOLUTION:
-            return
-        try:
-            await self._vtn.store.vens.touch(ven.ven_id)
-        except StorageError as exc:
-            PROTOCOL.warning("Could not record that VEN %s was seen: %s", ven.ven_id, exc)
 
     # ---- refusals -------------------------------------------------------------------------
 
@@ -367,22 +395,41 @@ def create_app(
     called with the application to add more routes (the admin API); they find the ``Vtn``
     under ``app[VTN_KEY]``.
     """
+    events = None
+    if config.poll_cache:
+        events = EventsInForce(store, clock, live=False)
+        store.subscribe(events.changed)
     vtn = Vtn(
         config=config,
         store=store,
         clock=clock,
         queue=MessageQueue(store),
         signer=signer if signer is not None else load_signer(config, clock),
+        events=events,
     )
     app = web.Application()
     app[VTN_KEY] = vtn
     boundary = Boundary(vtn)
     app[BOUNDARY_KEY] = boundary
+    app.cleanup_ctx.append(_background(boundary))
     for service in SERVICES:
         app.router.add_post(f"{BASE_PATH}/{service}", boundary.endpoint(service))
     if extra_routes is not None:
         extra_routes(app)
     return app
+
+
+def _background(boundary: Boundary) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The boundary's background work, from the application's start to its cleanup."""
+
+    async def context(_app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(boundary.run(stop), name="oadr-vtn-boundary")
+        yield
+        stop.set()
+        await task
+
+    return context
 
 
 async def dispatch(vtn: Vtn, caller: Caller, message: Message) -> Message:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
@@ -18,6 +17,7 @@ from typing import Any
 from common.errors import ConfigError
 from vtn.admin.client import AdminClient, ClientError
 from vtn.admin.commands import COMMANDS
+from vtn.admin.token import read_admin_token
 from vtn.config import VtnConfig, load_config
 
 __all__ = ["main"]
@@ -82,15 +82,15 @@ def _client(args: argparse.Namespace) -> AdminClient:
     url = args.url or _admin_url(config)
     token_file = Path(args.token_file or config.admin_token_file)
     try:
-        token = token_file.read_text(encoding="ascii").strip()
+        token = read_admin_token(token_file)
     except FileNotFoundError:
         raise ClientError(f"there is no admin token at {token_file}: the VTN writes it at its "
                           "first start (`oadr-vtn serve`); give the VTN's --config FILE (or "
                           f"${CONFIG_ENV}), or --token-file FILE") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ClientError(f"cannot read the admin token at {token_file}: {exc}") from None
-    if not token:
-        raise ClientError(f"the admin token file {token_file} is empty")
+    except ValueError as exc:  # empty, or not ASCII
+        raise ClientError(str(exc)) from None
     return AdminClient(url, token, ssl_context=_ssl_context(args, config, url))
 
 
@@ -282,6 +282,9 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
                        "state_dir/vtn.sqlite")
     serve.add_argument("--admin-port", type=int, metavar="PORT",
                        help=f"admin listener port (default {_DEFAULTS['admin_port']}; 0: off)")
+    serve.add_argument("--workers", type=int, metavar="N",
+                       help="processes serving the 2.0b port (default 1; more than 1 needs "
+                            "PostgreSQL)")
     serve.add_argument("--log-level", default="INFO",
                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
 
@@ -340,9 +343,6 @@ def _event_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import asyncio
-    import logging
-
     overrides: dict[str, Any] = {}
     if args.plain_http:
         overrides["plain_http"] = True
@@ -352,19 +352,15 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["port"] = args.port
     if args.admin_port is not None:
         overrides["admin_port"] = args.admin_port
+    if args.workers is not None:
+        overrides["workers"] = args.workers
     if args.db:
         overrides["database_url"] = args.db if "://" in args.db else (
             f"sqlite+aiosqlite:///{Path(args.db).resolve()}")
     config = load_config(args.config or os.environ.get(CONFIG_ENV), overrides)
-    from common.clock import SystemClock
     from vtn import server
 
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s",
-                        datefmt="%Y-%m-%d %H:%M:%S")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(server.serve(config, clock=SystemClock()))
-    return 0
+    return server.run(config, log_level=args.log_level)
 
 
 # ---- entry point ------------------------------------------------------------------------

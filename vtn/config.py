@@ -99,6 +99,14 @@ class VtnConfig:
     - ``simple_level_shares``: the programme's shed at SIMPLE levels 1, 2, 3 as shares of the
       VEN's baseline [-], used to compute the requested shed in event performance.
 
+    Scale:
+
+    - ``workers``: how many processes serve the 2.0b port (SO_REUSEPORT; the first one also
+      runs the admin API and the push worker). On SQLite they share the file's one write lock
+      (fine for polls, which rarely write; PostgreSQL for heavy write loads).
+    - ``poll_cache``: answer an oadrPoll with nothing waiting from memory
+      (``vtn.services.pollgate``); the database stays the authority for every poll with work.
+
     Push delivery (VENs registered with httpPullModel=false):
 
     - ``push_interval``: how often a worker looks for due pushes.
@@ -145,6 +153,8 @@ class VtnConfig:
     report_granularity: timedelta = timedelta(minutes=1)
     report_back_duration: timedelta = timedelta(minutes=1)
     simple_level_shares: tuple[float, ...] = (0.1, 0.2, 0.3)
+    workers: int = 1
+    poll_cache: bool = True
     push_interval: timedelta = timedelta(seconds=1)
     push_timeout: timedelta = timedelta(seconds=10)
     push_max_attempts: int = 8
@@ -175,7 +185,7 @@ class VtnConfig:
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
-        return f"VtnConfig({shown}, database_url={_safe_url(self.database_url)!r})"
+        return f"VtnConfig({shown}, database_url={safe_url(self.database_url)!r})"
 
     @property
     def signing_pair(self) -> tuple[Path, Path] | None:
@@ -189,14 +199,54 @@ class VtnConfig:
         return cert, key
 
 
-def _safe_url(url: str) -> str:
-    """`url` with any password replaced by ``***``."""
-    scheme, sep, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not at or ":" not in credentials:
-        return url
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{host}"
+def safe_url(url: str) -> str:
+    """`url` with every password replaced by ``***``: the one of ``user:password@`` and the
+    values of the ``password`` and ``sslpassword`` query parameters (any case, percent-encoded
+    names too), which the driver takes as the password as well.
+
+    The URL is split exactly as SQLAlchemy's ``make_url`` splits it (same pattern), so what
+    the driver would use as a password is what is hidden. A string that is not such a URL
+    is hidden whole; so is text after the part the pattern reads (from a line break on).
+    """
+    import re
+    from urllib.parse import unquote_plus
+
+    secret_keys = ("password", "sslpassword")
+    match = re.match(
+        r"""
+            (?P<name>[\w\+]+)://
+            (?:
+                (?P<username>[^:/]*)
+                (?::(?P<password>[^@]*))?
+            @)?
+            (?:
+                (?:
+                    \[(?P<ipv6host>[^/\?]+)\] |
+                    (?P<ipv4host>[^/:\?]+)
+                )?
+                (?::(?P<port>[^/\?]*))?
+            )?
+            (?:/(?P<database>[^\?]*))?
+            (?:\?(?P<query>.*))?
+            """,
+        url,
+        re.X,
+    )
+    if match is None:
+        return "***"
+    shown = url[: match.end()]
+    if match.group("query") is not None:
+        start = match.start("query")
+        parts = [
+            f"{part.partition('=')[0]}=***"
+            if unquote_plus(part.partition("=")[0]).strip().lower() in secret_keys else part
+            for part in match.group("query").split("&")
+        ]
+        shown = shown[:start] + "&".join(parts)
+    if match.group("password") is not None:
+        start, end = match.span("password")
+        shown = shown[:start] + "***" + shown[end:]
+    return shown + (" [rest hidden]" if match.end() < len(url) else "")
 
 
 def is_loopback(host: str) -> bool:
@@ -258,6 +308,8 @@ def _check(c: VtnConfig) -> None:
         raise _fail("event_near_window", "must not be negative")
     if c.max_body_bytes < 1024:
         raise _fail("max_body_bytes", "must be at least 1024")
+    if not 1 <= c.workers <= 64:
+        raise _fail("workers", f"{c.workers} is not between 1 and 64")
     if c.push_max_attempts < 1:
         raise _fail("push_max_attempts", "must be at least 1")
     shares = c.simple_level_shares
@@ -288,9 +340,9 @@ _PATHS = {
 }
 _BOOLS = {
     "plain_http", "sign_messages", "require_signatures", "admin_allow_remote",
-    "push_check_hostname",
+    "push_check_hostname", "poll_cache",
 }
-_INTS = {"port", "max_body_bytes", "push_max_attempts", "admin_port"}
+_INTS = {"port", "max_body_bytes", "push_max_attempts", "admin_port", "workers"}
 _STRING_LISTS = {"market_contexts", "request_reports"}
 
 

@@ -1,25 +1,38 @@
 """Run the VTN: open (and migrate) the store, serve the 2.0b app over TLS and the admin API on its
-own loopback listener, push, stop on a signal.
+own loopback listener, push, stop on a signal; with ``workers > 1``, several such processes.
 
-Two listeners, one process, one ``Vtn`` (store, clock, queues): the 2.0b endpoints on
+Two listeners, one ``Vtn`` (store, clock, queues) per process: the 2.0b endpoints on
 ``host:port`` (TLS with client certificates unless ``plain_http``), and the admin API on
 ``admin_host:admin_port`` (plain HTTP, bearer token; off when ``admin_port = 0``). The admin
 routes are never served on the 2.0b listener, so the CLI needs no client certificate.
+
+``run`` is the entry point of ``oadr-vtn serve``: it runs ``serve`` on uvloop (when installed),
+in this process for one worker, or supervises ``workers`` processes that share the 2.0b port
+(SO_REUSEPORT: the kernel spreads connections over them) and the database. Worker 0
+also runs the admin API, the push worker and housekeeping; a worker that dies is started
+again. On SQLite, ``serve`` locks the database file: one VTN process writes it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import logging
+import multiprocessing
+import os
 import signal
 import ssl
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import timedelta
+from multiprocessing.connection import wait
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
-from common.clock import Clock
+from common.clock import Clock, SystemClock
 from common.errors import ConfigError
 from common.security import server_context
 from vtn.admin.routes import API_ROOT, admin_site
@@ -29,8 +42,9 @@ from vtn.config import SQLITE_PREFIX, VtnConfig
 from vtn.logs import SERVER
 from vtn.push import HttpPushTransport, PushWorker
 from vtn.storage import StorageError, Store, open_store
+from vtn.storage.changes import KEEP_NOTICES
 
-__all__ = ["serve"]
+__all__ = ["run", "serve"]
 
 HOUSEKEEPING_INTERVAL = timedelta(minutes=1)
 """How often expired nonces and old finished pushes are deleted."""
@@ -38,11 +52,40 @@ KEEP_FINISHED_PUSHES = timedelta(days=7)
 """How long delivered (or given up) outbox items are kept, for the operator to look at."""
 
 
-def _prepare_sqlite_directory(url: str) -> None:
-    """Create the directory of a SQLite database file, so a first start just works."""
-    if url.startswith(SQLITE_PREFIX):
-        path = Path(url.removeprefix(SQLITE_PREFIX))
-        path.parent.mkdir(parents=True, exist_ok=True)
+RESTART_DELAY_S = 1.0
+"""How long the supervisor waits before starting a worker that died again [s]."""
+EARLY_EXIT_S = 10.0
+"""A worker that exits this soon after its start failed to start (configuration, port): the
+supervisor then stops everything instead of restarting it [s]."""
+STOP_GRACE_S = 20.0
+"""How long the supervisor waits for its workers to finish after a stop signal [s]."""
+
+
+@contextlib.contextmanager
+def _sqlite_lock(url: str) -> Iterator[None]:
+    """Create the SQLite file's directory and hold ``<file>.lock`` while serving.
+
+    ``ConfigError`` if another process holds it: two VTNs on one file would both push the same
+    messages (the workers of one VTN share the lock their supervisor holds).
+    """
+    if not url.startswith(SQLITE_PREFIX):
+        yield
+        return
+    path = Path(url.removeprefix(SQLITE_PREFIX))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.with_name(path.name + ".lock")
+    with lock.open("a") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ConfigError(
+                f"database_url: another VTN serves {path} (it holds {lock}); stop it first, or "
+                "run one VTN with `workers = N`"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
 
 
 async def serve(
@@ -52,20 +95,39 @@ async def serve(
     ready: asyncio.Event | None = None,
     stop: asyncio.Event | None = None,
     extra_routes: Callable[[web.Application], None] | None = None,
+    worker: int = 0,
+    migrate: bool = True,
 ) -> None:
     """Serve until SIGTERM/SIGINT (or `stop` is set); `ready` is set once requests are taken.
 
     ``common.errors.ConfigError`` if the configuration cannot be used (certificates, database
     URL, admin token file). `extra_routes` adds routes to the 2.0b application (tests).
     The admin token is read from ``admin_token_file``, or made there at the first start.
+    `worker` is this process's number when ``run`` started ``config.workers`` of them: only
+    worker 0 serves the admin API, pushes and keeps house; the supervisor holds the SQLite lock
+    for all of them, and brings the schema up to date before starting them (`migrate`).
     """
+    with _sqlite_lock(config.database_url) if config.workers == 1 else contextlib.nullcontext():
+        await _serve(config, clock=clock, ready=ready, stop=stop, extra_routes=extra_routes,
+                     primary=worker == 0, migrate=migrate)
+
+
+async def _serve(
+    config: VtnConfig,
+    *,
+    clock: Clock,
+    ready: asyncio.Event | None,
+    stop: asyncio.Event | None,
+    extra_routes: Callable[[web.Application], None] | None,
+    primary: bool,
+    migrate: bool,
+) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     tls = _tls_context(config)
-    token = _admin_token(config) if config.admin_enabled else None
+    token = _admin_token(config) if config.admin_enabled and primary else None
     transport = HttpPushTransport(config)
-    _prepare_sqlite_directory(config.database_url)
-    store = await open_store(config.database_url, clock=clock)
+    store = await open_store(config.database_url, clock=clock, migrate=migrate)
     runner: web.AppRunner | None = None
     admin_runner: web.AppRunner | None = None
     push_task: asyncio.Task[None] | None = None
@@ -80,7 +142,8 @@ async def serve(
         worker = PushWorker(app[VTN_KEY], transport, verifier=app[BOUNDARY_KEY].verifier)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, config.host, config.port, ssl_context=tls)
+        site = web.TCPSite(runner, config.host, config.port, ssl_context=tls,
+                           reuse_port=config.workers > 1)
         await site.start()
         if token is not None:
             admin_runner = web.AppRunner(
@@ -88,9 +151,11 @@ async def serve(
             )
             await admin_runner.setup()
             await web.TCPSite(admin_runner, config.admin_host, config.admin_port).start()
-        push_task = asyncio.create_task(worker.run(stop), name="oadr-vtn-push")
-        cleanup_task = asyncio.create_task(_housekeeping(store, clock, stop), name="oadr-vtn-gc")
-        _log_start(config, runner, admin_runner)
+        if primary:
+            push_task = asyncio.create_task(worker.run(stop), name="oadr-vtn-push")
+            cleanup_task = asyncio.create_task(_housekeeping(store, clock, stop),
+                                               name="oadr-vtn-gc")
+            _log_start(config, runner, admin_runner)
         if ready is not None:
             ready.set()
         await stop.wait()
@@ -138,6 +203,7 @@ async def _housekeeping(store: Store, clock: Clock, stop: asyncio.Event) -> None
     while not stop.is_set():
         try:
             nonces = await store.nonces.purge()
+            await store.purge_notices(clock.now() - KEEP_NOTICES)
             pushes = await store.outbox.purge_finished(clock.now() - KEEP_FINISHED_PUSHES)
             if nonces or pushes:
                 SERVER.debug("Deleted %d expired nonce(s), %d old push(es)", nonces, pushes)
@@ -186,3 +252,127 @@ def _log_start(
         "yes" if config.require_signatures else "no",
         config.poll_frequency,
     )
+
+
+# ---- processes ----------------------------------------------------------------------------------
+
+
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run `main` on uvloop when it is installed (its event loop halves aiohttp's own cost per
+    request), else on asyncio's."""
+    try:
+        import uvloop
+    except ImportError:  # an optional speed-up: asyncio's loop does the same work
+        asyncio.run(main)
+        return
+    uvloop.run(main)
+
+
+def _configure_logging(level: str, worker: int | None) -> None:
+    prefix = "" if worker is None else f"[worker {worker}] "
+    logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s {prefix}%(message)s",
+                        datefmt="%Y-%m-%d %H:%M:%S", force=True)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def run(config: VtnConfig, *, log_level: str = "INFO") -> int:
+    """Serve `config` until SIGTERM/SIGINT: one process, or ``config.workers`` supervised ones.
+
+    Returns the exit status: 0 after a stop signal, 1 when the VTN could not start (the
+    reason is logged).
+    """
+    _configure_logging(log_level, None)
+    if config.workers == 1:
+        with contextlib.suppress(KeyboardInterrupt):
+            _run_loop(serve(config, clock=SystemClock()))
+        return 0
+    with _sqlite_lock(config.database_url):
+        _run_loop(_migrate(config))
+        return _Supervisor(config, log_level).run()
+
+
+async def _migrate(config: VtnConfig) -> None:
+    """Bring the database schema up to date once, before the workers start."""
+    store = await open_store(config.database_url, clock=SystemClock())
+    await store.close()
+
+
+def _worker_main(config: VtnConfig, worker: int, log_level: str) -> None:
+    """A worker process: serve until told to stop; exit status 2 when it cannot start."""
+    _configure_logging(log_level, worker)
+    try:
+        _run_loop(serve(config, clock=SystemClock(), worker=worker, migrate=False))
+    except ConfigError as exc:
+        SERVER.error("Cannot start: %s", exc)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        pass
+
+
+class _Supervisor:
+    """Starts the workers, starts again one that dies, stops them all on SIGTERM/SIGINT."""
+
+    def __init__(self, config: VtnConfig, log_level: str) -> None:
+        self._config = config
+        self._log_level = log_level
+        self._context = multiprocessing.get_context("spawn")
+        self._workers: dict[int, tuple[Any, float]] = {}
+        self._stopping = False
+
+    def run(self) -> int:
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        SERVER.info("Starting %d workers on %s:%d (pid %d supervises)", self._config.workers,
+                    self._config.host, self._config.port, os.getpid())
+        try:
+            for number in range(self._config.workers):
+                self._start(number)
+            return self._watch()
+        finally:
+            self._stop_all()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def _start(self, number: int) -> None:
+        process = self._context.Process(
+            target=_worker_main, args=(self._config, number, self._log_level),
+            name=f"oadr-vtn-worker-{number}", daemon=False,
+        )
+        process.start()
+        self._workers[number] = (process, time.monotonic())
+
+    def _watch(self) -> int:
+        while not self._stopping:
+            sentinels = {p.sentinel: n for n, (p, _) in self._workers.items()}
+            for sentinel in wait(list(sentinels), timeout=1.0):
+                number = sentinels[sentinel]  # type: ignore[index]
+                process, started = self._workers[number]
+                process.join()
+                if self._stopping:
+                    break
+                if time.monotonic() - started < EARLY_EXIT_S:
+                    SERVER.error("Worker %d exited with %s right after its start; stopping the "
+                                 "VTN", number, process.exitcode)
+                    return 1
+                SERVER.error("Worker %d exited with %s; starting it again", number,
+                             process.exitcode)
+                time.sleep(RESTART_DELAY_S)
+                self._start(number)
+        return 0
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        SERVER.info("Received %s: stopping the workers", signal.Signals(signum).name)
+        self._stopping = True
+
+    def _stop_all(self) -> None:
+        for process, _ in self._workers.values():
+            if process.is_alive():
+                process.terminate()  # SIGTERM: the worker finishes what it is doing
+        deadline = time.monotonic() + STOP_GRACE_S
+        for process, _ in self._workers.values():
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                SERVER.warning("Worker %s did not stop in %.0f s; killing it", process.name,
+                               STOP_GRACE_S)
+                process.kill()
+                process.join()
+        SERVER.info("VTN stopped")

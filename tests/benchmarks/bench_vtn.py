@@ -15,8 +15,9 @@ Set-up (each server in its own process, plain HTTP on 127.0.0.1, no TLS, no sign
   registration, ``ven_lookup`` from a dict, everything in memory: no persistence); VENs
   register over HTTP.
 
-The load generator (``_loadgen``) is one more process: an asyncio aiohttp client with
-pre-encoded bodies. Per server and VEN count it measures:
+The load generator (``_loadgen``) is one more process: a minimal keep-alive HTTP/1.1 client
+over asyncio streams with pre-built requests (its CPU per poll is printed; it must stay far
+below the server's). Per server and VEN count it measures:
 
 - closed loop: 64 connections polling as fast as the server answers, cycling through the VENs
   (nothing pending: every reply must be an oadrResponse 200, else it counts as an error);
@@ -128,7 +129,7 @@ def _admin_fields() -> set[str]:
     return {f.name for f in fields(VtnConfig)}
 
 
-def start_ours(work: Path, vens: int) -> Server:
+def start_ours(work: Path, vens: int, workers: int = 1) -> Server:
     port = free_port()
     db = work / "vtn.sqlite"
     url = f"sqlite+aiosqlite:///{db}"
@@ -140,6 +141,8 @@ def start_ours(work: Path, vens: int) -> Server:
         "admin_token_file": str(work / "admin-token"),
         "poll_frequency": POLL_SECONDS,
     }
+    if workers > 1:
+        settings["workers"] = workers
     known = _admin_fields()
     if "state_dir" in known:
         settings["state_dir"] = str(work)
@@ -181,7 +184,7 @@ def start_ours(work: Path, vens: int) -> Server:
         stop(process)
         raise
     return Server(
-        name="ours (SQLite)",
+        name="ours (SQLite)" if workers == 1 else f"ours (SQLite, {workers} workers)",
         process=process,
         base=f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b",
         fanout={
@@ -254,7 +257,10 @@ def measure(kind: str, vens: int, *, fanout: bool) -> tuple[Server | None, dict[
         work = Path(tmp)
         server: Server | None = None
         try:
-            server = start_ours(work, vens) if kind == "ours" else start_openleadr(work, vens)
+            if kind == "openleadr":
+                server = start_openleadr(work, vens)
+            else:
+                server = start_ours(work, vens, workers=2 if kind == "ours-2" else 1)
             results = run_loadgen(work, server, vens, fanout=fanout)
             if server.process.poll() is not None:
                 results.setdefault("first_errors", []).append(
@@ -324,13 +330,15 @@ def report(rows: list[tuple[str, int, dict[str, Any]]], notes: list[str]) -> Non
         print(line.format(*t))
 
     print()
-    by = {(name.split()[0], vens): r for name, vens, r in rows}
-    for vens in sorted({v for _, v, _ in rows}):
-        ours, ol = by.get(("ours", vens), {}), by.get(("openleadr", vens), {})
+    peers = {vens: r for name, vens, r in rows if name.startswith("openleadr")}
+    for name, vens, ours in rows:
+        if not name.startswith("ours"):
+            continue
+        ol = peers.get(vens, {})
         oc, lc = ours.get("closed", {}), ol.get("closed", {})
         of, lf = ours.get("fanout") or {}, ol.get("fanout") or {}
         fan = f", fan-out time {_ratio(of.get('seconds'), lf.get('seconds'))}" if of or lf else ""
-        print(f"ours/openleadr at {vens:,} VENs: polls/s "
+        print(f"{name}/openleadr at {vens:,} VENs: polls/s "
               f"{_ratio(oc.get('per_second'), lc.get('per_second'))} (target >= 3x), p99 "
               f"{_ratio(oc.get('p99_ms'), lc.get('p99_ms'))}{fan}")
     for name, vens, r in rows:
@@ -340,8 +348,13 @@ def report(rows: list[tuple[str, int, dict[str, Any]]], notes: list[str]) -> Non
             print(f"{name} {vens:,}: open loop {o['rate']:.0f}/s -> "
                   f"{o['achieved_per_second']:.0f}/s achieved, p50 {_num(o['p50_ms'], '.1f')} ms, "
                   f"p99 {_num(o['p99_ms'], '.1f')} ms, {o['skipped']} not sent (over "
-                  f"{OPEN_MAX_IN_FLIGHT} in flight); CPU: server {c.get('server_cpu', 0):.2f} "
-                  f"cores, generator {c.get('generator_cpu', 0):.2f} cores (closed loop)")
+                  f"{OPEN_MAX_IN_FLIGHT} in flight)")
+        if c:
+            per_poll = 1e6 / c["per_second"] if c.get("per_second") else float("nan")
+            print(f"{name} {vens:,}: closed loop CPU: server {c.get('server_cpu', 0):.2f} cores "
+                  f"({_num(c.get('server_cpu', 0) * per_poll, '.0f')} µs/poll), generator "
+                  f"{c.get('generator_cpu', 0):.2f} cores "
+                  f"({_num(c.get('generator_cpu', 0) * per_poll, '.0f')} µs/poll)")
         if r.get("register"):
             g = r["register"]
             print(f"{name} {vens:,}: registration over HTTP {g['per_second']:.0f}/s")
@@ -377,7 +390,7 @@ def main() -> None:
         "both servers log at WARNING (openleadr: ERROR, as it warns per event without callback)",
     ]
     for vens in counts:
-        for kind in ("ours", "openleadr"):
+        for kind in ("ours", "ours-2", "openleadr"):
             started = time.perf_counter()
             server, results = measure(kind, vens, fanout=vens == counts[-1])
             name = server.name if server else kind

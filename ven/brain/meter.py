@@ -1,4 +1,4 @@
-"""The simulated building with its meter: seeded history, live readings, metering intervals."""
+"""The simulated building with its meter: simulated history, live readings, metering intervals."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 
 from common.clock import ManualClock
 from ven.devices.config import load_building, load_climate
-from ven.devices.history import TOTAL, generate_history
+from ven.devices.history import TOTAL
 from ven.devices.model import Building
 from ven.devices.simulated import Measurement, SimulatedBuilding
 from ven.devices.weather import Climate
@@ -20,17 +20,21 @@ __all__ = ["HISTORY_DAYS", "HISTORY_STEP", "LIVE_STEP", "MeteredBuilding"]
 
 HISTORY_STEP = timedelta(minutes=15)  # metering interval of the history [min]
 LIVE_STEP = timedelta(minutes=1)  # resolution of the live simulation and its meter [min]
-HISTORY_DAYS = 45  # days of generated history before the meter starts [d]
+HISTORY_DAYS = 45  # days of simulated history before the live meter starts [d]
 
 
 class MeteredBuilding:
     """A ``SimulatedBuilding`` and its meter.
 
-    The meter starts at `start` floored to the metering interval; before that it holds
-    `history_days` of ``generate_history`` (same seed and climate as the simulation, so both
-    share one weather). ``advance(until)`` steps the simulation by ``LIVE_STEP`` up to `until`
-    and records each measured total load [kW]; every completed metering interval is appended
-    to ``history_kw()`` (the series baselines are computed from).
+    The live meter starts at `start` floored to the metering interval. Its history is the same
+    simulation run before that: the ``SimulatedBuilding`` starts `history_days` earlier (devices
+    at their initial states) and runs in normal operation (no DR) up to the live start, metered
+    every ``HISTORY_STEP`` (``SimulatedBuilding.run``: the same readings as ``LIVE_STEP`` steps
+    would give). The live simulation then carries on from the state the history left, so the
+    baseline computed from the history and the live load come from one building, one weather
+    and one set of thermostats. ``advance(until)`` steps the simulation by ``LIVE_STEP`` up to
+    `until` and records each measured total load [kW]; every completed metering interval is
+    appended to ``history_kw()`` (the series baselines are computed from).
     """
 
     def __init__(
@@ -42,14 +46,14 @@ class MeteredBuilding:
         seed: int = 0,
         history_days: int = HISTORY_DAYS,
     ) -> None:
+        if history_days < 0:
+            raise ValueError(f"history_days must be >= 0, got {history_days}")
         begin = pd.Timestamp(start).tz_convert("UTC").floor(HISTORY_STEP).to_pydatetime()
         self.building = building
-        self._clock = ManualClock(begin)
+        self._clock = ManualClock(begin - timedelta(days=history_days))
         self.simulation = SimulatedBuilding(building, self._clock, climate=climate, seed=seed)
-        seeded = generate_history(building, begin - timedelta(days=history_days), begin,
-                                  freq=f"{int(HISTORY_STEP.total_seconds())}s", seed=seed,
-                                  climate=climate)
-        self._seeded = seeded[TOTAL].rename("total_kw")
+        self._clock.advance(begin - self._clock.now())
+        self._seeded = self.simulation.run(begin, HISTORY_STEP)[TOTAL].rename("total_kw")
         self._start = begin
         self._live_t: list[datetime] = []
         self._live_kw: list[float] = []
@@ -68,7 +72,7 @@ class MeteredBuilding:
 
     @property
     def start(self) -> datetime:
-        """When the live simulation started (UTC); history before it is generated."""
+        """When the live meter started (UTC); the history before it was simulated at once."""
         return self._start
 
     @property
@@ -102,7 +106,7 @@ class MeteredBuilding:
         return self._series()[0]
 
     def history_kw(self) -> pd.Series:
-        """Metered total load [kW] per metering interval: the generated history, then the
+        """Metered total load [kW] per metering interval: the simulated history, then the
         completed intervals of the live simulation."""
         return self._series()[1]
 

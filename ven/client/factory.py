@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from common.clock import Clock, SystemClock
-from common.security import InMemoryNonceStore, Signer, Verifier, client_context
+from common.security import NonceStore, Signer, Verifier, client_context
 from ven.client.backoff import Sleeper, asyncio_sleeper
 from ven.client.config import VenConfig
 from ven.client.hooks import EventHandler
 from ven.client.messaging import Exchange, MessageSecurity
+from ven.client.nonces import StoredNonceStore
 from ven.client.readings import ReadingSource
 from ven.client.session import VenClient
 from ven.client.store import Store
@@ -43,14 +44,17 @@ def build_transport(config: VenConfig) -> HttpTransport:
     )
 
 
-def build_exchange(config: VenConfig, transport: Transport, clock: Clock) -> Exchange:
-    """An ``Exchange`` signing and verifying as `config` says."""
+def build_exchange(
+    config: VenConfig, transport: Transport, clock: Clock, *, nonces: NonceStore
+) -> Exchange:
+    """An ``Exchange`` signing and verifying as `config` says; verified VTN messages'
+    ReplayProtect nonces go to `nonces` (``build_client`` uses the VEN's state file)."""
     signer = None
     if config.sign_messages and config.tls is not None:
         signer = Signer(config.tls.cert.read_bytes(), config.tls.key.read_bytes(), clock=clock)
     verifier = None
     if config.verify_signatures:
-        verifier = Verifier(clock=clock, nonce_store=InMemoryNonceStore(clock=clock))
+        verifier = Verifier(clock=clock, nonce_store=nonces)
     return Exchange(transport, MessageSecurity(
         signer=signer, verifier=verifier, vtn_fingerprint=config.vtn_fingerprint))
 
@@ -81,10 +85,13 @@ async def build_client(
 ) -> VenClient:
     """A ready ``VenClient``; unspecified collaborators come from `config` (the building
     file gives the device IDs and the time zone). ``tick(now)`` runs at the start of every
-    round (``BuildingBrain.tick``). ``client.close()`` closes the transport."""
+    round (``BuildingBrain.tick``). ``client.close()`` closes the transport. ReplayProtect
+    nonces of verified VTN messages are kept in `store`, so a replay is refused after a
+    restart too."""
     clock = clock or SystemClock()
     building = _building(config)
-    exchange = build_exchange(config, transport or build_transport(config), clock)
+    exchange = build_exchange(config, transport or build_transport(config), clock,
+                              nonces=StoredNonceStore(store, clock=clock))
     return VenClient(
         config=config, store=store, exchange=exchange, source=source, clock=clock,
         sleeper=sleeper, handler=handler, tick=tick,

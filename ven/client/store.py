@@ -6,10 +6,15 @@ journal, ``synchronous=FULL``), and the event loop never blocks on disk I/O. Eve
 is one transaction, so a state change and the outgoing message it implies are written together
 or not at all. Other processes (the ``oadr-ven`` CLI) may read and answer invitations while the
 VEN runs (WAL lets readers and one writer work side by side; writers wait up to 10 s).
+
+The schema is created with ``CREATE ... IF NOT EXISTS`` at every open, so a table added later
+(``nonces``) appears in an existing file without a version change; ``schema_version`` changes
+only when an existing table changes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -82,6 +87,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     retry_at TEXT
 );
 CREATE TABLE IF NOT EXISTS opt_schedules_sent (opt_id TEXT PRIMARY KEY, sent_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nonces (
+    nonce TEXT PRIMARY KEY,
+    signed_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at);
 """
 
 
@@ -91,6 +102,13 @@ def _ts(moment: datetime | None) -> str | None:
 
 def _dt(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
+
+
+def _instant(moment: datetime) -> str:
+    """`moment` in UTC, fixed width (microseconds always written): compares as text."""
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment!r} has no time zone")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -177,6 +195,7 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self._path = path
+        self._writing = asyncio.Lock()  # one connection: writes of concurrent tasks take turns
 
     def __repr__(self) -> str:
         return f"Store({str(self._path)!r})"
@@ -206,15 +225,17 @@ class Store:
         await self._db.close()
 
     async def _write(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
-        """Run `statements` in one IMMEDIATE transaction."""
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            for sql, params in statements:
-                await self._db.execute(sql, params)
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        await self._db.execute("COMMIT")
+        """Run `statements` in one IMMEDIATE transaction (one at a time on this connection:
+        a task's statement never lands in another task's open transaction)."""
+        async with self._writing:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    await self._db.execute(sql, params)
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
 
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         async with self._db.execute(sql, params) as cursor:
@@ -331,6 +352,30 @@ class Store:
         rows = await self._rows(
             "SELECT * FROM subscriptions WHERE report_request_id = ?", (report_request_id,))
         return _subscription(rows[0]) if rows else None
+
+    # ---- ReplayProtect nonces (ven.client.nonces) --------------------------------------------
+
+    async def remember_nonce(
+        self, nonce: str, signed_at: datetime, expires_at: datetime, *, now: datetime
+    ) -> bool:
+        """Record `nonce` until `expires_at`; ``False`` if it is held and not expired at `now`.
+
+        One statement decides (INSERT, or on a conflict overwrite only an expired entry), and
+        it is committed before this returns ``True``; failures raise.
+        """
+        sql = ("INSERT INTO nonces (nonce, signed_at, expires_at) VALUES (?, ?, ?) "
+               "ON CONFLICT(nonce) DO UPDATE SET signed_at = excluded.signed_at, "
+               "expires_at = excluded.expires_at WHERE nonces.expires_at <= ? RETURNING nonce")
+        params = (nonce, _instant(signed_at), _instant(expires_at), _instant(now))
+        async with self._writing, self._db.execute(sql, params) as cursor:
+            return bool(await cursor.fetchall())
+
+    async def purge_nonces(self, now: datetime) -> int:
+        """Forget the nonces expired at `now`; returns how many."""
+        async with self._writing, self._db.execute(
+            "DELETE FROM nonces WHERE expires_at <= ?", (_instant(now),)
+        ) as cursor:
+            return cursor.rowcount
 
     # ---- outbox and the combined writes ------------------------------------------------------
 

@@ -9,6 +9,7 @@ import aiohttp
 
 from common.errors import NotRegisteredOrAuthorized
 from common.security import normalize_fingerprint, peer_fingerprint
+from common.xml import DEFAULT_LIMITS
 
 __all__ = [
     "SERVICES",
@@ -20,6 +21,7 @@ __all__ = [
 ]
 
 SERVICES = ("EiRegisterParty", "EiEvent", "EiOpt", "EiReport", "OadrPoll")
+_READ_CHUNK = 64 * 1024
 
 
 class TransportError(Exception):
@@ -84,7 +86,9 @@ class HttpTransport:
     the context is pinned (see ``pin_fingerprint``), so a wrong server fails the TLS handshake
     before any request byte is sent, and ``send`` raises ``NotRegisteredOrAuthorized``.
     Without `ssl_context` the URL must be plain ``http`` and `allow_plain_http` must be True.
-    Nothing fails open.
+    Nothing fails open. An answer longer than `max_body_bytes` (by default the codec's cap,
+    ``common.xml.DEFAULT_LIMITS.max_bytes``) is not read past the cap: ``send`` raises
+    ``TransportError`` and the connection is dropped; the transport stays usable.
     """
 
     def __init__(
@@ -95,7 +99,10 @@ class HttpTransport:
         expected_fingerprint: str | None = None,
         allow_plain_http: bool = False,
         timeout: float = 30.0,
+        max_body_bytes: int = DEFAULT_LIMITS.max_bytes,
     ) -> None:
+        if max_body_bytes <= 0:
+            raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
         https = base_url.lower().startswith("https://")
         if https and (ssl_context is None or expected_fingerprint is None):
             raise NotRegisteredOrAuthorized(
@@ -113,6 +120,7 @@ class HttpTransport:
             pin_fingerprint(ssl_context, expected_fingerprint)
         self._ssl = ssl_context
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._max_body = max_body_bytes
         self._session: aiohttp.ClientSession | None = None
 
     def __repr__(self) -> str:
@@ -136,7 +144,7 @@ class HttpTransport:
                 if not 200 <= response.status < 300:
                     raise TransportError(
                         f"the VTN answered HTTP {response.status} at {url}", status=response.status)
-                return await response.read()
+                return await self._read_capped(response, url)
         except aiohttp.ClientConnectorCertificateError as exc:
             if isinstance(exc.certificate_error, FingerprintMismatch):
                 raise NotRegisteredOrAuthorized(
@@ -146,6 +154,26 @@ class HttpTransport:
             raise TransportError(f"cannot reach the VTN at {url}: {exc}") from exc
         except TimeoutError as exc:
             raise TransportError(f"the VTN at {url} did not answer in time") from exc
+
+    async def _read_capped(self, response: aiohttp.ClientResponse, url: str) -> bytes:
+        """The answer body, refused by its Content-Length first, then counted while read."""
+        cap = self._max_body
+        length = response.content_length
+        if length is not None and length > cap:
+            response.close()
+            raise TransportError(
+                f"the VTN's answer at {url} is {length} bytes, more than the {cap}-byte cap; "
+                "not read")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(_READ_CHUNK):
+            size += len(chunk)
+            if size > cap:
+                response.close()  # drop the connection: the rest is never read
+                raise TransportError(
+                    f"the VTN's answer at {url} exceeds the {cap}-byte cap; stopped reading")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def close(self) -> None:
         """Close the HTTP session."""

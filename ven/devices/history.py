@@ -1,4 +1,4 @@
-"""Normal-operation load of a building on a time grid: metered history and forecasts."""
+"""Steady normal-operation model of a building on a time grid: forecasts and synthetic history."""
 
 from __future__ import annotations
 
@@ -60,6 +60,13 @@ def generate_history(
     climate: Climate | None = None,
 ) -> pd.DataFrame:
     """Synthetic metered history of a building in normal operation, deterministic for `seed`.
+
+    This is the steady model (``normal_operation``, the forecasts' model), not the simulator:
+    its water heaters hold their setpoint instead of cycling on their thermostat and it starts
+    no live simulation, so a ``SimulatedBuilding`` run on from its end need not match it. The
+    VEN's meter uses ``ven.devices.simulated.simulated_history``'s way (the simulator itself
+    run forward; same arguments and frame); this one stays for fast bulk data (a year in about
+    0.1 s) and its tests.
 
     Index: interval starts in [start, end), tz-aware UTC. Columns: one per device id with its
     mean power [kW] (PV negative: generation lowers the net load; batteries idle), then

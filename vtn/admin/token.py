@@ -1,18 +1,21 @@
-"""The admin bearer token: made at first start (mode 0600), checked in constant time."""
+"""The admin bearer token: made with mode 0600, refused unless private, checked in constant time."""
 
 from __future__ import annotations
 
 import hmac
 import os
 import secrets
+import shlex
+import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
+from common.errors import ConfigError
 from vtn.admin.problems import error_response
 
-__all__ = ["auth_middleware", "ensure_admin_token", "read_admin_token"]
+__all__ = ["auth_middleware", "check_token_file_mode", "ensure_admin_token", "read_admin_token"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -22,8 +25,9 @@ _TOKEN_BYTES = 32
 def ensure_admin_token(path: Path) -> str:
     """The token in `path`; when the file is missing, a new random one written with mode 0600.
 
-    The parent directory is created if needed. An existing but empty file is refused
-    (``ValueError``): the operator should delete it or write a token into it.
+    The parent directory is created if needed. An existing file is read with
+    ``read_admin_token``: refused (``ConfigError``) when group or others may read or write
+    it, and (``ValueError``) when empty: the operator should delete it or write a token into it.
     """
     path = Path(path)
     if not path.exists():
@@ -41,14 +45,44 @@ def ensure_admin_token(path: Path) -> str:
 
 
 def read_admin_token(path: Path) -> str:
-    """The token stored in `path` (surrounding whitespace removed); ``ValueError`` if empty.
+    """The token stored in `path` (surrounding whitespace removed).
 
-    ``OSError`` (e.g. ``FileNotFoundError``, ``PermissionError``) passes through.
+    Raises ``ConfigError`` when the file's mode lets group or others read or write it (see
+    ``check_token_file_mode``; checked on the open file, before its content is read, and
+    never changed here), ``ValueError`` if it is empty (or not ASCII). ``OSError`` (e.g.
+    ``FileNotFoundError``, ``PermissionError``) passes through.
     """
-    token = Path(path).read_text(encoding="ascii").strip()
+    with open(path, "rb") as file:
+        check_token_file_mode(path, os.fstat(file.fileno()).st_mode)
+        raw = file.read()
+    try:
+        token = raw.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise ValueError(f"the admin token file {path} is not ASCII text") from None
     if not token:
         raise ValueError(f"the admin token file {path} is empty")
     return token
+
+
+def check_token_file_mode(path: Path, mode: int | None = None) -> None:
+    """``ConfigError`` unless the token file at `path` is private to its owner (no permission
+    bit for group or others); `mode` is its ``st_mode`` when already known (else stat-ed).
+
+    The file is neither used nor chmod-ed silently: the operator is told the fix. Skipped
+    where POSIX modes do not exist (Windows).
+    """
+    if os.name != "posix":
+        return
+    if mode is None:
+        mode = os.stat(path).st_mode
+    bits = stat.S_IMODE(mode)
+    if bits & 0o077:
+        raise ConfigError(
+            f"admin_token_file: {path} may be read or written by group or others (mode "
+            f"{bits:04o}); the admin token must be private to the VTN's user. Run "
+            f"`chmod 600 {shlex.quote(str(path))}`, or delete the file to have a new token "
+            "made at the next start (do that if someone else may have read it)"
+        )
 
 
 def auth_middleware(

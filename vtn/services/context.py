@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from common.clock import Clock
@@ -14,18 +15,24 @@ from vtn.domain import Ven
 from vtn.services.queue import MessageQueue
 from vtn.storage import PollState, Store
 
+if TYPE_CHECKING:
+    from vtn.services.inforce import EventsInForce
+
 __all__ = ["Caller", "Vtn", "new_request_id", "ok"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Vtn:
-    """The VTN's protocol side: configuration, persistence, time, signing and the VEN queues."""
+    """The VTN's protocol side: configuration, persistence, time, signing and the VEN queues;
+    ``events`` holds the events in force in memory (``None``: each VEN's are read from the
+    database)."""
 
     config: VtnConfig
     store: Store
     clock: Clock
     queue: MessageQueue
     signer: Signer | None = None
+    events: EventsInForce | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -142,6 +142,8 @@ async def current_events(vtn: Vtn, ven: Ven) -> list[Event]:
     """The events `ven` must hear about now, in the 2.0b order (none for report-only VENs)."""
     if ven.report_only or ven.cancelled:
         return []
+    if vtn.events is not None:
+        return await vtn.events.for_ven(ven)
     return list(await vtn.store.events.for_ven(ven.ven_id, vtn.clock.now()))
 
 

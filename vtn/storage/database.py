@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
@@ -21,7 +24,10 @@ from sqlalchemy.ext.asyncio import (
 
 from common.clock import Clock
 from common.errors import ConfigError
+from vtn.config import safe_url
+from vtn.storage.changes import ChangeListener, notice_rows, notify_statement, taken_changes
 from vtn.storage.errors import StorageError, translate_integrity_error
+from vtn.storage.tables import ChangeNoticeRow
 
 __all__ = ["WRITE_OPTIONS", "Database", "create_engine_for", "in_chunks"]
 
@@ -114,16 +120,29 @@ def _switch_to_wal(cursor: Any) -> None:
 
 
 class Database:
-    """An engine, a clock and transactions; shared by the repositories of one ``Store``."""
+    """An engine, a clock and transactions; shared by the repositories of one ``Store``.
+
+    On SQLite the write transactions of this process take turns on an ``asyncio.Lock``: the
+    database has one writer at a time anyway, and a connection that finds the write lock taken
+    waits in SQLite's busy handler, which sleeps in steps of up to 100 ms.
+    """
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock) -> None:
         self.engine = engine
         self.clock = clock
         self.dialect = engine.dialect.name
         self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self._listeners: list[ChangeListener] = []
+        self.origin = secrets.token_hex(8)
+        """This ``Database``'s name in the change notices it writes."""
+        self._write_turn = asyncio.Lock() if self.dialect == "sqlite" else None
+
+    def subscribe(self, listener: ChangeListener) -> None:
+        """Call `listener` after every committed change notice (``vtn.storage.changes``)."""
+        self._listeners.append(listener)
 
     def __repr__(self) -> str:
-        return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"Database({safe_url(self.engine.url.render_as_string(hide_password=True))!r})"
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -153,15 +172,27 @@ class Database:
         `what` names the operation in errors: a unique violation becomes ``Conflict``, a
         missing foreign-key target ``NotFound``, any other driver error ``StorageError``.
         """
-        async with self._sessions() as session:
-            try:
-                async with session.begin():
-                    await session.connection(execution_options=WRITE_OPTIONS)
-                    yield session
-            except IntegrityError as exc:
-                raise translate_integrity_error(exc, what) from exc
-            except DBAPIError as exc:
-                raise StorageError(f"{what}: the database failed") from exc
+        async with contextlib.AsyncExitStack() as turn:
+            if self._write_turn is not None:
+                await turn.enter_async_context(self._write_turn)
+            async with self._sessions() as session:
+                try:
+                    async with session.begin():
+                        await session.connection(execution_options=WRITE_OPTIONS)
+                        yield session
+                        changes = taken_changes(session)
+                        if changes and self.dialect == "sqlite":
+                            rows = notice_rows(changes, self.origin, self.clock.now())
+                            await session.execute(insert(ChangeNoticeRow), rows)
+                        elif changes:
+                            await session.execute(*notify_statement(changes, self.origin))
+                except IntegrityError as exc:
+                    raise translate_integrity_error(exc, what) from exc
+                except DBAPIError as exc:
+                    raise StorageError(f"{what}: the database failed") from exc
+        for ven_id in changes:
+            for listener in self._listeners:
+                listener(ven_id)
 
     def insert(self, table: Any) -> Any:
         """The dialect's INSERT construct (it has ``on_conflict_do_update/do_nothing``)."""

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.errors import ResponseCode
 from common.messages.enums import OptType
 from vtn.domain import Invitation
+from vtn.storage.batches import GroupCommit
 from vtn.storage.database import Database
 from vtn.storage.errors import StorageError
 from vtn.storage.tables import (
@@ -30,6 +31,7 @@ class InvitationStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._batches: GroupCommit[list[dict[str, object]]] = GroupCommit(self._write_deliveries)
 
     async def mark_delivered(
         self, event_id: str, ven_id: str, modification_number: int
@@ -46,11 +48,22 @@ class InvitationStore:
             return await _get(session, event_id, ven_id)
 
     async def mark_all_delivered(self, ven_id: str, deliveries: Mapping[str, int]) -> None:
-        """Record several deliveries to one VEN (event_id -> modification number) at once."""
+        """Record several deliveries to one VEN (event_id -> modification number) at once.
+
+        Returns once they are committed. Calls that arrive while an earlier batch is being
+        written are committed together in the next transaction (group commit: when an event
+        reaches thousands of VENs at once, one transaction per VEN would queue on SQLite's
+        one write lock). A failed batch fails every call in it.
+        """
         if not deliveries:
             return
-        async with self._db.write(f"deliver events to VEN {ven_id}") as session:
-            await session.execute(self._delivery(), self._deliveries(ven_id, deliveries))
+        await self._batches.submit(self._deliveries(ven_id, deliveries))
+
+    async def _write_deliveries(self, batches: list[list[dict[str, object]]]) -> None:
+        rows = [row for batch in batches for row in batch]
+        vens = len({row["ven_id"] for row in rows})
+        async with self._db.write(f"record deliveries to {vens} VEN(s)") as session:
+            await session.execute(self._delivery(), rows)
 
     def _deliveries(self, ven_id: str, deliveries: Mapping[str, int]) -> list[dict[str, object]]:
         now = self._db.clock.now()

@@ -30,6 +30,7 @@ from sqlalchemy import delete, exists, func, insert, or_, select, update
 
 from vtn.domain import PushOutboxItem
 from vtn.domain.checks import require_aware
+from vtn.storage.changes import note_change
 from vtn.storage.database import Database
 from vtn.storage.errors import NotFound
 from vtn.storage.ids import new_id
@@ -80,6 +81,7 @@ class OutboxStore:
         statement = insert(_OUTBOX).values(**values).returning(*_C)
         async with self._db.write(f"queue a message to VEN {ven_id}") as session:
             row = (await session.execute(statement)).mappings().one()
+            note_change(session, ven_id)
         return _to_item(row)
 
     async def take_next(self, ven_id: str, *, worker: str) -> PushOutboxItem | None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 
 from common.clock import Clock
 from vtn.storage import migrate
+from vtn.storage.changes import ChangeListener, listen, purge_notices, tail
 from vtn.storage.database import Database, create_engine_for
 from vtn.storage.events import EventStore
 from vtn.storage.invitations import InvitationStore
@@ -26,8 +30,9 @@ class Store:
     questions of an empty oadrPoll (and of a push sweep) in one query.
 
     Every method is one transaction; nothing is cached in memory, so several VTN workers may
-    share one PostgreSQL database. Use ``open_store`` to make one and ``close`` (or
-    ``async with``) to release its connections.
+    share one PostgreSQL database. Writes that may give VENs new work send change notices
+    (``subscribe``, ``listen``: ``vtn.storage.changes``). Use ``open_store`` to make one and
+    ``close`` (or ``async with``) to release its connections.
     """
 
     def __init__(self, db: Database) -> None:
@@ -49,6 +54,28 @@ class Store:
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self._db.dialect
+
+    def subscribe(self, listener: ChangeListener) -> None:
+        """Call `listener` with each change notice this process commits (a ven_id or
+        ``ALL_VENS``), right after the commit."""
+        self._db.subscribe(listener)
+
+    async def listen(
+        self, on_change: ChangeListener, on_live: Callable[[bool], None], stop: asyncio.Event
+    ) -> None:
+        """Relay the change notices the other processes commit to `on_change` until `stop`
+        (this store's own reach ``subscribe``'s listeners at commit); ``on_live`` says when
+        they can be relied on (``vtn.storage.changes``)."""
+        if self._db.dialect == "sqlite":
+            await tail(self._db.engine, self._db.origin, on_change, on_live, stop)
+        else:
+            await listen(self._db.engine.url, self._db.origin, on_change, on_live, stop)
+
+    async def purge_notices(self, before: datetime) -> int:
+        """Delete the SQLite change notices written before `before` (none on PostgreSQL)."""
+        if self._db.dialect != "sqlite":
+            return 0
+        return await purge_notices(self._db.engine, before)
 
     async def migrate(self) -> None:
         """Create or upgrade the schema to the newest revision (idempotent)."""

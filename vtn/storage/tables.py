@@ -287,3 +287,16 @@ class OutboxRow(Base):
     delivered_at: Mapped[datetime | None]
     given_up_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ChangeNoticeRow(Base):
+    """change_notices: on SQLite, the change notices of every process, for the others to read
+    (``vtn.storage.changes``; PostgreSQL uses NOTIFY instead). ``seq`` grows in commit order
+    (SQLite has one writer at a time); old rows are deleted by housekeeping."""
+
+    __tablename__ = "change_notices"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    origin: Mapped[str] = mapped_column(String(32))
+    ven_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(index=True)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.messages.enums import ProfileName, TransportName
 from vtn.domain import Ven, VenRegistration
+from vtn.storage.changes import note_change
 from vtn.storage.database import Database, in_chunks
 from vtn.storage.errors import NotFound
 from vtn.storage.ids import new_id
@@ -40,6 +41,7 @@ class VenStore:
         async with self._db.write(f"register VEN {row.ven_id}") as session:
             session.add(row)
             await session.flush()
+            note_change(session, row.ven_id)
             return to_ven(row, {})
 
     async def reregister(self, ven_id: str, registration: VenRegistration) -> Ven:
@@ -58,6 +60,7 @@ class VenStore:
             row.last_seen_at = now
             row.cancelled_at = None
             await session.flush()
+            note_change(session, ven_id)
             return to_ven(row, await _memberships(session, [ven_id]))
 
     async def get(self, ven_id: str) -> Ven:
@@ -96,6 +99,7 @@ class VenStore:
             if row.cancelled_at is None:
                 row.cancelled_at = now
                 row.updated_at = now
+                note_change(session, ven_id)
             await session.flush()
             return to_ven(row, await _memberships(session, [ven_id]))
 
@@ -107,6 +111,23 @@ class VenStore:
             result = await session.execute(statement)
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise NotFound(f"VEN {ven_id!r} is not known")
+
+    async def touch_many(self, ven_ids: Iterable[str]) -> int:
+        """Record that each of `ven_ids` was just heard from, in one transaction; returns how
+        many are known (unknown ones are skipped: a VEN deleted meanwhile)."""
+        now = self._db.clock.now()
+        ids = sorted(set(ven_ids))
+        if not ids:
+            return 0
+        count = 0
+        async with self._db.write(f"record {len(ids)} VEN(s) as seen") as session:
+            for chunk in in_chunks(ids):
+                statement = (
+                    update(VenRow).where(VenRow.ven_id.in_(chunk)).values(last_seen_at=now)
+                )
+                result = await session.execute(statement)
+                count += result.rowcount  # type: ignore[attr-defined]
+        return count
 
     async def assign(
         self,
@@ -134,6 +155,7 @@ class VenStore:
                 session.add_all(VenMembershipRow(ven_id=ven_id, kind=kind, value=v) for v in unique)
             row.updated_at = self._db.clock.now()
             await session.flush()
+            note_change(session, ven_id)
             return to_ven(row, await _memberships(session, [ven_id]))
 
     async def _find(self, condition: ColumnElement[bool]) -> Ven | None:

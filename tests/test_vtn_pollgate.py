@@ -1,0 +1,302 @@
+"""The poll gate: empty polls answered from memory, and every change that must reach a VEN
+still reaching it (in one process, across a read that races a write, and across two workers
+on the real PostgreSQL server)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from common.clock import ManualClock
+from common.messages.enums import ProfileName, TransportName
+from common.messages.event import DistributeEvent, RequestEvent
+from common.messages.poll import Poll, Response
+from common.messages.registration import RequestReregistration
+from tests.test_vtn_support import (
+    START,
+    Harness,
+    add_event,
+    fingerprint_of,
+    header_config,
+    simple_event,
+    start_harness,
+)
+from vtn.app import BOUNDARY_KEY
+from vtn.domain import EventTargets, Ven
+from vtn.services.pollgate import PollGate
+from vtn.storage import ALL_VENS, PollState
+
+# ---- the gate on its own -----------------------------------------------------------------------
+
+
+def _ven(n: int) -> Ven:
+    return Ven(
+        ven_id=f"ven-{n}",
+        registration_id=f"reg-{n}",
+        fingerprint=fingerprint_of(n),
+        ven_name=f"v{n}",
+        profile=ProfileName.B,
+        transport=TransportName.SIMPLE_HTTP,
+        http_pull_model=True,
+        transport_address=None,
+        report_only=False,
+        xml_signature=False,
+        poll_frequency=timedelta(seconds=10),
+        registered_at=START,
+        updated_at=START,
+        last_seen_at=START,
+    )
+
+
+def _nothing(ven: Ven) -> PollState:
+    return PollState(ven=ven, events_changed=False, queued=False)
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_remembers_only_vens_with_nothing_waiting() -> None:
+    gate = PollGate(live=True)
+    one, two, three = _ven(1), _ven(2), _ven(3)
+    gate.remember(_nothing(one), gate.token())
+    gate.remember(PollState(ven=two, events_changed=True, queued=False), gate.token())
+    gate.remember(PollState(ven=three, events_changed=False, queued=True), gate.token())
+    assert gate.lookup(ven_id="ven-1") == one
+    assert gate.lookup(fingerprint=one.fingerprint) == one
+    assert gate.lookup(ven_id="ven-2") is None
+    assert gate.lookup(ven_id="ven-3") is None
+    assert gate.lookup(fingerprint=two.fingerprint) is None
+    assert gate.hits == 2
+
+
+def test_a_notice_forgets_its_ven_or_everyone() -> None:
+    gate = PollGate(live=True)
+    for n in (1, 2, 3):
+        gate.remember(_nothing(_ven(n)), gate.token())
+    gate.changed("ven-2")
+    assert gate.lookup(ven_id="ven-2") is None
+    assert gate.lookup(fingerprint=fingerprint_of(2)) is None
+    assert gate.lookup(ven_id="ven-1") is not None
+    gate.changed(ALL_VENS)
+    assert len(gate) == 0
+    assert gate.lookup(ven_id="ven-1") is None
+
+
+def test_a_notice_during_the_read_wins_over_its_result() -> None:
+    gate = PollGate(live=True)
+    token = gate.token()
+    gate.changed("ven-1")  # committed while the poll was reading
+    gate.remember(_nothing(_ven(1)), token)
+    assert gate.lookup(ven_id="ven-1") is None
+    token = gate.token()
+    gate.changed(ALL_VENS)
+    gate.remember(_nothing(_ven(1)), token)
+    assert gate.lookup(ven_id="ven-1") is None
+    token = gate.token()
+    gate.changed("ven-2")  # another VEN's notice does not matter
+    gate.remember(_nothing(_ven(1)), token)
+    assert gate.lookup(ven_id="ven-1") is not None
+
+
+def test_entries_expire_and_a_gate_that_is_not_live_never_answers() -> None:
+    clock = FakeMonotonic()
+    gate = PollGate(live=True, ttl=60.0, monotonic=clock)
+    gate.remember(_nothing(_ven(1)), gate.token())
+    clock.now += 59.9
+    assert gate.lookup(ven_id="ven-1") is not None
+    clock.now += 0.2
+    assert gate.lookup(ven_id="ven-1") is None
+    assert len(gate) == 0
+    gate.remember(_nothing(_ven(1)), gate.token())
+    gate.set_live(False)
+    assert gate.lookup(ven_id="ven-1") is None
+    gate.remember(_nothing(_ven(1)), gate.token())
+    assert len(gate) == 0
+    gate.set_live(True)  # (re)connected: what was remembered before is gone
+    assert gate.lookup(ven_id="ven-1") is None
+
+
+def test_a_new_certificate_replaces_the_old_fingerprint() -> None:
+    gate = PollGate(live=True)
+    old = _ven(1)
+    gate.remember(_nothing(old), gate.token())
+    new = replace(old, fingerprint=fingerprint_of(9))
+    gate.changed("ven-1")
+    gate.remember(_nothing(new), gate.token())
+    assert gate.lookup(fingerprint=fingerprint_of(1)) is None
+    assert gate.lookup(fingerprint=fingerprint_of(9)) == new
+
+
+# ---- through the boundary ----------------------------------------------------------------------
+
+
+async def _until(condition: Callable[[], bool], what: str, limit: float = 10.0) -> None:
+    """Wait for something another connection does (a listener connecting, a NOTIFY)."""
+    async with asyncio.timeout(limit):
+        while not condition():
+            await asyncio.sleep(0.005)
+    assert condition(), what
+
+
+@pytest.fixture
+async def gated(tmp_path: Path, database_url: str) -> AsyncIterator[Harness]:
+    config = header_config(tmp_path, database_url=database_url)
+    built, client = await start_harness(config, ManualClock(START))
+    gate = _gate(built)
+    await _until(lambda: gate.live, "the gate listens")
+    try:
+        yield built
+    finally:
+        await client.close()
+        await built.store.close()
+
+
+def _gate(h: Harness) -> PollGate:
+    gate = h.client.app[BOUNDARY_KEY].gate  # type: ignore[union-attr]
+    assert gate is not None
+    return gate
+
+
+async def _registered_and_drained(h: Harness, n: int, **fields: Any) -> str:
+    fingerprint = fingerprint_of(n)
+    ven_id = (await h.register(fingerprint, name=f"ven {n}", **fields)).ven_id
+    while not isinstance(await _poll(h, ven_id, n), Response):
+        pass  # what registration queued
+    return ven_id
+
+
+async def _poll(h: Harness, ven_id: str, n: int) -> Any:
+    return await h.post("OadrPoll", Poll(ven_id=ven_id), fingerprint=fingerprint_of(n))
+
+
+def _reregistration() -> RequestReregistration:
+    return RequestReregistration(ven_id="ven")
+
+
+def _no_database(monkeypatch: pytest.MonkeyPatch, h: Harness) -> None:
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("an empty poll of a remembered VEN reached the database")
+
+    monkeypatch.setattr(h.store.polls, "state", refuse)
+
+
+async def test_a_second_empty_poll_does_not_reach_the_database(
+    gated: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = gated
+    ven_id = await _registered_and_drained(h, 1)
+    await _poll(h, ven_id, 1)  # remembered by now
+    hits = _gate(h).hits
+    _no_database(monkeypatch, h)
+    for _ in range(3):
+        reply = await _poll(h, ven_id, 1)
+        assert isinstance(reply, Response) and reply.response.response_code == 200
+        assert reply.ven_id == ven_id
+    assert _gate(h).hits == hits + 3
+
+
+async def test_every_kind_of_new_work_reaches_a_remembered_ven(gated: Harness) -> None:
+    h = gated
+    ven_id = await _registered_and_drained(h, 1)
+    other = await _registered_and_drained(h, 2)
+    for v, n in ((ven_id, 1), (other, 2)):
+        assert isinstance(await _poll(h, v, n), Response)
+    # an event for everyone
+    await add_event(h.store)
+    assert isinstance(await _poll(h, ven_id, 1), DistributeEvent)
+    assert isinstance(await _poll(h, other, 2), DistributeEvent)
+    assert isinstance(await _poll(h, ven_id, 1), Response)
+    assert isinstance(await _poll(h, other, 2), Response)
+    # a modification
+    event = (await h.store.events.list())[0]
+    await h.store.events.modify(event.event_id, simple_event(level=3.0))
+    reply = await _poll(h, ven_id, 1)
+    assert isinstance(reply, DistributeEvent)
+    assert reply.events[0].event.event_descriptor.modification_number == 1
+    # a group assignment that makes the VEN a target of a group event
+    await h.store.events.create(simple_event(targets=EventTargets(group_ids=("north",))))
+    assert isinstance(await _poll(h, other, 2), DistributeEvent)  # the modification
+    assert isinstance(await _poll(h, other, 2), Response)
+    await h.store.vens.assign(other, group_ids=["north"])
+    reply = await _poll(h, other, 2)
+    assert isinstance(reply, DistributeEvent) and len(reply.events) == 2
+    # a queued message
+    assert isinstance(await _poll(h, other, 2), Response)
+    await h.vtn.queue.put(await h.store.vens.get(other), _reregistration())
+    assert isinstance(await _poll(h, other, 2), RequestReregistration)
+    assert isinstance(await _poll(h, other, 2), Response)
+
+
+async def test_a_write_that_commits_during_the_read_is_not_papered_over(
+    gated: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = gated
+    ven_id = await _registered_and_drained(h, 1)
+    _gate(h).changed(ALL_VENS)  # the next poll reads the database
+    read = h.store.polls.state
+
+    async def read_then_an_event_commits(**kwargs: Any) -> PollState | None:
+        state = await read(**kwargs)  # nothing waits ...
+        await add_event(h.store)  # ... and then an event commits before the poll remembers
+        return state
+
+    monkeypatch.setattr(h.store.polls, "state", read_then_an_event_commits)
+    assert isinstance(await _poll(h, ven_id, 1), Response)
+    monkeypatch.undo()
+    assert isinstance(await _poll(h, ven_id, 1), DistributeEvent)
+
+
+async def test_a_cancelled_registration_is_seen_at_once(gated: Harness) -> None:
+    h = gated
+    ven_id = await _registered_and_drained(h, 1)
+    assert isinstance(await _poll(h, ven_id, 1), Response)
+    await h.store.vens.cancel(ven_id)
+    await add_event(h.store)
+    assert isinstance(await _poll(h, ven_id, 1), Response)  # a cancelled VEN gets no events
+    remembered = _gate(h).lookup(ven_id=ven_id)  # as the database has it now, if at all
+    assert remembered is None or remembered.cancelled
+    reply = await h.post(
+        "EiEvent", RequestEvent(request_id="r", ven_id=ven_id), fingerprint=fingerprint_of(1)
+    )
+    assert isinstance(reply, DistributeEvent)
+    assert reply.response is not None and reply.response.response_code == 463
+
+
+async def test_two_workers_hear_each_others_changes(tmp_path: Path, database_url: str) -> None:
+    """Two VTN processes' worth of apps on one database: what one writes reaches the VENs the
+    other one remembers (PostgreSQL: NOTIFY; SQLite: the notice table)."""
+    config = header_config(tmp_path, database_url=database_url)
+    first, first_client = await start_harness(config, ManualClock(START))
+    second, second_client = await start_harness(config, ManualClock(START))
+    try:
+        gates = _gate(first), _gate(second)
+        await _until(lambda: all(g.live for g in gates), "both gates listen")
+        ven_ids = [await _registered_and_drained(first, n) for n in range(1, 6)]
+        for n, ven_id in enumerate(ven_ids, start=1):
+            assert isinstance(await _poll(second, ven_id, n), Response)
+        assert len(gates[1]) == 5
+        await add_event(first.store)  # written by the first worker only
+        await _until(lambda: len(gates[1]) == 0, "the second worker heard the notice")
+        for n, ven_id in enumerate(ven_ids, start=1):
+            assert isinstance(await _poll(second, ven_id, n), DistributeEvent)
+            assert isinstance(await _poll(first, ven_id, n), Response)
+        # a message queued by the first worker reaches a VEN the second one remembers
+        assert isinstance(await _poll(second, ven_ids[0], 1), Response)
+        await first.vtn.queue.put(await first.store.vens.get(ven_ids[0]), _reregistration())
+        await _until(lambda: gates[1].lookup(ven_id=ven_ids[0]) is None, "the notice arrived")
+        assert isinstance(await _poll(second, ven_ids[0], 1), RequestReregistration)
+    finally:
+        for client, built in ((first_client, first), (second_client, second)):
+            await client.close()
+            await built.store.close()
