@@ -28,9 +28,10 @@ from tests.test_vtn_support import (
     start_harness,
 )
 from vtn.app import BOUNDARY_KEY
-from vtn.domain import EventTargets, Ven
-from vtn.services.pollgate import PollGate
-from vtn.storage import ALL_VENS, PollState
+from vtn.domain import Event, EventTargets, Ven
+from vtn.services.inforce import EventsInForce
+from vtn.services.pollgate import PollGate, Verdict
+from vtn.storage import ALL_VENS, EVENTS, PollState, open_store
 
 # ---- the gate on its own -----------------------------------------------------------------------
 
@@ -66,76 +67,149 @@ class FakeMonotonic:
         return self.now
 
 
-def test_remembers_only_vens_with_nothing_waiting() -> None:
-    gate = PollGate(live=True)
+class FakeEvents:
+    """The event store as ``EventsInForce`` reads it: a settable list."""
+
+    def __init__(self) -> None:
+        self.events: tuple[Event, ...] = ()
+
+    async def list(self, **_kwargs: Any) -> tuple[Event, ...]:
+        return self.events
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.events = FakeEvents()
+
+
+async def _gate_on(store: FakeStore | None = None, **kwargs: Any) -> PollGate:
+    """A live gate over an event set read from `store` (empty by default)."""
+    in_force = EventsInForce(store or FakeStore(), ManualClock(START), live=True)  # type: ignore[arg-type]
+    await in_force.current()
+    return PollGate(in_force, live=True, **kwargs)
+
+
+async def _known(gate: PollGate, **key: str) -> Ven | None:
+    ven, verdict = await gate.verdict(START, **key)
+    return ven if verdict is Verdict.NOTHING else None
+
+
+def _event(event_id: str, number: int = 0, **kwargs: Any) -> Event:
+    return Event(event_id=event_id, modification_number=number, created_at=START,
+                 request=simple_event(**kwargs))
+
+
+async def test_remembers_only_vens_with_nothing_waiting() -> None:
+    gate = await _gate_on()
     one, two, three = _ven(1), _ven(2), _ven(3)
     gate.remember(_nothing(one), gate.token())
     gate.remember(PollState(ven=two, events_changed=True, queued=False), gate.token())
     gate.remember(PollState(ven=three, events_changed=False, queued=True), gate.token())
-    assert gate.lookup(ven_id="ven-1") == one
-    assert gate.lookup(fingerprint=one.fingerprint) == one
-    assert gate.lookup(ven_id="ven-2") is None
-    assert gate.lookup(ven_id="ven-3") is None
-    assert gate.lookup(fingerprint=two.fingerprint) is None
+    assert await _known(gate, ven_id="ven-1") == one
+    assert await _known(gate, fingerprint=one.fingerprint) == one
+    assert await _known(gate, ven_id="ven-2") is None
+    assert await _known(gate, ven_id="ven-3") is None
+    assert await _known(gate, fingerprint=two.fingerprint) is None
     assert gate.hits == 2
 
 
-def test_a_notice_forgets_its_ven_or_everyone() -> None:
-    gate = PollGate(live=True)
+async def test_a_notice_forgets_its_ven_or_everyone() -> None:
+    gate = await _gate_on()
     for n in (1, 2, 3):
         gate.remember(_nothing(_ven(n)), gate.token())
     gate.changed("ven-2")
-    assert gate.lookup(ven_id="ven-2") is None
-    assert gate.lookup(fingerprint=fingerprint_of(2)) is None
-    assert gate.lookup(ven_id="ven-1") is not None
+    assert await _known(gate, ven_id="ven-2") is None
+    assert await _known(gate, fingerprint=fingerprint_of(2)) is None
+    assert await _known(gate, ven_id="ven-1") is not None
     gate.changed(ALL_VENS)
     assert len(gate) == 0
-    assert gate.lookup(ven_id="ven-1") is None
+    assert await _known(gate, ven_id="ven-1") is None
 
 
-def test_a_notice_during_the_read_wins_over_its_result() -> None:
-    gate = PollGate(live=True)
+async def test_a_notice_during_the_read_wins_over_its_result() -> None:
+    gate = await _gate_on()
     token = gate.token()
     gate.changed("ven-1")  # committed while the poll was reading
     gate.remember(_nothing(_ven(1)), token)
-    assert gate.lookup(ven_id="ven-1") is None
+    assert await _known(gate, ven_id="ven-1") is None
     token = gate.token()
     gate.changed(ALL_VENS)
     gate.remember(_nothing(_ven(1)), token)
-    assert gate.lookup(ven_id="ven-1") is None
+    assert await _known(gate, ven_id="ven-1") is None
+    token = gate.token()
+    gate._in_force.changed(EVENTS)  # the event set changed while it was reading
+    gate.remember(_nothing(_ven(1)), token)
+    assert await _known(gate, ven_id="ven-1") is None
+    await gate._in_force.current()
     token = gate.token()
     gate.changed("ven-2")  # another VEN's notice does not matter
     gate.remember(_nothing(_ven(1)), token)
-    assert gate.lookup(ven_id="ven-1") is not None
+    assert await _known(gate, ven_id="ven-1") is not None
 
 
-def test_entries_expire_and_a_gate_that_is_not_live_never_answers() -> None:
+async def test_an_event_change_is_compared_with_what_each_ven_had() -> None:
+    store = FakeStore()
+    north = EventTargets(group_ids=("north",))
+    store.events.events = (_event("e-1", targets=north),)
+    gate = await _gate_on(store)
+    plain, member = _ven(1), replace(_ven(2), group_ids=("north",))
+    for ven in (plain, member):
+        gate.remember(_nothing(ven), gate.token())
+    # a new event for the group only: the group member must get it, the other VEN not
+    store.events.events = (_event("e-1", targets=north), _event("e-2", targets=north))
+    gate._in_force.changed(EVENTS)
+    assert await gate.verdict(START, ven_id="ven-1") == (plain, Verdict.NOTHING)
+    assert await gate.verdict(START, ven_id="ven-2") == (member, Verdict.EVENTS)
+    token = gate.token()
+    gate.delivered(member, token)  # the poll delivered them
+    assert await gate.verdict(START, ven_id="ven-2") == (member, Verdict.NOTHING)
+    # a modification of an event it has is new to it; an ended event is not
+    store.events.events = (_event("e-1", 1, targets=north), _event("e-2", targets=north))
+    gate._in_force.changed(EVENTS)
+    assert await gate.verdict(START, ven_id="ven-2") == (member, Verdict.EVENTS)
+    later = START + timedelta(hours=3)  # both events ended
+    assert await gate.verdict(later, ven_id="ven-2") == (member, Verdict.NOTHING)
+
+
+async def test_a_ven_remembered_at_a_set_no_longer_kept_is_read_again() -> None:
+    store = FakeStore()
+    gate = await _gate_on(store)
+    gate.remember(_nothing(_ven(1)), gate.token())
+    for n in range(EventsInForce.KEEP_SETS + 1):
+        store.events.events = (_event(f"e-{n}"),)
+        gate._in_force.changed(EVENTS)
+        await gate._in_force.current()
+    assert await gate.verdict(START, ven_id="ven-1") == (None, Verdict.UNKNOWN)
+    assert len(gate) == 0
+
+
+async def test_entries_expire_and_a_gate_that_is_not_live_never_answers() -> None:
     clock = FakeMonotonic()
-    gate = PollGate(live=True, ttl=60.0, monotonic=clock)
+    gate = await _gate_on(ttl=60.0, monotonic=clock)
     gate.remember(_nothing(_ven(1)), gate.token())
     clock.now += 59.9
-    assert gate.lookup(ven_id="ven-1") is not None
+    assert await _known(gate, ven_id="ven-1") is not None
     clock.now += 0.2
-    assert gate.lookup(ven_id="ven-1") is None
+    assert await _known(gate, ven_id="ven-1") is None
     assert len(gate) == 0
     gate.remember(_nothing(_ven(1)), gate.token())
     gate.set_live(False)
-    assert gate.lookup(ven_id="ven-1") is None
+    assert await _known(gate, ven_id="ven-1") is None
     gate.remember(_nothing(_ven(1)), gate.token())
     assert len(gate) == 0
     gate.set_live(True)  # (re)connected: what was remembered before is gone
-    assert gate.lookup(ven_id="ven-1") is None
+    assert await _known(gate, ven_id="ven-1") is None
 
 
-def test_a_new_certificate_replaces_the_old_fingerprint() -> None:
-    gate = PollGate(live=True)
+async def test_a_new_certificate_replaces_the_old_fingerprint() -> None:
+    gate = await _gate_on()
     old = _ven(1)
     gate.remember(_nothing(old), gate.token())
     new = replace(old, fingerprint=fingerprint_of(9))
     gate.changed("ven-1")
     gate.remember(_nothing(new), gate.token())
-    assert gate.lookup(fingerprint=fingerprint_of(1)) is None
-    assert gate.lookup(fingerprint=fingerprint_of(9)) == new
+    assert await _known(gate, fingerprint=fingerprint_of(1)) is None
+    assert await _known(gate, fingerprint=fingerprint_of(9)) == new
 
 
 # ---- through the boundary ----------------------------------------------------------------------
@@ -264,7 +338,7 @@ async def test_a_cancelled_registration_is_seen_at_once(gated: Harness) -> None:
     await h.store.vens.cancel(ven_id)
     await add_event(h.store)
     assert isinstance(await _poll(h, ven_id, 1), Response)  # a cancelled VEN gets no events
-    remembered = _gate(h).lookup(ven_id=ven_id)  # as the database has it now, if at all
+    remembered = await _known(_gate(h), ven_id=ven_id)  # as the database has it now, if at all
     assert remembered is None or remembered.cancelled
     reply = await h.post(
         "EiEvent", RequestEvent(request_id="r", ven_id=ven_id), fingerprint=fingerprint_of(1)
@@ -286,17 +360,45 @@ async def test_two_workers_hear_each_others_changes(tmp_path: Path, database_url
         for n, ven_id in enumerate(ven_ids, start=1):
             assert isinstance(await _poll(second, ven_id, n), Response)
         assert len(gates[1]) == 5
+        in_force = second.vtn.events
+        assert in_force is not None
+        generation = in_force.generation
         await add_event(first.store)  # written by the first worker only
-        await _until(lambda: len(gates[1]) == 0, "the second worker heard the notice")
+        await _until(lambda: in_force.generation > generation, "the second worker heard it")
         for n, ven_id in enumerate(ven_ids, start=1):
             assert isinstance(await _poll(second, ven_id, n), DistributeEvent)
             assert isinstance(await _poll(first, ven_id, n), Response)
         # a message queued by the first worker reaches a VEN the second one remembers
         assert isinstance(await _poll(second, ven_ids[0], 1), Response)
         await first.vtn.queue.put(await first.store.vens.get(ven_ids[0]), _reregistration())
-        await _until(lambda: gates[1].lookup(ven_id=ven_ids[0]) is None, "the notice arrived")
+        await _until(lambda: ven_ids[0] not in gates[1]._entries, "the notice arrived")
         assert isinstance(await _poll(second, ven_ids[0], 1), RequestReregistration)
     finally:
         for client, built in ((first_client, first), (second_client, second)):
             await client.close()
             await built.store.close()
+
+
+async def test_a_started_vtn_warms_the_gate_in_one_query(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """VENs registered before the start (and with nothing waiting) are answered from memory
+    from their first poll; a VEN with work waiting is not remembered."""
+    from vtn.domain import VenRegistration
+
+    config = header_config(tmp_path, database_url=database_url)
+    async with await open_store(database_url, clock=ManualClock(START)) as seeding:
+        vens = [await seeding.vens.create(VenRegistration(fingerprint=fingerprint_of(n),
+                                                          ven_name=f"v{n}")) for n in range(6)]
+        await seeding.outbox.enqueue(vens[5].ven_id, b"<waiting/>")
+    built, client = await start_harness(config, ManualClock(START))
+    try:
+        gate = _gate(built)
+        await _until(lambda: len(gate) == 5, "the gate is warm")
+        assert await _known(gate, ven_id=vens[5].ven_id) is None
+        _no_database(monkeypatch, built)
+        for n, ven in enumerate(vens[:5]):
+            assert isinstance(await _poll(built, ven.ven_id, n), Response)
+    finally:
+        await client.close()
+        await built.store.close()

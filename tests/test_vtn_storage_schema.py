@@ -361,6 +361,7 @@ async def test_the_public_api_is_pinned(tmp_path):
         "CANCELLED_VISIBLE_FOR",
         "Conflict",
         "DEFAULT_LEASE",
+        "EVENTS",
         "NotFound",
         "PollState",
         "ReadingQuery",
@@ -383,7 +384,8 @@ async def test_the_public_api_is_pinned(tmp_path):
         ],
         "events": ["cancel", "create", "for_ven", "get", "list", "modify"],
         "invitations": [
-            "delivery_counts", "get", "list_for_event", "list_for_ven", "mark_all_delivered",
+            "delivered_numbers", "delivery_counts", "get", "list_for_event", "list_for_ven",
+            "mark_all_delivered",
             "mark_delivered", "record_opt",
         ],
         "opts": ["add", "cancel", "get", "list"],
@@ -396,7 +398,7 @@ async def test_the_public_api_is_pinned(tmp_path):
             "claim", "enqueue", "get", "mark_delivered", "mark_failed", "pending",
             "purge_finished", "release", "take_next",
         ],
-        "polls": ["push_vens_with_changed_events", "state"],
+        "polls": ["every_state", "push_vens_with_changed_events", "state"],
     }  # fmt: skip
 
 

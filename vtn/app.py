@@ -20,7 +20,9 @@ The boundary (``Boundary.handle``) is the only place where bytes from a VEN meet
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -47,15 +49,15 @@ from common.xml import Limits, encode, from_element, parse
 from common.xml.names import BASE_PATH
 from vtn.config import VtnConfig
 from vtn.domain import Ven
-from vtn.logs import PROTOCOL, ven_label
+from vtn.logs import PROTOCOL, SERVER, ven_label
 from vtn.services import REGISTRATION_MESSAGES, SERVICES, error_reply
 from vtn.services.context import Caller, Vtn
 from vtn.services.inforce import EventsInForce
 from vtn.services.lastseen import LastSeen
-from vtn.services.pollgate import PollGate
+from vtn.services.pollgate import PollGate, Token, Verdict
 from vtn.services.queue import MessageQueue
 from vtn.services.registration import UNAUTHENTICATED
-from vtn.storage import NotFound, PollState, Store
+from vtn.storage import NotFound, PollState, StorageError, Store
 
 __all__ = [
     "BASE_PATH",
@@ -116,12 +118,10 @@ class Boundary:
             clock=vtn.clock, nonce_store=vtn.store.nonces, window=config.replay_window
         )
         self._anonymous = config.plain_http and config.client_fingerprint_header is None
-        self.gate: PollGate | None = None
-        """Answers empty polls from memory (``None``: ``poll_cache`` is off)."""
-        if config.poll_cache:  # live once ``run`` hears every process's change notices
-            self.gate = PollGate(live=False)
-            vtn.store.subscribe(self.gate.changed)
+        self.gate = vtn.gate
+        """Answers polls from memory (``None``: ``poll_cache`` is off)."""
         self.seen = LastSeen(vtn.store, vtn.clock)
+        self._priming: asyncio.Task[None] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """The boundary's background work until `stop`: writing when VENs were last seen, and
@@ -137,11 +137,36 @@ class Boundary:
             def set_live(live: bool) -> None:
                 for h in hearing:
                     h.set_live(live)
+                if live and self.gate is not None and not stop.is_set():
+                    self._priming = asyncio.create_task(self._prime(self.gate),
+                                                        name="oadr-vtn-poll-cache")
 
             tasks.append(asyncio.create_task(
                 self._vtn.store.listen(changed, set_live, stop), name="oadr-vtn-change-notices"
             ))
         await asyncio.gather(*tasks)
+        if self._priming is not None:
+            self._priming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._priming
+
+    async def _prime(self, gate: PollGate) -> None:
+        """Remember every VEN with nothing waiting, read in one query: without this, after a
+        start (or a lost listener) each VEN's first poll would read the database."""
+        token = gate.token()
+        started = time.perf_counter()
+        try:
+            if self._vtn.events is not None:
+                await self._vtn.events.current()  # the set the VENs are remembered against
+            states = await self._vtn.store.polls.every_state(self._vtn.clock.now())
+        except StorageError as exc:
+            SERVER.warning("Could not warm the poll cache (%s); each VEN's first poll reads "
+                           "the database", exc)
+            return
+        for state in states:
+            gate.remember(state, token)
+        SERVER.info("Poll cache warm: %d of %d VENs have nothing waiting (%.2f s)", len(gate),
+                    len(states), time.perf_counter() - started)
 
     @property
     def verifier(self) -> Verifier:
@@ -247,7 +272,7 @@ class Boundary:
         await self._check_signature(root, fingerprint)
         registering = isinstance(message, REGISTRATION_MESSAGES)
         named = getattr(message, "ven_id", None)
-        ven, poll = await self._lookup(message, fingerprint, named)
+        ven, poll, token = await self._lookup(message, fingerprint, named)
         if fingerprint is not None:
             if ven is None:
                 if registering:
@@ -272,36 +297,44 @@ class Boundary:
                 )
         if ven.cancelled and service not in ("EiRegisterParty", "OadrPoll"):
             raise NotRegisteredOrAuthorized(f"the registration of VEN {ven.ven_id} is cancelled")
-        return Caller(fingerprint=fingerprint, ven=ven, remote=remote, poll=poll)
+        return Caller(fingerprint=fingerprint, ven=ven, remote=remote, poll=poll,
+                      poll_token=token)
 
     async def _lookup(
         self, message: Message, fingerprint: str | None, named: str | None
-    ) -> tuple[Ven | None, PollState | None]:
+    ) -> tuple[Ven | None, PollState | None, Token | None]:
         """The VEN of the certificate (or, without one, of the venID named); for an oadrPoll
-        with what waits for it, read in the same query."""
+        with what waits for it, from the poll gate or read in the same query, and the gate's
+        token taken before."""
         store = self._vtn.store
-        if isinstance(message, Poll):
-            if fingerprint is None and not named:
-                return None, None
-            gate = self.gate
-            if gate is not None:
-                ven = gate.lookup(ven_id=named, fingerprint=fingerprint)
-                if ven is not None:
-                    return ven, PollState(ven=ven, events_changed=False, queued=False)
-                token = gate.token()
-            now = self._vtn.clock.now()
+        if not isinstance(message, Poll):
             if fingerprint is not None:
-                poll = await store.polls.state(fingerprint=fingerprint, now=now)
-            else:
-                poll = await store.polls.state(ven_id=named, now=now)
-            if poll is None:
-                return None, None
-            if gate is not None:
-                gate.remember(poll, token)
-            return poll.ven, poll
+                return await store.vens.by_fingerprint(fingerprint), None, None
+            return (await self._by_id(named) if named else None), None, None
+        if fingerprint is None and not named:
+            return None, None, None
+        now = self._vtn.clock.now()
+        gate = self.gate
+        token = None
+        if gate is not None:
+            token = gate.token()
+            ven, verdict = await gate.verdict(now, ven_id=named, fingerprint=fingerprint)
+            if ven is not None and verdict is not Verdict.UNKNOWN:
+                changed = verdict is Verdict.EVENTS
+                return ven, PollState(ven=ven, events_changed=changed, queued=False), token
+            token = gate.token()
         if fingerprint is not None:
-            return await store.vens.by_fingerprint(fingerprint), None
-        return (await self._by_id(named) if named else None), None
+            poll = await store.polls.state(fingerprint=fingerprint, now=now)
+        else:
+            poll = await store.polls.state(ven_id=named, now=now)
+        if poll is None:
+            return None, None, None
+        if gate is not None and token is not None and not (poll.events_changed or poll.queued):
+            events = self._vtn.events
+            if events is not None and events.set_at(token.events) is None:
+                await events.current()  # the set this VEN is remembered against
+            gate.remember(poll, token)
+        return poll.ven, poll, token
 
     async def _known(self, ven_id: str) -> bool:
         return await self._by_id(ven_id) is not None
@@ -395,10 +428,12 @@ def create_app(
     called with the application to add more routes (the admin API); they find the ``Vtn``
     under ``app[VTN_KEY]``.
     """
-    events = None
-    if config.poll_cache:
+    events = gate = None
+    if config.poll_cache:  # live once the boundary hears every process's change notices
         events = EventsInForce(store, clock, live=False)
+        gate = PollGate(events, live=False)
         store.subscribe(events.changed)
+        store.subscribe(gate.changed)
     vtn = Vtn(
         config=config,
         store=store,
@@ -406,6 +441,7 @@ def create_app(
         queue=MessageQueue(store),
         signer=signer if signer is not None else load_signer(config, clock),
         events=events,
+        gate=gate,
     )
     app = web.Application()
     app[VTN_KEY] = vtn

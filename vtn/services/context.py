@@ -17,6 +17,7 @@ from vtn.storage import PollState, Store
 
 if TYPE_CHECKING:
     from vtn.services.inforce import EventsInForce
+    from vtn.services.pollgate import PollGate, Token
 
 __all__ = ["Caller", "Vtn", "new_request_id", "ok"]
 
@@ -24,8 +25,8 @@ __all__ = ["Caller", "Vtn", "new_request_id", "ok"]
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Vtn:
     """The VTN's protocol side: configuration, persistence, time, signing and the VEN queues;
-    ``events`` holds the events in force in memory (``None``: each VEN's are read from the
-    database)."""
+    ``events`` holds the events in force in memory and ``gate`` the VENs whose state is known
+    (``None``: ``poll_cache`` is off, everything is read from the database)."""
 
     config: VtnConfig
     store: Store
@@ -33,6 +34,7 @@ class Vtn:
     queue: MessageQueue
     signer: Signer | None = None
     events: EventsInForce | None = None
+    gate: PollGate | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,7 +51,9 @@ class Caller:
     remote: str
     poll: PollState | None = None
     """For an oadrPoll: the VEN and whether anything waits for it, read with the VEN in one
-    query by the boundary (``None``: the poll handler reads it)."""
+    query (or known to the poll gate) by the boundary (``None``: the poll handler reads it)."""
+    poll_token: Token | None = None
+    """The poll gate's token, taken before ``poll`` was read."""
 
     def registered(self) -> Ven:
         """The caller's VEN; ``NotRegisteredOrAuthorized`` (463) if it is not registered."""

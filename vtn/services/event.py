@@ -152,10 +152,7 @@ async def changed_events(vtn: Vtn, ven: Ven) -> list[Event] | None:
     events = await current_events(vtn, ven)
     if not events:
         return None
-    delivered = {
-        i.event_id: i.delivered_modification_number
-        for i in await vtn.store.invitations.list_for_ven(ven.ven_id)
-    }
+    delivered = await vtn.store.invitations.delivered_numbers(ven.ven_id)
     for event in events:
         number = delivered.get(event.event_id)
         if number is None or number < event.modification_number:

@@ -1,7 +1,7 @@
 """The events in force, in memory: what a poll with work sends, without a query per VEN.
 
-The set of events changes only with a change notice for every VEN (an event created, modified
-or cancelled: ``vtn.storage.changes``); as time passes events only leave it. So the events not
+The set of events changes only with an ``EVENTS`` change notice (an event created, modified or
+cancelled: ``vtn.storage.changes``); as time passes events only leave it. So the events not
 ended when the set was loaded, filtered at each use with the same rules as
 ``EventStore.for_ven`` (not ended, a cancelled one for ``CANCELLED_VISIBLE_FOR``, targeted at
 the VEN) and sorted by ``distribution_order``, are the VEN's current events until the next such
@@ -18,9 +18,9 @@ from common.clock import Clock
 from vtn.domain import Event, Ven
 from vtn.domain.event import distribution_order
 from vtn.services.event import targets_ven
-from vtn.storage import ALL_VENS, CANCELLED_VISIBLE_FOR, Store
+from vtn.storage import ALL_VENS, CANCELLED_VISIBLE_FOR, EVENTS, Store
 
-__all__ = ["EventsInForce"]
+__all__ = ["EventsInForce", "mine"]
 
 
 def _in_force(event: Event, now: datetime) -> bool:
@@ -31,29 +31,61 @@ def _in_force(event: Event, now: datetime) -> bool:
 
 
 class EventsInForce:
-    """The events not ended, loaded once per change of the event set."""
+    """The events not ended, read once per change of the event set.
+
+    ``generation`` counts the changes heard; the set read during a generation (with no notice
+    arriving while it was read) is kept under that number, the last ``KEEP_SETS`` of them, so
+    the poll gate can tell what a VEN had at an older generation (``set_at``).
+    """
+
+    KEEP_SETS = 16
 
     def __init__(self, store: Store, clock: Clock, *, live: bool) -> None:
         self._store = store
         self._clock = clock
         self._live = live
         self._generation = 0
-        self._events: tuple[Event, ...] | None = None
-        self._loading: asyncio.Future[tuple[Event, ...]] | None = None
+        self._sets: dict[int, tuple[Event, ...]] = {}
+        self._loading: asyncio.Future[tuple[int | None, tuple[Event, ...]]] | None = None
         self._loading_generation = -1
         self.loads = 0
         """How many times the set was read from the database (for the tests)."""
 
+    @property
+    def generation(self) -> int:
+        """How many changes of the event set were heard."""
+        return self._generation
+
+    @property
+    def live(self) -> bool:
+        """True while change notices are heard (else every call reads the database)."""
+        return self._live
+
     def changed(self, ven_id: str) -> None:
-        """A change notice; one for every VEN means the event set changed."""
-        if ven_id == ALL_VENS:
+        """A change notice: the set changed for ``EVENTS`` (and ``ALL_VENS``)."""
+        if ven_id in (EVENTS, ALL_VENS):
             self._generation += 1
-            self._events = None
 
     def set_live(self, live: bool) -> None:
         """Whether change notices are heard; either way the set is read again."""
         self.changed(ALL_VENS)
         self._live = live
+
+    def set_at(self, generation: int) -> tuple[Event, ...] | None:
+        """The set as read during `generation`, if it was read then and is still kept."""
+        return self._sets.get(generation)
+
+    async def current(self) -> tuple[int | None, tuple[Event, ...]]:
+        """The set now, and its generation (``None`` when a notice arrived while it was read:
+        then it is not known which generation it shows)."""
+        generation = self._generation
+        events = self._sets.get(generation)
+        if events is not None:
+            return generation, events
+        if self._loading is None or self._loading_generation != generation:
+            self._loading_generation = generation
+            self._loading = asyncio.ensure_future(self._read(generation))
+        return await asyncio.shield(self._loading)
 
     async def for_ven(self, ven: Ven) -> list[Event]:
         """`ven`'s current events in the oadrDistributeEvent order (none for report-only or
@@ -63,25 +95,26 @@ class EventsInForce:
         now = self._clock.now()
         if not self._live:
             return list(await self._store.events.for_ven(ven.ven_id, now))
-        events = self._events if self._events is not None else await self._load()
-        mine = [e for e in events if _in_force(e, now) and targets_ven(e.request.targets, ven)]
-        mine.sort(key=lambda e: distribution_order(e, now))
-        return mine
+        _, events = await self.current()
+        return mine(events, ven, now)
 
-    async def _load(self) -> tuple[Event, ...]:
-        """The event set, read once for all the polls that ask while it is being read."""
-        if self._loading is None or self._loading_generation != self._generation:
-            self._loading_generation = self._generation
-            self._loading = asyncio.ensure_future(self._read(self._generation))
-        return await asyncio.shield(self._loading)
-
-    async def _read(self, generation: int) -> tuple[Event, ...]:
+    async def _read(self, generation: int) -> tuple[int | None, tuple[Event, ...]]:
         try:
             events = await self._store.events.list(ending_after=self._clock.now())
         except BaseException:
             self._loading = None
             raise
         self.loads += 1
-        if generation == self._generation:  # no notice arrived while reading
-            self._events = events
-        return events
+        if generation != self._generation:  # a notice arrived while reading
+            return None, events
+        self._sets[generation] = events
+        for old in sorted(self._sets)[: -self.KEEP_SETS]:
+            del self._sets[old]
+        return generation, events
+
+
+def mine(events: tuple[Event, ...], ven: Ven, now: datetime) -> list[Event]:
+    """The events of `events` that `ven` must hear about at `now`, in the 2.0b order."""
+    chosen = [e for e in events if _in_force(e, now) and targets_ven(e.request.targets, ven)]
+    chosen.sort(key=lambda e: distribution_order(e, now))
+    return chosen

@@ -13,7 +13,7 @@ from common.messages.poll import Poll, Response
 from common.messages.types import EiResponse, Message
 from vtn.logs import PROTOCOL, ven_label
 from vtn.services.context import Caller, Vtn
-from vtn.services.event import current_events, deliver_events, distribute
+from vtn.services.event import changed_events, deliver_events, distribute
 
 __all__ = ["handle_poll"]
 
@@ -29,12 +29,15 @@ async def handle_poll(vtn: Vtn, caller: Caller, message: Poll) -> Message:
     if state is None or state.ven.ven_id != ven.ven_id:
         state = await vtn.store.polls.state(ven_id=ven.ven_id, now=vtn.clock.now())
     if state is not None and state.events_changed:
-        # The state was read just now: one of the VEN's events is new or modified since its
-        # last delivery, so all of its current events go (no second look at the deliveries).
-        events = await current_events(vtn, ven)
-        if events:
+        # Its deliveries are read again: another worker may have delivered the events since
+        # (the poll gate only knows what this one delivered).
+        events = await changed_events(vtn, ven)
+        if events is not None:
             reply = distribute(vtn, events)
             await deliver_events(vtn, ven, events)
+        if vtn.gate is not None and caller.poll_token is not None and not state.queued:
+            vtn.gate.delivered(ven, caller.poll_token)  # it has all its current events now
+        if events is not None:
             return reply
     # `queued` is a read (taking is a write transaction: SQLite's write lock), and most polls
     # find nothing; it covers a superset of what `take` may take.

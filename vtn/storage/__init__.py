@@ -1,6 +1,6 @@
 """The VTN's persistence: SQLAlchemy 2 async on SQLite (embedded) or PostgreSQL, with Alembic."""
 
-from vtn.storage.changes import ALL_VENS
+from vtn.storage.changes import ALL_VENS, EVENTS
 from vtn.storage.errors import Conflict, NotFound, StorageError
 from vtn.storage.events import CANCELLED_VISIBLE_FOR
 from vtn.storage.outbox import DEFAULT_LEASE
@@ -12,6 +12,7 @@ __all__ = [
     "ALL_VENS",
     "CANCELLED_VISIBLE_FOR",
     "DEFAULT_LEASE",
+    "EVENTS",
     "Conflict",
     "NotFound",
     "PollState",

@@ -1,8 +1,8 @@
 """Change notices: which VENs may have new work, told to this process and to the other workers.
 
 A write that can give a VEN something to receive (an event created, modified or cancelled:
-every VEN; a message queued for a VEN, its registration created, changed or cancelled: that
-VEN) records a notice in its transaction with ``note_change``. After the commit the notices
+``EVENTS``; a message queued for a VEN, its registration created, changed or cancelled: that
+VEN's id) records a notice in its transaction with ``note_change``. After the commit the notices
 go to the listeners of this process (``Database.subscribe``). For the other processes using
 the database they are also written in the same transaction:
 
@@ -34,6 +34,7 @@ from vtn.storage.tables import ChangeNoticeRow
 __all__ = [
     "ALL_VENS",
     "CHANNEL",
+    "EVENTS",
     "ChangeListener",
     "listen",
     "note_change",
@@ -49,7 +50,10 @@ LOG = logging.getLogger("oadr.vtn.storage")
 CHANNEL = "oadr_vtn_changes"
 """The PostgreSQL NOTIFY channel of change notices."""
 ALL_VENS = "*"
-"""The notice that may concern every VEN (an event changed)."""
+"""The notice that anything may have changed for every VEN (notices may have been lost)."""
+EVENTS = "#events"
+"""The notice that the event set changed (an event created, modified or cancelled): it may
+concern every VEN that an event targets."""
 _KEY = "oadr_changes"
 _PAYLOAD_LIMIT = 7000
 """PostgreSQL caps a NOTIFY payload below 8000 bytes; a longer list becomes ``ALL_VENS``."""
@@ -72,11 +76,13 @@ _AFTER = (
 )
 
 ChangeListener = Callable[[str], None]
-"""Called with a ven_id, or ``ALL_VENS``, after a change that may concern it committed."""
+"""Called with a ven_id, ``EVENTS`` or ``ALL_VENS`` after a change that may concern it
+committed."""
 
 
-def note_change(session: AsyncSession, ven_id: str = ALL_VENS) -> None:
-    """Record in `session`'s transaction that `ven_id` (default: every VEN) may have new work."""
+def note_change(session: AsyncSession, ven_id: str) -> None:
+    """Record in `session`'s transaction that `ven_id` (or, for ``EVENTS``, every VEN an event
+    targets) may have new work."""
     session.info.setdefault(_KEY, set()).add(ven_id)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.messages.enums import ResponseRequired
 from vtn.domain import Event, EventRequest, EventTargets
 from vtn.domain.checks import require_aware
-from vtn.storage.changes import note_change
+from vtn.storage.changes import EVENTS, note_change
 from vtn.storage.database import Database, in_chunks
 from vtn.storage.documents import (
     baseline_from_json,
@@ -62,7 +62,7 @@ class EventStore:
             session.add(row)
             session.add_all(_target_rows(row.event_id, request.targets))
             await session.flush()
-            note_change(session)
+            note_change(session, EVENTS)
             return _to_event(row, request.targets)
 
     async def modify(
@@ -86,7 +86,7 @@ class EventStore:
             await session.execute(delete(EventTargetRow).where(EventTargetRow.event_id == event_id))
             session.add_all(_target_rows(event_id, request.targets))
             await session.flush()
-            note_change(session)
+            note_change(session, EVENTS)
             return _to_event(row, request.targets)
 
     async def cancel(
@@ -107,7 +107,7 @@ class EventStore:
             _bump(row, now, reason)
             row.cancelled_at = now
             await session.flush()
-            note_change(session)
+            note_change(session, EVENTS)
             return (await _load(session, [row]))[0]
 
     async def get(self, event_id: str) -> Event:

@@ -24,6 +24,9 @@ from vtn.storage.tables import (
 __all__ = ["InvitationStore"]
 
 _TABLE = InvitationRow.__table__
+_DELIVERED = select(_TABLE.c.event_id, _TABLE.c.delivered_modification_number).where(
+    _TABLE.c.ven_id == bindparam("ven_id")
+)
 
 
 class InvitationStore:
@@ -143,6 +146,13 @@ class InvitationStore:
         query = select(InvitationRow).where(InvitationRow.ven_id == ven_id)
         async with self._db.read() as session:
             return await _list(session, query.order_by(InvitationRow.event_id))
+
+    async def delivered_numbers(self, ven_id: str) -> dict[str, int]:
+        """event_id -> the modification number `ven_id` last received, for the events it
+        received (one statement without a transaction: the poll path)."""
+        async with self._db.connect() as connection:
+            rows = await connection.execute(_DELIVERED, {"ven_id": ven_id})
+            return {event_id: number for event_id, number in rows if number is not None}
 
     async def delivery_counts(self, event_id: str, modification_number: int) -> tuple[int, int]:
         """How many VENs have received `modification_number` (or later) of `event_id`, and how

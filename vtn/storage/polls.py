@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select, true
 
 from vtn.domain import Ven
 from vtn.domain.checks import require_aware
@@ -140,6 +141,7 @@ def _state_query(key: ColumnElement[bool]) -> Any:
 
 _BY_VEN_ID = _state_query(_VENS.c.ven_id == bindparam("key"))
 _BY_FINGERPRINT = _state_query(_VENS.c.fingerprint == bindparam("key"))
+_EVERY_VEN = _state_query(true()).order_by(None).order_by(_VENS.c.ven_id, _MEMBERS.c.value)
 _PUSH_VENS_WITH_CHANGED_EVENTS = (
     select(_VENS.c.ven_id)
     .where(
@@ -150,6 +152,21 @@ _PUSH_VENS_WITH_CHANGED_EVENTS = (
     )
     .order_by(_VENS.c.ven_id)
 )
+
+
+def _state(rows: list[Any]) -> PollState:
+    """One VEN's ``PollState`` from its rows (one per membership, at least one)."""
+    first = rows[0]
+    kinds: dict[str, list[str]] = {}
+    for row in rows:
+        if row.member_kind is not None:
+            kinds.setdefault(row.member_kind, []).append(row.member_value)
+    memberships: Memberships = {first.ven_id: {k: tuple(v) for k, v in kinds.items()}}
+    return PollState(
+        ven=to_ven(first, memberships),
+        events_changed=bool(first.events_changed),
+        queued=bool(first.queued),
+    )
 
 
 class PollStore:
@@ -180,19 +197,17 @@ class PollStore:
         }
         async with self._db.connect() as connection:
             rows = (await connection.execute(statement, parameters)).all()
-        if not rows:
-            return None
-        first = rows[0]
-        kinds: dict[str, list[str]] = {}
-        for row in rows:
-            if row.member_kind is not None:
-                kinds.setdefault(row.member_kind, []).append(row.member_value)
-        memberships: Memberships = {first.ven_id: {k: tuple(v) for k, v in kinds.items()}}
-        return PollState(
-            ven=to_ven(first, memberships),
-            events_changed=bool(first.events_changed),
-            queued=bool(first.queued),
-        )
+        return _state(rows) if rows else None
+
+    async def every_state(
+        self, now: datetime, *, cancelled_visible_for: timedelta = CANCELLED_VISIBLE_FOR
+    ) -> list[PollState]:
+        """``state`` of every VEN at `now`, in one query (to warm a poll cache at start)."""
+        require_aware("now", now)
+        parameters = {"now": now, "cancelled_since": now - cancelled_visible_for}
+        async with self._db.connect() as connection:
+            rows = (await connection.execute(_EVERY_VEN, parameters)).all()
+        return [_state(list(group)) for _, group in groupby(rows, key=lambda r: r.ven_id)]
 
     async def push_vens_with_changed_events(self, now: datetime) -> tuple[str, ...]:
         """The ven_ids of the registered (not cancelled), not report-only push VENs for which
