@@ -272,7 +272,7 @@ class Boundary:
         await self._check_signature(root, fingerprint)
         registering = isinstance(message, REGISTRATION_MESSAGES)
         named = getattr(message, "ven_id", None)
-        ven, poll, token = await self._lookup(message, fingerprint, named)
+        ven, poll, token, read = await self._lookup(message, fingerprint, named)
         if fingerprint is not None:
             if ven is None:
                 if registering:
@@ -298,21 +298,21 @@ class Boundary:
         if ven.cancelled and service not in ("EiRegisterParty", "OadrPoll"):
             raise NotRegisteredOrAuthorized(f"the registration of VEN {ven.ven_id} is cancelled")
         return Caller(fingerprint=fingerprint, ven=ven, remote=remote, poll=poll,
-                      poll_token=token)
+                      poll_token=token, poll_read=read)
 
     async def _lookup(
         self, message: Message, fingerprint: str | None, named: str | None
-    ) -> tuple[Ven | None, PollState | None, Token | None]:
+    ) -> tuple[Ven | None, PollState | None, Token | None, bool]:
         """The VEN of the certificate (or, without one, of the venID named); for an oadrPoll
-        with what waits for it, from the poll gate or read in the same query, and the gate's
-        token taken before."""
+        also what waits for it (from the poll gate, or read with the VEN in one query), the
+        gate's token taken before, and whether it was read from the database."""
         store = self._vtn.store
         if not isinstance(message, Poll):
             if fingerprint is not None:
-                return await store.vens.by_fingerprint(fingerprint), None, None
-            return (await self._by_id(named) if named else None), None, None
+                return await store.vens.by_fingerprint(fingerprint), None, None, True
+            return (await self._by_id(named) if named else None), None, None, True
         if fingerprint is None and not named:
-            return None, None, None
+            return None, None, None, True
         now = self._vtn.clock.now()
         gate = self.gate
         token = None
@@ -321,20 +321,20 @@ class Boundary:
             ven, verdict = await gate.verdict(now, ven_id=named, fingerprint=fingerprint)
             if ven is not None and verdict is not Verdict.UNKNOWN:
                 changed = verdict is Verdict.EVENTS
-                return ven, PollState(ven=ven, events_changed=changed, queued=False), token
+                return ven, PollState(ven=ven, events_changed=changed, queued=False), token, False
             token = gate.token()
         if fingerprint is not None:
             poll = await store.polls.state(fingerprint=fingerprint, now=now)
         else:
             poll = await store.polls.state(ven_id=named, now=now)
         if poll is None:
-            return None, None, None
+            return None, None, None, True
         if gate is not None and token is not None and not (poll.events_changed or poll.queued):
             events = self._vtn.events
             if events is not None and events.set_at(token.events) is None:
                 await events.current()  # the set this VEN is remembered against
             gate.remember(poll, token)
-        return poll.ven, poll, token
+        return poll.ven, poll, token, True
 
     async def _known(self, ven_id: str) -> bool:
         return await self._by_id(ven_id) is not None

@@ -283,8 +283,8 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--admin-port", type=int, metavar="PORT",
                        help=f"admin listener port (default {_DEFAULTS['admin_port']}; 0: off)")
     serve.add_argument("--workers", type=int, metavar="N",
-                       help="processes serving the 2.0b port (default 1; more than 1 needs "
-                            "PostgreSQL)")
+                       help="processes serving the 2.0b port (default 1; they share the "
+                            "database: PostgreSQL for heavy write loads)")
     serve.add_argument("--log-level", default="INFO",
                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
 

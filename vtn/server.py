@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import fcntl
 import logging
 import multiprocessing
 import os
 import signal
 import ssl
+import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import timedelta
@@ -57,6 +59,9 @@ RESTART_DELAY_S = 1.0
 EARLY_EXIT_S = 10.0
 """A worker that exits this soon after its start failed to start (configuration, port): the
 supervisor then stops everything instead of restarting it [s]."""
+PARENT_CHECK_S = 1.0
+"""How often a worker checks that its supervisor is still there [s]."""
+_PR_SET_PDEATHSIG = 1
 STOP_GRACE_S = 20.0
 """How long the supervisor waits for its workers to finish after a stop signal [s]."""
 
@@ -66,7 +71,8 @@ def _sqlite_lock(url: str) -> Iterator[None]:
     """Create the SQLite file's directory and hold ``<file>.lock`` while serving.
 
     ``ConfigError`` if another process holds it: two VTNs on one file would both push the same
-    messages (the workers of one VTN share the lock their supervisor holds).
+    messages (the workers of one VTN run under the lock their supervisor holds, and stop when
+    it is gone).
     """
     if not url.startswith(SQLITE_PREFIX):
         yield
@@ -278,8 +284,8 @@ def _configure_logging(level: str, worker: int | None) -> None:
 def run(config: VtnConfig, *, log_level: str = "INFO") -> int:
     """Serve `config` until SIGTERM/SIGINT: one process, or ``config.workers`` supervised ones.
 
-    Returns the exit status: 0 after a stop signal, 1 when the VTN could not start (the
-    reason is logged).
+    Returns the exit status: 0 after a stop signal, 1 when the VTN could not start or a worker
+    failed again right after being started (the reason is logged).
     """
     _configure_logging(log_level, None)
     if config.workers == 1:
@@ -297,16 +303,32 @@ async def _migrate(config: VtnConfig) -> None:
     await store.close()
 
 
-def _worker_main(config: VtnConfig, worker: int, log_level: str) -> None:
-    """A worker process: serve until told to stop; exit status 2 when it cannot start."""
+def _worker_main(config: VtnConfig, worker: int, log_level: str, supervisor: int) -> None:
+    """A worker process: serve until told to stop, or until its supervisor is gone; exit
+    status 2 when it cannot start."""
     _configure_logging(log_level, worker)
+    _stop_with(supervisor)
     try:
         _run_loop(serve(config, clock=SystemClock(), worker=worker, migrate=False))
-    except ConfigError as exc:
+    except (ConfigError, OSError) as exc:  # e.g. a port another program holds
         SERVER.error("Cannot start: %s", exc)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         pass
+
+
+def _stop_with(supervisor: int) -> None:
+    """SIGTERM this worker when process `supervisor` is gone (killed, even with SIGKILL): a
+    worker left behind would go on serving and writing without the supervisor's lock."""
+    with contextlib.suppress(OSError, AttributeError):  # Linux: at once, from the kernel
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    def watch() -> None:  # everywhere: within PARENT_CHECK_S
+        while os.getppid() == supervisor:
+            time.sleep(PARENT_CHECK_S)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="oadr-vtn-supervisor-watch", daemon=True).start()
 
 
 class _Supervisor:
@@ -334,7 +356,7 @@ class _Supervisor:
 
     def _start(self, number: int) -> None:
         process = self._context.Process(
-            target=_worker_main, args=(self._config, number, self._log_level),
+            target=_worker_main, args=(self._config, number, self._log_level, os.getpid()),
             name=f"oadr-vtn-worker-{number}", daemon=False,
         )
         process.start()

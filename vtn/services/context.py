@@ -54,6 +54,8 @@ class Caller:
     query (or known to the poll gate) by the boundary (``None``: the poll handler reads it)."""
     poll_token: Token | None = None
     """The poll gate's token, taken before ``poll`` was read."""
+    poll_read: bool = True
+    """``poll`` was read from the database (not known to the poll gate)."""
 
     def registered(self) -> Ven:
         """The caller's VEN; ``NotRegisteredOrAuthorized`` (463) if it is not registered."""

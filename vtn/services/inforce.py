@@ -12,6 +12,8 @@ database instead.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from common.clock import Clock
@@ -20,7 +22,11 @@ from vtn.domain.event import distribution_order
 from vtn.services.event import targets_ven
 from vtn.storage import ALL_VENS, CANCELLED_VISIBLE_FOR, EVENTS, Store
 
-__all__ = ["EventsInForce", "mine"]
+__all__ = ["DEFAULT_TTL_SECONDS", "EventsInForce", "mine"]
+
+DEFAULT_TTL_SECONDS = 60.0
+"""How long a set read from the database is used without a notice [s]: a bound on changes
+that reach the database without one (SQL typed by hand, a notice lost with its connection)."""
 
 
 def _in_force(event: Event, now: datetime) -> bool:
@@ -40,12 +46,23 @@ class EventsInForce:
 
     KEEP_SETS = 16
 
-    def __init__(self, store: Store, clock: Clock, *, live: bool) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        live: bool,
+        ttl: float = DEFAULT_TTL_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._live = live
+        self._ttl = ttl
+        self._monotonic = monotonic
         self._generation = 0
         self._sets: dict[int, tuple[Event, ...]] = {}
+        self._read_at: dict[int, float] = {}
         self._loading: asyncio.Future[tuple[int | None, tuple[Event, ...]]] | None = None
         self._loading_generation = -1
         self.loads = 0
@@ -66,6 +83,11 @@ class EventsInForce:
         if ven_id in (EVENTS, ALL_VENS):
             self._generation += 1
 
+    def refresh(self) -> None:
+        """Read the set again at the next use (as after a notice): the database showed a
+        change this process did not hear of."""
+        self._generation += 1
+
     def set_live(self, live: bool) -> None:
         """Whether change notices are heard; either way the set is read again."""
         self.changed(ALL_VENS)
@@ -81,7 +103,10 @@ class EventsInForce:
         generation = self._generation
         events = self._sets.get(generation)
         if events is not None:
-            return generation, events
+            if self._monotonic() - self._read_at[generation] < self._ttl:
+                return generation, events
+            self.refresh()  # a bound on anything written behind the VTN's back
+            generation = self._generation
         if self._loading is None or self._loading_generation != generation:
             self._loading_generation = generation
             self._loading = asyncio.ensure_future(self._read(generation))
@@ -108,8 +133,10 @@ class EventsInForce:
         if generation != self._generation:  # a notice arrived while reading
             return None, events
         self._sets[generation] = events
+        self._read_at[generation] = self._monotonic()
         for old in sorted(self._sets)[: -self.KEEP_SETS]:
             del self._sets[old]
+            del self._read_at[old]
         return generation, events
 
 

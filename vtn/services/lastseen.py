@@ -57,7 +57,7 @@ class LastSeen:
         due, self._due = self._due, set()
         try:
             await self._store.vens.touch_many(due)
-        except StorageError as exc:
+        except (StorageError, OSError) as exc:
             self._due |= due
             LOG.warning("Could not record that %d VEN(s) were seen: %s", len(due), exc)
 

@@ -1,4 +1,4 @@
-"""OadrPoll: the next message for a pull VEN, from the database, or oadrResponse when none waits.
+"""OadrPoll: the next message for a pull VEN, or oadrResponse when none waits.
 
 Order: a VEN whose registration was cancelled only gets its queue (which holds the
 cancellation). Otherwise changed events come first (oadrDistributeEvent with all current events,
@@ -21,8 +21,10 @@ __all__ = ["handle_poll"]
 async def handle_poll(vtn: Vtn, caller: Caller, message: Poll) -> Message:
     """oadrPoll: what is waiting for the VEN.
 
-    An empty poll costs one query (``polls.state``, usually read by the boundary with the VEN
-    itself); the full paths run only when it says events changed or the queue holds an item.
+    The boundary gives what waits (``caller.poll``): from the poll gate (no query) or from
+    ``polls.state`` (one query, with the VEN itself). The full paths run only when it says
+    events changed (its current events from memory, its deliveries from the database) or the
+    queue holds an item.
     """
     ven = caller.registered()
     state = caller.poll
@@ -32,6 +34,11 @@ async def handle_poll(vtn: Vtn, caller: Caller, message: Poll) -> Message:
         # Its deliveries are read again: another worker may have delivered the events since
         # (the poll gate only knows what this one delivered).
         events = await changed_events(vtn, ven)
+        if events is None and vtn.events is not None and caller.poll_read:
+            # The database says an event is new for it, the events in memory do not: they
+            # missed a change (a notice lost, SQL by hand). Read them again, once.
+            vtn.events.refresh()
+            events = await changed_events(vtn, ven)
         if events is not None:
             reply = distribute(vtn, events)
             await deliver_events(vtn, ven, events)

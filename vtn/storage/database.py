@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 from common.clock import Clock
 from common.errors import ConfigError
@@ -30,6 +32,8 @@ from vtn.storage.errors import StorageError, translate_integrity_error
 from vtn.storage.tables import ChangeNoticeRow
 
 __all__ = ["WRITE_OPTIONS", "Database", "create_engine_for", "in_chunks"]
+
+LOG = logging.getLogger("oadr.vtn.storage")
 
 T = TypeVar("T")
 
@@ -119,6 +123,22 @@ def _switch_to_wal(cursor: Any) -> None:
             raise
 
 
+_TELL = "oadr_tell"
+
+
+class _NoticeSession(Session):
+    """A session that gives its write's change notices to the process's listeners right after
+    the COMMIT, before anything else can run on the event loop (``Database.write``)."""
+
+
+@event.listens_for(_NoticeSession, "after_commit")
+def _tell_after_commit(session: Session) -> None:
+    told = session.info.pop(_TELL, None)
+    if told is not None:
+        database, changes = told
+        database.tell(changes)
+
+
 class Database:
     """An engine, a clock and transactions; shared by the repositories of one ``Store``.
 
@@ -131,7 +151,9 @@ class Database:
         self.engine = engine
         self.clock = clock
         self.dialect = engine.dialect.name
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self._sessions = async_sessionmaker(
+            engine, expire_on_commit=False, autoflush=False, sync_session_class=_NoticeSession
+        )
         self._listeners: list[ChangeListener] = []
         self.origin = secrets.token_hex(8)
         """This ``Database``'s name in the change notices it writes."""
@@ -150,7 +172,7 @@ class Database:
         try:
             async with self._sessions() as session, session.begin():
                 yield session
-        except DBAPIError as exc:
+        except (DBAPIError, OSError) as exc:
             raise StorageError("reading from the database failed") from exc
 
     @asynccontextmanager
@@ -162,7 +184,7 @@ class Database:
             async with self.engine.connect() as connection:
                 await connection.execution_options(**SINGLE_READ_OPTIONS)
                 yield connection
-        except DBAPIError as exc:
+        except (DBAPIError, OSError) as exc:
             raise StorageError("reading from the database failed") from exc
 
     @asynccontextmanager
@@ -186,13 +208,22 @@ class Database:
                             await session.execute(insert(ChangeNoticeRow), rows)
                         elif changes:
                             await session.execute(*notify_statement(changes, self.origin))
+                        if changes:  # told by _NoticeSession right after the COMMIT
+                            session.info[_TELL] = (self, changes)
                 except IntegrityError as exc:
                     raise translate_integrity_error(exc, what) from exc
-                except DBAPIError as exc:
+                except (DBAPIError, OSError) as exc:
                     raise StorageError(f"{what}: the database failed") from exc
+
+    def tell(self, changes: set[str]) -> None:
+        """Give committed change notices to this process's listeners (a failing listener is
+        logged; it does not make the committed write look failed)."""
         for ven_id in changes:
             for listener in self._listeners:
-                listener(ven_id)
+                try:
+                    listener(ven_id)
+                except Exception:
+                    LOG.exception("A change-notice listener failed on %r", ven_id)
 
     def insert(self, table: Any) -> Any:
         """The dialect's INSERT construct (it has ``on_conflict_do_update/do_nothing``)."""

@@ -9,7 +9,7 @@ from types import TracebackType
 
 from common.clock import Clock
 from vtn.storage import migrate
-from vtn.storage.changes import ChangeListener, listen, purge_notices, tail
+from vtn.storage.changes import ChangeListener, listen, purge_statement, tail
 from vtn.storage.database import Database, create_engine_for
 from vtn.storage.events import EventStore
 from vtn.storage.invitations import InvitationStore
@@ -29,10 +29,11 @@ class Store:
     ``nonces``, ``outbox`` and ``performance``, all on one database; ``polls`` answers the
     questions of an empty oadrPoll (and of a push sweep) in one query.
 
-    Every method is one transaction; nothing is cached in memory, so several VTN workers may
-    share one PostgreSQL database. Writes that may give VENs new work send change notices
-    (``subscribe``, ``listen``: ``vtn.storage.changes``). Use ``open_store`` to make one and
-    ``close`` (or ``async with``) to release its connections.
+    Every method is one transaction (delivery records arriving together share one: group
+    commit); nothing is cached in memory, so several VTN workers may share one database.
+    Writes that may give VENs new work send change notices (``subscribe``, ``listen``:
+    ``vtn.storage.changes``). Use ``open_store`` to make one and ``close`` (or ``async with``)
+    to release its connections.
     """
 
     def __init__(self, db: Database) -> None:
@@ -69,13 +70,15 @@ class Store:
         if self._db.dialect == "sqlite":
             await tail(self._db.engine, self._db.origin, on_change, on_live, stop)
         else:
-            await listen(self._db.engine.url, self._db.origin, on_change, on_live, stop)
+            await listen(self._db.engine, self._db.origin, on_change, on_live, stop)
 
     async def purge_notices(self, before: datetime) -> int:
         """Delete the SQLite change notices written before `before` (none on PostgreSQL)."""
         if self._db.dialect != "sqlite":
             return 0
-        return await purge_notices(self._db.engine, before)
+        async with self._db.write("delete old change notices") as session:
+            result = await session.execute(purge_statement(before))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def migrate(self) -> None:
         """Create or upgrade the schema to the newest revision (idempotent)."""

@@ -292,9 +292,11 @@ class OutboxRow(Base):
 class ChangeNoticeRow(Base):
     """change_notices: on SQLite, the change notices of every process, for the others to read
     (``vtn.storage.changes``; PostgreSQL uses NOTIFY instead). ``seq`` grows in commit order
-    (SQLite has one writer at a time); old rows are deleted by housekeeping."""
+    (SQLite has one writer at a time) and is never reused (AUTOINCREMENT: housekeeping deletes
+    old rows, and a reused number would be skipped by a reader that saw it before)."""
 
     __tablename__ = "change_notices"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     origin: Mapped[str] = mapped_column(String(32))

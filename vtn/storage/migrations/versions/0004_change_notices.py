@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("ven_id", sa.String(length=128), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_change_notices")),
+        sqlite_autoincrement=True,  # a purged table must not hand out old numbers again
     )
     op.create_index(op.f("ix_change_notices_created_at"), "change_notices", ["created_at"])
 
