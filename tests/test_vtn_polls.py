@@ -24,6 +24,7 @@ from tests.test_vtn_support import (
     simple_event,
 )
 from vtn.domain import EventTargets, VenRegistration
+from vtn.services.deliverylog import PROGRESS_INTERVAL
 from vtn.services.event import deliver_events
 from vtn.storage import Store, open_store
 
@@ -210,6 +211,35 @@ async def test_delivery_log_says_k_of_n_without_loading_every_ven(
         await deliver_events(h.vtn, await h.store.vens.get(ids[1]), [event])
     invitation = await h.store.invitations.get(event.event_id, ids[1])
     assert invitation is not None and invitation.is_current(0)
+
+
+async def test_delivery_progress_is_said_at_most_every_interval(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = harness
+    ids = [(await h.register(fingerprint_of(n), f"ven {n}")).ven_id for n in range(4)]
+    event = await add_event(h.store)
+    counted: list[str] = []
+    counts = h.store.invitations.delivery_counts
+
+    async def counting(event_id: str, number: int) -> tuple[int, int]:
+        counted.append(event_id)
+        return await counts(event_id, number)
+
+    monkeypatch.setattr(h.store.invitations, "delivery_counts", counting)
+    with caplog.at_level(logging.DEBUG, logger="oadr.vtn.protocol"):
+        for ven_id in ids[:3]:
+            await deliver_events(h.vtn, await h.store.vens.get(ven_id), [event])
+        h.clock.advance(PROGRESS_INTERVAL)
+        await deliver_events(h.vtn, await h.store.vens.get(ids[3]), [event])
+    progress = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO
+                and "VENs have it" in r.getMessage()]
+    assert [line.rsplit(": ", 1)[1] for line in progress] == [
+        "1 of 4 VENs have it", "4 of 4 VENs have it"]
+    assert len(counted) == 2  # counted for the INFO lines only
+    each = [r for r in caplog.records
+            if r.levelno == logging.DEBUG and "delivered" in r.getMessage()]
+    assert len(each) == 4
 
 
 # ---- the boundary ----------------------------------------------------------------------------

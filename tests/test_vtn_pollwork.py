@@ -70,13 +70,13 @@ async def test_concurrent_deliveries_share_transactions(gated: Harness) -> None:
     ven_ids = [await _register(h, n) for n in range(1, 31)]
     writes: list[int] = []
     invitations = h.store.invitations
-    original = invitations._write_deliveries
+    original = invitations._batches._handle
 
-    async def counted(batches: list[Any]) -> None:
+    async def counted(batches: list[Any]) -> Any:
         writes.append(len(batches))
-        await original(batches)
+        return await original(batches)
 
-    invitations._batches._write = counted  # type: ignore[method-assign]
+    invitations._batches._handle = counted  # type: ignore[method-assign]
     event = await add_event(h.store)
     replies = await asyncio.gather(*(_poll(h, v, n) for n, v in enumerate(ven_ids, start=1)))
     assert all(isinstance(r, DistributeEvent) for r in replies)
@@ -84,6 +84,26 @@ async def test_concurrent_deliveries_share_transactions(gated: Harness) -> None:
     delivered = await invitations.list_for_event(event.event_id)
     assert {i.ven_id for i in delivered} == set(ven_ids)
     assert all(i.delivered_modification_number == 0 for i in delivered)
+
+
+async def test_lookups_that_arrive_together_share_one_statement(gated: Harness) -> None:
+    h = gated
+    ven_ids = [await _register(h, n) for n in range(1, 21)]
+    event = await add_event(h.store)
+    for n, ven_id in enumerate(ven_ids[:10], start=1):
+        assert isinstance(await _poll(h, ven_id, n), DistributeEvent)
+    invitations = h.store.invitations
+    calls: list[int] = []
+    original = invitations._lookups._handle
+
+    async def counted(ven_ids: list[str]) -> Any:
+        calls.append(len(ven_ids))
+        return await original(ven_ids)
+
+    invitations._lookups._handle = counted  # type: ignore[method-assign]
+    found = await asyncio.gather(*(invitations.delivered_numbers(v) for v in ven_ids))
+    assert found == [{event.event_id: 0}] * 10 + [{}] * 10
+    assert sum(calls) == 20 and len(calls) < 20, calls
 
 
 async def test_a_failed_group_write_fails_every_caller_and_the_next_one_works() -> None:

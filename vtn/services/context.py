@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
@@ -12,6 +12,7 @@ from common.messages.types import EiResponse
 from common.security import Signer
 from vtn.config import VtnConfig
 from vtn.domain import Ven
+from vtn.services.deliverylog import DeliveryLog
 from vtn.services.queue import MessageQueue
 from vtn.storage import PollState, Store
 
@@ -35,6 +36,7 @@ class Vtn:
     signer: Signer | None = None
     events: EventsInForce | None = None
     gate: PollGate | None = None
+    deliveries: DeliveryLog = field(default_factory=DeliveryLog)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

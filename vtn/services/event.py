@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from logging import INFO
 
 from common.errors import InvalidId
 from common.messages.event import (
@@ -173,37 +172,12 @@ def distribute(vtn: Vtn, events: Sequence[Event], request_id: str | None = None)
 
 
 async def deliver_events(vtn: Vtn, ven: Ven, events: Sequence[Event]) -> None:
-    """Record that `ven` now has `events` (their current modifications), and say so in the log.
-
-    The log line ("k of N VENs have it") comes from two ``COUNT`` queries per newly delivered
-    modification, and only when the protocol log records INFO: loading every VEN and invitation
-    on each delivery made fan-out to N VENs cost O(N^2).
-    """
-    logged = PROTOCOL.isEnabledFor(INFO)
-    before: dict[str, int | None] = {}
-    if logged:
-        before = {
-            i.event_id: i.delivered_modification_number
-            for i in await vtn.store.invitations.list_for_ven(ven.ven_id)
-        }
+    """Record that `ven` now has `events` (their current modifications), and say so in the log
+    (``vtn.services.deliverylog``: progress at INFO, each delivery at DEBUG)."""
     await vtn.store.invitations.mark_all_delivered(
         ven.ven_id, {e.event_id: e.modification_number for e in events}
     )
-    if not logged:
-        return
-    fresh = [e for e in events if (before.get(e.event_id) or -1) < e.modification_number]
-    for event in fresh:
-        have, targeted = await vtn.store.invitations.delivery_counts(
-            event.event_id, event.modification_number
-        )
-        PROTOCOL.info(
-            "Event %s (modification %d) delivered to VEN %s: %d of %d VENs have it",
-            event.event_id,
-            event.modification_number,
-            ven_label(ven),
-            have,
-            max(targeted, have),
-        )
+    await vtn.deliveries.delivered(vtn, ven, events)
 
 
 async def handle_request_event(vtn: Vtn, caller: Caller, message: RequestEvent) -> DistributeEvent:

@@ -1,45 +1,52 @@
-"""Group commit: concurrent calls' rows written together, each caller released at the commit."""
+"""Batches: concurrent callers' items handled by one database call, each caller released with
+its own result when that call returns (group commit for writes, grouped lookups for reads)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
-__all__ = ["GroupCommit"]
+__all__ = ["Batches", "GroupCommit"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
-class GroupCommit(Generic[T]):
-    """Collects items from concurrent callers and writes them with one call of `write`.
+class Batches(Generic[T, R]):
+    """Collects items from concurrent callers and handles them with one call of `handle`,
+    which returns one result per item, in order.
 
-    The first caller writes at once; callers that arrive while a write is under way wait for
-    the next one, which takes everything that arrived meanwhile. ``submit`` returns when the
-    write holding its item succeeded, and raises what that write raised.
+    The first caller is handled at once; callers that arrive while a call is under way wait
+    for the next one, which takes everything that arrived meanwhile (up to `limit` items per
+    call). ``submit`` returns its item's result when the call holding it returned, and raises
+    what that call raised.
     """
 
-    def __init__(self, write: Callable[[list[T]], Awaitable[None]]) -> None:
-        self._write = write
-        self._waiting: list[tuple[T, asyncio.Future[None]]] = []
-        self._writing = False
+    def __init__(
+        self, handle: Callable[[list[T]], Awaitable[Sequence[R]]], *, limit: int = 1000
+    ) -> None:
+        self._handle = handle
+        self._limit = limit
+        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._busy = False
         self._task: asyncio.Task[None] | None = None
 
-    async def submit(self, item: T) -> None:
-        """Write `item` (with whatever else is waiting); returns once it is committed."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def submit(self, item: T) -> R:
+        """Handle `item` (with whatever else is waiting); its result."""
+        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, done))
-        if not self._writing:
-            self._writing = True
+        if not self._busy:
+            self._busy = True
             self._task = asyncio.get_running_loop().create_task(self._drain())
-        await done
+        return await done
 
     async def _drain(self) -> None:
         try:
             while self._waiting:
-                batch, self._waiting = self._waiting, []
+                batch, self._waiting = self._waiting[: self._limit], self._waiting[self._limit :]
                 try:
-                    await self._write([item for item, _ in batch])
+                    results = await self._handle([item for item, _ in batch])
                 except BaseException as exc:  # every caller of the batch learns of it
                     for _, done in batch:
                         if not done.done():
@@ -47,11 +54,22 @@ class GroupCommit(Generic[T]):
                     if not isinstance(exc, Exception):
                         raise
                 else:
-                    for _, done in batch:
+                    for (_, done), result in zip(batch, results, strict=True):
                         if not done.done():
-                            done.set_result(None)
+                            done.set_result(result)
         finally:
-            self._writing = False
+            self._busy = False
             for _, done in self._waiting:  # only left behind when cancelled mid-way
                 done.cancel()
             self._waiting = []
+
+
+class GroupCommit(Batches[T, None]):
+    """``Batches`` for writes: `write` stores all the items in one transaction."""
+
+    def __init__(self, write: Callable[[list[T]], Awaitable[None]], *, limit: int = 1000) -> None:
+        async def handle(items: list[T]) -> list[None]:
+            await write(items)
+            return [None] * len(items)
+
+        super().__init__(handle, limit=limit)

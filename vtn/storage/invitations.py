@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.errors import ResponseCode
 from common.messages.enums import OptType
 from vtn.domain import Invitation
-from vtn.storage.batches import GroupCommit
-from vtn.storage.database import Database
+from vtn.storage.batches import Batches, GroupCommit
+from vtn.storage.database import Database, in_chunks
 from vtn.storage.errors import StorageError
 from vtn.storage.tables import (
     EventRow,
@@ -24,9 +24,9 @@ from vtn.storage.tables import (
 __all__ = ["InvitationStore"]
 
 _TABLE = InvitationRow.__table__
-_DELIVERED = select(_TABLE.c.event_id, _TABLE.c.delivered_modification_number).where(
-    _TABLE.c.ven_id == bindparam("ven_id")
-)
+_DELIVERED = select(
+    _TABLE.c.ven_id, _TABLE.c.event_id, _TABLE.c.delivered_modification_number
+).where(_TABLE.c.ven_id.in_(bindparam("ven_ids", expanding=True)))
 
 
 class InvitationStore:
@@ -35,6 +35,7 @@ class InvitationStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._batches: GroupCommit[list[dict[str, object]]] = GroupCommit(self._write_deliveries)
+        self._lookups: Batches[str, dict[str, int]] = Batches(self._delivered_to)
 
     async def mark_delivered(
         self, event_id: str, ven_id: str, modification_number: int
@@ -149,10 +150,19 @@ class InvitationStore:
 
     async def delivered_numbers(self, ven_id: str) -> dict[str, int]:
         """event_id -> the modification number `ven_id` last received, for the events it
-        received (one statement without a transaction: the poll path)."""
+        received. The poll path: lookups that arrive together are answered by one statement
+        (without a transaction), as when an event reaches thousands of VENs at once."""
+        return await self._lookups.submit(ven_id)
+
+    async def _delivered_to(self, ven_ids: list[str]) -> list[dict[str, int]]:
+        found: dict[str, dict[str, int]] = {v: {} for v in ven_ids}
         async with self._db.connect() as connection:
-            rows = await connection.execute(_DELIVERED, {"ven_id": ven_id})
-            return {event_id: number for event_id, number in rows if number is not None}
+            for chunk in in_chunks(sorted(found)):
+                rows = await connection.execute(_DELIVERED, {"ven_ids": list(chunk)})
+                for ven_id, event_id, number in rows:
+                    if number is not None:
+                        found[ven_id][event_id] = number
+        return [found[v] for v in ven_ids]
 
     async def delivery_counts(self, event_id: str, modification_number: int) -> tuple[int, int]:
         """How many VENs have received `modification_number` (or later) of `event_id`, and how
