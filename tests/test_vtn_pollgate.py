@@ -18,6 +18,8 @@ from common.messages.enums import ProfileName, TransportName
 from common.messages.event import DistributeEvent, RequestEvent
 from common.messages.poll import Poll, Response
 from common.messages.registration import RequestReregistration
+from common.messages.types import EiResponse
+from common.xml import encode
 from tests.test_vtn_support import (
     START,
     Harness,
@@ -27,7 +29,7 @@ from tests.test_vtn_support import (
     simple_event,
     start_harness,
 )
-from vtn.app import BOUNDARY_KEY
+from vtn.app import BOUNDARY_KEY, empty_poll_reply
 from vtn.domain import Event, EventTargets, Ven
 from vtn.services.inforce import EventsInForce
 from vtn.services.pollgate import PollGate, Verdict
@@ -402,3 +404,11 @@ async def test_a_started_vtn_warms_the_gate_in_one_query(
     finally:
         await client.close()
         await built.store.close()
+
+
+@pytest.mark.parametrize("ven_id", ["ven-1", "a&b<c>d\"e'f", "välkommen-☃", " spaced ", ""])
+def test_the_empty_poll_template_is_what_encode_makes(ven_id: str) -> None:
+    reply = Response(response=EiResponse(response_code=200, request_id="",
+                                         response_description="OK"), ven_id=ven_id)
+    assert empty_poll_reply(ven_id) == encode(reply)
+    assert empty_poll_reply(None) == encode(Response(response=reply.response))

@@ -25,6 +25,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 from aiohttp import hdrs, web
 from lxml import etree
@@ -41,8 +42,8 @@ from common.errors import (
     ResponseCode,
     SignatureError,
 )
-from common.messages.poll import Poll
-from common.messages.types import Message
+from common.messages.poll import Poll, Response
+from common.messages.types import EiResponse, Message
 from common.security import Signer, Verifier, normalize_fingerprint, peer_fingerprint
 from common.security.signing import SIGNATURE_TAG
 from common.xml import Limits, encode, from_element, parse
@@ -96,6 +97,21 @@ def load_signer(config: VtnConfig, clock: Clock) -> Signer | None:
 def _reference() -> str:
     """A short id that ties a refusal in the log to what the peer was told."""
     return secrets.token_hex(4)
+
+
+_OK = EiResponse(response_code=200, request_id="", response_description="OK")
+_PLACEHOLDER = "\u2603venid\u2603"
+_EMPTY_HEAD, _EMPTY_TAIL = encode(Response(response=_OK, ven_id=_PLACEHOLDER)).split(
+    _PLACEHOLDER.encode()
+)
+
+
+def empty_poll_reply(ven_id: str | None) -> bytes:
+    """The bytes ``encode`` makes of the oadrResponse 200 to an empty poll of `ven_id`, from a
+    template (the same bytes, without building the tree)."""
+    if ven_id is None:
+        return encode(Response(response=_OK, ven_id=None))
+    return _EMPTY_HEAD + xml_escape(ven_id).encode() + _EMPTY_TAIL
 
 
 class _TransportRefusal(Exception):
@@ -210,7 +226,7 @@ class Boundary:
             caller = await self._authenticate(root, message, service, request, remote)
             ven = caller.ven
             reply = await handler(self._vtn, caller, message)
-            body = encode(reply, signer=self._vtn.signer)
+            body = self._encode(reply)
         except ProtocolError as exc:
             return self._error(remote, message, ven, exc)
         except Exception as exc:  # a bug or a database failure: the peer learns only a reference
@@ -218,6 +234,12 @@ class Boundary:
         if ven is not None:
             self.seen.heard(ven)
         return web.Response(body=body, content_type="application/xml")
+
+    def _encode(self, reply: Message) -> bytes:
+        """`reply` as bytes; the empty poll's oadrResponse (most replies) from a template."""
+        if self._vtn.signer is None and type(reply) is Response and reply.response == _OK:
+            return empty_poll_reply(reply.ven_id)
+        return encode(reply, signer=self._vtn.signer)
 
     # ---- transport ------------------------------------------------------------------------
 
@@ -231,6 +253,17 @@ class Boundary:
             content_type = request.content_type
             if content_type not in XML_CONTENT_TYPES and not content_type.endswith("+xml"):
                 raise _TransportRefusal(415, f"content type {content_type!r} is not XML")
+        length = request.content_length
+        if length is not None and not request.headers.get(hdrs.TRANSFER_ENCODING):
+            try:
+                body = await request.content.readexactly(length) if length else b""
+            except asyncio.IncompleteReadError as exc:
+                raise _TransportRefusal(
+                    400, f"the body ended after {len(exc.partial)} of {length} bytes"
+                ) from None
+            if not body:
+                raise _TransportRefusal(400, "the body is empty")
+            return body
         chunks = []
         size = 0
         while chunk := await request.content.read(_READ_CHUNK):
