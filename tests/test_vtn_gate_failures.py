@@ -123,12 +123,9 @@ async def test_sqlite_tail_that_dies_does_not_leave_its_listeners_live(tmp_path:
     try:
         assert await _until(lambda: lives == [True])
         async with engine.connect():  # every connection busy (a burst of polls)
-            await asyncio.sleep(0.6)
-        await asyncio.sleep(0.3)
-        deaf = task.done()
-        assert not (deaf and lives[-1]), (
-            f"tail ended ({task.exception()!r}) while its listeners were left live: {lives}"
-        )
+            assert await _until(lambda: False in lives), "the pool timeout was not reported"
+        assert await _until(lambda: lives[-1] is True), f"tail did not recover: {lives}"
+        assert not task.done(), f"tail ended: {task.exception()!r}"
     finally:
         stop.set()
         await asyncio.gather(task, return_exceptions=True)
@@ -148,10 +145,18 @@ async def test_last_seen_survives_an_unreachable_postgresql() -> None:
     clock = ManualClock(START + RESOLUTION * 10)
     seen = LastSeen(store, clock)
     seen.heard(_ven(1))  # last seen long ago: due
+    attempts: list[int] = []
+    touch_many = store.vens.touch_many
+
+    async def counted(ven_ids: Any) -> int:
+        attempts.append(1)
+        return await touch_many(ven_ids)
+
+    store.vens.touch_many = counted  # type: ignore[method-assign]
     stop = asyncio.Event()
     task = asyncio.create_task(seen.run(stop, every=0.05))
     try:
-        await asyncio.sleep(0.5)
+        assert await _until(lambda: len(attempts) >= 3), "no flush was tried"
         assert not task.done(), f"LastSeen.run ended: {task.exception()!r}"
         assert seen.due == 1, "the VEN that could not be written was dropped"
     finally:
@@ -283,16 +288,24 @@ async def test_workers_do_not_outlive_a_killed_supervisor(tmp_path: Path) -> Non
     children: list[int] = []
     try:
         await _listening(port, process, log)
-        await asyncio.sleep(1.0)  # both workers up
-        children = [int(p) for p in Path(f"/proc/{process.pid}/task/{process.pid}/children")
-                    .read_text().split()]
-        assert children, log.read_text()
+        children_file = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+
+        def workers() -> list[int]:
+            return [int(p) for p in children_file.read_text().split()]
+
+        def running(pid: int) -> bool:
+            try:
+                return (b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                        and b"zombie" not in Path(f"/proc/{pid}/status").read_bytes().lower())
+            except OSError:
+                return False
+
+        assert await _until(lambda: len(workers()) >= 2, limit=30), log.read_text()
+        children = workers()
         process.send_signal(signal.SIGKILL)
         await process.wait()
-        await asyncio.sleep(3.0)
-        alive = [p for p in children if Path(f"/proc/{p}").exists()
-                 and b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()
-                 and b"zombie" not in Path(f"/proc/{p}/status").read_bytes().lower()]
+        await _until(lambda: not any(running(p) for p in children), limit=10)
+        alive = [p for p in children if running(p)]
         with open(db.with_name(db.name + ".lock"), "a") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -301,7 +314,7 @@ async def test_workers_do_not_outlive_a_killed_supervisor(tmp_path: Path) -> Non
             except BlockingIOError:
                 lock_free = False
         assert not alive, (
-            f"orphaned workers {alive} still run 3 s after their supervisor died; the SQLite "
+            f"orphaned workers {alive} still run 10 s after their supervisor died; the SQLite "
             f"lock is {'free' if lock_free else 'held'}"
         )
     finally:

@@ -22,9 +22,9 @@ from vtn.domain.event import distribution_order
 from vtn.services.event import targets_ven
 from vtn.storage import ALL_VENS, CANCELLED_VISIBLE_FOR, EVENTS, Store
 
-__all__ = ["DEFAULT_TTL_SECONDS", "EventsInForce", "mine"]
+__all__ = ["REREAD_SECONDS", "EventsInForce", "mine"]
 
-DEFAULT_TTL_SECONDS = 60.0
+REREAD_SECONDS = 60.0
 """How long a set read from the database is used without a notice [s]: a bound on changes
 that reach the database without one (SQL typed by hand, a notice lost with its connection)."""
 
@@ -52,7 +52,7 @@ class EventsInForce:
         clock: Clock,
         *,
         live: bool,
-        ttl: float = DEFAULT_TTL_SECONDS,
+        ttl: float = REREAD_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
