@@ -66,4 +66,7 @@ class LastSeen:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=every)
-            await self.flush()
+            try:
+                await self.flush()
+            except Exception:  # a bug here must not end the flushing for good
+                LOG.exception("Recording when VENs were last seen failed; trying again")
