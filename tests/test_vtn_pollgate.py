@@ -412,3 +412,31 @@ def test_the_empty_poll_template_is_what_encode_makes(ven_id: str) -> None:
                                          response_description="OK"), ven_id=ven_id)
     assert empty_poll_reply(ven_id) == encode(reply)
     assert empty_poll_reply(None) == encode(Response(response=reply.response))
+
+
+async def test_without_the_poll_cache_every_poll_reads_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = header_config(tmp_path, poll_cache=False)
+    h, client = await start_harness(config, ManualClock(START))
+    try:
+        assert h.vtn.gate is None and h.vtn.events is None
+        ven_id = await _registered_and_drained(h, 1)
+        reads: list[str] = []
+        state = h.store.polls.state
+
+        async def counted(**kwargs: Any) -> PollState | None:
+            reads.append(kwargs.get("ven_id") or kwargs.get("fingerprint") or "")
+            return await state(**kwargs)
+
+        monkeypatch.setattr(h.store.polls, "state", counted)
+        assert isinstance(await _poll(h, ven_id, 1), Response)
+        await add_event(h.store)
+        assert isinstance(await _poll(h, ven_id, 1), DistributeEvent)
+        assert isinstance(await _poll(h, ven_id, 1), Response)
+        await h.vtn.queue.put(await h.store.vens.get(ven_id), _reregistration())
+        assert isinstance(await _poll(h, ven_id, 1), RequestReregistration)
+        assert len(reads) == 4  # one read per poll
+    finally:
+        await client.close()
+        await h.store.close()

@@ -104,8 +104,8 @@ class VtnConfig:
     - ``workers``: how many processes serve the 2.0b port (SO_REUSEPORT; the first one also
       runs the admin API and the push worker). On SQLite they share the file's one write lock
       (fine for polls, which rarely write; PostgreSQL for heavy write loads).
-    - ``poll_cache``: answer an oadrPoll with nothing waiting from memory
-      (``vtn.services.pollgate``); the database stays the authority for every poll with work.
+    - ``poll_cache``: answer polls from what the VTN already knows (``vtn.services.pollgate``,
+      ``vtn.services.inforce``); ``false``: every poll reads the database.
 
     Push delivery (VENs registered with httpPullModel=false):
 
