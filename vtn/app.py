@@ -109,8 +109,8 @@ _EMPTY_HEAD, _EMPTY_TAIL = encode(Response(response=_OK, ven_id=_PLACEHOLDER)).s
 def empty_poll_reply(ven_id: str | None) -> bytes:
     """The bytes ``encode`` makes of the oadrResponse 200 to an empty poll of `ven_id`, from a
     template (the same bytes, without building the tree)."""
-    if ven_id is None:
-        return encode(Response(response=_OK, ven_id=None))
+    if ven_id is None or not ven_id.isprintable():  # lxml writes some characters as &#13;...
+        return encode(Response(response=_OK, ven_id=ven_id))
     return _EMPTY_HEAD + xml_escape(ven_id).encode() + _EMPTY_TAIL
 
 
@@ -169,11 +169,11 @@ class Boundary:
     async def _prime(self, gate: PollGate) -> None:
         """Remember every VEN with nothing waiting, read in one query: without this, after a
         start (or a lost listener) each VEN's first poll would read the database."""
-        token = gate.token()
         started = time.perf_counter()
         try:
             if self._vtn.events is not None:
-                await self._vtn.events.current()  # the set the VENs are remembered against
+                await self._vtn.events.current()  # read before the states (``Token.set_read``)
+            token = gate.token()
             states = await self._vtn.store.polls.every_state(self._vtn.clock.now())
         except StorageError as exc:
             SERVER.warning("Could not warm the poll cache (%s); each VEN's first poll reads "
@@ -254,7 +254,10 @@ class Boundary:
             if content_type not in XML_CONTENT_TYPES and not content_type.endswith("+xml"):
                 raise _TransportRefusal(415, f"content type {content_type!r} is not XML")
         length = request.content_length
-        if length is not None and not request.headers.get(hdrs.TRANSFER_ENCODING):
+        plain = not request.headers.get(hdrs.TRANSFER_ENCODING) and not request.headers.get(
+            hdrs.CONTENT_ENCODING  # a compressed body is longer than its Content-Length
+        )
+        if length is not None and plain:
             try:
                 body = await request.content.readexactly(length) if length else b""
             except asyncio.IncompleteReadError as exc:
@@ -355,6 +358,9 @@ class Boundary:
             if ven is not None and verdict is not Verdict.UNKNOWN:
                 changed = verdict is Verdict.EVENTS
                 return ven, PollState(ven=ven, events_changed=changed, queued=False), token, False
+            events = self._vtn.events
+            if gate.live and events is not None and events.live:
+                await events.current()  # read before the state, to remember it against
             token = gate.token()
         if fingerprint is not None:
             poll = await store.polls.state(fingerprint=fingerprint, now=now)
@@ -362,10 +368,7 @@ class Boundary:
             poll = await store.polls.state(ven_id=named, now=now)
         if poll is None:
             return None, None, None, True
-        if gate is not None and token is not None and not (poll.events_changed or poll.queued):
-            events = self._vtn.events
-            if events is not None and events.set_at(token.events) is None:
-                await events.current()  # the set this VEN is remembered against
+        if gate is not None and token is not None:
             gate.remember(poll, token)
         return poll.ven, poll, token, True
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from vtn.domain import Event, Ven
 from vtn.logs import PROTOCOL, ven_label
+from vtn.storage import StorageError
 
 if TYPE_CHECKING:
     from vtn.services.context import Vtn
@@ -46,7 +47,11 @@ class DeliveryLog:
             if said is not None and now - said < PROGRESS_INTERVAL:
                 continue
             self._said[key] = now
-            have, targeted = await vtn.store.invitations.delivery_counts(*key)
+            try:
+                have, targeted = await vtn.store.invitations.delivery_counts(*key)
+            except (StorageError, OSError) as exc:  # the log line is not worth the delivery
+                PROTOCOL.warning("Could not count who has event %s: %s", event.event_id, exc)
+                continue
             PROTOCOL.info("Event %s (modification %d) delivered to VEN %s: %d of %d VENs have it",
                           event.event_id, event.modification_number, ven_label(ven), have,
                           max(targeted, have))

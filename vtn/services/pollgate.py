@@ -62,6 +62,9 @@ class Token:
 
     changes: int
     events: int
+    set_read: bool
+    """The event set of generation ``events`` had been read when the token was taken: it
+    shows no change later than what a read after the token sees."""
 
 
 @dataclass(slots=True)
@@ -110,8 +113,10 @@ class PollGate:
         self._live = live
 
     def token(self) -> Token:
-        """Take before reading a ``PollState`` or delivering events."""
-        return Token(self._generation, self._in_force.generation)
+        """Take before reading a ``PollState`` (after ``EventsInForce.current()``, so that the
+        set it will be compared with was read before the state) or delivering events."""
+        generation = self._in_force.generation
+        return Token(self._generation, generation, self._in_force.set_at(generation) is not None)
 
     async def verdict(
         self, now: datetime, *, ven_id: str | None = None, fingerprint: str | None = None
@@ -142,15 +147,18 @@ class PollGate:
         return ven, Verdict.EVENTS
 
     def remember(self, state: PollState, token: Token) -> None:
-        """Remember `state`'s VEN if the database said nothing waits for it, and nothing
-        changed for it since `token`."""
-        if state.events_changed or state.queued:
+        """Remember `state`'s VEN if the database said nothing waits for it, nothing changed
+        for it since `token`, and the event set of the token's generation was read before the
+        state (a set read after it could show a change of another process that the VEN does
+        not have, and would vouch for it)."""
+        if state.events_changed or state.queued or not token.set_read:
             return
         self._keep(state.ven, token)
 
     def delivered(self, ven: Ven, token: Token) -> None:
-        """A poll of `ven` whose queue was empty delivered all its current events, read under
-        `token`: remember that it has them."""
+        """A poll of `ven` whose queue was empty delivered all its current events (from the
+        set of the token's generation, compared with delivery records read after it):
+        remember that it has them."""
         self._keep(ven, token)
 
     def changed(self, ven_id: str) -> None:

@@ -47,6 +47,8 @@ class Batches(Generic[T, R]):
                 batch, self._waiting = self._waiting[: self._limit], self._waiting[self._limit :]
                 try:
                     results = await self._handle([item for item, _ in batch])
+                    if len(results) != len(batch):
+                        raise ValueError(f"{len(results)} results for {len(batch)} items")
                 except BaseException as exc:  # every caller of the batch learns of it
                     for _, done in batch:
                         if not done.done():
@@ -54,7 +56,7 @@ class Batches(Generic[T, R]):
                     if not isinstance(exc, Exception):
                         raise
                 else:
-                    for (_, done), result in zip(batch, results, strict=True):
+                    for (_, done), result in zip(batch, results, strict=False):
                         if not done.done():
                             done.set_result(result)
         finally:
