@@ -28,6 +28,7 @@ from tests.test_vtn_support import (
     start_harness,
 )
 from vtn.app import BOUNDARY_KEY, empty_poll_reply
+from vtn.domain import VenRegistration
 from vtn.logs import PROTOCOL
 from vtn.services.inforce import EventsInForce
 from vtn.services.pollgate import PollGate, Verdict
@@ -101,7 +102,12 @@ async def test_two_workers_a_change_between_state_read_and_set_read_reaches_the_
         gates = _gate(first), _gate(second)
         await _until(lambda: all(g.live for g in gates), "both gates listen")
         ven_id = await _registered_and_drained(first, 1)
-        await asyncio.sleep(0.5)  # the registration's own notices have reached the second
+        # notices arrive in commit order: once a later one has reached the second worker, the
+        # registration's own have too
+        await first.store.vens.create(
+            VenRegistration(fingerprint=fingerprint_of(99), ven_name="marker", ven_id="marker")
+        )
+        await _until(lambda: "marker" in gates[1]._changed_at, "the notices reached the second")
         in_force = second.vtn.events
         assert in_force is not None
         real_changed = in_force.changed
