@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,53 +21,35 @@ from sqlalchemy.orm import Session
 
 from common.clock import ManualClock
 from common.messages.event import DistributeEvent
-from common.messages.poll import Poll, Response
+from common.messages.poll import Response
 from common.messages.registration import RequestReregistration
 from tests.test_vtn_pollgate import _ven, gated
 from tests.test_vtn_support import START, Harness, add_event, fingerprint_of
-from vtn.app import BOUNDARY_KEY
+from tests.test_vtn_support import gate_of as _gate
+from tests.test_vtn_support import poll as _poll
+from tests.test_vtn_support import registered_and_drained as _registered_and_drained
+from tests.test_vtn_support import until as _until
 from vtn.domain import VenRegistration
 from vtn.services.lastseen import RESOLUTION, LastSeen
-from vtn.services.pollgate import PollGate
+from vtn.services.pollgate import PollGate, Verdict
 from vtn.storage import open_store
 from vtn.storage.changes import tail
 
 __all__ = ["gated"]
 
 
-async def _until(condition: Callable[[], bool], limit: float = 5.0) -> bool:
-    try:
-        async with asyncio.timeout(limit):
-            while not condition():
-                await asyncio.sleep(0.01)
-    except TimeoutError:
-        return False
-    return True
 
 
-def _gate(h: Harness) -> PollGate:
-    gate = h.client.app[BOUNDARY_KEY].gate  # type: ignore[union-attr]
-    assert gate is not None
-    return gate
 
 
 async def _answers_nothing(gate: PollGate, ven_id: str, h: Harness) -> bool:
-    """Would a poll of `ven_id` now be answered "nothing" from memory (either gate API)?"""
-    if hasattr(gate, "lookup"):  # an older gate API
-        return gate.lookup(ven_id=ven_id) is not None
-    ven, verdict = await gate.verdict(h.clock.now(), ven_id=ven_id)  # the current gate API
-    return ven is not None and verdict.value == "nothing"
+    """Would a poll of `ven_id` now be answered "nothing" from memory?"""
+    ven, verdict = await gate.verdict(h.clock.now(), ven_id=ven_id)
+    return ven is not None and verdict is Verdict.NOTHING
 
 
-async def _poll(h: Harness, ven_id: str, n: int) -> Any:
-    return await h.post("OadrPoll", Poll(ven_id=ven_id), fingerprint=fingerprint_of(n))
 
 
-async def _registered_and_drained(h: Harness, n: int) -> str:
-    ven_id = (await h.register(fingerprint_of(n), name=f"ven {n}")).ven_id
-    while not isinstance(await _poll(h, ven_id, n), Response):
-        pass
-    return ven_id
 
 
 # ---- 1. SQLite notices after housekeeping purged every row --------------------------------------
@@ -149,8 +130,10 @@ async def test_last_seen_survives_an_unreachable_postgresql() -> None:
     touch_many = store.vens.touch_many
 
     async def counted(ven_ids: Any) -> int:
-        attempts.append(1)
-        return await touch_many(ven_ids)
+        try:
+            return await touch_many(ven_ids)
+        finally:  # counted once the attempt is over (flush has put the VENs back by then)
+            attempts.append(1)
 
     store.vens.touch_many = counted  # type: ignore[method-assign]
     stop = asyncio.Event()

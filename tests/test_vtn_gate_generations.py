@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from logging import INFO
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from common.messages.event import DistributeEvent
 from common.messages.poll import Poll, Response
 from common.messages.types import EiResponse
 from common.xml import decode, encode
-from tests.test_vtn_pollgate import FakeStore, _event, _nothing, _ven
+from tests.test_vtn_pollgate import FakeStore, _event, _gate, _nothing, _until, _ven
 from tests.test_vtn_support import (
     HEADER,
     START,
@@ -27,38 +27,15 @@ from tests.test_vtn_support import (
     header_config,
     start_harness,
 )
-from vtn.app import BOUNDARY_KEY, empty_poll_reply
+from tests.test_vtn_support import poll as _poll
+from tests.test_vtn_support import registered_and_drained as _registered_and_drained
+from vtn.app import empty_poll_reply
 from vtn.domain import VenRegistration
 from vtn.logs import PROTOCOL
 from vtn.services.inforce import EventsInForce
 from vtn.services.pollgate import PollGate, Verdict
 from vtn.storage import EVENTS, PollState, StorageError
 from vtn.storage.batches import Batches
-
-
-async def _until(condition: Callable[[], bool], what: str, limit: float = 10.0) -> None:
-    async with asyncio.timeout(limit):
-        while not condition():
-            await asyncio.sleep(0.005)
-    assert condition(), what
-
-
-def _gate(h: Harness) -> PollGate:
-    gate = h.client.app[BOUNDARY_KEY].gate  # type: ignore[union-attr]
-    assert gate is not None
-    return gate
-
-
-async def _poll(h: Harness, ven_id: str, n: int) -> Any:
-    return await h.post("OadrPoll", Poll(ven_id=ven_id), fingerprint=fingerprint_of(n))
-
-
-async def _registered_and_drained(h: Harness, n: int, **fields: Any) -> str:
-    ven_id = (await h.register(fingerprint_of(n), name=f"ven {n}", **fields)).ven_id
-    while not isinstance(await _poll(h, ven_id, n), Response):
-        pass
-    return ven_id
-
 
 # ---- 1. a set read after the state read ---------------------------------------------------------
 

@@ -16,7 +16,7 @@ import pytest
 from common.clock import ManualClock
 from common.messages.enums import ProfileName, TransportName
 from common.messages.event import DistributeEvent, RequestEvent
-from common.messages.poll import Poll, Response
+from common.messages.poll import Response
 from common.messages.registration import RequestReregistration
 from common.messages.types import EiResponse
 from common.xml import encode
@@ -28,8 +28,12 @@ from tests.test_vtn_support import (
     header_config,
     simple_event,
     start_harness,
+    until,
 )
-from vtn.app import BOUNDARY_KEY, empty_poll_reply
+from tests.test_vtn_support import gate_of as _gate
+from tests.test_vtn_support import poll as _poll
+from tests.test_vtn_support import registered_and_drained as _registered_and_drained
+from vtn.app import empty_poll_reply
 from vtn.domain import Event, EventTargets, Ven
 from vtn.services.inforce import EventsInForce
 from vtn.services.pollgate import PollGate, Verdict
@@ -219,10 +223,7 @@ async def test_a_new_certificate_replaces_the_old_fingerprint() -> None:
 
 async def _until(condition: Callable[[], bool], what: str, limit: float = 10.0) -> None:
     """Wait for something another connection does (a listener connecting, a NOTIFY)."""
-    async with asyncio.timeout(limit):
-        while not condition():
-            await asyncio.sleep(0.005)
-    assert condition(), what
+    assert await until(condition, limit), what
 
 
 @pytest.fixture
@@ -238,22 +239,10 @@ async def gated(tmp_path: Path, database_url: str) -> AsyncIterator[Harness]:
         await built.store.close()
 
 
-def _gate(h: Harness) -> PollGate:
-    gate = h.client.app[BOUNDARY_KEY].gate  # type: ignore[union-attr]
-    assert gate is not None
-    return gate
 
 
-async def _registered_and_drained(h: Harness, n: int, **fields: Any) -> str:
-    fingerprint = fingerprint_of(n)
-    ven_id = (await h.register(fingerprint, name=f"ven {n}", **fields)).ven_id
-    while not isinstance(await _poll(h, ven_id, n), Response):
-        pass  # what registration queued
-    return ven_id
 
 
-async def _poll(h: Harness, ven_id: str, n: int) -> Any:
-    return await h.post("OadrPoll", Poll(ven_id=ven_id), fingerprint=fingerprint_of(n))
 
 
 def _reregistration() -> RequestReregistration:

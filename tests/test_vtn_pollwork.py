@@ -12,9 +12,10 @@ import pytest
 
 from common.clock import ManualClock
 from common.messages.event import DistributeEvent
-from common.messages.poll import Poll, Response
 from tests.test_vtn_pollgate import gated
 from tests.test_vtn_support import START, Harness, add_event, fingerprint_of, simple_event
+from tests.test_vtn_support import poll as _poll
+from tests.test_vtn_support import registered_and_drained as _register
 from vtn.domain import EventTargets
 from vtn.services.lastseen import RESOLUTION, LastSeen
 from vtn.storage import StorageError, open_store
@@ -23,15 +24,8 @@ from vtn.storage.batches import GroupCommit
 __all__ = ["gated"]
 
 
-async def _register(h: Harness, n: int, **fields: Any) -> str:
-    ven_id = (await h.register(fingerprint_of(n), name=f"ven {n}", **fields)).ven_id
-    while not isinstance(await _poll(h, ven_id, n), Response):
-        pass
-    return ven_id
 
 
-async def _poll(h: Harness, ven_id: str, n: int) -> Any:
-    return await h.post("OadrPoll", Poll(ven_id=ven_id), fingerprint=fingerprint_of(n))
 
 
 async def test_the_events_in_force_are_read_once_per_change_not_per_ven(

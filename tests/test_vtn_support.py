@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,13 +14,15 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from common.clock import ManualClock
 from common.messages.enums import ProfileName, SignalName, SignalType, TransportName
+from common.messages.poll import Poll, Response
 from common.messages.registration import CreatedPartyRegistration, CreatePartyRegistration
 from common.messages.types import Message
 from common.xml import decode, encode
-from vtn.app import VTN_KEY, create_app
+from vtn.app import BOUNDARY_KEY, VTN_KEY, create_app
 from vtn.config import VtnConfig
 from vtn.domain import Event, EventRequest, EventTargets, Signal, SignalInterval
 from vtn.services.context import Vtn
+from vtn.services.pollgate import PollGate
 from vtn.storage import Store, open_store
 
 START = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
@@ -147,6 +150,39 @@ def simple_event(
         duration=duration,
         priority=priority,
     )
+
+
+async def poll(h: Harness, ven_id: str, n: int) -> Message:
+    """oadrPoll of `ven_id` with the certificate of `fingerprint_of(n)`; the typed reply."""
+    return await h.post("OadrPoll", Poll(ven_id=ven_id), fingerprint=fingerprint_of(n))
+
+
+async def registered_and_drained(h: Harness, n: int, **fields: Any) -> str:
+    """Register VEN `n` (``fingerprint_of(n)``) and poll until what registration queued is
+    taken; its ven_id."""
+    ven_id = (await h.register(fingerprint_of(n), name=f"ven {n}", **fields)).ven_id
+    while not isinstance(await poll(h, ven_id, n), Response):
+        pass
+    return ven_id
+
+
+def gate_of(h: Harness) -> PollGate:
+    """The poll gate of `h`'s application (it must have one)."""
+    gate = h.client.app[BOUNDARY_KEY].gate  # type: ignore[union-attr]
+    assert gate is not None
+    return gate
+
+
+async def until(condition: Callable[[], bool], limit: float = 10.0) -> bool:
+    """Whether `condition` became true within `limit` seconds: for what another connection or
+    process does (a listener connecting, a notice arriving), never to let time pass."""
+    try:
+        async with asyncio.timeout(limit):
+            while not condition():
+                await asyncio.sleep(0.005)
+    except TimeoutError:
+        return False
+    return True
 
 
 async def add_event(store: Store, **kwargs: Any) -> Event:

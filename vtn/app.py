@@ -43,7 +43,7 @@ from common.errors import (
     SignatureError,
 )
 from common.messages.poll import Poll, Response
-from common.messages.types import EiResponse, Message
+from common.messages.types import Message
 from common.security import Signer, Verifier, normalize_fingerprint, peer_fingerprint
 from common.security.signing import SIGNATURE_TAG
 from common.xml import Limits, encode, from_element, parse
@@ -55,6 +55,7 @@ from vtn.services import REGISTRATION_MESSAGES, SERVICES, error_reply
 from vtn.services.context import Caller, Vtn
 from vtn.services.inforce import EventsInForce
 from vtn.services.lastseen import LastSeen
+from vtn.services.poll import NOTHING_WAITS
 from vtn.services.pollgate import PollGate, Token, Verdict
 from vtn.services.queue import MessageQueue
 from vtn.services.registration import UNAUTHENTICATED
@@ -99,9 +100,8 @@ def _reference() -> str:
     return secrets.token_hex(4)
 
 
-_OK = EiResponse(response_code=200, request_id="", response_description="OK")
 _PLACEHOLDER = "\u2603venid\u2603"
-_EMPTY_HEAD, _EMPTY_TAIL = encode(Response(response=_OK, ven_id=_PLACEHOLDER)).split(
+_EMPTY_HEAD, _EMPTY_TAIL = encode(Response(response=NOTHING_WAITS, ven_id=_PLACEHOLDER)).split(
     _PLACEHOLDER.encode()
 )
 
@@ -110,7 +110,7 @@ def empty_poll_reply(ven_id: str | None) -> bytes:
     """The bytes ``encode`` makes of the oadrResponse 200 to an empty poll of `ven_id`, from a
     template (the same bytes, without building the tree)."""
     if ven_id is None or not ven_id.isprintable():  # lxml writes some characters as &#13;...
-        return encode(Response(response=_OK, ven_id=ven_id))
+        return encode(Response(response=NOTHING_WAITS, ven_id=ven_id))
     return _EMPTY_HEAD + xml_escape(ven_id).encode() + _EMPTY_TAIL
 
 
@@ -237,7 +237,7 @@ class Boundary:
 
     def _encode(self, reply: Message) -> bytes:
         """`reply` as bytes; the empty poll's oadrResponse (most replies) from a template."""
-        if self._vtn.signer is None and type(reply) is Response and reply.response == _OK:
+        if self._vtn.signer is None and type(reply) is Response and reply.response == NOTHING_WAITS:
             return empty_poll_reply(reply.ven_id)
         return encode(reply, signer=self._vtn.signer)
 

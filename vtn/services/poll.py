@@ -15,7 +15,10 @@ from vtn.logs import PROTOCOL, ven_label
 from vtn.services.context import Caller, Vtn
 from vtn.services.event import changed_events, deliver_events, distribute
 
-__all__ = ["handle_poll"]
+__all__ = ["NOTHING_WAITS", "handle_poll"]
+
+NOTHING_WAITS = EiResponse(response_code=200, request_id="", response_description="OK")
+"""The eiResponse of the oadrResponse to a poll with nothing waiting."""
 
 
 async def handle_poll(vtn: Vtn, caller: Caller, message: Poll) -> Message:
@@ -39,12 +42,12 @@ async def handle_poll(vtn: Vtn, caller: Caller, message: Poll) -> Message:
             # missed a change (a notice lost, SQL by hand). Read them again, once.
             vtn.events.refresh()
             events = await changed_events(vtn, ven)
+        reply = distribute(vtn, events) if events is not None else None
         if events is not None:
-            reply = distribute(vtn, events)
             await deliver_events(vtn, ven, events)
         if vtn.gate is not None and caller.poll_token is not None and not state.queued:
             vtn.gate.delivered(ven, caller.poll_token)  # it has all its current events now
-        if events is not None:
+        if reply is not None:
             return reply
     # `queued` is a read (taking is a write transaction: SQLite's write lock), and most polls
     # find nothing; it covers a superset of what `take` may take.
@@ -52,7 +55,4 @@ async def handle_poll(vtn: Vtn, caller: Caller, message: Poll) -> Message:
     if queued is not None:
         PROTOCOL.info("Delivered %s to VEN %s by poll", type(queued).__name__, ven_label(ven))
         return queued
-    return Response(
-        response=EiResponse(response_code=200, request_id="", response_description="OK"),
-        ven_id=ven.ven_id,
-    )
+    return Response(response=NOTHING_WAITS, ven_id=ven.ven_id)
