@@ -8,7 +8,10 @@ Infeasibility, time limits and solver errors are statuses, never exceptions.
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -23,6 +26,29 @@ from ven.dispatch.data import ModelData
 from ven.dispatch.rounding import round_onoff, round_onoff_residual
 
 _INF = highspy.kHighsInf
+
+
+@functools.cache
+def _spend_highs_banner() -> None:
+    """Construct one HiGHS instance with file descriptor 1 pointed at /dev/null.
+
+    HiGHS writes its banner to the process's stdout (C level, not ``sys.stdout``) on the first
+    construction in a process, before any option can be set; spending it here keeps every
+    command's stdout to what the command prints (``oadr-ven plan --json`` is one JSON document).
+    """
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no stdout at all: nothing to protect
+        highspy.Highs()
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class SolveStatus(StrEnum):
@@ -115,6 +141,7 @@ def solve(
     t1 = time.perf_counter()
     timings["compile"] = t1 - t0
     columns = info.columns
+    _spend_highs_banner()
     highs = highspy.Highs()
     _set_options(highs, opts)
     lower = np.fromiter((_num(v.lb, -_INF) for v in columns), float, len(columns))

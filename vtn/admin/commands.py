@@ -132,11 +132,13 @@ def _report_export(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str
         return None, text
     Path(args.out).write_text(text, encoding="utf-8")
     count = len(data["readings"]) if data else max(text.count("\n") - 1, 0)
-    return None, f"Wrote {count} reading(s) to {args.out}"
+    return {"written": count, "out": args.out}, f"Wrote {count} reading(s) to {args.out}"
 
 
 def _performance(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:
     path = f"/events/{_segment(args.event_id)}/performance"
+    if args.csv and args.json:
+        raise ClientError("--csv and --json: choose one")
     if args.csv:
         return None, api.text(path + ".csv")
     data = api.get(path)
