@@ -1,4 +1,4 @@
-"""Shared pytest fixtures."""
+"""Fixtures shared by every test area: the test PKIs, PostgreSQL, and a served admin API."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestServer
 
 from certs.pki import Pki, make_test_pki
+from common.clock import ManualClock
+from tests.support.admin_api import T0 as ADMIN_T0
+from tests.support.admin_api import Vtn, admin_app, open_seeded_store
 
 TEST_PKI_ISSUED = datetime(2020, 1, 2, tzinfo=UTC)
 TEST_PKI_DAYS = 365 * 30
@@ -97,3 +101,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'vtn.sqlite'}"
     return request.getfixturevalue("postgres_url")
+
+
+# ---- the admin API served on a port (for the CLI; the VTN and end-to-end tests use it) -------
+
+
+@pytest.fixture
+async def vtn(tmp_path: Path) -> AsyncIterator[Vtn]:
+    """The admin API served on a free port of 127.0.0.1, for ``oadr-vtn`` subprocesses."""
+    clock = ManualClock(ADMIN_T0)
+    store = await open_seeded_store(tmp_path, clock)
+    token_file = tmp_path / "admin-token"
+    server = TestServer(admin_app(token_file, store, clock), host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        yield Vtn(f"http://127.0.0.1:{server.port}", token_file, store, clock)
+    finally:
+        await server.close()
+        await store.close()

@@ -103,9 +103,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ---- run ------------------------------------------------------------------------------------
 
 
+def _log_time(record: logging.LogRecord) -> str:
+    """When `record` was made: ISO 8601 in UTC, with its offset (one zone in the whole log,
+    the zone event and report times are logged in)."""
+    return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+
+class _TextFormatter(logging.Formatter):
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return _log_time(record)
+
+
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+        entry = {"time": _log_time(record),
                  "level": record.levelname, "logger": record.name,
                  "message": record.getMessage()}
         if record.exc_info:
@@ -113,10 +124,14 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+def _log_formatter(*, as_json: bool) -> logging.Formatter:
+    """The formatter of ``oadr-ven run``: one JSON object per line, or text lines."""
+    return _JsonFormatter() if as_json else _TextFormatter("%(asctime)s %(levelname)s %(message)s")
+
+
 def _setup_logging(level: str, *, as_json: bool) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(_JsonFormatter() if as_json else logging.Formatter(
-        "%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler.setFormatter(_log_formatter(as_json=as_json))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)
@@ -143,7 +158,8 @@ async def _run(config: VenConfig) -> int:
                 config.reports, baseline_method=getattr(source, "baseline_method", None)))
         client = await build_client(
             config, store=store, clock=clock, sleeper=sleeper, source=source,
-            handler=brain, tick=None if brain is None else brain.tick)
+            handler=brain, tick=None if brain is None else brain.tick,
+            building=None if brain is None else brain.building)  # the file is parsed once
         log.info("VEN %s starting: VTN %s, state file %s", config.ven_name, config.vtn_url,
                  config.database)
         if brain is None:
@@ -194,6 +210,7 @@ def _state_json(state: EventState) -> dict[str, Any]:
         "event_id": state.event_id,
         "modification_number": state.modification_number,
         "phase": state.phase.value,
+        "status": state.status.value,
         "summary": state.summary,
         "effective_start": state.effective_start.isoformat(),
         "end": state.end.isoformat() if state.end else None,
@@ -206,7 +223,7 @@ def _state_json(state: EventState) -> dict[str, Any]:
 def _state_line(state: EventState) -> str:
     answer = state.opt.value if state.opt else "waiting for your answer"
     devices = "".join(f", {d} {o.value}" for d, o in state.device_opts.items())
-    return (f"  {state.event_id} (mod {state.modification_number}, {state.phase.value}): "
+    return (f"  {state.event_id} (mod {state.modification_number}, {state.status.value}): "
             f"{state.summary} -> {answer}{devices}")
 
 
@@ -218,7 +235,7 @@ async def _status(config: VenConfig, args: argparse.Namespace) -> int:
     store = await Store.open(config.database)
     try:
         registration = await store.registration()
-        events = await states(store)
+        events = await states(store, datetime.now(UTC))
         subscriptions = await store.subscriptions()
         queued = await store.outbox()
         rejected = await store.outbox(states=("rejected",))
@@ -267,8 +284,7 @@ async def _status(config: VenConfig, args: argparse.Namespace) -> int:
 async def _invitations(config: VenConfig, args: argparse.Namespace) -> int:
     store = await Store.open(config.database)
     try:
-        now = datetime.now(UTC)
-        pending = [s for s in await states(store) if is_pending(s, now)]
+        pending = [s for s in await states(store, datetime.now(UTC)) if is_pending(s)]
     finally:
         await store.close()
     lines = ([f"{len(pending)} event(s) waiting for your answer:"] if pending

@@ -20,9 +20,7 @@ The boundary (``Boundary.handle``) is the only place where bytes from a VEN meet
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
@@ -50,16 +48,15 @@ from common.xml import Limits, encode, from_element, parse
 from common.xml.names import BASE_PATH
 from vtn.config import VtnConfig
 from vtn.domain import Ven
-from vtn.logs import PROTOCOL, SERVER, ven_label
+from vtn.logs import PROTOCOL, ven_label
+from vtn.polls import CachedWork, DatabaseWork, Waiting, WaitingWork
 from vtn.services import REGISTRATION_MESSAGES, SERVICES, error_reply
 from vtn.services.context import Caller, Vtn
-from vtn.services.inforce import EventsInForce
 from vtn.services.lastseen import LastSeen
 from vtn.services.poll import NOTHING_WAITS
-from vtn.services.pollgate import PollGate, Token, Verdict
 from vtn.services.queue import MessageQueue
 from vtn.services.registration import UNAUTHENTICATED
-from vtn.storage import NotFound, PollState, StorageError, Store
+from vtn.storage import NotFound, Store
 
 __all__ = [
     "BASE_PATH",
@@ -81,7 +78,7 @@ _ANY_SERVICE = {t: h for handlers in SERVICES.values() for t, h in handlers.item
 
 
 def load_signer(config: VtnConfig, clock: Clock) -> Signer | None:
-    """The signer of the VTN's messages when ``sign_messages`` is on (``ConfigError`` if the
+    """The signer of the VTN's messages when ``signing.sign_messages`` is on (``ConfigError`` if the
     certificate or key cannot be used)."""
     pair = config.signing_pair
     if pair is None:
@@ -90,8 +87,8 @@ def load_signer(config: VtnConfig, clock: Clock) -> Signer | None:
     try:
         cert_pem, key_pem = Path(cert).read_bytes(), Path(key).read_bytes()
     except OSError as exc:
-        raise ConfigError(f"signing_cert/signing_key: cannot read {exc.filename}") from exc
-    passphrase = config.tls_key_passphrase.encode() if config.tls_key_passphrase else None
+        raise ConfigError(f"signing.cert/signing.key: cannot read {exc.filename}") from exc
+    passphrase = config.tls.key_passphrase.encode() if config.tls.key_passphrase else None
     return Signer(cert_pem, key_pem, clock=clock, passphrase=passphrase)
 
 
@@ -131,58 +128,18 @@ class Boundary:
         config = vtn.config
         self._limits = Limits(max_bytes=config.max_body_bytes)
         self._verifier = Verifier(
-            clock=vtn.clock, nonce_store=vtn.store.nonces, window=config.replay_window
+            clock=vtn.clock, nonce_store=vtn.store.nonces, window=config.signing.replay_window
         )
-        self._anonymous = config.plain_http and config.client_fingerprint_header is None
-        self.gate = vtn.gate
-        """Answers polls from memory (``None``: ``poll_cache`` is off)."""
+        self._anonymous = config.plain_http and config.tls.client_fingerprint_header is None
         self.seen = LastSeen(vtn.store, vtn.clock)
-        self._priming: asyncio.Task[None] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """The boundary's background work until `stop`: writing when VENs were last seen, and
-        hearing the change notices of every process using the database."""
-        tasks = [asyncio.create_task(self.seen.run(stop), name="oadr-vtn-last-seen")]
-        hearing = [h for h in (self.gate, self._vtn.events) if h is not None]
-        if hearing:
-
-            def changed(ven_id: str) -> None:
-                for h in hearing:
-                    h.changed(ven_id)
-
-            def set_live(live: bool) -> None:
-                for h in hearing:
-                    h.set_live(live)
-                if live and self.gate is not None and not stop.is_set():
-                    self._priming = asyncio.create_task(self._prime(self.gate),
-                                                        name="oadr-vtn-poll-cache")
-
-            tasks.append(asyncio.create_task(
-                self._vtn.store.listen(changed, set_live, stop), name="oadr-vtn-change-notices"
-            ))
-        await asyncio.gather(*tasks)
-        if self._priming is not None:
-            self._priming.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._priming
-
-    async def _prime(self, gate: PollGate) -> None:
-        """Remember every VEN with nothing waiting, read in one query: without this, after a
-        start (or a lost listener) each VEN's first poll would read the database."""
-        started = time.perf_counter()
-        try:
-            if self._vtn.events is not None:
-                await self._vtn.events.current()  # read before the states (``Token.set_read``)
-            token = gate.token()
-            states = await self._vtn.store.polls.every_state(self._vtn.clock.now())
-        except StorageError as exc:
-            SERVER.warning("Could not warm the poll cache (%s); each VEN's first poll reads "
-                           "the database", exc)
-            return
-        for state in states:
-            gate.remember(state, token)
-        SERVER.info("Poll cache warm: %d of %d VENs have nothing waiting (%.2f s)", len(gate),
-                    len(states), time.perf_counter() - started)
+        what ``Vtn.polls`` does in the background (hearing other processes' changes)."""
+        await asyncio.gather(
+            asyncio.create_task(self.seen.run(stop), name="oadr-vtn-last-seen"),
+            asyncio.create_task(self._vtn.polls.run(stop), name="oadr-vtn-change-notices"),
+        )
 
     @property
     def verifier(self) -> Verifier:
@@ -281,7 +238,7 @@ class Boundary:
     # ---- identity -------------------------------------------------------------------------
 
     def _fingerprint(self, request: web.Request) -> str | None:
-        header = self._vtn.config.client_fingerprint_header
+        header = self._vtn.config.tls.client_fingerprint_header
         if header is not None:
             value = request.headers.get(header)
             if not value:
@@ -308,7 +265,7 @@ class Boundary:
         await self._check_signature(root, fingerprint)
         registering = isinstance(message, REGISTRATION_MESSAGES)
         named = getattr(message, "ven_id", None)
-        ven, poll, token, read = await self._lookup(message, fingerprint, named)
+        ven, waiting = await self._lookup(message, fingerprint, named)
         if fingerprint is not None:
             if ven is None:
                 if registering:
@@ -333,44 +290,23 @@ class Boundary:
                 )
         if ven.cancelled and service not in ("EiRegisterParty", "OadrPoll"):
             raise NotRegisteredOrAuthorized(f"the registration of VEN {ven.ven_id} is cancelled")
-        return Caller(fingerprint=fingerprint, ven=ven, remote=remote, poll=poll,
-                      poll_token=token, poll_read=read)
+        return Caller(fingerprint=fingerprint, ven=ven, remote=remote, waiting=waiting)
 
     async def _lookup(
         self, message: Message, fingerprint: str | None, named: str | None
-    ) -> tuple[Ven | None, PollState | None, Token | None, bool]:
+    ) -> tuple[Ven | None, Waiting | None]:
         """The VEN of the certificate (or, without one, of the venID named); for an oadrPoll
-        also what waits for it (from the poll gate, or read with the VEN in one query), the
-        gate's token taken before, and whether it was read from the database."""
-        store = self._vtn.store
+        also what waits for it (``Vtn.polls``: found with the VEN)."""
         if not isinstance(message, Poll):
             if fingerprint is not None:
-                return await store.vens.by_fingerprint(fingerprint), None, None, True
-            return (await self._by_id(named) if named else None), None, None, True
+                return await self._vtn.store.vens.by_fingerprint(fingerprint), None
+            return (await self._by_id(named) if named else None), None
         if fingerprint is None and not named:
-            return None, None, None, True
-        now = self._vtn.clock.now()
-        gate = self.gate
-        token = None
-        if gate is not None:
-            token = gate.token()
-            ven, verdict = await gate.verdict(now, ven_id=named, fingerprint=fingerprint)
-            if ven is not None and verdict is not Verdict.UNKNOWN:
-                changed = verdict is Verdict.EVENTS
-                return ven, PollState(ven=ven, events_changed=changed, queued=False), token, False
-            events = self._vtn.events
-            if gate.live and events is not None and events.live:
-                await events.current()  # read before the state, to remember it against
-            token = gate.token()
-        if fingerprint is not None:
-            poll = await store.polls.state(fingerprint=fingerprint, now=now)
-        else:
-            poll = await store.polls.state(ven_id=named, now=now)
-        if poll is None:
-            return None, None, None, True
-        if gate is not None and token is not None:
-            gate.remember(poll, token)
-        return poll.ven, poll, token, True
+            return None, None
+        waiting = await self._vtn.polls.waiting(
+            self._vtn.clock.now(), ven_id=named, fingerprint=fingerprint
+        )
+        return (waiting.ven if waiting is not None else None), waiting
 
     async def _known(self, ven_id: str) -> bool:
         return await self._by_id(ven_id) is not None
@@ -382,7 +318,7 @@ class Boundary:
             return None
 
     async def _check_signature(self, root: etree._Element, fingerprint: str | None) -> None:
-        required = self._vtn.config.require_signatures
+        required = self._vtn.config.signing.require_signatures
         if root.find(SIGNATURE_TAG) is None:
             if required:
                 raise SignatureError("this VTN requires signed messages")
@@ -464,20 +400,16 @@ def create_app(
     called with the application to add more routes (the admin API); they find the ``Vtn``
     under ``app[VTN_KEY]``.
     """
-    events = gate = None
-    if config.poll_cache:  # live once the boundary hears every process's change notices
-        events = EventsInForce(store, clock, live=False)
-        gate = PollGate(events, live=False)
-        store.subscribe(events.changed)
-        store.subscribe(gate.changed)
+    polls: WaitingWork = (
+        CachedWork(store, clock) if config.polls.cache else DatabaseWork(store, clock)
+    )
     vtn = Vtn(
         config=config,
         store=store,
         clock=clock,
         queue=MessageQueue(store),
         signer=signer if signer is not None else load_signer(config, clock),
-        events=events,
-        gate=gate,
+        polls=polls,
     )
     app = web.Application()
     app[VTN_KEY] = vtn

@@ -1,11 +1,18 @@
-"""The VTN configuration: a frozen value from TOML and/or overrides, checked field by field.
+"""The VTN configuration: a frozen, nested value from TOML and/or overrides, checked field by field.
 
-Every field is documented on ``VtnConfig``. ``load_config(path, overrides)`` reads a TOML file
-(top-level keys named like the fields; durations in seconds, paths relative to the file's
-directory) and applies overrides (the CLI's options, same names) on top. Any mistake raises
-``common.errors.ConfigError`` with the field's name in the message. TLS is required unless
-``plain_http = true`` is set explicitly: nothing ever falls back to plain HTTP on its own. The
-admin listener is plain HTTP and stays on loopback unless ``admin_allow_remote = true``.
+Every field is documented on ``VtnConfig`` and its sections. ``load_config(path, overrides)``
+reads a TOML file (identity, listening and storage at the top level; ``[tls]``, ``[signing]``,
+``[polls]``, ``[events]``, ``[reports]``, ``[push]``, ``[admin]`` tables; durations in seconds
+[s], paths relative to the file's directory) and applies overrides (the CLI's options, dotted
+keys such as ``admin.port``) on top, with ``common.tomlconfig``. Every mistake is reported at
+once in one ``common.errors.ConfigError``, each naming its field (``tls.cert: ...``). TLS is
+required unless ``plain_http = true`` is set explicitly: nothing ever falls back to plain HTTP
+on its own. The admin listener is plain HTTP and stays on loopback unless
+``admin.allow_remote = true``.
+
+The flat keys of earlier versions (``tls_cert``, ``admin_port``, ``push_interval``,
+``poll_cache``, ...; see ``FLAT_KEYS``) are still accepted, in the file and as overrides: each is
+read as its nested key, and a warning names the new key. Setting both is an error.
 
 The VTN's own files live in ``state_dir``: by default ``var/`` next to the configuration file
 when there is one, else ``var/`` under the working directory at start (made absolute then).
@@ -15,8 +22,9 @@ other ``oadr-vtn`` commands find the same files from the same configuration, whe
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
-import tomllib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
@@ -24,16 +32,36 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import ConfigError
+from common.tomlconfig import (
+    Check,
+    ConfigProblems,
+    Problem,
+    check_fields,
+    load_mapping,
+    read_toml,
+    rules,
+    show,
+)
 
 __all__ = [
     "ADMIN_TOKEN_FILE",
     "DATABASE_FILE",
+    "FLAT_KEYS",
     "REPORTABLE",
     "STATE_DIR",
+    "AdminSettings",
+    "EventSettings",
+    "PollSettings",
+    "PushSettings",
+    "ReportSettings",
+    "SigningSettings",
+    "TlsSettings",
     "VtnConfig",
     "is_loopback",
     "load_config",
 ]
+
+CONFIG_LOG = logging.getLogger("oadr.vtn.config")
 
 STATE_DIR = "var"
 """The default ``state_dir``, relative to the configuration file's directory (else the working
@@ -48,123 +76,252 @@ REPORTABLE = ("TELEMETRY_USAGE", "TELEMETRY_STATUS")
 """The reports the VTN can ask for automatically when a VEN offers them."""
 
 
+# ---- per-field checks -----------------------------------------------------------------------
+
+
+def _positive(value: timedelta) -> str | None:
+    return None if value > timedelta(0) else "must be positive"
+
+
+def _not_negative(value: timedelta) -> str | None:
+    return None if value >= timedelta(0) else "must not be negative"
+
+
+_POSITIVE = rules(check=_positive)
+_NOT_NEGATIVE = rules(check=_not_negative)
+
+
+def _between(low: int, high: int, what: str = "") -> Check:
+    def check(value: int) -> str | None:
+        if low <= value <= high:
+            return None
+        return f"{value} is not {what or f'between {low} and {high}'}"
+
+    return check
+
+
+def _vtn_id(value: str) -> str | None:
+    if not value.strip():
+        return "must not be empty"
+    if value.islower():
+        return f"{value!r} is all lowercase, which 2.0b VENs may refuse"
+    return None
+
+
+def _database_url(value: object, base: Path) -> str:
+    """A database URL; a relative SQLite path counts from `base` (the file's directory)."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, got {show(value)}")
+    if value.startswith(SQLITE_PREFIX):
+        file = value.removeprefix(SQLITE_PREFIX)
+        if file and not file.startswith(":") and not Path(file).expanduser().is_absolute():
+            return f"{SQLITE_PREFIX}{base / file}"
+    return value
+
+
+def _database_scheme(value: str) -> str | None:
+    if value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        return None
+    return "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+
+
+def _header(value: str) -> str | None:
+    return None if value.strip() else "must be a header name"
+
+
+def _shares(value: tuple[float, ...]) -> str | None:
+    if len(value) != 3 or not all(0.0 <= v <= 1.0 for v in value):
+        return "must be three shares of the baseline between 0 and 1"
+    return None
+
+
+def _reportable(value: tuple[str, ...]) -> str | None:
+    for name in value:
+        if name not in REPORTABLE:
+            return f"{name!r} is not one of {', '.join(REPORTABLE)}"
+    return None
+
+
+# ---- the sections ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TlsSettings:
+    """``[tls]``: transport security.
+
+    - ``cert``, ``key``, ``ca``: the VTN's certificate and key (PEM files) and the CA bundle
+      that VEN client certificates must chain to. Required unless ``plain_http``.
+    - ``key_passphrase``: the key's passphrase, if any (kept out of ``repr``).
+    - ``client_fingerprint_header``: the HTTP header a TLS-terminating proxy sets to the VEN
+      certificate's fingerprint. Only trusted when configured, and only with ``plain_http``
+      (behind the proxy); then the VTN must be reachable through that proxy alone.
+    """
+
+    cert: Path | None = None
+    key: Path | None = None
+    ca: Path | None = None
+    key_passphrase: str | None = field(default=None, repr=False)
+    client_fingerprint_header: str | None = field(default=None, metadata=rules(check=_header))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SigningSettings:
+    """``[signing]``: XML signatures.
+
+    - ``sign_messages``: sign every message the VTN sends (with ``cert``/``key``, default the
+      TLS certificate and key).
+    - ``require_signatures``: refuse VEN messages without a valid signature (463).
+    - ``replay_window``: how far a signature's ReplayProtect timestamp may be from now [s].
+    """
+
+    sign_messages: bool = False
+    cert: Path | None = None
+    key: Path | None = None
+    require_signatures: bool = False
+    replay_window: timedelta = field(default=timedelta(minutes=5), metadata=_POSITIVE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollSettings:
+    """``[polls]``: pull VENs.
+
+    - ``frequency``: the oadrRequestedOadrPollFreq told to pull VENs [s].
+    - ``cache``: answer polls from what the VTN already knows (``vtn.polls``); ``false``:
+      every poll reads the database.
+    """
+
+    frequency: timedelta = field(default=timedelta(seconds=10), metadata=_POSITIVE)
+    cache: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventSettings:
+    """``[events]``: how events are reported and judged.
+
+    - ``near_window``: how long before its start an event without a ramp-up period is
+      reported ``near`` [s] (absent: it goes from ``far`` to ``active``).
+    - ``simple_level_shares``: the programme's shed at SIMPLE levels 1, 2, 3 as shares of the
+      VEN's baseline [-], used to compute the requested shed in event performance.
+    """
+
+    near_window: timedelta | None = field(default=None, metadata=_NOT_NEGATIVE)
+    simple_level_shares: tuple[float, ...] = field(default=(0.1, 0.2, 0.3),
+                                                   metadata=rules(check=_shares))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportSettings:
+    """``[reports]``: the reports the VTN asks VENs for.
+
+    - ``request``: which of ``TELEMETRY_USAGE`` / ``TELEMETRY_STATUS`` the VTN asks for in
+      oadrRegisteredReport when a VEN offers them.
+    - ``granularity``, ``back_duration``: the sampling and sending periods asked for [s] (the
+      granularity is brought inside the VEN's offered sampling range).
+    """
+
+    request: tuple[str, ...] = field(default=REPORTABLE, metadata=rules(check=_reportable))
+    granularity: timedelta = field(default=timedelta(minutes=1), metadata=_NOT_NEGATIVE)
+    back_duration: timedelta = field(default=timedelta(minutes=1), metadata=_NOT_NEGATIVE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PushSettings:
+    """``[push]``: delivery to VENs registered with httpPullModel=false.
+
+    - ``interval``: how often a worker looks for due pushes [s].
+    - ``timeout``: how long one POST to a VEN may take [s].
+    - ``max_attempts``: attempts before a push is given up.
+    - ``backoff``, ``backoff_max``: the first retry delay, doubled per attempt, capped [s].
+    - ``check_hostname``: check the VEN's host name against its HTTPS certificate, as a
+      browser would. Off by default: 2.0b VEN certificates name the VEN, not a host; the VTN
+      then requires the certificate the VEN registered with (its fingerprint). Either way the
+      certificate must chain to ``tls.ca``.
+    """
+
+    interval: timedelta = field(default=timedelta(seconds=1), metadata=_POSITIVE)
+    timeout: timedelta = field(default=timedelta(seconds=10), metadata=_POSITIVE)
+    max_attempts: int = field(default=8, metadata=rules(
+        check=lambda v: None if v >= 1 else "must be at least 1"))
+    backoff: timedelta = field(default=timedelta(seconds=2), metadata=_NOT_NEGATIVE)
+    backoff_max: timedelta = timedelta(minutes=5)
+    check_hostname: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdminSettings:
+    """``[admin]``: the operator's admin API.
+
+    - ``host``, ``port``: where it listens (default ``127.0.0.1:8081``; ``port = 0`` turns it
+      off). Plain HTTP behind the bearer token, never on the 2.0b listener. A non-loopback
+      ``host`` is refused unless ``allow_remote`` is set.
+    - ``allow_remote``: allow a non-loopback ``host``. The token then crosses the network in
+      clear text unless a TLS proxy or tunnel is in front: set it only with one.
+    - ``token_file``: where the bearer token is kept (default ``state_dir/admin-token``, made
+      with mode 0600 at the first start).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = field(default=8081, metadata=rules(
+        check=_between(0, 65535, "a TCP port (0 turns the admin API off)")))
+    allow_remote: bool = False
+    token_file: Path = None  # type: ignore[assignment]
+
+    @property
+    def enabled(self) -> bool:
+        """True when the admin listener runs (``port`` is not 0)."""
+        return self.port != 0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VtnConfig:
     """What a VTN needs to run. Durations are ``timedelta``; paths are ``Path``.
 
-    ``database_url`` and ``admin_token_file`` left out (``None``) are derived from
+    ``database_url`` and ``admin.token_file`` left out (``None``) are derived from
     ``state_dir`` when the value is made; ``dataclasses.replace(config, state_dir=...)`` keeps
-    the old ones unless they are passed as ``None`` too.
+    the old ones unless they are passed as ``None`` too. Making one checks every field and
+    raises ``ConfigProblems`` naming them all.
 
-    Identity and listening:
+    Identity, listening and storage (top level):
 
     - ``vtn_id``: the VTN's ID on the wire (ei:vtnID). Not all lowercase: openleadr's VEN
       refuses an all-lowercase vtnID.
     - ``host``, ``port``: where the 2.0b server listens.
+    - ``plain_http``: serve plain HTTP. Must be set explicitly; for development only.
     - ``state_dir``: the directory of the VTN's own files (default ``var/`` next to the
       configuration file, else under the working directory; always absolute once loaded).
     - ``database_url``: ``sqlite+aiosqlite:///path`` (default ``state_dir/vtn.sqlite``; a
       relative path in the file is relative to the file's directory) or
       ``postgresql+asyncpg://user@host/db``. Its password never appears in ``repr``.
-
-    Transport security:
-
-    - ``plain_http``: serve plain HTTP. Must be set explicitly; for development only.
-    - ``tls_cert``, ``tls_key``, ``tls_ca``: the VTN's certificate and key (PEM files) and the
-      CA bundle that VEN client certificates must chain to. Required unless ``plain_http``.
-    - ``tls_key_passphrase``: the key's passphrase, if any (kept out of ``repr``).
-    - ``client_fingerprint_header``: the HTTP header a TLS-terminating proxy sets to the VEN
-      certificate's fingerprint. Only trusted when configured; then the VTN must be reachable
-      through that proxy alone.
-
-    XML signatures:
-
-    - ``sign_messages``: sign every message the VTN sends (with ``signing_cert``/``signing_key``,
-      default the TLS certificate and key).
-    - ``require_signatures``: refuse VEN messages without a valid signature (463).
-    - ``replay_window``: how far a signature's ReplayProtect timestamp may be from now.
-
-    Protocol:
-
-    - ``poll_frequency``: the oadrRequestedOadrPollFreq told to pull VENs.
-    - ``max_body_bytes``: the largest request body accepted (HTTP 413 beyond it).
     - ``market_contexts``: the programs (market context URIs) this VTN runs; an opt naming
       another one is refused (454). Empty: any.
-    - ``event_near_window``: how long before its start an event without a ramp-up period is
-      reported ``near`` (``None``: it goes from ``far`` to ``active``).
-    - ``request_reports``: which of ``TELEMETRY_USAGE`` / ``TELEMETRY_STATUS`` the VTN asks for
-      in oadrRegisteredReport when a VEN offers them.
-    - ``report_granularity``, ``report_back_duration``: the sampling and sending periods asked
-      for (the granularity is brought inside the VEN's offered sampling range).
-    - ``simple_level_shares``: the programme's shed at SIMPLE levels 1, 2, 3 as shares of the
-      VEN's baseline [-], used to compute the requested shed in event performance.
-
-    Scale:
-
+    - ``max_body_bytes``: the largest request body accepted [bytes] (HTTP 413 beyond it).
     - ``workers``: how many processes serve the 2.0b port (SO_REUSEPORT; the first one also
       runs the admin API and the push worker). On SQLite they share the file's one write lock
       (fine for polls, which rarely write; PostgreSQL for heavy write loads).
-    - ``poll_cache``: answer polls from what the VTN already knows (``vtn.services.pollgate``,
-      ``vtn.services.inforce``); ``false``: every poll reads the database.
 
-    Push delivery (VENs registered with httpPullModel=false):
-
-    - ``push_interval``: how often a worker looks for due pushes.
-    - ``push_timeout``: how long one POST to a VEN may take.
-    - ``push_max_attempts``: attempts before a push is given up.
-    - ``push_backoff``, ``push_backoff_max``: the first retry delay, doubled per attempt, capped.
-    - ``push_check_hostname``: check the VEN's host name against its HTTPS certificate, as a
-      browser would. Off by default: 2.0b VEN certificates name the VEN, not a host; the VTN
-      then requires the certificate the VEN registered with (its fingerprint). Either way the
-      certificate must chain to ``tls_ca``.
-
-    Operator:
-
-    - ``admin_host``, ``admin_port``: where the admin API listens (default ``127.0.0.1:8081``;
-      ``admin_port = 0`` turns it off). Plain HTTP behind the bearer token, never on the 2.0b
-      listener. A non-loopback ``admin_host`` is refused unless ``admin_allow_remote`` is set.
-    - ``admin_allow_remote``: allow a non-loopback ``admin_host``. The token then crosses the
-      network in clear text unless a TLS proxy or tunnel is in front: set it only with one.
-    - ``admin_token_file``: where the admin API's bearer token is kept (default
-      ``state_dir/admin-token``, made with mode 0600 at the first start).
+    Sections: ``tls`` (``TlsSettings``), ``signing`` (``SigningSettings``), ``polls``
+    (``PollSettings``), ``events`` (``EventSettings``), ``reports`` (``ReportSettings``),
+    ``push`` (``PushSettings``), ``admin`` (``AdminSettings``).
     """
 
-    vtn_id: str = "OADR-VTN"
+    vtn_id: str = field(default="OADR-VTN", metadata=rules(check=_vtn_id))
     host: str = "127.0.0.1"
-    port: int = 8443
-    state_dir: Path = Path(STATE_DIR)
-    database_url: str = field(default=None, repr=False)  # type: ignore[assignment]
+    port: int = field(default=8443, metadata=rules(check=_between(0, 65535, "a TCP port")))
     plain_http: bool = False
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    tls_ca: Path | None = None
-    tls_key_passphrase: str | None = field(default=None, repr=False)
-    client_fingerprint_header: str | None = None
-    sign_messages: bool = False
-    signing_cert: Path | None = None
-    signing_key: Path | None = None
-    require_signatures: bool = False
-    replay_window: timedelta = timedelta(minutes=5)
-    poll_frequency: timedelta = timedelta(seconds=10)
-    max_body_bytes: int = 1024 * 1024
+    state_dir: Path = Path(STATE_DIR)
+    database_url: str = field(default=None, repr=False,  # type: ignore[assignment]
+                              metadata=rules(convert=_database_url, check=_database_scheme))
     market_contexts: tuple[str, ...] = ()
-    event_near_window: timedelta | None = None
-    request_reports: tuple[str, ...] = REPORTABLE
-    report_granularity: timedelta = timedelta(minutes=1)
-    report_back_duration: timedelta = timedelta(minutes=1)
-    simple_level_shares: tuple[float, ...] = (0.1, 0.2, 0.3)
-    workers: int = 1
-    poll_cache: bool = True
-    push_interval: timedelta = timedelta(seconds=1)
-    push_timeout: timedelta = timedelta(seconds=10)
-    push_max_attempts: int = 8
-    push_backoff: timedelta = timedelta(seconds=2)
-    push_backoff_max: timedelta = timedelta(minutes=5)
-    push_check_hostname: bool = False
-    admin_host: str = "127.0.0.1"
-    admin_port: int = 8081
-    admin_allow_remote: bool = False
-    admin_token_file: Path = None  # type: ignore[assignment]
+    max_body_bytes: int = field(default=1024 * 1024, metadata=rules(
+        check=lambda v: None if v >= 1024 else "must be at least 1024"))
+    workers: int = field(default=1, metadata=rules(check=_between(1, 64)))
+    tls: TlsSettings = field(default_factory=TlsSettings)
+    signing: SigningSettings = field(default_factory=SigningSettings)
+    polls: PollSettings = field(default_factory=PollSettings)
+    events: EventSettings = field(default_factory=EventSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
+    push: PushSettings = field(default_factory=PushSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
 
     def __post_init__(self) -> None:
         """Make ``state_dir`` absolute and derive the defaults that live in it; then check."""
@@ -174,14 +331,12 @@ class VtnConfig:
         object.__setattr__(self, "state_dir", state)
         if self.database_url is None:
             object.__setattr__(self, "database_url", f"{SQLITE_PREFIX}{state / DATABASE_FILE}")
-        if self.admin_token_file is None:
-            object.__setattr__(self, "admin_token_file", state / ADMIN_TOKEN_FILE)
-        _check(self)
-
-    @property
-    def admin_enabled(self) -> bool:
-        """True when the admin listener runs (``admin_port`` is not 0)."""
-        return self.admin_port != 0
+        if self.admin.token_file is None:
+            object.__setattr__(self, "admin", dataclasses.replace(
+                self.admin, token_file=state / ADMIN_TOKEN_FILE))
+        problems = [*check_fields(self), *_cross_checks(self)]
+        if problems:
+            raise ConfigProblems(problems)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
@@ -189,13 +344,13 @@ class VtnConfig:
 
     @property
     def signing_pair(self) -> tuple[Path, Path] | None:
-        """The certificate and key the VTN signs with, when ``sign_messages`` is on."""
-        if not self.sign_messages:
+        """The certificate and key the VTN signs with, when ``signing.sign_messages`` is on."""
+        if not self.signing.sign_messages:
             return None
-        cert = self.signing_cert or self.tls_cert
-        key = self.signing_key or self.tls_key
-        if cert is None or key is None:  # refused by _check; kept for the type checker
-            raise ConfigError("signing_cert: sign_messages needs a certificate and a key")
+        cert = self.signing.cert or self.tls.cert
+        key = self.signing.key or self.tls.key
+        if cert is None or key is None:  # refused by _cross_checks; kept for the type checker
+            raise ConfigError("signing.cert: sign_messages needs a certificate and a key")
         return cert, key
 
 
@@ -259,136 +414,92 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _fail(name: str, problem: str) -> ConfigError:
-    return ConfigError(f"{name}: {problem}")
+def _cross_checks(c: VtnConfig) -> list[Problem]:
+    """The rules that tie several fields together; each problem names the field to change."""
+    found: list[Problem] = []
 
+    def fail(where: str, message: str) -> None:
+        found.append(Problem(where, message))
 
-def _check(c: VtnConfig) -> None:
-    """Cross-field validation; each message names the field."""
-    if not c.vtn_id.strip():
-        raise _fail("vtn_id", "must not be empty")
-    if c.vtn_id.islower():
-        raise _fail("vtn_id", f"{c.vtn_id!r} is all lowercase, which 2.0b VENs may refuse")
-    if not 0 <= c.port <= 65535:
-        raise _fail("port", f"{c.port} is not a TCP port")
-    if not 0 <= c.admin_port <= 65535:
-        raise _fail("admin_port", f"{c.admin_port} is not a TCP port (0 turns the admin API off)")
-    if c.admin_enabled and c.admin_port == c.port:
-        raise _fail("admin_port", f"{c.admin_port} is the 2.0b port too: the admin API needs "
-                                  "its own listener")
-    if c.admin_enabled and not is_loopback(c.admin_host) and not c.admin_allow_remote:
-        raise _fail("admin_host", f"{c.admin_host!r} is not a loopback address; the admin API "
-                                  "is plain HTTP, so set admin_allow_remote = true explicitly "
-                                  "(with a TLS proxy or tunnel in front) to listen there")
-    if not c.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-        raise _fail("database_url", "must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    if c.admin.enabled and c.admin.port == c.port:
+        fail("admin.port", f"{c.admin.port} is the 2.0b port too: the admin API needs its own "
+                           "listener")
+    if c.admin.enabled and not is_loopback(c.admin.host) and not c.admin.allow_remote:
+        fail("admin.host", f"{c.admin.host!r} is not a loopback address; the admin API is plain "
+                           "HTTP, so set admin.allow_remote = true explicitly (with a TLS proxy "
+                           "or tunnel in front) to listen there")
     if not c.plain_http:
-        for name in ("tls_cert", "tls_key", "tls_ca"):
-            if getattr(c, name) is None:
-                raise _fail(name, "is required unless plain_http = true is set explicitly")
-    if c.sign_messages and (c.signing_cert or c.tls_cert) is None:
-        raise _fail("signing_cert", "sign_messages needs signing_cert (or tls_cert)")
-    if c.sign_messages and (c.signing_key or c.tls_key) is None:
-        raise _fail("signing_key", "sign_messages needs signing_key (or tls_key)")
-    if c.client_fingerprint_header is not None and not c.client_fingerprint_header.strip():
-        raise _fail("client_fingerprint_header", "must be a header name")
-    if c.client_fingerprint_header is not None and not c.plain_http:
-        raise _fail("client_fingerprint_header", "is only for a VTN behind a TLS-terminating "
-                    "proxy (plain_http = true); when the VTN terminates TLS itself the "
-                    "certificate decides, and a header would let one VEN claim another's identity")
-    for name in ("replay_window", "poll_frequency", "push_interval", "push_timeout"):
-        if getattr(c, name) <= timedelta(0):
-            raise _fail(name, "must be positive")
-    for name in ("report_granularity", "report_back_duration", "push_backoff"):
-        if getattr(c, name) < timedelta(0):
-            raise _fail(name, "must not be negative")
-    if c.push_backoff_max < c.push_backoff:
-        raise _fail("push_backoff_max", "must not be shorter than push_backoff")
-    if c.event_near_window is not None and c.event_near_window < timedelta(0):
-        raise _fail("event_near_window", "must not be negative")
-    if c.max_body_bytes < 1024:
-        raise _fail("max_body_bytes", "must be at least 1024")
-    if not 1 <= c.workers <= 64:
-        raise _fail("workers", f"{c.workers} is not between 1 and 64")
-    if c.push_max_attempts < 1:
-        raise _fail("push_max_attempts", "must be at least 1")
-    shares = c.simple_level_shares
-    if len(shares) != 3 or not all(0.0 <= v <= 1.0 for v in shares):
-        raise _fail("simple_level_shares", "must be three shares of the baseline between 0 and 1")
-    for name in c.request_reports:
-        if name not in REPORTABLE:
-            raise _fail("request_reports", f"{name!r} is not one of {', '.join(REPORTABLE)}")
+        for name in ("cert", "key", "ca"):
+            if getattr(c.tls, name) is None:
+                fail(f"tls.{name}", "is required unless plain_http = true is set explicitly")
+    if c.signing.sign_messages and (c.signing.cert or c.tls.cert) is None:
+        fail("signing.cert", "signing.sign_messages needs signing.cert (or tls.cert)")
+    if c.signing.sign_messages and (c.signing.key or c.tls.key) is None:
+        fail("signing.key", "signing.sign_messages needs signing.key (or tls.key)")
+    if c.tls.client_fingerprint_header is not None and not c.plain_http:
+        fail("tls.client_fingerprint_header", "is only for a VTN behind a TLS-terminating "
+             "proxy (plain_http = true); when the VTN terminates TLS itself the certificate "
+             "decides, and a header would let one VEN claim another's identity")
+    if c.push.backoff_max < c.push.backoff:
+        fail("push.backoff_max", "must not be shorter than push.backoff")
+    return found
 
 
 # ---- loading --------------------------------------------------------------------------------
 
-_FIELDS = {f.name: f for f in fields(VtnConfig)}
-_DURATIONS = {
-    "replay_window",
-    "poll_frequency",
-    "event_near_window",
-    "report_granularity",
-    "report_back_duration",
-    "push_interval",
-    "push_timeout",
-    "push_backoff",
-    "push_backoff_max",
+FLAT_KEYS: dict[str, str] = {
+    "tls_cert": "tls.cert",
+    "tls_key": "tls.key",
+    "tls_ca": "tls.ca",
+    "tls_key_passphrase": "tls.key_passphrase",
+    "client_fingerprint_header": "tls.client_fingerprint_header",
+    "sign_messages": "signing.sign_messages",
+    "signing_cert": "signing.cert",
+    "signing_key": "signing.key",
+    "require_signatures": "signing.require_signatures",
+    "replay_window": "signing.replay_window",
+    "poll_frequency": "polls.frequency",
+    "poll_cache": "polls.cache",
+    "event_near_window": "events.near_window",
+    "simple_level_shares": "events.simple_level_shares",
+    "request_reports": "reports.request",
+    "report_granularity": "reports.granularity",
+    "report_back_duration": "reports.back_duration",
+    "push_interval": "push.interval",
+    "push_timeout": "push.timeout",
+    "push_max_attempts": "push.max_attempts",
+    "push_backoff": "push.backoff",
+    "push_backoff_max": "push.backoff_max",
+    "push_check_hostname": "push.check_hostname",
+    "admin_host": "admin.host",
+    "admin_port": "admin.port",
+    "admin_allow_remote": "admin.allow_remote",
+    "admin_token_file": "admin.token_file",
 }
-_PATHS = {
-    "tls_cert", "tls_key", "tls_ca", "signing_cert", "signing_key", "admin_token_file",
-    "state_dir",
-}
-_BOOLS = {
-    "plain_http", "sign_messages", "require_signatures", "admin_allow_remote",
-    "push_check_hostname", "poll_cache",
-}
-_INTS = {"port", "max_body_bytes", "push_max_attempts", "admin_port", "workers"}
-_STRING_LISTS = {"market_contexts", "request_reports"}
+"""The flat keys of earlier versions, still accepted, and the nested key each now is."""
 
 
-def _convert(name: str, value: Any, base: Path) -> Any:
-    """One raw value (from TOML or an override) as the field's type."""
-    if name in _DURATIONS:
-        if value is None and name == "event_near_window":
-            return None
-        if isinstance(value, timedelta):
-            return value
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _fail(name, f"must be a number of seconds, got {value!r}")
-        return timedelta(seconds=value)
-    if name in _PATHS:
-        if value is None and name != "state_dir":
-            return None
-        if not isinstance(value, str | Path) or not str(value):
-            raise _fail(name, f"must be a file path, got {value!r}")
-        path = Path(value).expanduser()
-        return path if path.is_absolute() else base / path
-    if name in _BOOLS:
-        if not isinstance(value, bool):
-            raise _fail(name, f"must be true or false, got {value!r}")
-        return value
-    if name in _INTS:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _fail(name, f"must be an integer, got {value!r}")
-        return value
-    if name == "simple_level_shares":
-        if isinstance(value, str) or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in value or ()):
-            raise _fail(name, f"must be a list of numbers, got {value!r}")
-        return tuple(float(v) for v in value)
-    if name in _STRING_LISTS:
-        if isinstance(value, str) or not all(isinstance(v, str) for v in value or ()):
-            raise _fail(name, f"must be a list of strings, got {value!r}")
-        return tuple(value)
-    if name in ("tls_key_passphrase", "client_fingerprint_header") and value is None:
-        return None
-    if not isinstance(value, str):
-        raise _fail(name, f"must be a string, got {value!r}")
-    if name == "database_url" and value.startswith(SQLITE_PREFIX):
-        file = value.removeprefix(SQLITE_PREFIX)
-        if file and not file.startswith(":") and not Path(file).expanduser().is_absolute():
-            return f"{SQLITE_PREFIX}{base / file}"
-    return value
+def _nest(data: Mapping[str, Any], source: str, problems: list[Problem]) -> dict[str, Any]:
+    """`data` with each flat key of ``FLAT_KEYS`` moved to its nested key (with a warning)."""
+    nested: dict[str, Any] = {
+        key: dict(value) if isinstance(value, Mapping) else value
+        for key, value in data.items() if key not in FLAT_KEYS
+    }
+    for old, value in data.items():
+        if old not in FLAT_KEYS:
+            continue
+        table_name, name = FLAT_KEYS[old].split(".")
+        table = nested.setdefault(table_name, {})
+        if not isinstance(table, dict):
+            continue  # "[tls] must be a table" is reported by the loader
+        if name in table:
+            problems.append(Problem(old, f"is set twice, as {old} and as {FLAT_KEYS[old]}; "
+                                         f"keep {FLAT_KEYS[old]}"))
+            continue
+        CONFIG_LOG.warning("%s: %s is the old name of %s; read as %s, please rename it",
+                           source or "overrides", old, FLAT_KEYS[old], FLAT_KEYS[old])
+        table[name] = value
+    return nested
 
 
 def load_config(
@@ -396,31 +507,31 @@ def load_config(
 ) -> VtnConfig:
     """The configuration from the TOML file at `path` (if any) with `overrides` applied.
 
-    Keys are the ``VtnConfig`` field names, at the top level of the file (an optional ``[vtn]``
-    table is read the same way). Relative paths in the file (a SQLite ``database_url``'s
+    Keys are the ``VtnConfig`` field names at the top level of the file (an optional ``[vtn]``
+    table is read the same way) and the sections' fields in their tables (``[tls] cert``);
+    `overrides` use dotted keys (``"admin.port"``). The flat keys of ``FLAT_KEYS`` are read as
+    their nested keys, with a warning. Relative paths in the file (a SQLite ``database_url``'s
     included) are relative to its directory; relative paths in `overrides` to the working
     directory. ``state_dir`` defaults to ``var/`` in the file's directory (without a file: in
-    the working directory). Unknown keys are refused.
+    the working directory). Unknown keys are refused; every problem is reported at once.
     """
-    raw: dict[str, tuple[Any, Path]] = {}
+    data: dict[str, Any] = {}
+    source = ""
+    base = Path.cwd()
     if path is not None:
         file = Path(path)
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read the configuration file {file}: {exc}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{file} is not valid TOML: {exc}") from exc
-        table = data.pop("vtn", {}) if isinstance(data.get("vtn"), dict) else {}
-        for key, value in (*data.items(), *table.items()):
-            raw[key] = (value, file.parent)
-    for key, value in (overrides or {}).items():
-        raw[key] = (value, Path.cwd())
-    if "state_dir" not in raw:
-        raw["state_dir"] = (STATE_DIR, Path(path).parent if path is not None else Path.cwd())
-    values: dict[str, Any] = {}
-    for key, (value, base) in raw.items():
-        if key not in _FIELDS:
-            raise ConfigError(f"{key}: not a VTN setting (known: {', '.join(sorted(_FIELDS))})")
-        values[key] = _convert(key, value, base)
-    return VtnConfig(**values)
+        data = read_toml(file)
+        source, base = str(file), file.parent
+        table = data.pop("vtn") if isinstance(data.get("vtn"), dict) else {}
+        data.update(table)
+    problems: list[Problem] = []
+    data = _nest(data, source, problems)
+    dotted = {FLAT_KEYS.get(key, key): value for key, value in (overrides or {}).items()}
+    for key in (overrides or {}):
+        if key in FLAT_KEYS:
+            CONFIG_LOG.debug("override %s is read as %s", key, FLAT_KEYS[key])
+    if "state_dir" not in data and "state_dir" not in dotted:
+        data["state_dir"] = STATE_DIR
+    if problems:
+        raise ConfigProblems(problems, source)
+    return load_mapping(VtnConfig, data, base=base, source=source, overrides=dotted)

@@ -242,10 +242,9 @@ def compute(
 
     delivered = sum(i.reduction_kw * i.hours for i in intervals)
     requested_kwh = sum(i.requested_kw * i.hours for i in intervals)
-    rated = [i for i in intervals if i.confidence is not None]
-    rated_h = sum(i.hours for i in rated)
-    confidence = (round(sum(i.confidence * i.hours for i in rated) / rated_h)  # type: ignore[operator]
-                  if rated_h > 0 else None)
+    rated = [(i.confidence, i.hours) for i in intervals if i.confidence is not None]
+    rated_h = sum(h for _, h in rated)
+    confidence = round(sum(c * h for c, h in rated) / rated_h) if rated_h > 0 else None
     return Performance(
         event_id=event.event_id,
         ven_id=ven_id,

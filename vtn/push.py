@@ -10,20 +10,20 @@ A ``PushWorker`` repeatedly
    ``<transportAddress>/<service>``, signed at that moment when signing is on;
 3. treats the VEN's synchronous reply (oadrCreatedEvent, oadrCreatedReport, ...) like a request
    from that VEN (signature bound to its registered certificate), and records the delivery; a
-   failure is retried after ``push_backoff`` doubled per attempt (capped), and given up after
-   ``push_max_attempts``.
+   failure is retried after ``push.backoff`` doubled per attempt (capped), and given up after
+   ``push.max_attempts``.
 
 The network is behind ``PushTransport`` (``send(url, body) -> (status, body)``), so tests run
 without sockets; ``HttpPushTransport`` is the aiohttp one. Time comes from the injected clock.
 
 Who the VTN pushes to: the VEN's HTTPS endpoint must present a certificate issued by a CA in
-``tls_ca``. 2.0b VEN certificates name the VEN, not a host, so by default the host name is not
+``tls.ca``. 2.0b VEN certificates name the VEN, not a host, so by default the host name is not
 checked; instead the certificate must be the one the VEN registered with (its 2.0b
 fingerprint), checked right after the TLS handshake, before anything is sent; a mismatch is a
 failed attempt. (aiohttp pins only full SHA-256 digests and only with an unverified context, so
 ``HttpPushTransport`` plugs a 2.0b-fingerprint check into its connector's fingerprint hook,
-``TCPConnector._get_fingerprint``, keeping the verified context; tests/test_vtn_push_e2e.py
-covers both outcomes.) ``push_check_hostname = true`` switches to the web's usual host-name
+``TCPConnector._get_fingerprint``, keeping the verified context; tests/vtn/test_push_e2e.py
+covers both outcomes.) ``push.check_hostname = true`` switches to the web's usual host-name
 check instead (a VEN behind a proxy with a web certificate).
 """
 
@@ -94,14 +94,14 @@ class HttpPushTransport:
 
     def __init__(self, config: VtnConfig, *, max_response_bytes: int | None = None) -> None:
         self._context: ssl.SSLContext | None = None
-        if not config.plain_http and config.tls_cert and config.tls_key and config.tls_ca:
+        if not config.plain_http and config.tls.cert and config.tls.key and config.tls.ca:
             try:
-                self._context = client_context(config.tls_cert, config.tls_key, ca=config.tls_ca,
-                                               check_hostname=config.push_check_hostname,
-                                               password=config.tls_key_passphrase)
+                self._context = client_context(config.tls.cert, config.tls.key, ca=config.tls.ca,
+                                               check_hostname=config.push.check_hostname,
+                                               password=config.tls.key_passphrase)
             except (OSError, ssl.SSLError) as exc:
-                raise ConfigError(f"tls_cert/tls_key/tls_ca: cannot load them: {exc}") from exc
-        self._timeout = aiohttp.ClientTimeout(total=config.push_timeout.total_seconds())
+                raise ConfigError(f"tls.cert/tls.key/tls.ca: cannot load them: {exc}") from exc
+        self._timeout = aiohttp.ClientTimeout(total=config.push.timeout.total_seconds())
         self._max = max_response_bytes or config.max_body_bytes
         self._session: aiohttp.ClientSession | None = None
 
@@ -189,8 +189,8 @@ class PushWorker:
         return f"PushWorker({self.worker_id!r})"
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set; between rounds wait ``push_interval`` (or for `stop`)."""
-        interval = self._vtn.config.push_interval.total_seconds()
+        """Work until `stop` is set; between rounds wait ``push.interval`` (or for `stop`)."""
+        interval = self._vtn.config.push.interval.total_seconds()
         while not stop.is_set():
             try:
                 await self.run_once()
@@ -255,7 +255,7 @@ class PushWorker:
             return await self._fail(item, ven, name, "the VEN has no transport address", final=True)
         url = f"{ven.transport_address.rstrip('/')}/{service_of(message)}"
         body = encode(message, signer=self._vtn.signer)
-        pin = None if self._vtn.config.push_check_hostname else ven.fingerprint
+        pin = None if self._vtn.config.push.check_hostname else ven.fingerprint
         try:
             status, reply = await self._transport.send(url, body, peer_fingerprint=pin)
         except (OSError, aiohttp.ClientError, TimeoutError) as exc:
@@ -277,7 +277,7 @@ class PushWorker:
         self, item: PushOutboxItem, ven: Ven, name: str, error: str, *, final: bool = False
     ) -> bool:
         config = self._vtn.config
-        if final or item.attempts >= config.push_max_attempts:
+        if final or item.attempts >= config.push.max_attempts:
             await self._vtn.store.outbox.mark_failed(
                 item.item_id, worker=self.worker_id, backoff=None, error=error
             )
@@ -289,7 +289,7 @@ class PushWorker:
                 error,
             )
             return False
-        backoff = min(config.push_backoff * 2 ** (item.attempts - 1), config.push_backoff_max)
+        backoff = min(config.push.backoff * 2 ** (item.attempts - 1), config.push.backoff_max)
         await self._vtn.store.outbox.mark_failed(
             item.item_id, worker=self.worker_id, backoff=backoff, error=error
         )
@@ -298,7 +298,7 @@ class PushWorker:
             name,
             ven_label(ven),
             item.attempts,
-            config.push_max_attempts,
+            config.push.max_attempts,
             error,
             _words(backoff),
         )
@@ -310,7 +310,7 @@ class PushWorker:
             root = parse(reply, limits=self._limits)
             if root.find(SIGNATURE_TAG) is not None:
                 await self._verifier.verify(root, expected_fingerprint=ven.fingerprint)
-            elif self._vtn.config.require_signatures:
+            elif self._vtn.config.signing.require_signatures:
                 raise SignatureError("the reply is not signed")
             message = from_element(root)
             named = getattr(message, "ven_id", None)

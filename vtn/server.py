@@ -3,12 +3,12 @@ own loopback listener, push, stop on a signal; with ``workers > 1``, several suc
 
 Two listeners, one ``Vtn`` (store, clock, queues) per process: the 2.0b endpoints on
 ``host:port`` (TLS with client certificates unless ``plain_http``), and the admin API on
-``admin_host:admin_port`` (plain HTTP, bearer token; off when ``admin_port = 0``). The admin
+``admin.host:admin.port`` (plain HTTP, bearer token; off when ``admin.port = 0``). The admin
 routes are never served on the 2.0b listener, so the CLI needs no client certificate.
 
 ``run`` is the entry point of ``oadr-vtn serve``: it runs ``serve`` on uvloop (when installed),
-in this process for one worker, or supervises ``workers`` processes that share the 2.0b port
-(SO_REUSEPORT: the kernel spreads connections over them) and the database. Worker 0
+in this process for one worker, or has ``vtn.supervisor`` run ``workers`` processes that share
+the 2.0b port (SO_REUSEPORT: the kernel spreads connections over them) and the database. Worker 0
 also runs the admin API, the push worker and housekeeping; a worker that dies is started
 again. On SQLite, ``serve`` locks the database file: one VTN process writes it.
 """
@@ -17,18 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import fcntl
 import logging
-import multiprocessing
-import os
 import signal
 import ssl
-import threading
-import time
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import timedelta
-from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +39,7 @@ from vtn.logs import SERVER
 from vtn.push import HttpPushTransport, PushWorker
 from vtn.storage import StorageError, Store, open_store
 from vtn.storage.changes import KEEP_NOTICES
+from vtn.supervisor import Supervisor, stop_with
 
 __all__ = ["run", "serve"]
 
@@ -52,18 +47,6 @@ HOUSEKEEPING_INTERVAL = timedelta(minutes=1)
 """How often expired nonces and old finished pushes are deleted."""
 KEEP_FINISHED_PUSHES = timedelta(days=7)
 """How long delivered (or given up) outbox items are kept, for the operator to look at."""
-
-
-RESTART_DELAY_S = 1.0
-"""How long the supervisor waits before starting a worker that died again [s]."""
-EARLY_EXIT_S = 10.0
-"""A worker that exits this soon after its start failed to start (configuration, port): the
-supervisor then stops everything instead of restarting it [s]."""
-PARENT_CHECK_S = 1.0
-"""How often a worker checks that its supervisor is still there [s]."""
-_PR_SET_PDEATHSIG = 1
-STOP_GRACE_S = 20.0
-"""How long the supervisor waits for its workers to finish after a stop signal [s]."""
 
 
 @contextlib.contextmanager
@@ -108,7 +91,7 @@ async def serve(
 
     ``common.errors.ConfigError`` if the configuration cannot be used (certificates, database
     URL, admin token file). `extra_routes` adds routes to the 2.0b application (tests).
-    The admin token is read from ``admin_token_file``, or made there at the first start.
+    The admin token is read from ``admin.token_file``, or made there at the first start.
     `worker` is this process's number when ``run`` started ``config.workers`` of them: only
     worker 0 serves the admin API, pushes and keeps house; the supervisor holds the SQLite lock
     for all of them, and brings the schema up to date before starting them (`migrate`).
@@ -131,7 +114,7 @@ async def _serve(
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     tls = _tls_context(config)
-    token = _admin_token(config) if config.admin_enabled and primary else None
+    token = _admin_token(config) if config.admin.enabled and primary else None
     transport = HttpPushTransport(config)
     store = await open_store(config.database_url, clock=clock, migrate=migrate)
     runner: web.AppRunner | None = None
@@ -156,7 +139,7 @@ async def _serve(
                 admin_site(app[VTN_KEY], token=token), access_log=None, handle_signals=False
             )
             await admin_runner.setup()
-            await web.TCPSite(admin_runner, config.admin_host, config.admin_port).start()
+            await web.TCPSite(admin_runner, config.admin.host, config.admin.port).start()
         if primary:
             push_task = asyncio.create_task(worker.run(stop), name="oadr-vtn-push")
             cleanup_task = asyncio.create_task(_housekeeping(store, clock, stop),
@@ -184,10 +167,10 @@ async def _serve(
 def _admin_token(config: VtnConfig) -> str:
     """The admin bearer token (made at the first start); ``ConfigError`` if it cannot be."""
     try:
-        return ensure_admin_token(Path(config.admin_token_file))
+        return ensure_admin_token(Path(config.admin.token_file))
     except (OSError, ValueError) as exc:
         raise ConfigError(
-            f"admin_token_file: cannot use {config.admin_token_file}: {exc}"
+            f"admin.token_file: cannot use {config.admin.token_file}: {exc}"
         ) from exc
 
 
@@ -195,13 +178,13 @@ def _tls_context(config: VtnConfig) -> ssl.SSLContext | None:
     """The server's TLS context (``None`` on plain HTTP); ``ConfigError`` if it cannot load."""
     if config.plain_http:
         return None
-    if config.tls_cert is None or config.tls_key is None or config.tls_ca is None:
-        raise ConfigError("tls_cert, tls_key and tls_ca are required without plain_http")
+    if config.tls.cert is None or config.tls.key is None or config.tls.ca is None:
+        raise ConfigError("tls.cert, tls.key and tls.ca are required without plain_http")
     try:
-        return server_context(config.tls_cert, config.tls_key, ca=config.tls_ca,
-                              password=config.tls_key_passphrase)
+        return server_context(config.tls.cert, config.tls.key, ca=config.tls.ca,
+                              password=config.tls.key_passphrase)
     except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"tls_cert/tls_key/tls_ca: cannot load them: {exc}") from exc
+        raise ConfigError(f"tls.cert/tls.key/tls.ca: cannot load them: {exc}") from exc
 
 
 async def _housekeeping(store: Store, clock: Clock, stop: asyncio.Event) -> None:
@@ -236,27 +219,27 @@ def _log_start(
     scheme = "plain HTTP (no TLS: development only)" if config.plain_http else "HTTPS"
     SERVER.info("VTN %s listening on %s over %s", config.vtn_id, addresses, scheme)
     if admin_runner is None:
-        SERVER.info("Admin API off (admin_port = 0)")
+        SERVER.info("Admin API off (admin.port = 0)")
     else:
         SERVER.info(
             "Admin API on http://%s%s (plain HTTP%s); its bearer token is in %s",
-            _addresses(admin_runner) or f"{config.admin_host}:{config.admin_port}",
+            _addresses(admin_runner) or f"{config.admin.host}:{config.admin.port}",
             API_ROOT,
-            "" if not config.admin_allow_remote else ", remote access allowed",
-            config.admin_token_file,
+            "" if not config.admin.allow_remote else ", remote access allowed",
+            config.admin.token_file,
         )
-    if config.client_fingerprint_header:
+    if config.tls.client_fingerprint_header:
         SERVER.info(
             "VEN identity comes from the %r header set by the proxy in front",
-            config.client_fingerprint_header,
+            config.tls.client_fingerprint_header,
         )
     elif config.plain_http:
         SERVER.warning("No client certificates: any caller can act as any VEN")
     SERVER.info(
         "Signing our messages: %s; requiring VEN signatures: %s; poll frequency %s",
-        "yes" if config.sign_messages else "no",
-        "yes" if config.require_signatures else "no",
-        config.poll_frequency,
+        "yes" if config.signing.sign_messages else "no",
+        "yes" if config.signing.require_signatures else "no",
+        config.polls.frequency,
     )
 
 
@@ -279,6 +262,7 @@ def _configure_logging(level: str, worker: int | None) -> None:
     logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s {prefix}%(message)s",
                         datefmt="%Y-%m-%d %H:%M:%S", force=True)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl ...", not for operators
 
 
 def run(config: VtnConfig, *, log_level: str = "INFO") -> int:
@@ -294,7 +278,7 @@ def run(config: VtnConfig, *, log_level: str = "INFO") -> int:
         return 0
     with _sqlite_lock(config.database_url):
         _run_loop(_migrate(config))
-        return _Supervisor(config, log_level).run()
+        return Supervisor(config, log_level, _worker_main).run()
 
 
 async def _migrate(config: VtnConfig) -> None:
@@ -307,7 +291,7 @@ def _worker_main(config: VtnConfig, worker: int, log_level: str, supervisor: int
     """A worker process: serve until told to stop, or until its supervisor is gone; exit
     status 2 when it cannot start."""
     _configure_logging(log_level, worker)
-    _stop_with(supervisor)
+    stop_with(supervisor)
     try:
         _run_loop(serve(config, clock=SystemClock(), worker=worker, migrate=False))
     except (ConfigError, OSError) as exc:  # e.g. a port another program holds
@@ -315,86 +299,3 @@ def _worker_main(config: VtnConfig, worker: int, log_level: str, supervisor: int
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         pass
-
-
-def _stop_with(supervisor: int) -> None:
-    """SIGTERM this worker when process `supervisor` is gone (killed, even with SIGKILL): a
-    worker left behind would go on serving and writing without the supervisor's lock."""
-    with contextlib.suppress(OSError, AttributeError):  # Linux: at once, from the kernel
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-    def watch() -> None:  # everywhere: within PARENT_CHECK_S
-        while os.getppid() == supervisor:
-            time.sleep(PARENT_CHECK_S)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="oadr-vtn-supervisor-watch", daemon=True).start()
-
-
-class _Supervisor:
-    """Starts the workers, starts again one that dies, stops them all on SIGTERM/SIGINT."""
-
-    def __init__(self, config: VtnConfig, log_level: str) -> None:
-        self._config = config
-        self._log_level = log_level
-        self._context = multiprocessing.get_context("spawn")
-        self._workers: dict[int, tuple[Any, float]] = {}
-        self._stopping = False
-
-    def run(self) -> int:
-        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-        SERVER.info("Starting %d workers on %s:%d (pid %d supervises)", self._config.workers,
-                    self._config.host, self._config.port, os.getpid())
-        try:
-            for number in range(self._config.workers):
-                self._start(number)
-            return self._watch()
-        finally:
-            self._stop_all()
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-
-    def _start(self, number: int) -> None:
-        process = self._context.Process(
-            target=_worker_main, args=(self._config, number, self._log_level, os.getpid()),
-            name=f"oadr-vtn-worker-{number}", daemon=False,
-        )
-        process.start()
-        self._workers[number] = (process, time.monotonic())
-
-    def _watch(self) -> int:
-        while not self._stopping:
-            sentinels = {p.sentinel: n for n, (p, _) in self._workers.items()}
-            for sentinel in wait(list(sentinels), timeout=1.0):
-                number = sentinels[sentinel]  # type: ignore[index]
-                process, started = self._workers[number]
-                process.join()
-                if self._stopping:
-                    break
-                if time.monotonic() - started < EARLY_EXIT_S:
-                    SERVER.error("Worker %d exited with %s right after its start; stopping the "
-                                 "VTN", number, process.exitcode)
-                    return 1
-                SERVER.error("Worker %d exited with %s; starting it again", number,
-                             process.exitcode)
-                time.sleep(RESTART_DELAY_S)
-                self._start(number)
-        return 0
-
-    def _on_signal(self, signum: int, _frame: Any) -> None:
-        SERVER.info("Received %s: stopping the workers", signal.Signals(signum).name)
-        self._stopping = True
-
-    def _stop_all(self) -> None:
-        for process, _ in self._workers.values():
-            if process.is_alive():
-                process.terminate()  # SIGTERM: the worker finishes what it is doing
-        deadline = time.monotonic() + STOP_GRACE_S
-        for process, _ in self._workers.values():
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                SERVER.warning("Worker %s did not stop in %.0f s; killing it", process.name,
-                               STOP_GRACE_S)
-                process.kill()
-                process.join()
-        SERVER.info("VTN stopped")

@@ -79,26 +79,26 @@ class SpecEnum(StrEnum):
     def parse(cls, text: str) -> Self:
         """The member for wire token `text` (surrounding whitespace ignored)."""
         member = cls._value2member_map_.get(text)
-        if member is None:
+        if not isinstance(member, cls):
             member = cls._value2member_map_.get(text.strip())
-            if member is None:
+            if not isinstance(member, cls):
                 raise InvalidData(f"{text!r} is not a valid {cls.__name__}")
-        return member  # type: ignore[return-value]
+        return member
 
 
 class ExtensibleEnum(SpecEnum):
     """Base of enumerations that the schema extends with ``x-`` tokens."""
 
     @classmethod
-    def parse(cls, text: str) -> Self | ExtensionValue:  # type: ignore[override]
+    def parse(cls, text: str) -> Self | ExtensionValue:  # type: ignore[override]  # may also return an ExtensionValue
         """The member for `text`, or an ``ExtensionValue`` for an unknown ``x-`` token."""
         member = cls._value2member_map_.get(text)
-        if member is not None:
-            return member  # type: ignore[return-value]
+        if isinstance(member, cls):
+            return member
         token = text.strip()
         member = cls._value2member_map_.get(token)
-        if member is not None:
-            return member  # type: ignore[return-value]
+        if isinstance(member, cls):
+            return member
         if _EXTENSION_TOKEN.fullmatch(token):
             return ExtensionValue(token)
         raise InvalidData(f"{text!r} is neither a {cls.__name__} nor an 'x-' extension")

@@ -132,7 +132,7 @@ class _InPlaceSigner(XMLSigner):
     def get_root(self, data: Any) -> Any:
         if isinstance(data, etree._Element):
             return data
-        return super().get_root(data)
+        return super().get_root(data)  # type: ignore[no-untyped-call]  # unannotated in signxml
 
 
 class _InPlaceVerifier(XMLVerifier):
@@ -141,7 +141,7 @@ class _InPlaceVerifier(XMLVerifier):
     def get_root(self, data: Any) -> Any:
         if isinstance(data, etree._Element):
             return data
-        return super().get_root(data)
+        return super().get_root(data)  # type: ignore[no-untyped-call]  # unannotated in signxml
 
 
 def _signed_object_of(payload_root: etree._Element) -> etree._Element | None:
@@ -152,7 +152,7 @@ def _signed_object_of(payload_root: etree._Element) -> etree._Element | None:
 def _id_of(element: etree._Element) -> str | None:
     """The value of the element's ``oadr:Id`` or ``Id`` attribute."""
     for name in _ID_ATTRIBUTES:
-        value = element.get(name)
+        value: str | None = element.get(name)
         if value is not None:
             return value
     return None
@@ -265,12 +265,12 @@ class Signer:
         # Declare on the Signature what is in scope where it will live (see module docstring).
         namespaces: dict[str | None, str] = dict(payload_root.nsmap)
         namespaces["ds"] = DS_NS
-        signer.namespaces = namespaces  # type: ignore[assignment]
+        signer.namespaces = namespaces  # type: ignore[assignment]  # signxml says dict[str, str]; nsmap may key None
         try:
             signature = signer.sign(
                 payload_root,
                 key=self._key,
-                cert=[self._cert_pem],  # type: ignore[list-item]
+                cert=[self._cert_pem],
                 reference_uri=f"#{SIGNED_OBJECT_ID}",
                 signature_properties=self._replay_protect(),
             )
@@ -438,7 +438,8 @@ class Verifier:
             raise SignatureError(f"the signature does not verify{reason}") from exc
         except (SignXMLException, ValueError, etree.LxmlError) as exc:
             raise SignatureError(f"the XML signature is malformed: {exc}") from exc
-        return list(results)  # type: ignore[arg-type]
+        # signxml returns a list whenever more than one reference is expected (here: two)
+        return results if isinstance(results, list) else [results]
 
     def _check_references(
         self,

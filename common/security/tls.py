@@ -58,9 +58,15 @@ def _base_context(
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.set_ciphers(TLS12_CIPHERS)
     # a passphrase-protected key without `password` raises instead of prompting on a terminal
-    context.load_cert_chain(
-        certfile=cert, keyfile=key, password=password or _refuse_passphrase_prompt
-    )
+    try:
+        context.load_cert_chain(
+            certfile=cert, keyfile=key, password=password or _refuse_passphrase_prompt
+        )
+    except ssl.SSLError as exc:
+        if getattr(exc, "reason", None) not in ("KEY_VALUES_MISMATCH", "NO_CERTIFICATE_ASSIGNED"):
+            raise
+        raise ssl.SSLError(f"the private key {key} does not match the certificate {cert}: "
+                           "give the key the certificate was issued for") from exc
     if isinstance(ca, bytes | bytearray):
         context.load_verify_locations(cadata=bytes(ca).decode("ascii"))
     elif isinstance(ca, str) and ca.lstrip().startswith("-----BEGIN"):

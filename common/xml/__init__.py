@@ -10,9 +10,8 @@ Public API (other packages code against these names):
 """
 
 from common.xml.codec import Codec, Signer
-from common.xml.parser import DEFAULT_LIMITS, Limits, parse
+from common.xml.parser import DEFAULT_LIMITS, Limits, parse, validate
 from common.xml.registry import decode, encode, from_element, to_element
-from common.xml.schema import validate
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -27,10 +27,10 @@ present) may also have a ``flatten(message) -> (shape, texts) | None``: the regi
 a whole-message skeleton of that shape, cached per thread, and sets only its texts
 (``common.xml.skeletons``). ``flatten`` must list exactly the texts ``write`` sets, in document
 order, and its shape must determine everything else ``write`` builds (elements, attributes).
-Only oadrUpdateReport has one (``report.flatten_update_report``).
+Only oadrUpdateReport has one (``report.update.flatten_update_report``).
 
-Each service module (``event.py``, ``opt.py``, ``registration.py``, ``poll.py``, and
-``report.py``) exports ``CODECS: tuple[Codec, ...]``; ``registry.py`` lists those modules
+Each service module (``event.py``, ``opt.py``, ``registration.py``, ``poll.py``, and the
+``report`` package) exports ``CODECS: tuple[Codec, ...]``; ``registry.py`` lists those modules
 explicitly.
 """
 

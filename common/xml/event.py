@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Final
+from functools import partial
+from typing import Any, Final
 
 from lxml import etree
 
@@ -160,7 +161,7 @@ def read_signal_intervals(element: etree._Element) -> tuple[Interval[float], ...
     The same result as ``read_intervals(element, read_signal_payload)``, inlined because event
     signals are the bulk of what a VEN decodes.
     """
-    intervals = []
+    intervals: list[Interval[float]] = []
     append = intervals.append
     for interval in element:
         dtstart = duration = uid = None
@@ -212,8 +213,8 @@ def fill_signal_intervals(element: etree._Element, intervals: tuple[Interval[flo
             write_intervals_into(element, (interval,), write_signal_payload)
             continue
         dtstart, duration, uid = interval.dtstart, interval.duration, interval.uid
-        key = ("signal-interval", dtstart is not None, duration is not None, uid is not None)
-        clone = prototypes.clone(key, lambda k=key: _build_interval(k[1], k[2], k[3]))
+        shape = (dtstart is not None, duration is not None, uid is not None)
+        clone = prototypes.clone(("signal-interval", *shape), partial(_build_interval, *shape))
         append(clone)
         index = 0
         if dtstart is not None:
@@ -597,7 +598,7 @@ def write_created_event(element: etree._Element, message: CreatedEvent) -> None:
     SubElement(inner, VEN_ID).text = message.ven_id
 
 
-CODECS: Final[tuple[Codec, ...]] = (
+CODECS: Final[tuple[Codec[Any], ...]] = (
     Codec(OADR_REQUEST_EVENT, RequestEvent, read_request_event, write_request_event, BASIC_NSMAP),
     Codec(OADR_DISTRIBUTE_EVENT, DistributeEvent, read_distribute_event, write_distribute_event),
     Codec(OADR_CREATED_EVENT, CreatedEvent, read_created_event, write_created_event, BASIC_NSMAP),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from lxml import etree
 
@@ -139,7 +139,7 @@ def write_canceled_opt(element: etree._Element, message: CanceledOpt) -> None:
         SubElement(element, OPT_ID).text = message.opt_id
 
 
-CODECS: Final[tuple[Codec, ...]] = (
+CODECS: Final[tuple[Codec[Any], ...]] = (
     Codec(OADR_CREATE_OPT, CreateOpt, read_create_opt, write_create_opt),
     Codec(OADR_CREATED_OPT, CreatedOpt, read_created_opt, write_created_opt, BASIC_NSMAP),
     Codec(OADR_CANCEL_OPT, CancelOpt, read_cancel_opt, write_cancel_opt, BASIC_NSMAP),

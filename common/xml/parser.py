@@ -33,7 +33,7 @@ from common.errors import BodyTooLarge, MalformedXml, NotRecognized, SchemaViola
 from common.xml.names import OADR, OADR_PAYLOAD, OADR_SIGNED_OBJECT, PAYLOAD_TAGS
 from common.xml.schema import compile_schema, xml_schema
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "parse", "validate_tree"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "parse", "validate", "validate_tree"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,6 +138,14 @@ def validate_tree(root: etree._Element) -> None:
     """Validate a parsed document against the 2.0b schema, raising the matching error."""
     if not xml_schema()(root):
         raise _schema_failure(root)
+
+
+def validate(element: etree._Element) -> None:
+    """Validate an already-built oadrPayload tree; raise SchemaViolation naming the first error.
+
+    For our own output (tests, debugging); ``parse`` validates incoming bytes the same way.
+    """
+    validate_tree(element)
 
 
 def _schema_failure(root: etree._Element) -> NotRecognized | SchemaViolation:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from lxml import etree
 
@@ -42,7 +42,7 @@ def write_response(element: etree._Element, message: Response) -> None:
         SubElement(element, VEN_ID).text = message.ven_id
 
 
-CODECS: Final[tuple[Codec, ...]] = (
+CODECS: Final[tuple[Codec[Any], ...]] = (
     Codec(OADR_POLL, Poll, read_poll, write_poll, BASIC_NSMAP),
     Codec(OADR_RESPONSE, Response, read_response, write_response, BASIC_NSMAP),
 )

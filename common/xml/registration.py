@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from lxml import etree
 
@@ -270,7 +270,7 @@ def write_request_reregistration(element: etree._Element, message: RequestReregi
 
 _NSMAP: Final = MappingProxyType({**BASIC_NSMAP, "xcal": XCAL})
 
-CODECS: Final[tuple[Codec, ...]] = (
+CODECS: Final[tuple[Codec[Any], ...]] = (
     Codec(
         OADR_QUERY_REGISTRATION,
         QueryRegistration,

@@ -11,7 +11,7 @@ sets its texts (``common.xml.skeletons``).
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from lxml import etree
 
@@ -52,12 +52,13 @@ def from_element(root: etree._Element) -> Message:
     if codec is None:
         raise NotRecognized(f"payload type {etree.QName(payload).localname!r} is not supported")
     try:
-        return codec.read(payload)
+        message: Message = codec.read(payload)
     except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
         # A schema-valid document our reader cannot represent is the peer's data problem (454),
         # never an internal error.
         name = etree.QName(payload).localname
         raise InvalidData(f"cannot read {name}: {type(exc).__name__}: {exc}") from exc
+    return message
 
 
 def decode(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Message:
@@ -85,14 +86,14 @@ def to_element(message: Message) -> etree._Element:
     return _write_element(codec, message)
 
 
-def _write_element(codec: Codec, message: Message) -> etree._Element:
+def _write_element(codec: Codec[Any], message: Message) -> etree._Element:
     """The oadrPayload tree for `message` built by ``codec.write``, without skeletons."""
     root = prototypes.clone(("envelope", codec.tag), lambda: _build_envelope(codec))
     codec.write(root[0][0], message)
     return root
 
 
-def _build_envelope(codec: Codec) -> etree._Element:
+def _build_envelope(codec: Codec[Any]) -> etree._Element:
     """Prototype of oadrPayload/oadrSignedObject/<empty payload> for `codec`."""
     root = etree.Element(OADR_PAYLOAD, nsmap=codec.nsmap)
     signed = etree.SubElement(root, OADR_SIGNED_OBJECT, _SIGNED_OBJECT_ATTRIB)
@@ -105,4 +106,5 @@ def encode(message: Message, *, signer: Signer | None = None) -> bytes:
     root = to_element(message)
     if signer is not None:
         signer.sign(root)
-    return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+    data: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return data

@@ -51,13 +51,3 @@ def xml_schema() -> etree.XMLSchema:
     all callers, so read it only where no other thread validates with it (as tests do).
     """
     return compile_schema()
-
-
-def validate(element: etree._Element) -> None:
-    """Validate an already-built oadrPayload tree; raise SchemaViolation naming the first error.
-
-    For our own output (tests, debugging); ``parse`` validates incoming bytes the same way.
-    """
-    from common.xml.parser import validate_tree
-
-    validate_tree(element)

@@ -27,7 +27,8 @@ from ven.devices.model import (
     WaterHeater,
 )
 from ven.dispatch import DispatchInputs, SolveOptions, Weights, build_model, extract, solve
-from ven.dispatch.data import ModelData, prepare
+from ven.dispatch.modeldata import ModelData
+from ven.dispatch.prepare import prepare
 from ven.dispatch.solver import run_highs
 from ven.instructions import EventSignal, PlanRequest, plan_request
 

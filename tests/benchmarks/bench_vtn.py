@@ -50,6 +50,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support.network import free_port
+
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "bench-ven-"
@@ -73,12 +75,6 @@ EVENT_INPUT = {
     "duration": "PT1H",
     "response_required": "never",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_listening(port: int, process: subprocess.Popen, limit_s: float) -> None:
@@ -120,39 +116,18 @@ class Server:
     notes: list[str] = field(default_factory=list)
 
 
-def _admin_fields() -> set[str]:
-    """Names of the VTN configuration's fields (the admin listener may have its own port)."""
-    from dataclasses import fields
-
-    from vtn.config import VtnConfig
-
-    return {f.name for f in fields(VtnConfig)}
-
-
 def start_ours(work: Path, vens: int, workers: int = 1) -> Server:
     port = free_port()
+    admin_port = free_port()  # a separate admin listener, kept off fixed ports
     db = work / "vtn.sqlite"
     url = f"sqlite+aiosqlite:///{db}"
-    settings = {
-        "plain_http": True,
-        "host": "127.0.0.1",
-        "port": port,
-        "database_url": url,
-        "admin_token_file": str(work / "admin-token"),
-        "poll_frequency": POLL_SECONDS,
-    }
-    if workers > 1:
-        settings["workers"] = workers
-    known = _admin_fields()
-    if "state_dir" in known:
-        settings["state_dir"] = str(work)
-    admin_port = port
-    if "admin_port" in known:  # a separate admin listener: keep it off fixed ports
-        admin_port = free_port()
-        settings["admin_port"] = admin_port
-        if "admin_host" in known:
-            settings["admin_host"] = "127.0.0.1"
-    toml = "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
+    toml = (
+        f"plain_http = true\nhost = \"127.0.0.1\"\nport = {port}\nworkers = {workers}\n"
+        f"state_dir = {json.dumps(str(work))}\ndatabase_url = {json.dumps(url)}\n"
+        f"[polls]\nfrequency = {POLL_SECONDS}\n"
+        f"[admin]\nhost = \"127.0.0.1\"\nport = {admin_port}\n"
+        f"token_file = {json.dumps(str(work / 'admin-token'))}\n"
+    )
     (work / "vtn.toml").write_text(toml, encoding="utf-8")
     over_http = vens <= REGISTER_OVER_HTTP_UP_TO
     notes = []
@@ -172,8 +147,7 @@ def start_ours(work: Path, vens: int, workers: int = 1) -> Server:
     )
     try:
         wait_listening(port, process, STARTUP_LIMIT_S)
-        if admin_port != port:
-            wait_listening(admin_port, process, STARTUP_LIMIT_S)
+        wait_listening(admin_port, process, STARTUP_LIMIT_S)
         token_file = work / "admin-token"
         for _ in range(100):
             if token_file.exists() and token_file.read_text().strip():

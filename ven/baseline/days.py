@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from ven.baseline.config import BaselineConfig, DayType, XofYRule
 from ven.baseline.grid import DayGrid, WindowKeys
@@ -46,8 +47,9 @@ class Candidates:
         return Candidates(self.days[positions], self.window[positions], self.missing[positions])
 
 
-def weekday(days: np.ndarray) -> np.ndarray:
-    """Day of the week (Monday 0 .. Sunday 6) of day numbers (1970-01-01 was a Thursday)."""
+def weekday(days: npt.ArrayLike) -> np.ndarray:
+    """Day of the week (Monday 0 .. Sunday 6) of day numbers (1970-01-01 was a Thursday);
+    a NumPy scalar for a single day number."""
     return (np.asarray(days) + 3) % 7
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -29,7 +30,8 @@ def write_chart(run: DryRun, path: str | Path) -> Path:
     fig = Figure(figsize=(8, 4), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    lines = (("baseline_kw", "baseline", {}), ("target_kw", "target", {"linestyle": "--"}),
+    lines: tuple[tuple[str, str, dict[str, Any]], ...] = (
+             ("baseline_kw", "baseline", {}), ("target_kw", "target", {"linestyle": "--"}),
              ("planned_kw", "planned", {"alpha": 0.5}),
              ("measured_kw", "measured", {"linewidth": 2}))
     for column, label, style in lines:

@@ -138,10 +138,13 @@ def make_signal(
     if name == "SIMPLE":
         kind, value = "level", 2.0 if level is None else level
     elif name == "LOAD_DISPATCH":
-        if (delta_kw is None) == (setpoint_kw is None):
+        if delta_kw is not None and setpoint_kw is None:
+            kind, value = "delta", delta_kw
+        elif setpoint_kw is not None and delta_kw is None:
+            kind, value = "setpoint", setpoint_kw
+        else:
             raise ConfigError("LOAD_DISPATCH needs exactly one of --kw (a delta to shed [kW]) "
                               "and --setpoint-kw (the load to draw [kW])")
-        kind, value = ("delta", delta_kw) if delta_kw is not None else ("setpoint", setpoint_kw)
     else:
         raise ConfigError(f"signal: {name!r} is not one of SIMPLE, LOAD_DISPATCH")
     step = duration / intervals

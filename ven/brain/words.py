@@ -11,6 +11,7 @@ import pandas as pd
 
 from ven.brain.outcome import EventOutcome
 from ven.brain.planning import EventPlan
+from ven.devices.commands import Setpoint
 from ven.devices.model import (
     Battery,
     Building,
@@ -20,12 +21,47 @@ from ven.devices.model import (
     OnOffLoad,
     WaterHeater,
 )
+from ven.dispatch.commands import plan_to_commands
 from ven.instructions import EventSignal
+from ven.wording import plural
 
-__all__ = ["describe_outcome", "describe_plan", "signal_words", "window_words"]
+__all__ = ["describe_outcome", "describe_plan", "plural", "signal_words", "window_words"]
 
 _UNITS = {"delta": " kW", "setpoint": " kW", "x-loadControlSetpoint": " kW",
           "x-loadControlPercentOffset": " %", "price": " USD/kWh", "priceRelative": " USD/kWh"}
+
+
+def set_point_changes(plan: EventPlan, building: Building) -> dict[str, list[float]]:
+    """The set point each HVAC zone is sent during the event minus its normal set point [°C],
+    read from the commands the plan turns into (``plan_to_commands``): a zone the plan leaves
+    alone runs (or floats) as usual, whatever its temperature, and has no entry."""
+    zones = {d.id: d for d in building.devices if isinstance(d, HvacZone)}
+    found: dict[str, list[float]] = {}
+    in_event = np.asarray(plan.request.in_event, dtype=bool)
+    for moment, inside in zip(plan.request.index, in_event, strict=True):
+        if not inside:
+            continue
+        for command in plan_to_commands(plan.plan, building, moment.to_pydatetime()):
+            if isinstance(command, Setpoint) and command.device_id in zones:
+                found.setdefault(command.device_id, []).append(
+                    command.celsius - zones[command.device_id].setpoint_c)
+    return found
+
+
+def _set_point_words(plan: EventPlan, building: Building) -> list[str]:
+    """``HVAC set points raised by up to 1.5 °C on 4 zones (cooling)``, per mode and way."""
+    modes = {d.id: d.mode for d in building.devices if isinstance(d, HvacZone)}
+    out = []
+    changes = set_point_changes(plan, building)
+    for mode in ("cooling", "heating"):
+        for verb, sign in (("raised", 1.0), ("lowered", -1.0)):
+            moves = [max(sign * v for v in values) for zone, values in changes.items()
+                     if modes[zone] == mode]
+            moves = [m for m in moves if round(m, 1) > 0]
+            if moves:
+                out.append(f"HVAC set points {verb} by up to {max(moves):.1f} °C on "
+                           f"{plural(len(moves), 'zone')} ({mode})")
+    return out
 
 
 def signal_words(signals: Sequence[EventSignal]) -> str:
@@ -81,13 +117,7 @@ def actions(plan: EventPlan, building: Building) -> list[str]:
     """What the plan does to the devices during the event, grouped by kind."""
     p = plan.plan
     event = np.asarray(plan.request.in_event, dtype=bool)
-    out: list[str] = []
-    zones = [(d, p.zone_temp_c[d.id].to_numpy()[event] - d.setpoint_c) for d in building.devices
-             if isinstance(d, HvacZone) and d.id in p.zone_temp_c.columns]
-    moved = [(d, off) for d, off in zones if np.abs(off).max(initial=0.0) > 0.1]
-    if moved:
-        top = max((float(off[np.argmax(np.abs(off))]) for _, off in moved), key=abs)
-        out.append(f"HVAC setpoints up to {top:+.1f} °C on {len(moved)} zone(s)")
+    out = _set_point_words(plan, building)
     for dev in building.devices:
         if dev.id not in p.shed_kw.columns:
             continue

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from common.clock import Clock
-from common.messages.enums import OptType
-from common.messages.event import DistributeEvent
+from common.messages.enums import EventStatus, OptType
+from common.messages.event import DistributeEvent, EiEvent
 from common.messages.types import Message
 from common.xml import encode
 from ven.client.config import VenConfig
@@ -20,6 +20,8 @@ from ven.client.events import (
     classify,
     effective_start,
     event_end,
+    event_from_xml,
+    event_status,
     event_to_xml,
     summarize,
     unsupported_signals,
@@ -42,8 +44,18 @@ __all__ = ["EventDesk"]
 log = logging.getLogger("ven.client")
 
 
+def _utc(moment: datetime) -> str:
+    """A moment as logged: UTC, to the second."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 class EventDesk:
-    """Keeps the event states and answers; the only writer of events and answers."""
+    """Keeps the event states and answers; the only writer of events and answers.
+
+    ``track()`` (every round of the VEN) follows each event's state in time (far, near,
+    active, completed) and logs every change at INFO; an event that ended is recorded as
+    completed then, without waiting for the VTN's next oadrDistributeEvent.
+    """
 
     def __init__(
         self,
@@ -61,6 +73,7 @@ class EventDesk:
         self._handler = handler
         self._devices = tuple(device_ids)
         self._zone = zone
+        self._seen: dict[str, EventStatus] = {}  # the state last logged, by event ID
 
     async def on_distribute(self, message: DistributeEvent, registration: Registration) -> None:
         """Store what changed in the VTN's full list of events, answer automatically where
@@ -81,6 +94,10 @@ class EventDesk:
                             event_id)
                 continue
             if change is Change.UNCHANGED:
+                if item is not None:
+                    refreshed = self._vtn_status_changed(held[event_id], item.event, registration)
+                    if refreshed is not None:
+                        to_save.append(refreshed)
                 continue
             if item is None:  # no longer listed
                 stored = held[event_id]
@@ -109,6 +126,7 @@ class EventDesk:
             )
             to_save.append(stored)
             changed.append((change, stored))
+            self._seen[event_id] = event_status(event, stored.phase, start, stored.end, now)
             if unsupported and code == 200:
                 log.warning("Event %s: ignoring signals we do not support: %s",
                             event_id, ", ".join(unsupported))
@@ -117,10 +135,62 @@ class EventDesk:
                 answers.append(answer)
         if not to_save:
             return
+        for stored in to_save:
+            if stored.phase != EventPhase.ACTIVE:
+                self._seen[stored.event_id] = EventStatus.CANCELLED if stored.phase in (
+                    EventPhase.CANCELLED, EventPhase.IMPLIED_CANCELLED) else EventStatus.COMPLETED
         await self._store.save_events(to_save, answers)
         await self.flush(registration.ven_id, notify=False)
         for change, stored in changed:
             await self._announce(change, stored)
+
+    @staticmethod
+    def _vtn_status_changed(
+        stored: StoredEvent, event: EiEvent, registration: Registration
+    ) -> StoredEvent | None:
+        """`stored` with the eventStatus the VTN now sends (it changes without a new
+        modification number; without a ramp-up it is what says "near"), or None if the same."""
+        held = event_from_xml(stored.event_xml)
+        if held.event.event_descriptor.event_status is event.event_descriptor.event_status:
+            return None
+        item = dataclasses.replace(held, event=dataclasses.replace(
+            held.event, event_descriptor=dataclasses.replace(
+                held.event.event_descriptor,
+                event_status=event.event_descriptor.event_status)))
+        return dataclasses.replace(stored, event_xml=event_to_xml(item, registration.vtn_id))
+
+    async def track(self) -> None:
+        """Follow every live event's state in time; log each change at INFO (event, old ->
+        new state, when, in UTC) and record an ended event as completed."""
+        now = self._clock.now()
+        ended: list[StoredEvent] = []
+        for stored in await self._store.events(phases=(EventPhase.ACTIVE.value,)):
+            event = event_from_xml(stored.event_xml).event
+            status = event_status(event, stored.phase, stored.effective_start, stored.end, now)
+            before = self._seen.get(stored.event_id)
+            if status is EventStatus.COMPLETED:
+                ended.append(dataclasses.replace(stored, phase=EventPhase.COMPLETED.value))
+            if status is not before and (before is not None or status is EventStatus.COMPLETED):
+                log.info("Event %s: %s -> %s at %s", stored.event_id,
+                         before.value if before is not None else "received",
+                         status.value, _utc(self._changed_at(event, stored, status, now)))
+            self._seen[stored.event_id] = status
+        if ended:
+            await self._store.save_events(ended)
+
+    @staticmethod
+    def _changed_at(
+        event: EiEvent, stored: StoredEvent, status: EventStatus, now: datetime
+    ) -> datetime:
+        """When `stored` entered `status` (`now` when the VTN's word is all we have)."""
+        ramp_up = event.active_period.ramp_up
+        if status is EventStatus.COMPLETED and stored.end is not None:
+            return stored.end
+        if status is EventStatus.ACTIVE:
+            return stored.effective_start
+        if status is EventStatus.NEAR and ramp_up is not None and ramp_up > timedelta(0):
+            return stored.effective_start - ramp_up
+        return now
 
     async def _automatic_answer(
         self,
@@ -147,7 +217,7 @@ class EventDesk:
         return None
 
     async def _announce(self, change: Change, stored: StoredEvent) -> None:
-        state = state_of(stored, await self._store.answers(stored.event_id))
+        state = state_of(stored, await self._store.answers(stored.event_id), self._clock.now())
         label = f"Event {stored.event_id} (mod {stored.modification_number})"
         if change in (Change.NEW, Change.MODIFIED):
             verb = "received" if change is Change.NEW else "modified"
@@ -185,7 +255,7 @@ class EventDesk:
     async def invitations(self) -> list[EventState]:
         """Events waiting for a person's answer."""
         now = self._clock.now()
-        return [s for s in await states(self._store) if is_pending(s, now)]
+        return [s for s in await states(self._store, now) if is_pending(s)]
 
     async def apply_deadlines(self) -> None:
         """An invitation nobody answered before the event starts gets the default opt."""
@@ -237,7 +307,7 @@ class EventDesk:
         await self._store.commit(outbox=outgoing, sent_answers=unsent, now=now)
         if notify:
             for event in touched:
-                state = state_of(event, await self._store.answers(event.event_id))
+                state = state_of(event, await self._store.answers(event.event_id), now)
                 if state.phase is EventPhase.ACTIVE:
                     await self._call_hook("on_event", state)
 

@@ -21,6 +21,7 @@ __all__ = [
     "effective_start",
     "event_end",
     "event_from_xml",
+    "event_status",
     "event_to_xml",
     "summarize",
     "unsupported_signals",
@@ -28,9 +29,10 @@ __all__ = [
 
 
 class EventPhase(StrEnum):
-    """Where an event stands for this VEN."""
+    """What the state file holds about an event's life (the record, not the time: the state
+    at a given moment is ``event_status``)."""
 
-    ACTIVE = "active"  # received and not over (far, near or active on the wire)
+    ACTIVE = "active"  # received and not known to be over (far, near or active in time)
     CANCELLED = "cancelled"  # the VTN sent it with status "cancelled"
     IMPLIED_CANCELLED = "implied_cancelled"  # it vanished from a later oadrDistributeEvent
     COMPLETED = "completed"  # it ended (or vanished after its end)
@@ -55,7 +57,8 @@ class EventState:
     ``effective_start`` is the active period's start plus this VEN's randomisation
     (startafter); ``end`` is ``None`` for an open-ended event. ``opt`` is the whole-VEN
     answer (``None`` while waiting for a person); ``device_opts`` maps resource IDs that
-    answered differently to their opt. ``phase`` is an ``EventPhase`` value.
+    answered differently to their opt. ``phase`` is an ``EventPhase`` value; ``status`` the
+    state at the time the state was read (``event_status``; ``none`` when not computed).
     """
 
     event_id: str
@@ -68,6 +71,7 @@ class EventState:
     summary: str
     opt: OptType | None = None
     device_opts: dict[str, OptType] = field(default_factory=dict)
+    status: EventStatus = EventStatus.NONE
 
 
 def event_to_xml(event: OadrEvent, vtn_id: str) -> bytes:
@@ -128,6 +132,36 @@ def effective_start(event: EiEvent, ven_id: str) -> datetime:
     seed = hashlib.sha256(f"{ven_id}/{event.event_descriptor.event_id}".encode()).digest()
     fraction = random.Random(int.from_bytes(seed[:8], "big")).random()
     return period.dtstart + timedelta(seconds=int(fraction * window.total_seconds()))
+
+
+def event_status(
+    event: EiEvent,
+    phase: EventPhase | str,
+    start: datetime,
+    end: datetime | None,
+    now: datetime,
+) -> EventStatus:
+    """The state of an event for this VEN at `now` (pure).
+
+    - ``cancelled``: cancelled by the VTN, or no longer listed before its end;
+    - ``completed`` from `end` on (never for an open-ended event);
+    - ``active`` from `start` (the effective start) on;
+    - ``near`` within the ramp-up before `start` (x-eiRampUp) when the event has one; without
+      one, 2.0b leaves "near" to the VTN: ``near`` when the VTN last sent ``near`` (or ``active``:
+      this VEN's randomised start is later), else ``far``.
+    """
+    phase = EventPhase(phase)
+    if phase in (EventPhase.CANCELLED, EventPhase.IMPLIED_CANCELLED):
+        return EventStatus.CANCELLED
+    if phase is EventPhase.COMPLETED or (end is not None and now >= end):
+        return EventStatus.COMPLETED
+    if now >= start:
+        return EventStatus.ACTIVE
+    ramp_up = event.active_period.ramp_up
+    if ramp_up is not None and ramp_up > timedelta(0):
+        return EventStatus.NEAR if now >= start - ramp_up else EventStatus.FAR
+    sent = event.event_descriptor.event_status
+    return EventStatus.NEAR if sent in (EventStatus.NEAR, EventStatus.ACTIVE) else EventStatus.FAR
 
 
 def event_end(event: EiEvent, start: datetime) -> datetime | None:

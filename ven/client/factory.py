@@ -82,14 +82,16 @@ async def build_client(
     handler: EventHandler | None = None,
     device_ids: Sequence[str] | None = None,
     tick: Callable[[datetime], object] | None = None,
+    building: Building | None = None,
 ) -> VenClient:
     """A ready ``VenClient``; unspecified collaborators come from `config` (the building
-    file gives the device IDs and the time zone). ``tick(now)`` runs at the start of every
-    round (``BuildingBrain.tick``). ``client.close()`` closes the transport. ReplayProtect
-    nonces of verified VTN messages are kept in `store`, so a replay is refused after a
-    restart too."""
+    gives the device IDs and the time zone: `building` when the caller has parsed it already,
+    else the building file's). ``tick(now)`` runs at the start of every round
+    (``BuildingBrain.tick``). ``client.close()`` closes the transport. ReplayProtect nonces of
+    verified VTN messages are kept in `store`, so a replay is refused after a restart too."""
     clock = clock or SystemClock()
-    building = _building(config)
+    if building is None:
+        building = _building(config)
     exchange = build_exchange(config, transport or build_transport(config), clock,
                               nonces=StoredNonceStore(store, clock=clock))
     return VenClient(

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from common.errors import InvalidId, NotAllowed
-from common.messages.enums import OptReason, OptType, ResponseRequired
+from common.messages.enums import EventStatus, OptReason, OptType, ResponseRequired
 from common.messages.event import CreatedEvent, EventResponse
 from common.messages.opt import CreateOpt
 from common.messages.types import EiResponse, Period, QualifiedEventId, Target
 from ven.client.config import OptSchedule
-from ven.client.events import EventPhase, EventState, event_from_xml
+from ven.client.events import EventPhase, EventState, event_from_xml, event_status
 from ven.client.store import Answer, Store, StoredEvent
 
 __all__ = [
@@ -38,8 +38,12 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def state_of(event: StoredEvent, answers: Sequence[Answer]) -> EventState:
-    """The ``EventState`` of a stored event given its answers (any modification)."""
+_OPEN = (EventStatus.FAR, EventStatus.NEAR, EventStatus.ACTIVE)
+"""The states in which an event can still be answered."""
+
+
+def state_of(event: StoredEvent, answers: Sequence[Answer], now: datetime) -> EventState:
+    """The ``EventState`` of a stored event at `now` given its answers (any modification)."""
     oadr_event = event_from_xml(event.event_xml)
     current = [a for a in answers if a.modification_number == event.modification_number]
     whole = next((a for a in current if a.device_id == WHOLE_VEN), None)
@@ -47,6 +51,8 @@ def state_of(event: StoredEvent, answers: Sequence[Answer]) -> EventState:
         event_id=event.event_id,
         modification_number=event.modification_number,
         phase=EventPhase(event.phase),
+        status=event_status(oadr_event.event, event.phase, event.effective_start, event.end,
+                            now),
         event=oadr_event.event,
         response_required=oadr_event.response_required,
         effective_start=event.effective_start,
@@ -57,21 +63,19 @@ def state_of(event: StoredEvent, answers: Sequence[Answer]) -> EventState:
     )
 
 
-async def states(store: Store, *, phases: Sequence[str] | None = None) -> list[EventState]:
-    """Every stored event's state (optionally only those in `phases`)."""
+async def states(
+    store: Store, now: datetime, *, phases: Sequence[str] | None = None
+) -> list[EventState]:
+    """Every stored event's state at `now` (optionally only those in `phases`)."""
     result = []
     for event in await store.events(phases=phases):
-        result.append(state_of(event, await store.answers(event.event_id)))
+        result.append(state_of(event, await store.answers(event.event_id), now))
     return result
 
 
-def is_pending(state: EventState, now: datetime) -> bool:
-    """An invitation still waiting for a person: active, unanswered and not over."""
-    return (
-        state.phase is EventPhase.ACTIVE
-        and state.opt is None
-        and (state.end is None or state.end > now)
-    )
+def is_pending(state: EventState) -> bool:
+    """An invitation still waiting for a person: unanswered and far, near or active."""
+    return state.status in _OPEN and state.opt is None
 
 
 async def record_operator_answer(
@@ -88,14 +92,16 @@ async def record_operator_answer(
     With `device_id` the answer concerns that device only (sent as oadrCreateOpt with its
     resourceID); if the whole VEN has not answered yet it is recorded as taking part (optIn),
     since only some devices stay out. Raises ``InvalidId`` for an unknown event or device and
-    ``NotAllowed`` for an event that is cancelled, over, or has no supported signal.
+    ``NotAllowed`` for an event that is cancelled, completed, or has no supported signal.
     """
     event = await store.event(event_id)
     if event is None:
         raise InvalidId(f"no event {event_id!r} is known")
-    if event.phase != EventPhase.ACTIVE or (event.end is not None and event.end <= now):
-        raise NotAllowed(f"event {event_id} is {event.phase.replace('_', ' ')} or over; "
-                         "it can no longer be answered")
+    status = event_status(event_from_xml(event.event_xml).event, event.phase,
+                          event.effective_start, event.end, now)
+    if status not in _OPEN:
+        verb = "has completed" if status is EventStatus.COMPLETED else "was cancelled"
+        raise NotAllowed(f"event {event_id} {verb}; it can no longer be answered")
     if event.response_code != 200:
         raise NotAllowed(f"event {event_id} has no signal this VEN supports (answered optOut "
                          f"with code {event.response_code}); it cannot be taken part in")

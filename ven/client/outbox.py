@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from common.clock import Clock
 from common.errors import ProtocolError
@@ -14,10 +14,14 @@ from ven.client.config import RetryPolicy
 from ven.client.messaging import Exchange
 from ven.client.store import OutboxItem, Store
 from ven.client.transport import TransportError
+from ven.wording import duration_words, plural
 
 __all__ = ["OutboxSender"]
 
 log = logging.getLogger("ven.client")
+
+REPORT_SUMMARY_EVERY = timedelta(minutes=15)
+"""Delivered reports are logged one by one at DEBUG, and summed up at INFO this often."""
 
 
 class OutboxSender:
@@ -30,6 +34,8 @@ class OutboxSender:
         self._exchange = exchange
         self._clock = clock
         self._retry = retry
+        self._reports_since: datetime | None = None  # start of the unsummarised deliveries
+        self._reports_delivered = 0
 
     async def deliver(self, ven_id: str) -> tuple[int, list[CancelReport]]:
         """One delivery round; returns (how many were acknowledged, cancellations the VTN
@@ -47,7 +53,7 @@ class OutboxSender:
         for item in await self._store.outbox(due_at=self._clock.now()):
             message = decode(item.message_xml)
             if getattr(message, "ven_id", ven_id) != ven_id:  # re-registered with a new venID
-                message = dataclasses.replace(message, ven_id=ven_id)  # type: ignore[type-var]
+                message = dataclasses.replace(message, ven_id=ven_id)  # type: ignore[type-var]  # Message subclasses are dataclasses
             try:
                 answer = await self._exchange.request(item.service, message)
             except TransportError as exc:
@@ -74,7 +80,7 @@ class OutboxSender:
                 await self._store.outbox_done(item.id)
                 delivered += 1
                 if item.kind == "update_report":
-                    log.info("Delivered %s", item.label)
+                    self._report_delivered(item.label)
             else:
                 reason = f"code {int(response.response_code)}: {response.response_description}"
                 await self._store.outbox_done(item.id, rejected_reason=reason)
@@ -83,6 +89,23 @@ class OutboxSender:
             if isinstance(answer, UpdatedReport) and answer.cancel_report is not None:
                 cancels.append(answer.cancel_report)
         return delivered, cancels
+
+    def _report_delivered(self, label: str) -> None:
+        """One DEBUG line per report; one INFO summary at most every
+        ``REPORT_SUMMARY_EVERY`` (the first delivery is summed up at once)."""
+        log.debug("Delivered %s", label)
+        now = self._clock.now()
+        self._reports_delivered += 1
+        if self._reports_since is None:
+            self._reports_since = now
+        elif now - self._reports_since < REPORT_SUMMARY_EVERY:
+            return
+        log.info("Delivered %s to the VTN since %s (next summary in %s)",
+                 plural(self._reports_delivered, "report"),
+                 self._reports_since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+                 duration_words(REPORT_SUMMARY_EVERY))
+        self._reports_since = now
+        self._reports_delivered = 0
 
     async def _hold_back(self, item: OutboxItem, error: str) -> None:
         """Retry `item` later with its own back-off, without blocking the rest: it stays

@@ -32,6 +32,7 @@ from ven.client.reports import (
     subscribe,
 )
 from ven.client.store import Outgoing, Store, Subscription
+from ven.wording import plural
 
 __all__ = ["ReportDesk", "update_report_item"]
 
@@ -42,7 +43,7 @@ def update_report_item(ven_id: str, report: Report, window: tuple[datetime, date
     message = UpdateReport(request_id=new_id(), reports=(report,), ven_id=ven_id)
     start, end = window
     label = (f"report {report.report_request_id} {start:%Y-%m-%d %H:%M}-{end:%H:%M} UTC "
-             f"({len(report.intervals)} values)")
+             f"({plural(len(report.intervals), 'value')})")
     return ("EiReport", "update_report", label, encode(message))
 
 

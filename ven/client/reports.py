@@ -106,10 +106,11 @@ def metadata_reports(points: ReportPoints, now: datetime) -> tuple[Report, ...]:
         descriptions = []
         for r_id, kind in offer.points.items():
             report_type, reading_type, unit = _DESCRIPTIONS[kind]
+            reading: ReadingType | ExtensionValue = reading_type
             if kind is PointKind.BASELINE:
-                reading_type = baseline_reading_type(points.baseline_method)
+                reading = baseline_reading_type(points.baseline_method)
             descriptions.append(ReportDescription(
-                r_id=r_id, report_type=report_type, reading_type=reading_type,
+                r_id=r_id, report_type=report_type, reading_type=reading,
                 report_data_source=source, item_base=unit, sampling_rate=rate,
             ))
         reports.append(Report(

@@ -49,7 +49,7 @@ from ven.client.store import (
     Registration,
     Store,
 )
-from ven.client.transport import TransportError
+from ven.client.transport import TransportError, WrongVtnCertificate
 
 __all__ = ["DEFAULT_POLL_INTERVAL", "RETENTION", "VenClient"]
 
@@ -153,6 +153,8 @@ class VenClient:
     async def run(self, stop: asyncio.Event | None = None, *, max_steps: int | None = None) -> None:
         """Loop until `stop` is set (or `max_steps` rounds): start, then step every poll
         interval; after a failure wait a back-off delay instead (exponential, jittered, capped).
+        A ``WrongVtnCertificate`` (the configured fingerprint is not the server's) is a
+        configuration error: it is raised at once, never retried.
         """
         steps = 0
         while (stop is None or not stop.is_set()) and (max_steps is None or steps < max_steps):
@@ -161,6 +163,8 @@ class VenClient:
                 if self._registration is None or not self._synced:
                     await self.start()
                 await self.step()
+            except WrongVtnCertificate:
+                raise  # a configuration error: retrying cannot help
             except (TransportError, ProtocolError) as exc:
                 delay = self._failure_delay()
                 log.warning("Could not complete the exchange with the VTN (%s); trying again in "
@@ -189,6 +193,7 @@ class VenClient:
         self._drive_building()
         await self.queue_due_reports()
         async with self._handling:
+            await self._events.track()
             await self._events.apply_deadlines()
             await self._flush_answers()
         if self._reregister_due and self._registration is not None:
@@ -404,5 +409,5 @@ class VenClient:
 
     async def event_states(self) -> list[EventState]:
         """Every known event's state."""
-        return await states(self._store)
+        return await states(self._store, self._clock.now())
 

@@ -1,9 +1,20 @@
-"""The transport seam: ``send(service, body) -> body``, and its aiohttp implementation."""
+"""The transport seam: ``send(service, body) -> body``, and its aiohttp implementation.
+
+Errors ``send`` raises::
+
+    Exception
+    ├── TransportError            no usable answer: worth retrying (a hint says what to check)
+    └── ProtocolError
+        └── NotRegisteredOrAuthorized
+            └── WrongVtnCertificate   the VTN's certificate is not the configured one: a
+                                      configuration error, never retried
+"""
 
 from __future__ import annotations
 
 import ssl
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -17,6 +28,7 @@ __all__ = [
     "HttpTransport",
     "Transport",
     "TransportError",
+    "WrongVtnCertificate",
     "pin_fingerprint",
 ]
 
@@ -42,7 +54,29 @@ class TransportError(Exception):
 
 
 class FingerprintMismatch(ssl.SSLCertVerificationError):
-    """The TLS peer's certificate is not the one whose fingerprint is configured."""
+    """The TLS peer's certificate is not the one whose fingerprint is configured (raised in
+    the handshake; ``expected`` and ``seen`` are fingerprints, ``seen`` "" without one)."""
+
+    def __init__(self, message: str, *, expected: str = "", seen: str = "") -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.seen = seen
+
+
+class WrongVtnCertificate(NotRegisteredOrAuthorized):
+    """The server at the VTN URL presented a certificate whose fingerprint is not the
+    configured ``[vtn] fingerprint``: a configuration error (or another server), not a
+    network failure; the client stops instead of retrying."""
+
+    def __init__(self, url: str, *, expected: str, seen: str) -> None:
+        super().__init__(
+            f"the VTN at {url} presented a certificate with fingerprint {seen or '(none)'}, "
+            f"not the configured VTN fingerprint {expected}: if this server is your VTN, set "
+            "[vtn] fingerprint in the VEN's configuration to its fingerprint; otherwise fix "
+            "[vtn] url")
+        self.url = url
+        self.expected = expected
+        self.seen = seen
 
 
 def pin_fingerprint(context: ssl.SSLContext, expected: str) -> None:
@@ -58,7 +92,7 @@ def pin_fingerprint(context: ssl.SSLContext, expected: str) -> None:
             if seen != wanted:
                 raise FingerprintMismatch(
                     f"the server presented certificate {seen or '(none)'}, not the configured "
-                    f"VTN fingerprint {wanted}")
+                    f"VTN fingerprint {wanted}", expected=wanted, seen=seen or "")
 
     context.sslobject_class = PinnedSSLObject
 
@@ -146,14 +180,42 @@ class HttpTransport:
                         f"the VTN answered HTTP {response.status} at {url}", status=response.status)
                 return await self._read_capped(response, url)
         except aiohttp.ClientConnectorCertificateError as exc:
-            if isinstance(exc.certificate_error, FingerprintMismatch):
-                raise NotRegisteredOrAuthorized(
-                    f"{exc.certificate_error} (at {self._base_url})") from exc
-            raise TransportError(f"the VTN's certificate is not trusted: {exc}") from exc
+            mismatch = exc.certificate_error
+            if isinstance(mismatch, FingerprintMismatch):
+                raise WrongVtnCertificate(self._base_url, expected=mismatch.expected,
+                                          seen=mismatch.seen) from exc
+            reason = getattr(mismatch, "verify_message", None) or type(mismatch).__name__
+            raise TransportError(f"the VTN's certificate at {url} is not trusted ({reason}): "
+                                 "check [tls] ca") from exc
         except aiohttp.ClientError as exc:
-            raise TransportError(f"cannot reach the VTN at {url}: {exc}") from exc
+            raise TransportError(f"cannot reach the VTN at {url}: {self._hint(exc)}") from exc
         except TimeoutError as exc:
             raise TransportError(f"the VTN at {url} did not answer in time") from exc
+
+    def _hint(self, exc: aiohttp.ClientError) -> str:
+        """What went wrong in one line, with what to check (no exception reprs)."""
+        where = urlsplit(self._base_url).netloc
+        if isinstance(exc, aiohttp.ClientConnectorSSLError | aiohttp.ClientSSLError) or (
+                isinstance(exc, aiohttp.ClientOSError) and isinstance(exc.__cause__, ssl.SSLError)):
+            reason = getattr(getattr(exc, "os_error", None), "reason", None)
+            if reason == "WRONG_VERSION_NUMBER":
+                return (f"the server at {where} does not speak TLS: if the VTN serves plain "
+                        "HTTP there, use an http:// URL (and vtn.allow_plain_http), or fix "
+                        "the port")
+            return f"the TLS handshake with {where} failed ({reason or 'no reason given'})"
+        if isinstance(exc, aiohttp.ServerDisconnectedError):
+            if self._ssl is None:
+                return (f"the server at {where} closed the connection without an answer: if "
+                        "the VTN uses TLS, use an https:// URL (with [vtn] fingerprint and "
+                        "[tls]), or fix the port")
+            return f"the server at {where} closed the connection without an answer"
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            error = exc.os_error
+            if isinstance(error, ConnectionRefusedError):
+                return (f"nothing is listening at {where}: is the VTN running, and are the "
+                        "host and port in [vtn] url right?")
+            return f"cannot connect to {where} ({error.strerror or type(error).__name__})"
+        return f"{type(exc).__name__}" + (f" ({exc})" if str(exc) else "")
 
     async def _read_capped(self, response: aiohttp.ClientResponse, url: str) -> bytes:
         """The answer body, refused by its Content-Length first, then counted while read."""

@@ -38,19 +38,15 @@ Errors raise ``ConfigError`` listing every problem, each naming its field, e.g.
 
 from __future__ import annotations
 
-import difflib
-import math
-import tomllib
-import types
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from common.errors import ConfigError
+from common.tomlconfig import Check, Reader, converter_for, parse_toml, read_toml, show
 from ven.devices.history import RESERVED_COLUMNS
-from ven.devices.hours import HourlyError, expand_hourly
+from ven.devices.hours import expand_hourly
 from ven.devices.model import (
     AnyDevice,
     Battery,
@@ -75,93 +71,77 @@ KINDS: dict[str, type[AnyDevice]] = {
     "pv": PvArray,
 }
 
-Check = Callable[[Any], str | None]
+_BASE = Path(".")  # building files have no paths
+
+
+def _hourly(item: Any) -> Callable[[object], tuple[Any, ...]]:
+    convert = converter_for(item)
+    return lambda value: expand_hourly(value, convert)
+
+
+_HOURLY: dict[object, Callable[[object], Any]] = {
+    tuple[float, ...]: _hourly(float),
+    tuple[bool, ...]: _hourly(bool),
+    tuple[Participation, ...]: _hourly(Participation),
+}
+"""Variable-length tuples in the model are hourly values (``ven.devices.hours``)."""
 
 
 def load_building(path: str | Path) -> Building:
     """The validated building of a TOML file (raises ConfigError naming every bad field)."""
-    return building_from_mapping(_read(path), source=str(path))
+    return building_from_mapping(read_toml(path, "building file"), source=str(path))
 
 
 def load_climate(path: str | Path) -> Climate:
     """The ``[climate]`` table of a building file (defaults when absent)."""
-    data = _read(path)
+    data = read_toml(path, "building file")
     building_from_mapping(data, source=str(path))  # the whole file must be valid
     return climate_from_mapping(data.get("climate", {}), source=str(path))
 
 
 def parse_building(text: str, *, source: str = "<string>") -> Building:
     """The validated building of TOML text."""
-    return building_from_mapping(_loads(text, source), source=source)
+    return building_from_mapping(parse_toml(text, source), source=source)
 
 
 def building_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>") -> Building:
     """The validated building of a parsed TOML document."""
-    problems = _Problems()
-    top = _fields_of(Building, problems, data, "", skip={"devices"}, extra={"devices", "climate"})
-    devices = _devices(data.get("devices", []), problems)
+    reader = _reader()
+    top = reader.fields(Building, data, "", _BASE, skip={"devices"}, extra={"devices", "climate"})
+    devices = _devices(data.get("devices", []), reader)
     if "climate" in data:
-        _climate(data["climate"], problems)
-    problems.raise_if_any(source)
+        reader.dataclass(Climate, data["climate"], "climate", _BASE)
+    reader.problems.raise_if_any(source)
     return Building(**top, devices=tuple(devices))
 
 
 def climate_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>") -> Climate:
     """The validated climate of a ``[climate]`` table."""
-    problems = _Problems()
-    climate = _climate(data, problems)
-    problems.raise_if_any(source)
-    return climate if climate is not None else Climate()
+    reader = _reader()
+    climate = reader.dataclass(Climate, data, "climate", _BASE)
+    reader.problems.raise_if_any(source)
+    return climate if isinstance(climate, Climate) else Climate()
 
 
-# -- reading ------------------------------------------------------------------------------------
-
-
-def _read(path: str | Path) -> dict[str, Any]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the building file: {exc.strerror}") from exc
-    return _loads(text, str(path))
-
-
-def _loads(text: str, source: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
-
-
-class _Problems:
-    """Collects every problem so that one run of the loader reports them all."""
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def add(self, where: str, message: str) -> None:
-        self.items.append(f"{where}: {message}")
-
-    def raise_if_any(self, source: str) -> None:
-        if len(self.items) == 1:
-            raise ConfigError(f"{source}: {self.items[0]}")
-        if self.items:
-            lines = "\n".join(f"  - {item}" for item in self.items)
-            raise ConfigError(f"{source}: {len(self.items)} problems:\n{lines}")
+def _reader() -> Reader:
+    """The common TOML reader with the building file's rules and hourly values."""
+    return Reader(checks=_RULES, converters=_HOURLY)
 
 
 # -- structure ----------------------------------------------------------------------------------
 
 
-def _devices(raw: object, problems: _Problems) -> list[AnyDevice]:
+def _devices(raw: object, reader: Reader) -> list[AnyDevice]:
+    problems = reader.problems
     if not isinstance(raw, list):
-        problems.add("devices", f"must be an array of tables ([[devices]]), got {_show(raw)}")
+        problems.add("devices", f"must be an array of tables ([[devices]]), got {show(raw)}")
         return []
     built: list[AnyDevice] = []
     seen: dict[str, int] = {}
     for number, entry in enumerate(raw):
         where = f"devices[{number}]"
         if not isinstance(entry, dict):
-            problems.add(where, f"must be a table, got {_show(entry)}")
+            problems.add(where, f"must be a table, got {show(entry)}")
             continue
         ident = entry.get("id")
         if isinstance(ident, str) and ident:
@@ -171,167 +151,19 @@ def _devices(raw: object, problems: _Problems) -> list[AnyDevice]:
             seen.setdefault(ident, number)
         kind = entry.get("kind")
         if kind not in KINDS:
-            shown = "missing" if kind is None else f"got {_show(kind)}"
+            shown = "missing" if kind is None else f"got {show(kind)}"
             problems.add(f"{where}.kind", f"must be one of {', '.join(KINDS)}; {shown}")
             continue
         cls = KINDS[kind]
-        before = len(problems.items)
-        values = _fields_of(cls, problems, entry, f"{where}.", skip={"kind"}, extra={"kind"})
-        if len(problems.items) == before:
+        before = len(problems)
+        values = reader.fields(cls, entry, where, _BASE, skip={"kind"}, extra={"kind"},
+                               required_note=f' for kind "{kind}"')
+        if len(problems) == before:
             for field_name, message in _cross_checks(cls, values):
                 problems.add(f"{where}.{field_name}", message)
-        if len(problems.items) == before:
+        if len(problems) == before:
             built.append(cls(**values))
     return built
-
-
-def _climate(raw: object, problems: _Problems) -> Climate | None:
-    if not isinstance(raw, dict):
-        problems.add("climate", f"must be a table, got {_show(raw)}")
-        return None
-    before = len(problems.items)
-    values = _fields_of(Climate, problems, raw, "climate.", skip=set(), extra=set())
-    return Climate(**values) if len(problems.items) == before else None
-
-
-def _fields_of(
-    cls: type,
-    problems: _Problems,
-    data: Mapping[str, Any],
-    prefix: str,
-    *,
-    skip: set[str],
-    extra: set[str],
-) -> dict[str, Any]:
-    """Convert and check the keys of `data` for the dataclass `cls`; report unknown keys."""
-    hints = get_type_hints(cls)
-    known = [f for f in fields(cls) if f.name not in skip]
-    allowed = {f.name for f in known} | extra
-    for key in data:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            hint = (
-                f'; did you mean "{close[0]}"?'
-                if close
-                else f"; allowed: {', '.join(sorted(allowed))}"
-            )
-            problems.add(f"{prefix}{key}", f"unknown key{hint}")
-    values: dict[str, Any] = {}
-    for spec in known:
-        where = f"{prefix}{spec.name}"
-        if spec.name not in data:
-            if spec.default is MISSING and spec.default_factory is MISSING:
-                kind = next((f.default for f in fields(cls) if f.name == "kind"), None)
-                context = f' for kind "{kind}"' if isinstance(kind, str) else ""
-                problems.add(where, f"required{context}")
-            continue
-        try:
-            value = _converter(hints[spec.name])(data[spec.name])
-        except HourlyError as exc:
-            problems.add(f"{where}{exc.where}", exc.message)
-            continue
-        except ValueError as exc:
-            problems.add(where, str(exc))
-            continue
-        message = _RULES[spec.name](value) if spec.name in _RULES else None
-        if message is not None:
-            problems.add(where, message)
-            continue
-        values[spec.name] = value
-    return values
-
-
-# -- types --------------------------------------------------------------------------------------
-
-
-def _converter(hint: Any) -> Callable[[object], Any]:
-    """A function that converts a TOML value to the field's type or raises ValueError."""
-    origin = get_origin(hint)
-    if origin in (Union, types.UnionType):
-        (inner,) = [arg for arg in get_args(hint) if arg is not type(None)]
-        return _converter(inner)
-    if origin is Literal:
-        return _literal(get_args(hint))
-    if origin is tuple:
-        args = get_args(hint)
-        item = _converter(args[0])
-        if len(args) == 2 and args[1] is Ellipsis:
-            return lambda value: expand_hourly(value, item)
-        return _fixed_tuple(len(args), item)
-    if hint is Participation:
-        return _participation
-    if hint is bool:
-        return _bool
-    if hint is int:
-        return _int
-    if hint is float:
-        return _float
-    if hint is str:
-        return _str
-    raise TypeError(f"no TOML converter for {hint!r}")  # pragma: no cover - model is closed
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, list):
-        return f"an array of {len(value)}"
-    if isinstance(value, dict):
-        return "a table"
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _float(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"must be a number, got {_show(value)}")
-    if not math.isfinite(value):
-        raise ValueError(f"must be a finite number, got {_show(value)}")
-    return float(value)
-
-
-def _int(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"must be an integer, got {_show(value)}")
-    return value
-
-
-def _bool(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"must be true or false, got {_show(value)}")
-    return value
-
-
-def _str(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"must be a string, got {_show(value)}")
-    return value
-
-
-def _participation(value: object) -> Participation:
-    choices = ", ".join(rule.value for rule in Participation)
-    if not isinstance(value, str) or value not in set(Participation):
-        raise ValueError(f"must be one of {choices}, got {_show(value)}")
-    return Participation(value)
-
-
-def _literal(choices: tuple[Any, ...]) -> Callable[[object], Any]:
-    def convert(value: object) -> Any:
-        if value not in choices:
-            raise ValueError(f"must be one of {', '.join(map(str, choices))}, got {_show(value)}")
-        return value
-
-    return convert
-
-
-def _fixed_tuple(size: int, item: Callable[[object], Any]) -> Callable[[object], tuple[Any, ...]]:
-    def convert(value: object) -> tuple[Any, ...]:
-        if not isinstance(value, list) or len(value) != size:
-            raise ValueError(f"must be an array of {size} entries, got {_show(value)}")
-        return tuple(item(entry) for entry in value)
-
-    return convert
 
 
 # -- rules --------------------------------------------------------------------------------------
@@ -341,18 +173,18 @@ def _between(low: float, high: float, *, open_low: bool = False) -> Check:
     def check(value: float) -> str | None:
         if (value <= low if open_low else value < low) or value > high:
             bracket = "(" if open_low else "["
-            return f"must be in {bracket}{low:g}, {high:g}], got {_show(value)}"
+            return f"must be in {bracket}{low:g}, {high:g}], got {show(value)}"
         return None
 
     return check
 
 
 def _positive(value: float) -> str | None:
-    return None if value > 0 else f"must be > 0, got {_show(value)}"
+    return None if value > 0 else f"must be > 0, got {show(value)}"
 
 
 def _non_negative(value: float) -> str | None:
-    return None if value >= 0 else f"must be >= 0, got {_show(value)}"
+    return None if value >= 0 else f"must be >= 0, got {show(value)}"
 
 
 def _each(check: Check) -> Check:
@@ -368,9 +200,9 @@ def _each(check: Check) -> Check:
 
 def _identifier(value: str) -> str | None:
     if not value.strip() or value != value.strip():
-        return f"must be a non-empty name without surrounding spaces, got {_show(value)}"
+        return f"must be a non-empty name without surrounding spaces, got {show(value)}"
     if value in RESERVED_COLUMNS:
-        return f"{_show(value)} is reserved (history column names: {', '.join(RESERVED_COLUMNS)})"
+        return f"{show(value)} is reserved (history column names: {', '.join(RESERVED_COLUMNS)})"
     return None
 
 
@@ -378,7 +210,7 @@ def _timezone(value: str) -> str | None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        return f"unknown IANA timezone {_show(value)}"
+        return f"unknown IANA timezone {show(value)}"
     return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ _CURTAILABLE_NOISE = (0.03, 0.03)
 _DRAW_NOISE = (0.15, 0.30)
 
 
-def time_grid(start: datetime, end: datetime, freq: str) -> pd.DatetimeIndex:
+def time_grid(start: datetime, end: datetime, freq: str | timedelta) -> pd.DatetimeIndex:
     """Interval starts in [start, end) every `freq`, tz-aware UTC (naive times are refused)."""
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")

@@ -1,11 +1,11 @@
-"""The simulated building: device physics with local controllers, stepped on an injected clock."""
+"""The simulated building: its devices stepped together on an injected clock, metered."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,7 +24,7 @@ from ven.devices.commands import (
     UnsupportedCommand,
 )
 from ven.devices.config import load_building, load_climate
-from ven.devices.daytype import LocalCalendar, by_hour, in_window
+from ven.devices.daytype import LocalCalendar, by_hour
 from ven.devices.history import (
     BASE,
     GHI,
@@ -32,33 +32,31 @@ from ven.devices.history import (
     T_OUT,
     TOTAL,
     normal_operation,
-    session_need,
     time_grid,
 )
 from ven.devices.model import (
-    AnyDevice,
-    Battery,
     Building,
-    CurtailableLoad,
-    EvCharger,
-    HvacZone,
-    OnOffLoad,
     PvArray,
     WaterHeater,
 )
 from ven.devices.physics import (
     WATER_KWH_PER_L_C,
-    battery_limit,
-    battery_soc_after,
-    hvac_sign,
     tank_step,
 )
 from ven.devices.state import DeviceState
+from ven.devices.steppers import (
+    EPOCH,
+    Control,
+    Substeps,
+    Thermostats,
+    initial_state,
+    snapshot,
+    step_device,
+)
 from ven.devices.weather import Climate, Weather
 
 _BASE_NOISE_SD = 0.03  # noise of the uncontrolled load, one draw per UTC minute [fraction]
 _MINUTES_PER_DAY = 1440
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 _MICROS_PER_HOUR = 3_600_000_000
 _BATCH = timedelta(days=7)  # ``run`` simulates at most this much at once (bounds memory) [d]
@@ -97,55 +95,6 @@ class Forecast:
     pv_kw: pd.Series
     t_out_c: pd.Series
     ghi_w_m2: pd.Series
-
-
-@dataclass(frozen=True, slots=True)
-class _Substeps:
-    """The sub-steps of one simulated stretch: local calendar and weather per sub-step.
-
-    stamps_us: start of each sub-step [µs since 1970-01-01T00:00Z]; h: sub-step length [h];
-    hours, cloud, t_out: epoch hours [h], cloud cover [0..1] and outdoor temperature [°C] at
-    each sub-step's middle.
-    """
-
-    stamps_us: np.ndarray
-    h: float
-    cal: LocalCalendar
-    hours: np.ndarray
-    cloud: np.ndarray
-    t_out: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.stamps_us)
-
-    def stamps(self) -> list[datetime]:
-        """Each sub-step's start (UTC), for the controllers that keep time."""
-        return [_EPOCH + timedelta(microseconds=u) for u in self.stamps_us.tolist()]
-
-
-@dataclass(slots=True)
-class _Control:
-    """The command aspects currently applied to one device."""
-
-    on: bool = True
-    limit_kw: float | None = None
-    setpoint_c: float | None = None
-    battery_kw: float = 0.0
-
-
-@dataclass(slots=True)
-class _Live:
-    """Mutable physical and controller state of one device."""
-
-    temperature_c: float = 0.0
-    soc: float = 0.0
-    energy_kwh: float = 0.0
-    energy_needed_kwh: float = 0.0
-    plugged: bool = False
-    running: bool = False
-    shed_since: datetime | None = None
-    lockout_until: datetime | None = None
-    control: _Control = field(default_factory=_Control)
 
 
 def simulated_history(
@@ -225,7 +174,9 @@ class SimulatedBuilding:
         self._seed = seed
         self._noise_days: dict[int, np.ndarray] = {}
         self._time = clock.now()
-        self._live = {dev.id: self._initial(dev) for dev in building.devices}
+        self._live = {
+            dev.id: initial_state(dev, self._time, building.timezone) for dev in building.devices
+        }
 
     @classmethod
     def from_file(
@@ -244,7 +195,7 @@ class SimulatedBuilding:
 
     def state(self) -> dict[str, DeviceState]:
         """Current state of every device, by id."""
-        return {dev.id: self._snapshot(dev) for dev in self.building.devices}
+        return {dev.id: snapshot(dev, self._live[dev.id]) for dev in self.building.devices}
 
     def apply(self, commands: Iterable[DeviceCommand]) -> None:
         """Apply commands (all or none: every one is checked first). See ven.devices.commands."""
@@ -261,7 +212,7 @@ class SimulatedBuilding:
         for command in batch:
             control = self._live[command.device_id].control
             if isinstance(command, Release):
-                self._live[command.device_id].control = _Control()
+                self._live[command.device_id].control = Control()
             elif isinstance(command, Switch):
                 control.on = command.on
             elif isinstance(command, PowerLimit):
@@ -353,7 +304,7 @@ class SimulatedBuilding:
         h = sub / timedelta(hours=1)
         # sub-step starts as whole microseconds since the epoch, so that the weather, the
         # calendar and the noise of an instant do not depend on how the run was cut into steps
-        begin_us = (start - _EPOCH) // _MICRO
+        begin_us = (start - EPOCH) // _MICRO
         stamps_us = begin_us + (
             np.arange(steps, dtype=np.int64)[:, None] * (dt // _MICRO)
             + np.arange(count, dtype=np.int64)[None, :] * (sub // _MICRO)
@@ -361,7 +312,7 @@ class SimulatedBuilding:
         hours = (stamps_us + (sub // _MICRO) / 2) / _MICROS_PER_HOUR  # each sub-step's middle
         cloud = self.weather.cloud(hours)
         times = pd.DatetimeIndex(stamps_us.astype("datetime64[us]")).tz_localize("UTC")
-        at = _Substeps(
+        at = Substeps(
             stamps_us=stamps_us,
             h=h,
             cal=LocalCalendar.of(times, self.building.timezone),
@@ -373,9 +324,14 @@ class SimulatedBuilding:
         base = by_hour(b.base_load_kw, b.weekend_base_load_kw, at.cal)
         if self._noise:
             base = np.maximum(base * (1 + _BASE_NOISE_SD * self._minute_noise(stamps_us)), 0.0)
+        thermostats = Thermostats(
+            hvac_control=self.hvac_control,
+            deadband_c=self.deadband_c,
+            water_deadband_c=self.water_deadband_c,
+        )
         power = np.empty((len(b.devices), len(at)))
         for i, dev in enumerate(b.devices):
-            power[i] = self._device(dev, self._live[dev.id], at)
+            power[i] = step_device(dev, self._live[dev.id], at, thermostats, self.weather)
         self._time = start + steps * dt
         ghi = self.weather.ghi_w_m2(hours, cloud)
 
@@ -467,230 +423,3 @@ class SimulatedBuilding:
                 dt_h=h,
             )
         return power.reshape(len(index), count).mean(axis=1)
-
-    # -- device physics and local controllers -------------------------------------------------
-    # Each method simulates one device over every sub-step of `at` with the commands that hold
-    # now, returns its mean power per sub-step [kW] and leaves its state at the end.
-
-    def _device(self, dev: AnyDevice, live: _Live, at: _Substeps) -> np.ndarray:
-        """Mean power [kW] of one device per sub-step; advances its state."""
-        if isinstance(dev, OnOffLoad):
-            return self._onoff(dev, live, at)
-        if isinstance(dev, CurtailableLoad):
-            normal = dev.rated_kw * by_hour(dev.profile, dev.weekend_profile, at.cal)
-            floor = normal * (1 - dev.max_reduction)
-            if not live.control.on:
-                return floor
-            if live.control.limit_kw is not None:
-                return np.maximum(np.minimum(normal, live.control.limit_kw), floor)
-            return normal
-        if isinstance(dev, HvacZone):
-            return self._hvac(dev, live, at)
-        if isinstance(dev, WaterHeater):
-            return self._water_heater(dev, live, at)
-        if isinstance(dev, EvCharger):
-            return self._ev(dev, live, at)
-        if isinstance(dev, Battery):
-            return self._battery(dev, live, at)
-        if isinstance(dev, PvArray):
-            return -self.weather.pv_kw_at(dev, at.hours, at.cloud)
-        raise TypeError(f"unknown device kind {type(dev).__name__}")  # pragma: no cover
-
-    def _onoff(self, dev: OnOffLoad, live: _Live, at: _Substeps) -> np.ndarray:
-        normal = dev.rated_kw * dev.duty * by_hour(dev.profile, dev.weekend_profile, at.cal)
-        if live.shed_since is None and live.control.on:
-            return normal  # running normally: the local controller has nothing to do
-        out = normal.copy()
-        max_shed = timedelta(minutes=dev.max_shed_minutes)
-        min_shed = timedelta(minutes=dev.min_shed_minutes)
-        for k, now in enumerate(at.stamps()):
-            if live.shed_since is not None:
-                elapsed = now - live.shed_since
-                if elapsed >= max_shed:
-                    live.control.on = True  # the local controller cancels an over-long shed
-                    self._restore(dev, live, now)
-                elif live.control.on and elapsed >= min_shed:
-                    self._restore(dev, live, now)
-            elif not live.control.on and (
-                live.lockout_until is None or now >= live.lockout_until
-            ):
-                live.shed_since = now
-            if live.shed_since is not None:
-                out[k] = 0.0
-        return out
-
-    @staticmethod
-    def _restore(dev: OnOffLoad, live: _Live, now: datetime) -> None:
-        live.shed_since = None
-        live.lockout_until = now + timedelta(minutes=dev.lockout_minutes)
-
-    def _hvac(self, dev: HvacZone, live: _Live, at: _Substeps) -> np.ndarray:
-        """The zone's thermostat and its 1R1C physics (physics.zone_power_to_reach and
-        zone_step, written out here because they run once per sub-step)."""
-        control = live.control
-        if not control.on:
-            occupied = [False] * len(at)
-        elif control.setpoint_c is not None:
-            occupied = [True] * len(at)
-        else:
-            occupied = (by_hour(dev.occupied, dev.weekend_occupied, at.cal) > 0.5).tolist()
-        setpoint = dev.setpoint_c if control.setpoint_c is None else control.setpoint_c
-        cap = dev.max_kw if control.limit_kw is None else min(dev.max_kw, control.limit_kw)
-        sign = hvac_sign(dev.mode)
-        r, cop = dev.r_c_per_kw, dev.cop
-        decay = math.exp(-at.h / (r * dev.c_kwh_per_c))
-        pull = 1.0 / (1.0 - decay)
-        modulating = self.hvac_control == "modulating"
-        half_band = self.deadband_c / 2
-        temp, running = live.temperature_c, live.running
-        out = [0.0] * len(at)
-        for k, (t_out, on) in enumerate(zip(at.t_out.tolist(), occupied, strict=True)):
-            power = 0.0
-            if on:
-                if modulating:  # the power that reaches the setpoint by the sub-step's end
-                    power = sign * ((setpoint - decay * temp) * pull - t_out) / (cop * r)
-                    power = 0.0 if power < 0.0 else (cap if power > cap else power)
-                else:  # error > 0: the zone is on the side the HVAC works against
-                    error = -sign * (temp - setpoint)
-                    if error > half_band:
-                        running = True
-                    elif error < -half_band:
-                        running = False
-                    power = cap if running else 0.0
-            else:
-                running = False
-            steady = t_out + sign * cop * power * r
-            temp = steady + (temp - steady) * decay
-            out[k] = power
-        live.temperature_c, live.running = temp, running
-        return np.asarray(out)
-
-    def _water_heater(self, dev: WaterHeater, live: _Live, at: _Substeps) -> np.ndarray:
-        """The tank's on/off thermostat and its one-node physics (physics.tank_step, written
-        out here because it runs once per sub-step)."""
-        control = live.control
-        if control.on:
-            target = dev.setpoint_c if control.setpoint_c is None else control.setpoint_c
-        else:
-            target = dev.comfort_low_c + self.water_deadband_c  # keeps the tank >= comfort_low_c
-        low = target - self.water_deadband_c
-        cap = dev.rated_kw if control.limit_kw is None else min(dev.rated_kw, control.limit_kw)
-        capacity = dev.volume_l * WATER_KWH_PER_L_C
-        draw = np.asarray(dev.draw_l_per_h, dtype=float)[at.cal.hour] * WATER_KWH_PER_L_C
-        loss = dev.ua_kw_per_c + draw  # [kW/°C]
-        fixed = dev.ua_kw_per_c * dev.ambient_c + draw * dev.inlet_c  # [kW]
-        exact = loss * at.h / capacity >= 1e-12
-        decay = np.exp(-loss * at.h / capacity)
-        temp, running = live.temperature_c, live.running
-        out = [0.0] * len(at)
-        rows = zip(loss.tolist(), fixed.tolist(), decay.tolist(), exact.tolist(), strict=True)
-        for k, (lo, fx, d, ok) in enumerate(rows):
-            if temp < low:
-                running = True
-            elif temp >= target:
-                running = False
-            power = cap if running else 0.0
-            if ok:
-                steady = (power + fx) / lo
-                temp = steady + (temp - steady) * d
-            else:
-                temp = temp + power * at.h / capacity
-            out[k] = power
-        live.temperature_c, live.running = temp, running
-        return np.asarray(out)
-
-    def _ev(self, dev: EvCharger, live: _Live, at: _Substeps) -> np.ndarray:
-        plugged = in_window(at.cal.hour_frac, dev.arrival_hour, dev.departure_hour).tolist()
-        weekend = at.cal.weekend.tolist()
-        on = live.control.on
-        cap = (
-            dev.max_kw if live.control.limit_kw is None else min(dev.max_kw, live.control.limit_kw)
-        )
-        h, eff = at.h, dev.efficiency
-        was, energy, needed = live.plugged, live.energy_kwh, live.energy_needed_kwh
-        out = [0.0] * len(at)
-        for k, now in enumerate(plugged):
-            if now and not was:
-                energy, needed = 0.0, session_need(dev, weekend[k])
-            was = now
-            missing = needed - energy
-            if not now or not on or missing <= 1e-12:
-                continue
-            power = min(cap, missing / (eff * h))
-            energy += eff * power * h
-            out[k] = power
-        live.plugged, live.energy_kwh, live.energy_needed_kwh = was, energy, needed
-        return np.asarray(out)
-
-    def _battery(self, dev: Battery, live: _Live, at: _Substeps) -> np.ndarray:
-        if live.control.battery_kw == 0.0:
-            return np.zeros(len(at))  # idle: neither the power nor the charge changes
-        out = np.empty(len(at))
-        for k in range(len(at)):
-            power = battery_limit(
-                live.control.battery_kw,
-                live.soc,
-                capacity_kwh=dev.capacity_kwh,
-                max_charge_kw=dev.max_charge_kw,
-                max_discharge_kw=dev.max_discharge_kw,
-                charge_efficiency=dev.charge_efficiency,
-                discharge_efficiency=dev.discharge_efficiency,
-                soc_min=dev.soc_min,
-                soc_max=dev.soc_max,
-                dt_h=at.h,
-            )
-            soc = battery_soc_after(
-                live.soc,
-                power,
-                capacity_kwh=dev.capacity_kwh,
-                charge_efficiency=dev.charge_efficiency,
-                discharge_efficiency=dev.discharge_efficiency,
-                dt_h=at.h,
-            )
-            live.soc = min(max(soc, 0.0), 1.0)
-            out[k] = power
-        return out
-
-    # -- states ------------------------------------------------------------------------------
-
-    def _initial(self, dev: AnyDevice) -> _Live:
-        live = _Live()
-        if isinstance(dev, HvacZone):
-            live.temperature_c = dev.setpoint_c if dev.initial_c is None else dev.initial_c
-        elif isinstance(dev, WaterHeater):
-            live.temperature_c = dev.setpoint_c
-        elif isinstance(dev, Battery):
-            live.soc = dev.soc_initial
-        elif isinstance(dev, EvCharger):
-            cal = LocalCalendar.of(pd.DatetimeIndex([self._time]), self.building.timezone)
-            if bool(in_window(cal.hour_frac[0], dev.arrival_hour, dev.departure_hour)):
-                live.plugged = True
-                live.energy_needed_kwh = session_need(dev, bool(cal.weekend[0]))
-                since = (float(cal.hour_frac[0]) - dev.arrival_hour) % 24.0
-                live.energy_kwh = min(live.energy_needed_kwh, dev.efficiency * dev.max_kw * since)
-        return live
-
-    def _snapshot(self, dev: AnyDevice) -> DeviceState:
-        live = self._live[dev.id]
-        ident, kind = dev.id, dev.kind
-        if isinstance(dev, HvacZone | WaterHeater):
-            return DeviceState(device_id=ident, kind=kind, temperature_c=live.temperature_c)
-        if isinstance(dev, Battery):
-            return DeviceState(device_id=ident, kind=kind, soc=live.soc)
-        if isinstance(dev, EvCharger):
-            return DeviceState(
-                device_id=ident,
-                kind=kind,
-                energy_kwh=live.energy_kwh,
-                energy_needed_kwh=live.energy_needed_kwh,
-                plugged=live.plugged,
-            )
-        if isinstance(dev, OnOffLoad):
-            return DeviceState(
-                device_id=ident,
-                kind=kind,
-                on=live.shed_since is None,
-                lockout_until=live.lockout_until,
-            )
-        return DeviceState(device_id=ident, kind=kind)
-

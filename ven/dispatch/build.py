@@ -11,9 +11,10 @@ from ven.dispatch.constraints import (
     define_onoff_constraints,
     define_thermal_constraints,
 )
-from ven.dispatch.data import ModelData, prepare
 from ven.dispatch.inputs import DispatchInputs, Weights
+from ven.dispatch.modeldata import ModelData
 from ven.dispatch.objective import define_objective
+from ven.dispatch.prepare import prepare
 from ven.dispatch.variables import (
     define_battery_variables,
     define_building_variables,

@@ -19,6 +19,7 @@ from ven.devices.model import (
     Battery,
     Building,
     CurtailableLoad,
+    Device,
     EvCharger,
     HvacZone,
     OnOffLoad,
@@ -94,9 +95,9 @@ def plan_to_commands(plan: DispatchPlan, building: Building, at: datetime) -> li
 
 
 def _command(
-    plan: DispatchPlan, dev: object, pos: int, power: float, base: float, changed: bool
+    plan: DispatchPlan, dev: Device, pos: int, power: float, base: float, changed: bool
 ) -> DeviceCommand:
-    dev_id: str = dev.id  # type: ignore[attr-defined]
+    dev_id = dev.id
     if not changed:
         return Release(device_id=dev_id)
     if isinstance(dev, OnOffLoad):

@@ -13,7 +13,7 @@ import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
-from ven.dispatch.data import ModelData, ThermalData
+from ven.dispatch.modeldata import ModelData, ThermalData
 
 Row = tuple[object, LinearExpression, object]
 """(lower bound or None, linear body, upper bound or None)."""

@@ -7,10 +7,12 @@ import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
-from ven.dispatch.data import ModelData, ThermalData
+from ven.dispatch.modeldata import ModelData, ThermalData
 
 
-def _grid_terms(grid: list[list[VarData]], cost: np.ndarray) -> list[MonomialTermExpression]:
+def _grid_terms(
+    grid: list[list[VarData]], cost: np.ndarray | float
+) -> list[MonomialTermExpression]:
     out: list[MonomialTermExpression] = []
     if not grid:
         return out

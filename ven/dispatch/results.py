@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from ven.dispatch.data import ModelData, ThermalData
+from ven.dispatch.modeldata import ModelData, ThermalData
 from ven.dispatch.solver import SolveResult, SolveStatus
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ven.dispatch.data import OnOffData
+from ven.dispatch.modeldata import OnOffData
 
 _EPS = 1e-9
 

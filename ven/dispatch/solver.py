@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -22,7 +23,7 @@ import pyomo.environ as pyo
 from pyomo.common.errors import PyomoException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from ven.dispatch.data import ModelData
+from ven.dispatch.modeldata import ModelData
 from ven.dispatch.rounding import round_onoff, round_onoff_residual
 
 _INF = highspy.kHighsInf
@@ -408,6 +409,7 @@ def _rounding_pass(
     try:
         highs.setOptionValue("time_limit", max(0.5 * (deadline - time.perf_counter()), 0.0))
         highs.run()
+        schedules: Iterator[np.ndarray]
         if highs.getModelStatus() == ms.kOptimal:
             bound = float(highs.getInfo().objective_function_value)
             x_lp = np.asarray(highs.getSolution().col_value, dtype=float)

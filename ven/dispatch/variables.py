@@ -6,7 +6,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
 
-from ven.dispatch.data import ModelData, ThermalData
+from ven.dispatch.modeldata import ModelData, ThermalData
 
 Grid = list[list[VarData]]
 """Variables of one component as rows (devices) of columns (intervals)."""
@@ -16,8 +16,8 @@ def add_grid_var(
     m: pyo.ConcreteModel,
     name: str,
     ids: list[str],
-    lower: np.ndarray,
-    upper: np.ndarray,
+    lower: np.ndarray | float,
+    upper: np.ndarray | float,
     domain: pyo.Set = pyo.Reals,
 ) -> Grid:
     """Add the variable `name`[device, t] with per-element bounds; returns its grid."""

@@ -1,1 +1,1 @@
-"""The operator's interface: the admin JSON API (``vtn.admin.routes``) and the CLI's client."""
+"""The VTN's admin JSON API, server side (its client is the ``oadr-vtn`` CLI, ``vtn.cli``)."""

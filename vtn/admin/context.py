@@ -40,7 +40,7 @@ class AdminContext:
     @property
     def near_window(self) -> timedelta | None:
         """How long before its start an event without a ramp-up is ``near``."""
-        return self.vtn.config.event_near_window
+        return self.vtn.config.events.near_window
 
 
 CONTEXT = web.AppKey("oadr_admin_context", AdminContext)

@@ -74,7 +74,7 @@ def parse_event_request(
                         for d, v in zip(durations, values, strict=True)),
         item_base=unit_for(kind.payload, currency),
     )
-    extras = {attr: parse_duration(data[key], key)
+    extras: dict[str, Any] = {attr: parse_duration(data[key], key)
               for key, attr in _OPTIONAL_DURATIONS.items() if data.get(key) is not None}
     response = data.get("response_required", ResponseRequired.ALWAYS.value)
     if response not in {r.value for r in ResponseRequired}:
@@ -240,9 +240,8 @@ def _interval_durations(data: dict[str, Any]) -> list[timedelta]:
 
 def _values(data: dict[str, Any], kind: SignalKind, count: int) -> list[float]:
     intervals = data.get("intervals")
-    inline = isinstance(intervals, list) and any("value" in i for i in intervals)
     key = kind.payload
-    if inline:
+    if isinstance(intervals, list) and any("value" in i for i in intervals):
         if key in data:
             raise BadRequest(f"{key}: give values either in the intervals or as {key}, not both",
                              field=key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -27,8 +28,25 @@ async def create(request: web.Request) -> web.Response:
                          "the past)", field="start")
     await _check_vens_known(ctx.store, event_request)
     event = await ctx.store.events.create(event_request)
-    return web.json_response(event_json(event, now, ctx.near_window), status=201,
+    body = {**event_json(event, now, ctx.near_window),
+            "warnings": _started_already(event_request, now)}
+    return web.json_response(body, status=201,
                              headers={"Location": f"{request.path}/{event.event_id}"})
+
+
+def _started_already(event: EventRequest, now: datetime) -> list[str]:
+    """A warning if `event` starts before `now` (``now`` itself is not in the past)."""
+    if event.start >= now.replace(microsecond=0):
+        return []
+    ago = f"the event started {_minutes(now - event.start)} min ago"
+    if event.end is None:
+        return [f"{ago}; it has no end"]
+    total = _minutes(event.end - event.start)
+    return [f"{ago}; {_minutes(event.end - now)} of its {total} min are left"]
+
+
+def _minutes(span: timedelta) -> str:
+    return f"{round(span.total_seconds() / 60, 1):g}"
 
 
 async def list_events(request: web.Request) -> web.Response:

@@ -133,6 +133,10 @@ _SCHEMAS: Json = {
         "report_only": {"type": "boolean"}, "xml_signature": {"type": "boolean"},
         "poll_frequency": _DURATION, "registered_at": _TIME, "updated_at": _TIME,
         "last_seen_at": _NULL_TIME, "cancelled_at": _NULL_TIME,
+        "identity_conflict": {"oneOf": [{"type": "null"}, _object({
+            "ven_name": _NULL_TEXT, "at": _TIME})], "description":
+            "Another VEN (ven_name) presented this VEN's certificate while it was running and "
+            "was refused (463), last at `at`; each VEN needs its own certificate"},
         "group_ids": _IDS, "resource_ids": _IDS, "party_ids": _IDS,
     }),
     "VenList": _list_of("vens", "Ven"),
@@ -180,7 +184,9 @@ _SCHEMAS: Json = {
     "EventList": _list_of("events", "Event"),
     "Response": _object({
         "ven_id": _TEXT, "ven_name": _NULL_TEXT, "delivered": {"type": "boolean"},
-        "delivered_at": _NULL_TIME,
+        "first_delivered_at": {**_NULL_TIME, "description": "First delivery of the "
+                               "modification held (delivered_modification_number)"},
+        "delivered_at": {**_NULL_TIME, "description": "Latest delivery (a re-delivery moves it)"},
         "delivered_modification_number": {"type": ["integer", "null"]},
         "current": {"type": "boolean", "description": "The VEN has the latest modification"},
         "opt": {"type": ["string", "null"], "enum": ["optIn", "optOut", None]},
@@ -317,7 +323,10 @@ _PATHS: Json = {
             "operationId": "createEvent", "summary": "Issue an event", "tags": ["events"],
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": _ref("EventInput")}}},
-            "responses": {"201": _json(_ref("Event"), "The new event (modification 0)"),
+            "responses": {"201": _json({"allOf": [_ref("Event"), _object({"warnings": {
+                "type": "array", "items": _TEXT, "description": "e.g. the start is in the past: "
+                "how long ago, and how much of the event is left"}})]},
+                "The new event (modification 0), with warnings"),
                           **_errors(400)}}},
     "/events/{event_id}": {
         "parameters": [_path("event_id")],
@@ -393,7 +402,7 @@ OPENAPI: Json = {
             "The operator's interface of the OpenADR 2.0b VTN: VENs, events, opts, "
             "reports and event performance. Every route but this document needs "
             "`Authorization: Bearer <token>`; "
-            "the token is in the VTN's admin_token_file (created with mode 0600 at first "
+            "the token is in the VTN's admin.token_file (created with mode 0600 at first "
             "start). Errors are JSON: {\"error\": {\"status\", \"message\", \"field\"}}."),
     },
     "servers": [{"url": "/admin/api/v1"}],

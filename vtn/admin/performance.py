@@ -24,7 +24,6 @@ from aiohttp import web
 
 from common.messages.enums import ReportType
 from vtn.admin.context import context, query_instant
-from vtn.admin.output import table
 from vtn.admin.problems import BadRequest
 from vtn.admin.render import span, when
 from vtn.performance import (
@@ -44,7 +43,6 @@ __all__ = [
     "event_performance",
     "event_performance_csv",
     "performance_json",
-    "performance_table",
 ]
 
 Json = dict[str, Any]
@@ -189,18 +187,3 @@ async def capacity(request: web.Request) -> web.Response:
         "estimated_capacity_kw": _round(max(share, 0.0) * last[1])
         if share is not None and last else None,
     })
-
-
-def performance_table(body: Json) -> str:
-    """The CLI's view of ``GET /events/{id}/performance``: one line per VEN."""
-    rows = [[p["ven_name"] or p["ven_id"], p["participation"], p["requested_kw"], p["baseline_kw"],
-             p["target_kw"], p["actual_kw"], p["reduction_kw"], p["delivered_pct"],
-             p["delivered_kwh"], p["data_points"],
-             None if p["baseline_confidence"] is None else f"{p['baseline_confidence']}%",
-             p["baseline_method"]]
-            for p in body["performance"]]
-    if not rows:
-        return f"No performance for event {body['event_id']} yet (no readings in its window)."
-    return f"Event {body['event_id']}\n" + table(
-        ["VEN", "PARTICIPATION", "REQUESTED kW", "BASELINE kW", "TARGET kW", "ACTUAL kW",
-         "ACHIEVED kW", "% DELIVERED", "kWh", "POINTS", "CONFIDENCE", "METHOD"], rows)

@@ -10,13 +10,15 @@ from aiohttp import web
 
 from common.clock import Clock
 from vtn.admin import events, opts, performance, reports, vens
+from vtn.admin.auth import auth_middleware
 from vtn.admin.context import CONTEXT, AdminContext
 from vtn.admin.event_input import EventDefaults
 from vtn.admin.openapi import OPENAPI
 from vtn.admin.problems import error_middleware
-from vtn.admin.token import auth_middleware, ensure_admin_token
+from vtn.admin.token import ensure_admin_token
 from vtn.app import VTN_KEY
 from vtn.config import VtnConfig
+from vtn.polls import DatabaseWork
 from vtn.services.context import Vtn
 from vtn.services.queue import MessageQueue
 from vtn.storage import Store
@@ -85,7 +87,7 @@ def admin_app(vtn: Vtn, *, token: str) -> web.Application:
 def admin_site(vtn: Vtn, *, token: str) -> web.Application:
     """The admin listener's application: the admin API at ``API_ROOT`` and nothing else.
 
-    ``vtn.server.serve`` runs it on ``admin_host:admin_port``, sharing the protocol side's
+    ``vtn.server.serve`` runs it on ``admin.host:admin.port``, sharing the protocol side's
     `vtn` (store, clock, queues).
     """
     root = web.Application()
@@ -100,11 +102,11 @@ def admin_routes(
     ``extra_routes`` of ``vtn.app.create_app``; tests, and embedding in another aiohttp app).
     ``vtn.server.serve`` does not use it: it serves the admin API on its own listener.
 
-    Reads the token in ``config.admin_token_file`` now, creating it (mode 0600) at the first
+    Reads the token in ``config.admin.token_file`` now, creating it (mode 0600) at the first
     start. The admin API shares the protocol side's ``Vtn`` (store, clock, queues) found under
     ``app[VTN_KEY]``; on a bare application (tests) one is made from `store` and `clock`.
     """
-    token = ensure_admin_token(Path(config.admin_token_file))
+    token = ensure_admin_token(Path(config.admin.token_file))
 
     def mount(app: web.Application) -> None:
         vtn = app.get(VTN_KEY)
@@ -112,7 +114,8 @@ def admin_routes(
             if store is None or clock is None:
                 raise ValueError("admin_routes needs store= and clock= to mount on an "
                                  "application without a Vtn")
-            vtn = Vtn(config=config, store=store, clock=clock, queue=MessageQueue(store))
+            vtn = Vtn(config=config, store=store, clock=clock, queue=MessageQueue(store),
+                      polls=DatabaseWork(store, clock))
         app.add_subapp(API_ROOT, admin_app(vtn, token=token))
 
     return mount

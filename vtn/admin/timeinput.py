@@ -52,12 +52,19 @@ def parse_instant(value: object, field: str) -> datetime:
 def parse_start(value: object, now: datetime, field: str = "start") -> datetime:
     """An event start: ``now``, ``+DURATION`` from `now` (``+5m``, ``+PT1H``), or an ISO time.
 
-    The result is UTC, truncated to whole seconds (2.0b durations are whole seconds).
+    The result is UTC, truncated to whole seconds (2.0b durations are whole seconds). A relative
+    start is aligned up to the whole minute (``+1m`` at 14:00:51 is 14:02:00), so that the
+    event's intervals, and the performance intervals computed from minute readings, are whole.
     """
     if isinstance(value, str) and value.strip().lower() == "now":
         when = now
     elif isinstance(value, str) and value.strip().startswith("+"):
-        when = now + parse_duration(value.strip()[1:], field)
+        when = _minute_up((now + parse_duration(value.strip()[1:], field)).replace(microsecond=0))
     else:
         when = parse_instant(value, field)
     return when.astimezone(UTC).replace(microsecond=0)
+
+
+def _minute_up(when: datetime) -> datetime:
+    floor = when.replace(second=0, microsecond=0)
+    return floor if floor == when else floor + timedelta(minutes=1)

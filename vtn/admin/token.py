@@ -1,23 +1,16 @@
-"""The admin bearer token: made with mode 0600, refused unless private, checked in constant time."""
+"""The admin bearer token file: made with mode 0600, refused unless private to its owner."""
 
 from __future__ import annotations
 
-import hmac
 import os
 import secrets
 import shlex
 import stat
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from aiohttp import web
-
 from common.errors import ConfigError
-from vtn.admin.problems import error_response
 
-__all__ = ["auth_middleware", "check_token_file_mode", "ensure_admin_token", "read_admin_token"]
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+__all__ = ["check_token_file_mode", "ensure_admin_token", "read_admin_token"]
 
 _TOKEN_BYTES = 32
 
@@ -78,33 +71,8 @@ def check_token_file_mode(path: Path, mode: int | None = None) -> None:
     bits = stat.S_IMODE(mode)
     if bits & 0o077:
         raise ConfigError(
-            f"admin_token_file: {path} may be read or written by group or others (mode "
+            f"admin.token_file: {path} may be read or written by group or others (mode "
             f"{bits:04o}); the admin token must be private to the VTN's user. Run "
             f"`chmod 600 {shlex.quote(str(path))}`, or delete the file to have a new token "
             "made at the next start (do that if someone else may have read it)"
         )
-
-
-def auth_middleware(
-    token: str, *, public_paths: frozenset[str] = frozenset()
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """A middleware that answers 401 unless ``Authorization: Bearer <token>`` is present.
-
-    GET requests to `public_paths` (full paths, e.g. the OpenAPI document) need no token.
-    The comparison is constant-time; neither the expected nor the presented token is logged.
-    """
-    expected = token.encode("ascii")
-
-    @web.middleware
-    async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.method in ("GET", "HEAD") and request.path in public_paths:
-            return await handler(request)
-        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-        given = presented.strip().encode("utf-8", "replace")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given, expected):
-            return error_response(401, "a valid admin bearer token is required "
-                                       "(Authorization: Bearer <token from admin_token_file>)")
-        return await handler(request)
-
-    return check_token
-

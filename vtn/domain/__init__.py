@@ -10,6 +10,7 @@ from vtn.domain.event import (
     distribution_order,
     event_status,
     priority_rank,
+    targets_ven,
 )
 from vtn.domain.invitation import Invitation
 from vtn.domain.opt import AvailabilityPeriod, Opt
@@ -44,4 +45,5 @@ __all__ = [
     "distribution_order",
     "event_status",
     "priority_rank",
+    "targets_ven",
 ]

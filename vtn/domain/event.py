@@ -15,6 +15,7 @@ from common.messages.enums import (
 )
 from common.messages.types import ItemBase
 from vtn.domain.checks import require_aware, require_non_negative
+from vtn.domain.ven import Ven
 
 __all__ = [
     "Baseline",
@@ -26,6 +27,7 @@ __all__ = [
     "distribution_order",
     "event_status",
     "priority_rank",
+    "targets_ven",
 ]
 
 
@@ -228,3 +230,14 @@ def distribution_order(event: Event, now: datetime) -> tuple[int, float, datetim
     active = event_status(event, now) is EventStatus.ACTIVE
     return (0 if active else 1, priority_rank(event.request.priority), event.request.start,
             event.event_id)
+
+
+def targets_ven(targets: EventTargets, ven: Ven) -> bool:
+    """True if an event with `targets` is meant for `ven`."""
+    return (
+        targets.all_vens
+        or ven.ven_id in targets.ven_ids
+        or not set(ven.group_ids).isdisjoint(targets.group_ids)
+        or not set(ven.resource_ids).isdisjoint(targets.resource_ids)
+        or not set(ven.party_ids).isdisjoint(targets.party_ids)
+    )

@@ -16,13 +16,15 @@ class Invitation:
     """One VEN's view of one event, as far as the VTN knows.
 
     ``delivered_modification_number`` is the latest modification the VEN received (by poll,
-    oadrRequestEvent or push) at ``delivered_at``. ``opt_type`` is its latest answer
+    oadrRequestEvent or push), first at ``first_delivered_at`` and last (a re-delivery) at
+    ``delivered_at``. ``opt_type`` is its latest answer
     (oadrCreatedEvent or an event opt) at ``opted_at``, referring to
     ``opt_modification_number``, with the ``response_code`` the VEN sent.
     """
 
     event_id: str
     ven_id: str
+    first_delivered_at: datetime | None = None
     delivered_at: datetime | None = None
     delivered_modification_number: int | None = None
     opt_type: OptType | None = None
@@ -31,6 +33,7 @@ class Invitation:
     response_code: int | None = None
 
     def __post_init__(self) -> None:
+        require_aware("first_delivered_at", self.first_delivered_at)
         require_aware("delivered_at", self.delivered_at)
         require_aware("opted_at", self.opted_at)
 

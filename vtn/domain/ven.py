@@ -48,7 +48,9 @@ class Ven:
     ``registration_id`` changes on every (re-)registration. ``group_ids``, ``resource_ids`` and
     ``party_ids`` are the operator's assignments used to target events. ``last_seen_at`` is
     the last authenticated request; ``cancelled_at`` is set when the registration was cancelled
-    (the row is kept: its events, opts and readings still refer to it).
+    (the row is kept: its events, opts and readings still refer to it). ``conflict_at`` is the
+    last time another VEN (``conflict_ven_name``) presented this VEN's certificate and was
+    refused (``vtn.services.registration``); a new registration of this VEN clears it.
     """
 
     ven_id: str
@@ -66,12 +68,14 @@ class Ven:
     updated_at: datetime
     last_seen_at: datetime | None = None
     cancelled_at: datetime | None = None
+    conflict_at: datetime | None = None
+    conflict_ven_name: str | None = None
     group_ids: tuple[str, ...] = ()
     resource_ids: tuple[str, ...] = ()
     party_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("registered_at", "updated_at", "last_seen_at", "cancelled_at"):
+        for name in ("registered_at", "updated_at", "last_seen_at", "cancelled_at", "conflict_at"):
             require_aware(name, getattr(self, name))
         require_non_negative("poll_frequency", self.poll_frequency)
 

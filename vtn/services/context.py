@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from common.clock import Clock
@@ -12,30 +11,25 @@ from common.messages.types import EiResponse
 from common.security import Signer
 from vtn.config import VtnConfig
 from vtn.domain import Ven
+from vtn.polls import Waiting, WaitingWork
 from vtn.services.deliverylog import DeliveryLog
 from vtn.services.queue import MessageQueue
-from vtn.storage import PollState, Store
-
-if TYPE_CHECKING:
-    from vtn.services.inforce import EventsInForce
-    from vtn.services.pollgate import PollGate, Token
+from vtn.storage import Store
 
 __all__ = ["Caller", "Vtn", "new_request_id", "ok"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Vtn:
-    """The VTN's protocol side: configuration, persistence, time, signing and the VEN queues;
-    ``events`` holds the events in force in memory and ``gate`` the VENs whose state is known
-    (``None``: ``poll_cache`` is off, everything is read from the database)."""
+    """The VTN's protocol side: configuration, persistence, time, signing, the VEN queues, and
+    what each VEN has waiting (``polls``: from the database, or cached)."""
 
     config: VtnConfig
     store: Store
     clock: Clock
     queue: MessageQueue
+    polls: WaitingWork
     signer: Signer | None = None
-    events: EventsInForce | None = None
-    gate: PollGate | None = None
     deliveries: DeliveryLog = field(default_factory=DeliveryLog)
 
 
@@ -45,19 +39,15 @@ class Caller:
 
     ``fingerprint`` is the authenticated certificate fingerprint (``None`` on plain HTTP without
     a proxy header); ``ven`` the VEN it belongs to (``None`` before registration); ``remote``
-    the peer's address, for the log; ``poll`` what an oadrPoll needs, when already read.
+    the peer's address, for the log; ``waiting`` what an oadrPoll needs, when already known.
     """
 
     fingerprint: str | None
     ven: Ven | None
     remote: str
-    poll: PollState | None = None
-    """For an oadrPoll: the VEN and whether anything waits for it, read with the VEN in one
-    query (or known to the poll gate) by the boundary (``None``: the poll handler reads it)."""
-    poll_token: Token | None = None
-    """The poll gate's token, taken before ``poll`` was read."""
-    poll_read: bool = True
-    """``poll`` was read from the database (not known to the poll gate)."""
+    waiting: Waiting | None = None
+    """For an oadrPoll: the VEN and what waits for it, found with the VEN by the boundary
+    (``Vtn.polls``; ``None``: the poll handler asks)."""
 
     def registered(self) -> Ven:
         """The caller's VEN; ``NotRegisteredOrAuthorized`` (463) if it is not registered."""

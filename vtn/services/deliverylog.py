@@ -11,14 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from logging import DEBUG, INFO
-from typing import TYPE_CHECKING
 
 from vtn.domain import Event, Ven
 from vtn.logs import PROTOCOL, ven_label
-from vtn.storage import StorageError
-
-if TYPE_CHECKING:
-    from vtn.services.context import Vtn
+from vtn.storage import StorageError, Store
 
 __all__ = ["PROGRESS_INTERVAL", "DeliveryLog"]
 
@@ -32,15 +28,17 @@ class DeliveryLog:
     def __init__(self) -> None:
         self._said: dict[tuple[str, int], datetime] = {}
 
-    async def delivered(self, vtn: Vtn, ven: Ven, events: Sequence[Event]) -> None:
-        """`ven` now has `events` (their current modifications)."""
+    async def delivered(
+        self, store: Store, now: datetime, ven: Ven, events: Sequence[Event]
+    ) -> None:
+        """`ven` now has `events` (their current modifications), as of `now`; `store` counts who
+        has them."""
         if PROTOCOL.isEnabledFor(DEBUG):
             for event in events:
                 PROTOCOL.debug("Event %s (modification %d) delivered to VEN %s", event.event_id,
                                event.modification_number, ven_label(ven))
         if not PROTOCOL.isEnabledFor(INFO):
             return
-        now = vtn.clock.now()
         for event in events:
             key = (event.event_id, event.modification_number)
             said = self._said.get(key)
@@ -48,7 +46,7 @@ class DeliveryLog:
                 continue
             self._said[key] = now
             try:
-                have, targeted = await vtn.store.invitations.delivery_counts(*key)
+                have, targeted = await store.invitations.delivery_counts(*key)
             except (StorageError, OSError) as exc:  # the log line is not worth the delivery
                 PROTOCOL.warning("Could not count who has event %s: %s", event.event_id, exc)
                 continue

@@ -26,7 +26,7 @@ from common.messages.event import (
 )
 from common.messages.poll import Response
 from common.messages.types import Interval, Period, Target
-from vtn.domain import Event, EventTargets, Ven, event_status
+from vtn.domain import Event, Ven, event_status
 from vtn.logs import PROTOCOL, ven_label
 from vtn.services.context import Caller, Vtn, new_request_id, ok
 from vtn.storage import NotFound
@@ -37,20 +37,8 @@ __all__ = [
     "deliver_events",
     "handle_created_event",
     "handle_request_event",
-    "targets_ven",
     "to_oadr_event",
 ]
-
-
-def targets_ven(targets: EventTargets, ven: Ven) -> bool:
-    """True if an event with `targets` is meant for `ven`."""
-    return (
-        targets.all_vens
-        or ven.ven_id in targets.ven_ids
-        or not set(ven.group_ids).isdisjoint(targets.group_ids)
-        or not set(ven.resource_ids).isdisjoint(targets.resource_ids)
-        or not set(ven.party_ids).isdisjoint(targets.party_ids)
-    )
 
 
 def _intervals(values: Sequence[tuple[timedelta, float]]) -> tuple[Interval[float], ...]:
@@ -139,30 +127,18 @@ def to_oadr_event(event: Event, now: datetime, near_window: timedelta | None) ->
 
 async def current_events(vtn: Vtn, ven: Ven) -> list[Event]:
     """The events `ven` must hear about now, in the 2.0b order (none for report-only VENs)."""
-    if ven.report_only or ven.cancelled:
-        return []
-    if vtn.events is not None:
-        return await vtn.events.for_ven(ven)
-    return list(await vtn.store.events.for_ven(ven.ven_id, vtn.clock.now()))
+    return await vtn.polls.events(ven)
 
 
 async def changed_events(vtn: Vtn, ven: Ven) -> list[Event] | None:
     """The VEN's current events if one of them changed since its last delivery, else ``None``."""
-    events = await current_events(vtn, ven)
-    if not events:
-        return None
-    delivered = await vtn.store.invitations.delivered_numbers(ven.ven_id)
-    for event in events:
-        number = delivered.get(event.event_id)
-        if number is None or number < event.modification_number:
-            return events
-    return None
+    return await vtn.polls.new_events(ven)
 
 
 def distribute(vtn: Vtn, events: Sequence[Event], request_id: str | None = None) -> DistributeEvent:
     """oadrDistributeEvent with `events`; with an eiResponse when it answers `request_id`."""
     now = vtn.clock.now()
-    near = vtn.config.event_near_window
+    near = vtn.config.events.near_window
     return DistributeEvent(
         request_id=new_request_id(),
         vtn_id=vtn.config.vtn_id,
@@ -177,7 +153,7 @@ async def deliver_events(vtn: Vtn, ven: Ven, events: Sequence[Event]) -> None:
     await vtn.store.invitations.mark_all_delivered(
         ven.ven_id, {e.event_id: e.modification_number for e in events}
     )
-    await vtn.deliveries.delivered(vtn, ven, events)
+    await vtn.deliveries.delivered(vtn.store, vtn.clock.now(), ven, events)
 
 
 async def handle_request_event(vtn: Vtn, caller: Caller, message: RequestEvent) -> DistributeEvent:

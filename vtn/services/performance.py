@@ -23,7 +23,8 @@ _LOOKBACK = timedelta(hours=1)
 
 
 def _shares(vtn: Vtn) -> tuple[float, ...]:
-    return tuple(getattr(vtn.config, "simple_level_shares", DEFAULT_SIMPLE_LEVEL_SHARES))
+    events = getattr(vtn.config, "events", None)
+    return tuple(getattr(events, "simple_level_shares", DEFAULT_SIMPLE_LEVEL_SHARES))
 
 
 def _targets(event: Event, ven: Ven) -> bool:

@@ -13,7 +13,7 @@ from common.messages.poll import Poll, Response
 from common.messages.types import EiResponse, Message
 from vtn.logs import PROTOCOL, ven_label
 from vtn.services.context import Caller, Vtn
-from vtn.services.event import changed_events, deliver_events, distribute
+from vtn.services.event import deliver_events, distribute
 
 __all__ = ["NOTHING_WAITS", "handle_poll"]
 
@@ -24,29 +24,21 @@ NOTHING_WAITS = EiResponse(response_code=200, request_id="", response_descriptio
 async def handle_poll(vtn: Vtn, caller: Caller, message: Poll) -> Message:
     """oadrPoll: what is waiting for the VEN.
 
-    The boundary gives what waits (``caller.poll``): from the poll gate (no query) or from
-    ``polls.state`` (one query, with the VEN itself). The full paths run only when it says
-    events changed (its current events from memory, its deliveries from the database) or the
-    queue holds an item.
+    The boundary gives what waits (``caller.waiting``, from ``vtn.polls``: known without a
+    query, or read with the VEN itself in one). The full paths run only when it says events
+    changed (its current events and its deliveries) or the queue holds an item.
     """
     ven = caller.registered()
-    state = caller.poll
+    state = caller.waiting
     if state is None or state.ven.ven_id != ven.ven_id:
-        state = await vtn.store.polls.state(ven_id=ven.ven_id, now=vtn.clock.now())
+        state = await vtn.polls.waiting(vtn.clock.now(), ven_id=ven.ven_id)
     if state is not None and state.events_changed:
-        # Its deliveries are read again: another worker may have delivered the events since
-        # (the poll gate only knows what this one delivered).
-        events = await changed_events(vtn, ven)
-        if events is None and vtn.events is not None and caller.poll_read:
-            # The database says an event is new for it, the events in memory do not: they
-            # missed a change (a notice lost, SQL by hand). Read them again, once.
-            vtn.events.refresh()
-            events = await changed_events(vtn, ven)
+        # Its deliveries are read again: another worker may have delivered the events since.
+        events = await vtn.polls.new_events(ven, waiting=state)
         reply = distribute(vtn, events) if events is not None else None
         if events is not None:
             await deliver_events(vtn, ven, events)
-        if vtn.gate is not None and caller.poll_token is not None and not state.queued:
-            vtn.gate.delivered(ven, caller.poll_token)  # it has all its current events now
+        vtn.polls.delivered(state)  # it has all its current events now
         if reply is not None:
             return reply
     # `queued` is a read (taking is a write transaction: SQLite's write lock), and most polls

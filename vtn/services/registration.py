@@ -10,9 +10,22 @@ Interpretations (README "Deviations / interpretations"):
   when it belongs to another certificate.
 - On plain HTTP without a fingerprint header there is no certificate: each VEN gets a synthetic
   identity (``unauthenticated:<venID>``) and is known by its venID alone.
+- Two VENs with one certificate (an identity conflict). A registration from a known
+  certificate that does not give the registrationID, names another venName, while the
+  registered VEN was heard from within ``live_window`` (it is still polling), comes from a second
+  VEN: it is refused with 463 (NOT_REGISTERED_OR_AUTHORIZED: the certificate does not
+  authorise this party, which is what 463 is for; 452 INVALID_ID would blame an ID the caller
+  never sent), logged at WARNING and recorded on the registered VEN (``oadr-vtn ven list``).
+  Nothing of the registered VEN changes, so two buildings' readings are never merged. Not a
+  conflict: the same venName (the VEN restarted with a lost state file), the registrationID
+  given (the VEN renames itself), a cancelled registration, or a VEN silent for longer than
+  the window (the certificate moved to a renamed VEN).
 """
 
 from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
 
 from common.errors import InvalidData, InvalidId, NotAllowed, NotRegisteredOrAuthorized
 from common.messages.enums import ProfileName, TransportName
@@ -48,6 +61,22 @@ PROFILES = (Profile(profile_name=ProfileName.B, transports=(TransportName.SIMPLE
 
 UNAUTHENTICATED = "unauthenticated:"
 
+LIVE_WINDOW = timedelta(minutes=5)
+"""A VEN heard from within max(this, 3 poll intervals) is live: another venName registering
+with its certificate is a second VEN (``vens.last_seen_at`` is written about once a minute)."""
+
+
+def live_window(ven: Ven) -> timedelta:
+    """How recently `ven` must have been heard from to count as still running [duration]."""
+    return max(LIVE_WINDOW, 3 * ven.poll_frequency)
+
+
+def _second_ven(ven: Ven, message: CreatePartyRegistration, now: datetime) -> bool:
+    """True when `message`, from `ven`'s certificate, comes from another, live VEN."""
+    if ven.cancelled or message.registration_id or message.ven_name == ven.ven_name:
+        return False
+    return ven.last_seen_at is not None and now - ven.last_seen_at < live_window(ven)
+
 
 def _created(vtn: Vtn, request_id: str, ven: Ven | None) -> CreatedPartyRegistration:
     active = ven if ven is not None and not ven.cancelled else None
@@ -57,7 +86,7 @@ def _created(vtn: Vtn, request_id: str, ven: Ven | None) -> CreatedPartyRegistra
         profiles=PROFILES,
         registration_id=active.registration_id if active else None,
         ven_id=active.ven_id if active else None,
-        requested_oadr_poll_freq=vtn.config.poll_frequency,
+        requested_oadr_poll_freq=vtn.config.polls.frequency,
     )
 
 
@@ -86,7 +115,7 @@ def _wanted(vtn: Vtn, fingerprint: str, message: CreatePartyRegistration) -> Ven
         report_only=message.report_only,
         xml_signature=message.xml_signature,
         ven_name=message.ven_name,
-        poll_frequency=vtn.config.poll_frequency,
+        poll_frequency=vtn.config.polls.frequency,
         ven_id=message.ven_id,
     )
 
@@ -119,16 +148,12 @@ async def _new_ven(vtn: Vtn, caller: Caller, message: CreatePartyRegistration) -
     fingerprint = caller.fingerprint or f"{UNAUTHENTICATED}{ven_id}"
     wanted = _wanted(vtn, fingerprint, message)
     try:
-        return await vtn.store.vens.create(VenRegistration(**{**_fields(wanted), "ven_id": ven_id}))
+        return await vtn.store.vens.create(dataclasses.replace(wanted, ven_id=ven_id))
     except Conflict:  # the same VEN registering twice at once: the first one won
         again = await vtn.store.vens.by_fingerprint(fingerprint)
         if again is None:
             raise
         return again
-
-
-def _fields(registration: VenRegistration) -> dict[str, object]:
-    return {name: getattr(registration, name) for name in registration.__dataclass_fields__}
 
 
 async def handle_create_party_registration(
@@ -142,14 +167,41 @@ async def handle_create_party_registration(
         return _created(vtn, message.request_id, ven)
     if message.registration_id and message.registration_id != ven.registration_id:
         raise InvalidId(f"registrationID {message.registration_id!r} is not this VEN's")
+    if _second_ven(ven, message, vtn.clock.now()):
+        await _refuse_second_ven(vtn, caller, ven, message)
     wanted = _wanted(vtn, ven.fingerprint, message)
     if _same(ven, wanted):
         PROTOCOL.info("VEN %s registered again, unchanged", ven_label(ven))
         return _created(vtn, message.request_id, ven)
-    wanted = VenRegistration(**{**_fields(wanted), "ven_id": ven.ven_id})
+    wanted = dataclasses.replace(wanted, ven_id=ven.ven_id)
     ven = await vtn.store.vens.reregister(ven.ven_id, wanted)
     await _after_registration(vtn, caller, ven, "re-registered")
     return _created(vtn, message.request_id, ven)
+
+
+async def _refuse_second_ven(
+    vtn: Vtn, caller: Caller, ven: Ven, message: CreatePartyRegistration
+) -> None:
+    """Record and log a second VEN presenting `ven`'s certificate; raise 463 to it."""
+    await vtn.store.vens.note_conflict(ven.ven_id, message.ven_name)
+    PROTOCOL.warning(
+        "A second VEN %r from %s presented the certificate %s of VEN %s, which is still "
+        "polling; refused it (463). Each VEN needs its own certificate: issue one for %r "
+        "(`oadr-vtn ven list` flags VEN %s). If it is VEN %s renamed, cancel the old "
+        "registration first (`oadr-vtn ven cancel %s`)",
+        message.ven_name,
+        caller.remote,
+        caller.fingerprint,
+        ven_label(ven),
+        message.ven_name,
+        ven.ven_id,
+        ven.ven_id,
+        ven.ven_id,
+    )
+    raise NotRegisteredOrAuthorized(
+        f"this certificate is registered to another VEN ({ven.ven_name!r}) that is still "
+        "running; each VEN needs its own certificate"
+    )
 
 
 async def _after_registration(vtn: Vtn, caller: Caller, ven: Ven, what: str) -> None:

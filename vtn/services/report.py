@@ -99,13 +99,13 @@ def _granularity(wanted: timedelta, capability: ReportCapability) -> timedelta:
 
 
 def _wanted_names(vtn: Vtn) -> set[str]:
-    return {f"METADATA_{name}" for name in vtn.config.request_reports}
+    return {f"METADATA_{name}" for name in vtn.config.reports.request}
 
 
 async def _subscribe(vtn: Vtn, capability: ReportCapability) -> ReportRequest:
     """Store a subscription to `capability` and return the request that asks for it."""
-    granularity = _granularity(vtn.config.report_granularity, capability)
-    back = max(vtn.config.report_back_duration, granularity)
+    granularity = _granularity(vtn.config.reports.granularity, capability)
+    back = max(vtn.config.reports.back_duration, granularity)
     subscription = await vtn.store.reports.subscribe(
         ReportSubscription(
             report_request_id=new_request_id(),
@@ -336,8 +336,9 @@ async def request_report(
     missing = set(r_ids) - set(offered)
     if missing:
         raise ValueError(f"report {report_specifier_id!r} has no rIDs {sorted(missing)}")
-    wanted = granularity if granularity is not None else vtn.config.report_granularity
+    wanted = granularity if granularity is not None else vtn.config.reports.granularity
     step = _granularity(wanted, capability)
+    back = report_back_duration or max(vtn.config.reports.back_duration, step)
     subscription = await vtn.store.reports.subscribe(
         ReportSubscription(
             report_request_id=new_request_id(),
@@ -345,7 +346,7 @@ async def request_report(
             report_specifier_id=report_specifier_id,
             r_ids=r_ids or offered,
             granularity=step,
-            report_back_duration=report_back_duration or max(vtn.config.report_back_duration, step),
+            report_back_duration=back,
             requested_at=vtn.clock.now(),
             one_shot=one_shot,
         )

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from vtn.storage.tables import ChangeNoticeRow
+from vtn.storage.tables import ChangeNoticeRow, table_of
 
 __all__ = [
     "ALL_VENS",
@@ -70,7 +70,7 @@ one's polls within about this long."""
 KEEP_NOTICES = timedelta(hours=1)
 """How long SQLite notice rows are kept (``Store.purge_notices``)."""
 
-_NOTICES = ChangeNoticeRow.__table__
+_NOTICES = table_of(ChangeNoticeRow)
 _LAST = select(func.coalesce(func.max(_NOTICES.c.seq), 0))
 _AFTER = (
     select(_NOTICES.c.seq, _NOTICES.c.origin, _NOTICES.c.ven_id)

@@ -248,7 +248,12 @@ async def _load(session: AsyncSession, rows: Sequence[EventRow]) -> tuple[Event,
             targets = EventTargets.everyone()
         else:
             mine = listed[row.event_id]
-            targets = EventTargets(**{f: tuple(mine[k]) for k, f in _TARGET_KINDS})
+            targets = EventTargets(
+                ven_ids=tuple(mine["ven"]),
+                group_ids=tuple(mine["group"]),
+                resource_ids=tuple(mine["resource"]),
+                party_ids=tuple(mine["party"]),
+            )
         events.append(_to_event(row, targets))
     return tuple(events)
 

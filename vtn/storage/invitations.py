@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Executable, and_, bindparam, exists, false, func, or_, select, true
+from sqlalchemy import (
+    Executable,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.errors import ResponseCode
@@ -75,6 +86,7 @@ class InvitationStore:
             {
                 "event_id": event_id,
                 "ven_id": ven_id,
+                "first_delivered_at": now,
                 "delivered_at": now,
                 "delivered_modification_number": number,
             }
@@ -82,11 +94,25 @@ class InvitationStore:
         ]
 
     def _delivery(self) -> Executable:
+        """Upsert a delivery: ``delivered_at`` is the latest; ``first_delivered_at`` the first
+        delivery of the modification held (a re-delivery keeps it, a newer modification
+        resets it)."""
         insert = self._db.insert(_TABLE)
         current = _TABLE.c.delivered_modification_number
+        first = case(
+            (
+                and_(
+                    current == insert.excluded.delivered_modification_number,
+                    _TABLE.c.first_delivered_at.is_not(None),
+                ),
+                _TABLE.c.first_delivered_at,
+            ),
+            else_=insert.excluded.first_delivered_at,
+        )
         return insert.on_conflict_do_update(
             index_elements=[_TABLE.c.event_id, _TABLE.c.ven_id],
             set_={
+                "first_delivered_at": first,
                 "delivered_at": insert.excluded.delivered_at,
                 "delivered_modification_number": insert.excluded.delivered_modification_number,
             },
@@ -240,6 +266,7 @@ def _to_invitation(row: InvitationRow) -> Invitation:
     return Invitation(
         event_id=row.event_id,
         ven_id=row.ven_id,
+        first_delivered_at=row.first_delivered_at,
         delivered_at=row.delivered_at,
         delivered_modification_number=row.delivered_modification_number,
         opt_type=None if row.opt_type is None else OptType(row.opt_type),

@@ -9,11 +9,11 @@ from sqlalchemy import delete
 
 from vtn.domain.checks import require_aware
 from vtn.storage.database import Database
-from vtn.storage.tables import NonceRow
+from vtn.storage.tables import NonceRow, rowcount, table_of
 
 __all__ = ["NonceStore"]
 
-_NONCES = NonceRow.__table__
+_NONCES = table_of(NonceRow)
 _MAX_STORED_LENGTH = 256
 
 
@@ -56,4 +56,4 @@ class NonceStore:
         """Forget the nonces that expired by the store's clock; returns how many."""
         statement = delete(NonceRow).where(NonceRow.expires_at <= self._db.clock.now())
         async with self._db.write("purge expired nonces") as session:
-            return (await session.execute(statement)).rowcount  # type: ignore[attr-defined]
+            return rowcount(await session.execute(statement))

@@ -34,16 +34,16 @@ from vtn.storage.changes import note_change
 from vtn.storage.database import Database
 from vtn.storage.errors import NotFound
 from vtn.storage.ids import new_id
-from vtn.storage.tables import OutboxRow, VenRow
+from vtn.storage.tables import OutboxRow, VenRow, rowcount, table_of
 
 __all__ = ["DEFAULT_LEASE", "OutboxStore"]
 
 DEFAULT_LEASE = timedelta(seconds=60)
 """How long a claim holds an item before another worker may take it [duration]."""
 
-_OUTBOX = OutboxRow.__table__
+_OUTBOX = table_of(OutboxRow)
 _C = _OUTBOX.c
-_VENS = VenRow.__table__
+_VENS = table_of(VenRow)
 _PUSH_VEN = exists().where(
     _VENS.c.ven_id == _C.ven_id, _VENS.c.http_pull_model.is_(False)
 )
@@ -243,11 +243,11 @@ class OutboxStore:
             or_(OutboxRow.delivered_at < before, OutboxRow.given_up_at < before)
         )
         async with self._db.write("purge finished pushes") as session:
-            return (await session.execute(statement)).rowcount  # type: ignore[attr-defined]
+            return rowcount(await session.execute(statement))
 
     async def _finish(self, item_id: str, statement: Any, what: str) -> bool:
         async with self._db.write(what) as session:
-            if (await session.execute(statement)).rowcount:  # type: ignore[attr-defined]
+            if rowcount(await session.execute(statement)):
                 return True
             known = (await session.execute(select(_C.item_id).where(_C.item_id == item_id))).first()
         if known is None:

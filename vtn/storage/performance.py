@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from vtn.performance import Participation, Performance, PerformanceInterval
 from vtn.storage.database import Database
-from vtn.storage.tables import PerformanceRow
+from vtn.storage.tables import PerformanceRow, table_of
 
 __all__ = ["PerformanceStore"]
 
-_TABLE = PerformanceRow.__table__
+_TABLE = table_of(PerformanceRow)
 
 
 class PerformanceStore:

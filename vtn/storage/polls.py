@@ -16,6 +16,7 @@ events. The queue flag is ``OutboxStore.pending``'s condition.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -154,7 +155,7 @@ _PUSH_VENS_WITH_CHANGED_EVENTS = (
 )
 
 
-def _state(rows: list[Any]) -> PollState:
+def _state(rows: Sequence[Any]) -> PollState:
     """One VEN's ``PollState`` from its rows (one per membership, at least one)."""
     first = rows[0]
     kinds: dict[str, list[str]] = {}

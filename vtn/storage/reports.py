@@ -20,11 +20,16 @@ from vtn.domain.checks import require_aware
 from vtn.storage.database import Database
 from vtn.storage.documents import descriptions_from_json, descriptions_to_json
 from vtn.storage.errors import NotFound
-from vtn.storage.tables import ReadingRow, ReportCapabilityRow, ReportSubscriptionRow
+from vtn.storage.tables import (
+    ReadingRow,
+    ReportCapabilityRow,
+    ReportSubscriptionRow,
+    table_of,
+)
 
 __all__ = ["ReadingQuery", "ReportStore"]
 
-_READINGS = ReadingRow.__table__
+_READINGS = table_of(ReadingRow)
 _REPLACED = (
     "duration",
     "value",

@@ -19,6 +19,7 @@ from vtn.storage.outbox import OutboxStore
 from vtn.storage.performance import PerformanceStore
 from vtn.storage.polls import PollStore
 from vtn.storage.reports import ReportStore
+from vtn.storage.tables import rowcount
 from vtn.storage.vens import VenStore
 
 __all__ = ["Store", "open_store"]
@@ -78,7 +79,7 @@ class Store:
             return 0
         async with self._db.write("delete old change notices") as session:
             result = await session.execute(purge_statement(before))
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            return rowcount(result)
 
     async def migrate(self) -> None:
         """Create or upgrade the schema to the newest revision (idempotent)."""

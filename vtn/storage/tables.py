@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CursorResult,
     Double,
     ForeignKey,
     Identity,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -37,6 +39,8 @@ __all__ = [
     "ReportSubscriptionRow",
     "VenMembershipRow",
     "VenRow",
+    "rowcount",
+    "table_of",
 ]
 
 NAMING = {
@@ -69,6 +73,25 @@ class Base(DeclarativeBase):
     }
 
 
+def table_of(row: type[Base]) -> Table:
+    """The ``Table`` of a row class (SQLAlchemy types ``__table__`` as any ``FromClause``)."""
+    table = row.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{row.__name__} is not mapped to a Table")
+    return table
+
+
+def rowcount(result: object) -> int:
+    """How many rows an UPDATE or DELETE matched.
+
+    ``Session.execute`` returns a ``CursorResult`` for those statements, but is typed as
+    returning a plain ``Result``, which has no ``rowcount``.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(result).__name__} is not the result of a DML statement")
+    return result.rowcount
+
+
 class VenRow(Base):
     """vens: one row per VEN ever registered (cancelled ones are kept)."""
 
@@ -89,6 +112,8 @@ class VenRow(Base):
     updated_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    conflict_at: Mapped[datetime | None]
+    conflict_ven_name: Mapped[str | None] = mapped_column(Text)
 
 
 class VenMembershipRow(Base):
@@ -148,6 +173,7 @@ class InvitationRow(Base):
 
     event_id: Mapped[str] = mapped_column(ForeignKey("events.event_id"), primary_key=True)
     ven_id: Mapped[str] = mapped_column(ForeignKey("vens.ven_id"), primary_key=True, index=True)
+    first_delivered_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     delivered_modification_number: Mapped[int | None]
     opt_type: Mapped[str | None] = mapped_column(Token)

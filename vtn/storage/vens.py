@@ -15,7 +15,7 @@ from vtn.storage.changes import note_change
 from vtn.storage.database import Database, in_chunks
 from vtn.storage.errors import NotFound
 from vtn.storage.ids import new_id
-from vtn.storage.tables import VenMembershipRow, VenRow
+from vtn.storage.tables import VenMembershipRow, VenRow, rowcount
 
 __all__ = ["VenStore"]
 
@@ -36,6 +36,8 @@ class VenStore:
             updated_at=now,
             last_seen_at=now,
             cancelled_at=None,
+            conflict_at=None,
+            conflict_ven_name=None,
         )
         _apply(row, registration)
         async with self._db.write(f"register VEN {row.ven_id}") as session:
@@ -47,7 +49,8 @@ class VenStore:
     async def reregister(self, ven_id: str, registration: VenRegistration) -> Ven:
         """Register `ven_id` again (new registration_id, details replaced, no longer cancelled).
 
-        The operator's group/resource/party assignments are kept. ``NotFound`` if unknown.
+        The operator's group/resource/party assignments are kept; a recorded identity conflict
+        is cleared. ``NotFound`` if unknown.
         """
         now = self._db.clock.now()
         async with self._db.write(f"re-register VEN {ven_id}") as session:
@@ -59,8 +62,23 @@ class VenStore:
             row.updated_at = now
             row.last_seen_at = now
             row.cancelled_at = None
+            row.conflict_at = None
+            row.conflict_ven_name = None
             await session.flush()
             note_change(session, ven_id)
+            return to_ven(row, await _memberships(session, [ven_id]))
+
+    async def note_conflict(self, ven_id: str, ven_name: str | None) -> Ven:
+        """Record that another VEN, calling itself `ven_name`, presented `ven_id`'s certificate
+        now and was refused; the registration itself is unchanged. ``NotFound`` if unknown."""
+        now = self._db.clock.now()
+        async with self._db.write(f"note an identity conflict of VEN {ven_id}") as session:
+            row = await session.get(VenRow, ven_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"VEN {ven_id!r} is not known")
+            row.conflict_at = now
+            row.conflict_ven_name = ven_name
+            await session.flush()
             return to_ven(row, await _memberships(session, [ven_id]))
 
     async def get(self, ven_id: str) -> Ven:
@@ -109,7 +127,7 @@ class VenStore:
         statement = update(VenRow).where(VenRow.ven_id == ven_id).values(last_seen_at=now)
         async with self._db.write(f"touch VEN {ven_id}") as session:
             result = await session.execute(statement)
-            if result.rowcount == 0:  # type: ignore[attr-defined]
+            if rowcount(result) == 0:
                 raise NotFound(f"VEN {ven_id!r} is not known")
 
     async def touch_many(self, ven_ids: Iterable[str]) -> int:
@@ -126,7 +144,7 @@ class VenStore:
                     update(VenRow).where(VenRow.ven_id.in_(chunk)).values(last_seen_at=now)
                 )
                 result = await session.execute(statement)
-                count += result.rowcount  # type: ignore[attr-defined]
+                count += rowcount(result)
         return count
 
     async def assign(
@@ -213,6 +231,8 @@ def to_ven(row: VenRow | Row[Any], memberships: Memberships) -> Ven:
         updated_at=row.updated_at,
         last_seen_at=row.last_seen_at,
         cancelled_at=row.cancelled_at,
+        conflict_at=row.conflict_at,
+        conflict_ven_name=row.conflict_ven_name,
         group_ids=mine.get("group", ()),
         resource_ids=mine.get("resource", ()),
         party_ids=mine.get("party", ()),

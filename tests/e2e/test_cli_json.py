@@ -1,0 +1,127 @@
+"""Every command that has ``--json`` prints one JSON document and nothing else, in a subprocess.
+
+A subprocess sees what an operator sees: third-party warnings at import and text a C library
+writes straight to file descriptor 1 (the HiGHS banner) both end up there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.admin_api import Vtn
+from tests.support.processes import ROOT, Run, oadr_vtn
+from tests.support.ven_state import seed, write_config
+from ven.cli import _parser as ven_parser
+from vtn.cli.parser import build_parser as vtn_parser
+
+OFFICE = ROOT / "examples" / "buildings" / "office.toml"
+
+
+def json_leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> set[str]:
+    """The commands below `parser` that take --json, as 'group action'."""
+    found: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found |= json_leaves(sub, (*path, name))
+        elif "--json" in action.option_strings:
+            found.add(" ".join(path))
+    return found
+
+
+# `run` logs one JSON object per line while it runs; its own test reads those lines.
+VEN_JSON_COMMANDS = {"status", "invitations", "answer", "plan"}
+VTN_JSON_COMMANDS = {
+    "ven list", "ven show", "ven cancel", "ven capacity",
+    "event create", "event modify", "event cancel", "event list", "event show",
+    "event responses", "opt list", "report list", "report export", "performance",
+}
+
+
+def test_every_json_command_is_covered_here():
+    assert json_leaves(ven_parser()) - {"run"} == VEN_JSON_COMMANDS
+    assert json_leaves(vtn_parser()) == VTN_JSON_COMMANDS
+
+
+def one_document(run: Run) -> object:
+    assert run.code == 0, run.err
+    assert run.err == "", run.err  # no warning, no banner, no log line
+    return json.loads(run.out)  # raises on anything before or after the document
+
+
+async def test_vtn_commands_print_one_json_document(vtn: Vtn, tmp_path: Path):
+    async def json_of(*args: str) -> object:
+        return one_document(await oadr_vtn(*args, "--json", *vtn.options(),
+                                           env={"PYTHONWARNINGS": ""}))
+
+    seen: set[str] = set()
+
+    async def check(*args: str) -> object:
+        seen.add(" ".join(a for a in args[:2] if not a.startswith(("-", "ven-", "event-")))
+                 if args[0] != "performance" else "performance")
+        return await json_of(*args)
+
+    created = await check("event", "create", "--all", "--level", "1", "--start", "+5m",
+                          "--duration", "1h")
+    assert isinstance(created, dict)
+    event_id = created["event_id"]
+    await check("event", "modify", event_id, "--level", "2")
+    await check("event", "list")
+    await check("event", "show", event_id)
+    await check("event", "responses", event_id)
+    await check("performance", event_id)
+    await check("event", "cancel", event_id)
+    await check("ven", "list")
+    await check("ven", "show", "ven-1")
+    await check("ven", "capacity", "ven-1")
+    await check("ven", "cancel", "ven-3")
+    await check("opt", "list")
+    await check("report", "list")
+    await check("report", "export")
+    written = await check("report", "export", "--out", str(tmp_path / "readings.json"))
+    assert written == {"written": 0, "out": str(tmp_path / "readings.json")}
+    assert seen == VTN_JSON_COMMANDS
+
+
+async def oadr_ven(*args: str) -> Run:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ven", *args, "--json", cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "TZ": "UTC", "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": ""})
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return Run(process.returncode, out.decode(), err.decode())
+
+
+async def test_ven_commands_print_one_json_document(tmp_path: Path):
+    config = write_config(tmp_path)
+    await seed(tmp_path / "ven.sqlite")
+    runs = {
+        "status": await oadr_ven("status", "--config", str(config)),
+        "invitations": await oadr_ven("invitations", "--config", str(config)),
+        "answer": await oadr_ven("answer", "event-0", "--opt", "in", "--config", str(config)),
+        "plan": await oadr_ven("plan", "--building", str(OFFICE), "--signal", "SIMPLE",
+                               "--level", "2", "--start", "2026-07-15T14:00"),
+    }
+    assert set(runs) == VEN_JSON_COMMANDS
+    documents = {name: one_document(run) for name, run in runs.items()}
+    assert isinstance(documents["plan"], dict) and documents["plan"]["intervals"]
+
+
+@pytest.mark.parametrize("command", ["oadr-vtn", "oadr-ven", "oadr-certs"])
+def test_installed_entry_points_start_without_a_word_on_stderr(command: str):
+    """The console scripts of the installed package, as a newcomer runs them."""
+    script = Path(sys.executable).parent / command
+    if not script.exists():
+        pytest.skip(f"{command} is not installed next to {sys.executable}")
+    done = __import__("subprocess").run([str(script), "--help"], capture_output=True, text=True,
+                                         timeout=120, check=False,
+                                         env={**os.environ, "PYTHONWARNINGS": ""})
+    assert done.returncode == 0 and done.stderr == "", done.stderr

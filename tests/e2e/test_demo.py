@@ -1,0 +1,206 @@
+"""The demo scenario in the suite, without real time: our VTN in process and the three example
+buildings as VEN clients (brain, meter, reports) on one ManualClock. A short event for two of
+the three; the stored performance rows must show a reduction for those that opted in, zero
+requested for the one the event was not for, and match a recomputation from the readings.
+
+The real-process version (separate VTN and VEN processes, real time) is ``make demo``
+(``examples/demo.py``); its helpers that need no processes are tested here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from common.clock import ManualClock
+from common.messages.enums import SignalName, SignalType
+from ven.brain import BuildingBrain
+from ven.brain.planning import plan_step
+from ven.client import Store as VenStore
+from ven.client import build_client
+from ven.client.config import parse_config
+from ven.instructions import EventSignal
+from ven.instructions import SignalInterval as VenInterval
+from ven.measurements import BuildingReadings
+from vtn.app import create_app
+from vtn.config import AdminSettings, PollSettings, ReportSettings, VtnConfig
+from vtn.domain import EventRequest, EventTargets, Signal, SignalInterval
+from vtn.performance import Participation, compute
+from vtn.storage import ReadingQuery, Store, open_store
+
+BUILDINGS = Path(__file__).resolve().parents[2] / "examples" / "buildings"
+NOW = datetime(2026, 7, 15, 20, 0, tzinfo=UTC)  # 13:00 in California, 22:00 in Berlin
+POLL = timedelta(seconds=10)
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass
+class Building:
+    name: str
+    brain: BuildingBrain
+    client: object
+    store: VenStore
+
+
+@dataclass
+class World:
+    vtn_store: Store
+    clock: ManualClock
+    buildings: list[Building]
+
+    async def step(self, until: datetime) -> None:
+        """Advance the shared clock in poll steps; every VEN takes one round per step."""
+        while self.clock.now() < until:
+            self.clock.advance(POLL)
+            for b in self.buildings:
+                await b.client.step()
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    clock = ManualClock(NOW)
+    config = VtnConfig(vtn_id="DEMO-VTN", plain_http=True, polls=PollSettings(frequency=POLL),
+                       database_url=f"sqlite+aiosqlite:///{tmp_path / 'vtn.sqlite'}",
+                       admin=AdminSettings(token_file=tmp_path / "admin-token"),
+                       reports=ReportSettings(granularity=MINUTE, back_duration=MINUTE))
+    store = await open_store(config.database_url, clock=clock)
+    server = TestServer(create_app(config, store, clock=clock))
+    await server.start_server()
+    url = f"http://127.0.0.1:{server.port}/OpenADR2/Simple/2.0b"
+    buildings = []
+
+    async def sleeper(seconds: float) -> None:
+        clock.advance(seconds)
+
+    try:
+        for name in ("office", "hotel", "home"):
+            brain = BuildingBrain.simulated(BUILDINGS / f"{name}.toml", clock, seed=3,
+                                            history_days=21)
+            ven_config = parse_config(f"""
+[vtn]
+url = "{url}"
+allow_plain_http = true
+
+[ven]
+name = "{name}"
+database = "{tmp_path / f'{name}.sqlite'}"
+building = "{BUILDINGS / f'{name}.toml'}"
+poll_interval_s = {POLL.total_seconds()}
+""")
+            readings = BuildingReadings(brain)
+            ven_config = replace(ven_config, reports=replace(
+                ven_config.reports, baseline_method=readings.baseline_method))
+            ven_store = await VenStore.open(ven_config.database)
+            client = await build_client(ven_config, store=ven_store, source=readings, clock=clock,
+                                        sleeper=sleeper, handler=brain, tick=brain.tick)
+            await client.start()
+            buildings.append(Building(name, brain, client, ven_store))
+        yield World(store, clock, buildings)
+    finally:
+        for b in buildings:
+            await b.client.close()
+            await b.store.close()
+        await server.close()
+        await store.close()
+
+
+def short_event(ven_ids: tuple[str, ...], start: datetime) -> EventRequest:
+    """SIMPLE level 2 for 2 minutes in two 1-minute intervals."""
+    return EventRequest(
+        targets=EventTargets(ven_ids=ven_ids), market_context="http://demo.test/dr",
+        signals=(Signal(signal_name=SignalName.SIMPLE, signal_type=SignalType.LEVEL,
+                        signal_id="simple", intervals=(
+                            SignalInterval(duration=MINUTE, value=2.0),
+                            SignalInterval(duration=MINUTE, value=2.0))),),
+        start=start, duration=2 * MINUTE)
+
+
+async def test_short_event_two_of_three_buildings_performance_rows(world: World):
+    vens = {v.ven_name: v.ven_id for v in await world.vtn_store.vens.list()}
+    assert sorted(vens) == ["home", "hotel", "office"]
+    start = NOW + 2 * MINUTE
+    targeted = ("office", "hotel")
+    event = await world.vtn_store.events.create(
+        short_event(tuple(vens[n] for n in targeted), start))
+    # the VENs hear of it at their next poll, opt in, plan and act; reports every minute
+    await world.step(start + 2 * MINUTE + 3 * MINUTE)
+
+    rows = {p.ven_id: p for p in await world.vtn_store.performance.for_event(event.event_id)}
+    assert set(rows) == set(vens.values())  # every VEN reported in the window
+    for name, ven_id in vens.items():
+        row = rows[ven_id]
+        assert row.data_points == 2, (name, row)
+        assert row.baseline_confidence is not None and row.baseline_method == "caiso-10-in-10"
+        if name in targeted:
+            assert row.participation is Participation.OPTED_IN
+            assert row.requested_kw > 0
+            assert row.reduction_kw > 0, (name, row)
+            assert row.delivered_kwh > 0
+        else:
+            assert row.participation is Participation.NOT_TARGETED
+            assert row.requested_kw == 0 and row.requested_kwh == 0
+        # the row is what the stored readings give
+        readings = await world.vtn_store.reports.readings(ReadingQuery(ven_id=ven_id))
+        again = compute(event, ven_id, readings, participation=row.participation,
+                        now=row.computed_at)
+        assert again == row
+
+
+def test_short_event_intervals_are_planned_minute_by_minute():
+    t = NOW
+    minute = [EventSignal(name="SIMPLE", type="level", intervals=(
+        VenInterval(t, MINUTE, 2.0), VenInterval(t + MINUTE, MINUTE, 2.0)))]
+    assert plan_step(minute) == MINUTE
+    hour = [EventSignal(name="SIMPLE", type="level", intervals=(
+        VenInterval(t, timedelta(hours=1), 2.0),))]
+    assert plan_step(hour) == timedelta(minutes=15)
+    seconds = [EventSignal(name="SIMPLE", type="level", intervals=(
+        VenInterval(t, timedelta(seconds=20), 1.0),))]
+    assert plan_step(seconds) == MINUTE  # never below the meter's step
+
+
+# ---- make demo's helpers (the processes themselves run in `make demo` only) ---------------------
+
+
+def test_demo_configurations_are_valid(tmp_path: Path):
+    from examples.demo import ven_toml, vtn_toml
+    from vtn.config import load_config
+
+    (tmp_path / "vtn.toml").write_text(vtn_toml(tmp_path, 8000, 8001))
+    config = load_config(tmp_path / "vtn.toml")
+    assert (config.port, config.plain_http) == (8000, True)
+    assert config.polls.frequency == timedelta(seconds=2)
+    assert config.database_url.endswith(str(tmp_path / "vtn.sqlite"))
+    ven = parse_config(ven_toml(tmp_path, "hotel", "http://127.0.0.1:8000/OpenADR2/Simple/2.0b"))
+    assert ven.ven_name == "hotel" and ven.building_file == BUILDINGS / "hotel.toml"
+
+
+def test_demo_table_and_chart_from_performance_json(tmp_path: Path):
+    from examples.demo import performance_text, write_chart
+
+    def row(ven_id: str, participation: str, requested: float, actual: float) -> dict:
+        return {"event_id": "ev", "ven_id": ven_id, "participation": participation,
+                "start": "2026-07-15T20:02:00Z", "end": "2026-07-15T20:04:00Z",
+                "requested_kw": requested, "baseline_kw": 100.0, "target_kw": 100 - requested,
+                "actual_kw": actual, "reduction_kw": 100 - actual,
+                "delivered_pct": None if not requested else 100 * (100 - actual) / requested,
+                "delivered_kwh": (100 - actual) / 30, "data_points": 2,
+                "baseline_method": "caiso-10-in-10", "baseline_confidence": 90,
+                "intervals": [{"start": f"2026-07-15T20:0{m}:00Z", "duration": "PT1M",
+                               "target_kw": 100 - requested} for m in (2, 3)]}
+
+    performance = {"event_id": "ev", "performance": [row("v1", "opted-in", 20, 75),
+                                                     row("v2", "not-targeted", 0, 101)]}
+    names = {"v1": "hotel", "v2": "office"}
+    text = performance_text(performance, names)
+    assert "hotel     opted-in" in text and "125 %" in text and "90 % (caiso-10-in-10)" in text
+    readings = {v: [{"start": f"2026-07-15T20:0{m}:00Z", "report_type": kind, "item_units": "W",
+                     "scale": "k", "value": 100.0 if kind == "baseline" else 80.0}
+                    for m in range(5) for kind in ("baseline", "usage")] for v in names}
+    chart = write_chart(performance, readings, names, tmp_path / "chart.png")
+    assert chart.read_bytes().startswith(b"\x89PNG")

@@ -1,0 +1,140 @@
+"""The numbers of one dispatch model: per-device-kind arrays, (devices, intervals) each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ven.dispatch.inputs import Weights
+
+__all__ = ["BatteryData", "CurtailData", "EvData", "ModelData", "OnOffData", "ThermalData"]
+
+
+@dataclass(frozen=True, slots=True)
+class OnOffData:
+    """On/off loads: baseline [kW], shed allowed (0/1), timing windows (device, t, ks)."""
+
+    ids: list[str]
+    priority: np.ndarray
+    base: np.ndarray
+    allowed: np.ndarray
+    shed_init: np.ndarray
+    max_shed_h: np.ndarray
+    min_shed_h: np.ndarray
+    lockout_h: np.ndarray
+    timed: np.ndarray  # devices that get start/release variables
+    min_windows: list[tuple[int, int, list[int]]]
+    lockout_windows: list[tuple[int, int, list[int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class CurtailData:
+    """Curtailable loads: baseline [kW] and largest curtailment per interval [kW]."""
+
+    ids: list[str]
+    priority: np.ndarray
+    base: np.ndarray
+    upper: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class ThermalData:
+    """HVAC zones or water heaters; temperature = setpoint + above - below [°C].
+
+    Balance per interval: dev[t] - decay[t] * dev[t-1] - gain[t] * p[t] = drive[t], with dev
+    the deviation from setpoint [°C] and dev[-1] folded into drive[0].
+    """
+
+    ids: list[str]
+    priority: np.ndarray
+    base: np.ndarray
+    p_lo: np.ndarray
+    p_hi: np.ndarray
+    decay: np.ndarray
+    gain: np.ndarray
+    drive: np.ndarray
+    setpoint: np.ndarray
+    band_above: np.ndarray  # comfort_high - setpoint [°C] (>= 0)
+    band_below: np.ndarray  # setpoint - comfort_low [°C] (>= 0)
+    initial: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryData:
+    """Batteries: charge/discharge bounds [kW], energy bounds [kWh], efficiencies."""
+
+    ids: list[str]
+    priority: np.ndarray
+    base: np.ndarray
+    c_lo: np.ndarray
+    c_hi: np.ndarray
+    e_lo: np.ndarray
+    e_hi: np.ndarray
+    soc_lo: np.ndarray
+    soc_hi: np.ndarray
+    eta_c: np.ndarray
+    eta_d: np.ndarray
+    capacity: np.ndarray
+    energy0: np.ndarray
+    terminal: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class EvData:
+    """EV chargers: power bounds [kW], sessions (device, first t, last t, energy need [kWh])."""
+
+    ids: list[str]
+    priority: np.ndarray
+    base: np.ndarray
+    p_lo: np.ndarray
+    p_hi: np.ndarray
+    efficiency: np.ndarray
+    sessions: list[tuple[int, int, int, float]]
+    baseline_energy: np.ndarray  # energy the baseline delivers in the horizon [kWh]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelData:
+    """All numbers of one dispatch model."""
+
+    index: pd.DatetimeIndex
+    dt: np.ndarray
+    in_event: np.ndarray
+    target: np.ndarray
+    price: np.ndarray
+    has_price: bool
+    base_load: np.ndarray
+    pv: np.ndarray
+    building_baseline: np.ndarray
+    onoff: OnOffData
+    curtail: CurtailData
+    hvac: ThermalData
+    water: ThermalData
+    battery: BatteryData
+    ev: EvData
+    weights: Weights
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def target_rows(self) -> np.ndarray:
+        """Intervals with a shed target row: inside the event and a target > 0."""
+        return self.in_event & (self.target > 1e-9)
+
+    @property
+    def n_t(self) -> int:
+        """Number of intervals."""
+        return len(self.index)
+
+    @property
+    def device_ids(self) -> list[str]:
+        """Dispatchable devices in model order."""
+        return [
+            *self.onoff.ids,
+            *self.curtail.ids,
+            *self.hvac.ids,
+            *self.water.ids,
+            *self.battery.ids,
+            *self.ev.ids,
+        ]
