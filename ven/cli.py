@@ -19,7 +19,7 @@ from common.errors import OadrError
 from common.messages.enums import OptType
 from ven.client.config import VenConfig, load_config
 from ven.client.events import EventState
-from ven.client.factory import build_client, building_devices
+from ven.client.factory import build_client, building_devices, log_zone
 from ven.client.invitations import is_pending, record_operator_answer, states
 from ven.client.push import PushServer
 from ven.client.readings import DeterministicSource, ReadingSource
@@ -191,6 +191,7 @@ def _building_brain(config: VenConfig, clock: SystemClock) -> BuildingBrain | No
 
     brain = BuildingBrain.simulated(config.building_file, clock,
                                     supported=config.supported_signals)
+    brain.log_zone = log_zone(config, brain.building)
     log.info("Simulating building %s (%s) from %s; events are planned and carried out on it",
              brain.building.id, brain.building.name, config.building_file)
     return brain

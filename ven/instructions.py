@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from common.errors import SignalNotSupported
+from common.wording import duration_words
 from ven.devices.model import SHIFTING_LIMIT, AnyDevice, Building, Participation, PvArray
 
 SIGNAL_TYPES: dict[str, frozenset[str]] = {
@@ -142,7 +143,8 @@ def check_signal(signal: EventSignal) -> None:
         if iv.start.tzinfo is None:
             raise SignalNotSupported(f"signal {name}: interval start {iv.start} is not tz-aware")
         if iv.duration <= timedelta(0):
-            raise SignalNotSupported(f"signal {name}: interval duration {iv.duration} is not > 0")
+            raise SignalNotSupported(
+                f"signal {name}: interval duration {duration_words(iv.duration)} is not positive")
         if name == "SIMPLE" and iv.value not in (0, 1, 2, 3):
             raise SignalNotSupported(f"SIMPLE level {iv.value!r} is not one of 0, 1, 2, 3")
 

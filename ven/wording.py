@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from common.wording import duration_words
 
 __all__ = ["duration_words", "plural"]
 
@@ -10,16 +10,3 @@ __all__ = ["duration_words", "plural"]
 def plural(count: int, word: str, many: str | None = None) -> str:
     """``1 zone``, ``4 zones`` (`many` for an irregular plural)."""
     return f"{count} {word if count == 1 else many or word + 's'}"
-
-
-def duration_words(duration: timedelta) -> str:
-    """``10 s``, ``5 min``, ``1 h 30 min``, ``1 min 30 s`` (the two largest units; whole
-    seconds), instead of ``0:00:10``."""
-    seconds = round(duration.total_seconds())
-    if seconds < 60:
-        return f"{seconds} s"
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"

@@ -1,5 +1,6 @@
-"""Run the VTN: open (and migrate) the store, serve the 2.0b app over TLS and the admin API on its
-own loopback listener, push, stop on a signal; with ``workers > 1``, several such processes.
+"""Run the VTN: bind its ports, open (and migrate) the store, serve the 2.0b app over TLS and the
+admin API on its own loopback listener, push, stop on a signal; with ``workers > 1``, several
+such processes.
 
 Two listeners, one ``Vtn`` (store, clock, queues) per process: the 2.0b endpoints on
 ``host:port`` (TLS with client certificates unless ``plain_http``), and the admin API on
@@ -11,6 +12,9 @@ in this process for one worker, or has ``vtn.supervisor`` run ``workers`` proces
 the 2.0b port (SO_REUSEPORT: the kernel spreads connections over them) and the database. Worker 0
 also runs the admin API, the push worker and housekeeping; a worker that dies is started
 again. On SQLite, ``serve`` locks the database file: one VTN process writes it.
+
+The ports come first: a port that is taken stops the start (``vtn.listeners.PortInUse``) before
+anything is written to ``state_dir`` (database, lock file, admin token).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import contextlib
 import fcntl
 import logging
 import signal
+import socket
 import ssl
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import timedelta
@@ -31,10 +36,12 @@ from aiohttp import web
 from common.clock import Clock, SystemClock
 from common.errors import ConfigError
 from common.security import server_context
+from common.wording import duration_words
 from vtn.admin.routes import API_ROOT, admin_site
 from vtn.admin.token import ensure_admin_token
 from vtn.app import BOUNDARY_KEY, VTN_KEY, create_app
 from vtn.config import SQLITE_PREFIX, VtnConfig
+from vtn.listeners import check_free, open_listeners
 from vtn.logs import SERVER
 from vtn.push import HttpPushTransport, PushWorker
 from vtn.storage import StorageError, Store, open_store
@@ -96,9 +103,18 @@ async def serve(
     worker 0 serves the admin API, pushes and keeps house; the supervisor holds the SQLite lock
     for all of them, and brings the schema up to date before starting them (`migrate`).
     """
-    with _sqlite_lock(config.database_url) if config.workers == 1 else contextlib.nullcontext():
-        await _serve(config, clock=clock, ready=ready, stop=stop, extra_routes=extra_routes,
-                     primary=worker == 0, migrate=migrate)
+    tls = _tls_context(config)
+    with contextlib.ExitStack() as sockets:  # first the ports, then the state directory
+        listeners = [sockets.enter_context(s) for s in open_listeners(
+            config.host, config.port, reuse_port=config.workers > 1)]
+        admin_listeners = [sockets.enter_context(s) for s in open_listeners(
+            config.admin.host, config.admin.port, role="admin port")
+        ] if config.admin.enabled and worker == 0 else []
+        with (_sqlite_lock(config.database_url) if config.workers == 1
+              else contextlib.nullcontext()):
+            await _serve(config, clock=clock, ready=ready, stop=stop, extra_routes=extra_routes,
+                         primary=worker == 0, migrate=migrate, tls=tls, listeners=listeners,
+                         admin_listeners=admin_listeners)
 
 
 async def _serve(
@@ -110,11 +126,13 @@ async def _serve(
     extra_routes: Callable[[web.Application], None] | None,
     primary: bool,
     migrate: bool,
+    tls: ssl.SSLContext | None,
+    listeners: list[socket.socket],
+    admin_listeners: list[socket.socket],
 ) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    tls = _tls_context(config)
-    token = _admin_token(config) if config.admin.enabled and primary else None
+    token = _admin_token(config) if admin_listeners else None
     transport = HttpPushTransport(config)
     store = await open_store(config.database_url, clock=clock, migrate=migrate)
     runner: web.AppRunner | None = None
@@ -131,15 +149,15 @@ async def _serve(
         worker = PushWorker(app[VTN_KEY], transport, verifier=app[BOUNDARY_KEY].verifier)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, config.host, config.port, ssl_context=tls,
-                           reuse_port=config.workers > 1)
-        await site.start()
+        for sock in listeners:
+            await web.SockSite(runner, sock, ssl_context=tls).start()
         if token is not None:
             admin_runner = web.AppRunner(
                 admin_site(app[VTN_KEY], token=token), access_log=None, handle_signals=False
             )
             await admin_runner.setup()
-            await web.TCPSite(admin_runner, config.admin.host, config.admin.port).start()
+            for sock in admin_listeners:
+                await web.SockSite(admin_runner, sock).start()
         if primary:
             push_task = asyncio.create_task(worker.run(stop), name="oadr-vtn-push")
             cleanup_task = asyncio.create_task(_housekeeping(store, clock, stop),
@@ -239,7 +257,7 @@ def _log_start(
         "Signing our messages: %s; requiring VEN signatures: %s; poll frequency %s",
         "yes" if config.signing.sign_messages else "no",
         "yes" if config.signing.require_signatures else "no",
-        config.polls.frequency,
+        duration_words(config.polls.frequency),
     )
 
 
@@ -276,6 +294,9 @@ def run(config: VtnConfig, *, log_level: str = "INFO") -> int:
         with contextlib.suppress(KeyboardInterrupt):
             _run_loop(serve(config, clock=SystemClock()))
         return 0
+    check_free(config.host, config.port)  # the ports before the state directory
+    if config.admin.enabled:
+        check_free(config.admin.host, config.admin.port, role="admin port")
     with _sqlite_lock(config.database_url):
         _run_loop(_migrate(config))
         return Supervisor(config, log_level, _worker_main).run()

@@ -506,3 +506,10 @@ def test_adjustment_window_must_fit_the_interval():
     )
     with pytest.raises(ConfigError, match="multiples"):
         compute_baseline(caiso_history(1.0), **event(WED), config=odd)
+
+
+def test_a_bad_adjustment_window_is_named_in_words():
+    with pytest.raises(ConfigError, match=r"window must be positive, got 0 s$"):
+        SameDayAdjustment(kind=AdjustmentKind.RATIO, window=timedelta(0))
+    with pytest.raises(ConfigError, match=r"gap must not be negative, got -15 min$"):
+        SameDayAdjustment(kind=AdjustmentKind.RATIO, gap=timedelta(minutes=-15))

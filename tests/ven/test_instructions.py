@@ -16,7 +16,7 @@ from ven.devices.model import (
     Participation,
     PvArray,
 )
-from ven.instructions import EventSignal, SignalInterval, plan_request, timeline
+from ven.instructions import EventSignal, SignalInterval, check_signal, plan_request, timeline
 
 T0 = datetime(2026, 7, 1, 18, tzinfo=UTC)  # 11:00 in Los Angeles (PDT)
 HOUR = timedelta(hours=1)
@@ -163,3 +163,9 @@ def test_an_interval_across_two_hours_takes_the_stricter_rule():
 def test_event_without_intervals_gives_an_empty_request():
     req = plan_request([EventSignal(name="SIMPLE", type="level", intervals=())], building(), 10.0)
     assert len(req.index) == 0 and len(req.target_kw) == 0
+
+
+def test_a_zero_length_interval_is_refused_with_its_duration_in_words():
+    sig = EventSignal(name="SIMPLE", type="level", intervals=[(T0, timedelta(0), 1)])
+    with pytest.raises(SignalNotSupported, match=r"interval duration 0 s is not positive$"):
+        check_signal(sig)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from common.errors import ConfigError
+from common.wording import duration_words
 from ven.baseline.adjustment import apply, same_day_adjustment
 from ven.baseline.config import CAISO_10_IN_10, AdjustmentKind, BaselineConfig
 from ven.baseline.days import Context, is_weekend_or_holiday
@@ -64,7 +65,8 @@ def _interval(index: pd.Index, given: timedelta | None) -> timedelta:
     step = DEFAULT_INTERVAL if step is None else pd.Timedelta(step).to_pytimedelta()
     seconds = step.total_seconds()
     if seconds <= 0 or seconds != int(seconds) or 3600 % int(seconds):
-        raise ConfigError(f"interval must divide one hour into whole seconds, got {step}")
+        raise ConfigError("interval must divide one hour into whole seconds, got "
+                          f"{duration_words(step)}")
     return step
 
 
@@ -91,12 +93,14 @@ def _context(
 ) -> Context:
     bounds = local_keys(pd.DatetimeIndex([start, end]), tz, step)
     if not bounds.aligned.all():
-        raise ConfigError(f"event start and end must lie on the {step} interval grid")
+        raise ConfigError(
+            f"event start and end must lie on the {duration_words(step)} interval grid")
     event_day = int(bounds.days[0])
     rule = config.weekend if is_weekend_or_holiday(event_day, holidays) else config.weekday
     adjust = config.adjustment
     if adjust.kind is not AdjustmentKind.NONE and (adjust.window % step or adjust.gap % step):
-        raise ConfigError(f"adjustment window and gap must be multiples of the {step} interval")
+        raise ConfigError("adjustment window and gap must be multiples of the "
+                          f"{duration_words(step)} interval")
     adj_index = (
         _window(start - adjust.gap - adjust.window, start - adjust.gap, step)
         if adjust.kind is not AdjustmentKind.NONE

@@ -34,6 +34,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from common.errors import ConfigError
+from common.wording import duration_words
 
 
 class DayType(StrEnum):
@@ -115,9 +116,11 @@ class SameDayAdjustment:
         if self.kind is AdjustmentKind.NONE:
             return
         if self.window <= timedelta(0):
-            raise ConfigError(f"adjustment window must be positive, got {self.window}")
+            raise ConfigError(
+                f"adjustment window must be positive, got {duration_words(self.window)}")
         if self.gap < timedelta(0):
-            raise ConfigError(f"adjustment gap must not be negative, got {self.gap}")
+            raise ConfigError(
+                f"adjustment gap must not be negative, got {duration_words(self.gap)}")
         if self.cap is not None and not (self.cap >= 0 and math.isfinite(self.cap)):
             raise ConfigError(f"adjustment cap must be a finite fraction >= 0, got {self.cap}")
         if self.kind is AdjustmentKind.RATIO and self.cap is not None and self.cap >= 1:

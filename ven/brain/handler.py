@@ -7,7 +7,7 @@ import math
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -80,8 +80,10 @@ class BuildingBrain:
         supported: Collection[str] = DEFAULT_SUPPORTED_SIGNALS,
         options: SolveOptions | None = None,
         closed_loop: bool = True,
+        log_zone: tzinfo = UTC,
     ) -> None:
         self.meter = meter
+        self.log_zone = log_zone  # plans and outcomes as logged (the VEN's [log] zone)
         self.closed_loop = closed_loop
         self.building = meter.building
         self.zone = ZoneInfo(self.building.timezone)
@@ -107,11 +109,13 @@ class BuildingBrain:
         supported: Collection[str] = DEFAULT_SUPPORTED_SIGNALS,
         options: SolveOptions | None = None,
         closed_loop: bool = True,
+        log_zone: tzinfo = UTC,
     ) -> BuildingBrain:
         """A brain for the simulated building of a building file, starting at clock.now()."""
         meter = MeteredBuilding.from_file(building_file, start=clock.now(), seed=seed,
                                           history_days=history_days)
-        return cls(meter, clock, supported=supported, options=options, closed_loop=closed_loop)
+        return cls(meter, clock, supported=supported, options=options, closed_loop=closed_loop,
+                   log_zone=log_zone)
 
     def __repr__(self) -> str:
         return f"BuildingBrain({self.building.id!r}, plans={sorted(self._plans)})"
@@ -196,7 +200,7 @@ class BuildingBrain:
         self._plans[event_id] = planned
         self._devices_out[event_id] = tuple(sorted(opted_out))
         self._applied = None  # apply the new plan's commands at the next step
-        log.info("%s", describe_plan(planned, self.building, self.zone))
+        log.info("%s", describe_plan(planned, self.building, self.log_zone))
         for note in planned.request.notes:
             log.info("Event %s: %s", event_id, note)
         return planned
@@ -223,7 +227,7 @@ class BuildingBrain:
                 del self._plans[event_id]
                 self._devices_out.pop(event_id, None)
                 self._recent.append(plan)
-                log.info("%s", describe_outcome(plan, measure(plan, self.meter), self.zone))
+                log.info("%s", describe_outcome(plan, measure(plan, self.meter), self.log_zone))
                 if plan.replans:
                     log.info("Event %s: re-planned %d time(s) in closed loop (%.2f s in all, "
                              "last forecast correction %+.2f kW)", event_id, plan.replans,

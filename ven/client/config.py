@@ -17,6 +17,7 @@ from ven.instructions import SIGNAL_TYPES
 __all__ = [
     "ACTED_ON_SIGNALS",
     "DEFAULT_SUPPORTED_SIGNALS",
+    "LOG_ZONES",
     "OptSchedule",
     "PushSettings",
     "ReportPoints",
@@ -128,6 +129,7 @@ class VenConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     http_timeout: float = 30.0
     push: PushSettings | None = None
+    log_zone: str = "UTC"
 
 
 def load_config(path: str | Path) -> VenConfig:
@@ -139,6 +141,10 @@ def load_config(path: str | Path) -> VenConfig:
         raise ConfigError(f"cannot read the VEN config {str(file)!r}: {exc.strerror}") from exc
     return parse_config(text, base=file.parent, source=str(file))
 
+
+LOG_ZONES = ("UTC", "building")
+"""``[log] zone``: event and report times in the log in UTC (the default), or in the building's
+time zone."""
 
 DEFAULT_DATABASE = "var/ven.sqlite"
 """The VEN's state file when ``[ven] database`` is not given (relative to the config file)."""
@@ -166,6 +172,10 @@ _POSITIVE = rules(check=_positive)
 
 def _in_or_out(value: str) -> str | None:
     return None if value in _OPTS else f"must be \"in\" or \"out\", got {value!r}"
+
+
+def _log_zone(value: str) -> str | None:
+    return None if value in LOG_ZONES else f"must be \"UTC\" or \"building\", got {value!r}"
 
 
 def _vtn_url(value: str) -> str | None:
@@ -261,6 +271,13 @@ class _OptTable:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class _LogTable:
+    """``[log]``: the zone of event and report times in the log (``"UTC"`` or ``"building"``)."""
+
+    zone: str = field(default="UTC", metadata=rules(check=_log_zone))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _PushTable:
     """``[push]``: the VEN's push endpoint; ``max_body_kb`` [KiB]."""
 
@@ -273,10 +290,10 @@ class _PushTable:
 _TABLES: dict[str, object] = {
     "vtn": _VtnTable, "ven": _VenTable, "tls": _TlsTable | None, "events": _EventsTable,
     "reports": _ReportsTable, "retry": _RetryTable, "opt_schedules": tuple[_OptTable, ...],
-    "push": _PushTable | None,
+    "push": _PushTable | None, "log": _LogTable,
 }
 _ABSENT: dict[str, object] = {"events": {}, "reports": {}, "retry": {}, "opt_schedules": [],
-                              "vtn": {}, "ven": {}}
+                              "vtn": {}, "ven": {}, "log": {}}
 
 
 def parse_config(text: str, *, base: Path = Path("."), source: str = "<string>") -> VenConfig:
@@ -393,6 +410,7 @@ def parse_config(text: str, *, base: Path = Path("."), source: str = "<string>")
         retry=RetryPolicy(initial=retry.initial_s, maximum=retry.max_s),
         http_timeout=vtn.timeout_s,
         push=push,
+        log_zone=read["log"].zone if isinstance(read["log"], _LogTable) else "UTC",
     )
 
 

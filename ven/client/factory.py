@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from common.clock import Clock, SystemClock
@@ -25,6 +25,7 @@ __all__ = [
     "build_exchange",
     "build_transport",
     "building_devices",
+    "log_zone",
 ]
 
 
@@ -99,5 +100,13 @@ async def build_client(
         sleeper=sleeper, handler=handler, tick=tick,
         device_ids=(() if building is None else tuple(d.id for d in building.devices))
         if device_ids is None else device_ids,
-        zone=UTC if building is None else ZoneInfo(building.timezone),
+        zone=log_zone(config, building),
     )
+
+
+def log_zone(config: VenConfig, building: Building | None) -> tzinfo:
+    """The zone of event and report times in the log: UTC unless ``[log] zone = "building"``
+    (and there is a building)."""
+    if config.log_zone == "building" and building is not None:
+        return ZoneInfo(building.timezone)
+    return UTC

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from common.clock import Clock, ManualClock
+from common.wording import duration_words
 from ven.devices.commands import (
     SUPPORTED,
     BatteryPower,
@@ -256,13 +257,13 @@ class SimulatedBuilding:
         start = self._time
         until = self.clock.now() if until is None else until
         if interval <= timedelta(0):
-            raise ValueError(f"run needs a positive interval, got {interval}")
+            raise ValueError(f"run needs a positive interval, got {duration_words(interval)}")
         if until < start:
             raise ValueError(f"cannot run back to {until.isoformat()} from {start.isoformat()}")
         steps, rest = divmod(until - start, interval)
         if rest:
-            raise ValueError(f"{until - start} from {start.isoformat()} is not a whole number "
-                             f"of {interval} steps")
+            raise ValueError(f"{duration_words(until - start)} from {start.isoformat()} is not "
+                             f"a whole number of {duration_words(interval)} steps")
         self._check_clock(until)
         per_batch = max(1, _BATCH // interval)
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
