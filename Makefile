@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 UV_COMPILE := pip compile pyproject.toml --extra test --extra dev --universal \
 	--python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 
-.PHONY: install test typecheck bench demo lint certs lock test-latest test-oldest clean
+.PHONY: install test fuzz typecheck bench demo lint certs lock test-latest test-oldest clean
 
 $(STAMP): $(LOCK) pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest
+
+# The long run of the structure-aware fuzzers (tests/*/test_fuzz_*.py): 20 times the examples
+# `make test` draws, a few minutes. A failure prints the shrunk input and a reproduce blob.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest --durations=5 \
+		tests/common/test_fuzz_roundtrip.py tests/common/test_fuzz_decoder.py \
+		tests/common/test_fuzz_regressions.py tests/vtn/test_fuzz_requests.py
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

@@ -1,7 +1,7 @@
 """``make demo``: the VTN and the three example buildings as VENs, in separate processes, through
 one short demand-response event, then the VTN's performance table and a chart.
 
-    .venv/bin/python -m examples.demo [--targets hotel,home] [--keep]
+    .venv/bin/python -m examples.demo [--targets hotel,home] [--keep] [--mqtt [--broker URL]]
 
 1. writes the configurations into ``var/demo/`` (SQLite files, logs and results go there too);
 2. starts the VTN (``python -m vtn serve --plain-http``) on a free port;
@@ -14,6 +14,18 @@ one short demand-response event, then the VTN's performance table and a chart.
 7. prints the per-building table from ``oadr-vtn performance EVENT_ID --json``, writes
    ``var/demo/performance.png`` (baseline, target and actual kW per building), ``.json`` and
    ``.csv``, and stops every process (SIGTERM, then SIGKILL after 10 s).
+
+Once the VENs have registered it prints the dashboards' URLs: the VTN's at ``/admin/ui`` on
+the admin listener (log in with the contents of ``var/demo/admin-token``) and each building's
+at ``/ui`` on its building API (``[api]`` on a free port; token in
+``var/demo/ven/<building>-api-token``). At the end it keeps everything up until Enter when
+stdin is a terminal, or until Ctrl-C with ``--keep``; without a terminal (CI) it stops at once.
+
+With ``--mqtt`` the buildings' devices are not simulated inside the VENs: step 3 also starts
+one MQTT building simulator per building (``python -m ven.devices.mqttsim``, topics under
+``demo/<building>/``) and each VEN drives its building through the Mosquitto broker
+(``--broker``, default mqtt://127.0.0.1:1883; the demo stops at once, exit status 1, when it is
+not reachable), reporting the usage of the simulator's meter.
 
 Real time is unavoidable (separate processes); the whole run takes three to four minutes. A
 failure ends it with the step that failed, the last lines of the failing process's log and
@@ -40,6 +52,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from common.wording import duration_words
+
 ROOT = Path(__file__).resolve().parent.parent
 BUILDINGS_DIR = ROOT / "examples" / "buildings"
 OUT_DIR = ROOT / "var" / "demo"
@@ -53,6 +67,8 @@ LEAD = timedelta(seconds=20)
 STOP_GRACE_S = 10.0
 REGISTER_TIMEOUT_S = 90.0
 REPORT_TIMEOUT = timedelta(minutes=2, seconds=30)
+MQTT_BROKER = "mqtt://127.0.0.1:1883"
+MQTT_STALE_S = 30  # a simulated device silent this long is offline [s]
 """How long after the event's end the VTN may wait for the last interval's readings."""
 
 
@@ -90,6 +106,10 @@ class Demo:
     step_no: int = 0
     doing: str = "starting"
     began: float = field(default_factory=time.monotonic)
+    broker: str | None = None  # --mqtt: the buildings' devices on this broker
+    admin_port: int = 0
+    api_ports: dict[str, int] = field(default_factory=dict)  # building -> its API's port
+    mqtt_prefix: str = "demo"  # building `name`'s topics are <mqtt_prefix>/<name>/...
 
     # ---- plumbing --------------------------------------------------------------------------
 
@@ -169,12 +189,24 @@ class Demo:
         (self.out / "logs").mkdir(parents=True, exist_ok=True)
         (self.out / "ven").mkdir(parents=True, exist_ok=True)
         port, admin_port = free_port(), free_port()
+        self.admin_port = admin_port
+        self.api_ports = {name: free_port() for name in BUILDINGS}
         (self.out / "vtn.toml").write_text(vtn_toml(self.out, port, admin_port), "utf-8")
         for name in BUILDINGS:
+            mqtt = None if self.broker is None else (self.broker, f"{self.mqtt_prefix}/{name}")
             (self.out / "ven" / f"{name}.toml").write_text(
-                ven_toml(self.out, name, f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b"),
-                "utf-8")
+                ven_toml(self.out, name, f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b",
+                         mqtt=mqtt, api_port=self.api_ports[name]), "utf-8")
         return port, admin_port
+
+    def start_simulators(self) -> list[Child]:
+        """--mqtt: one MQTT building simulator per building (none without a broker)."""
+        if self.broker is None:
+            return []
+        return [self.start(f"{name}-devices", [
+            "-m", "ven.devices.mqttsim", "--building", str(BUILDINGS_DIR / f"{name}.toml"),
+            "--broker", self.broker, "--prefix", f"{self.mqtt_prefix}/{name}"])
+            for name in BUILDINGS]
 
     def start_vtn(self, port: int) -> Child:
         self.doing = "starting the VTN"
@@ -185,6 +217,25 @@ class Demo:
         self.step(f"VTN up on 127.0.0.1:{port} (log {_show(vtn.log)})", doing="VTN start")
         return vtn
 
+    def show_dashboards(self) -> None:
+        """Print the dashboards' URLs and where their tokens are."""
+        say(f"      VTN dashboard: http://127.0.0.1:{self.admin_port}/admin/ui "
+            f"(token: the contents of {_show(self.out / 'admin-token')})")
+        for name, api_port in self.api_ports.items():
+            say(f"      {name} building dashboard: http://127.0.0.1:{api_port}/ui (token: "
+                f"{_show(self.out / 'ven' / f'{name}-api-token')})")
+
+    def hold(self, keep: bool) -> None:
+        """Keep everything up: until Enter on a terminal, until Ctrl-C with `keep`, not at all
+        otherwise (CI)."""
+        if sys.stdin.isatty():
+            input("Everything stays up; press Enter to stop. ")
+        elif keep:
+            say("--keep: everything stays up; Ctrl-C stops it")
+            while True:
+                self.check_children()
+                time.sleep(1.0)
+
     def _admin_answers(self) -> bool:
         try:
             self.vtn_cli("ven", "list")
@@ -193,7 +244,9 @@ class Demo:
         return True
 
     def start_vens(self) -> dict[str, str]:
-        self.step("starting the office, hotel and home buildings as VENs")
+        self.step("starting the office, hotel and home buildings as VENs" + (
+            "" if self.broker is None else f", their devices on MQTT ({self.broker})"))
+        self.start_simulators()
         for name in BUILDINGS:
             self.start(name, ["-m", "ven", "run", "--config",
                               str(self.out / "ven" / f"{name}.toml")])
@@ -224,8 +277,8 @@ class Demo:
         left_out = [n for n in BUILDINGS if n not in self.targets]
         self.step(f"event {event['event_id']} issued through the CLI: SIMPLE level 2 for "
                   f"{' and '.join(self.targets)} at {start:%H:%M:%S} UTC for "
-                  f"{_minutes(EVENT)} ({INTERVALS} intervals); {', '.join(left_out) or 'none'} "
-                  "not targeted")
+                  f"{duration_words(EVENT)} ({INTERVALS} intervals); "
+                  f"{', '.join(left_out) or 'none'} not targeted")
         say(f"      `python -m vtn {' '.join(args)}`")
         return event
 
@@ -258,7 +311,7 @@ class Demo:
                 return f"event starts in {math.ceil((start - now).total_seconds() / 10) * 10} s"
             if now < end:
                 left = timedelta(seconds=math.ceil((end - now).total_seconds() / 15) * 15)
-                return f"event active, about {_minutes(left)} left"
+                return f"event active, about {duration_words(max(left, timedelta(0)))} left"
             return "event over; waiting for the readings of its last interval"
 
         wait_s = (end - datetime.now(UTC) + REPORT_TIMEOUT).total_seconds()
@@ -298,11 +351,6 @@ def _show(path: Path) -> str:
         return str(path)
 
 
-def _minutes(span: timedelta) -> str:
-    seconds = max(int(span.total_seconds()), 0)
-    return f"{seconds // 60}:{seconds % 60:02d} min"
-
-
 def free_port() -> int:
     """A TCP port free on the loopback interface right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -335,8 +383,19 @@ def vtn_toml(out: Path, port: int, admin_port: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def ven_toml(out: Path, name: str, url: str) -> str:
-    """A VEN's configuration: plain HTTP to the VTN, the example building, short polls."""
+def ven_toml(out: Path, name: str, url: str, *, mqtt: tuple[str, str] | None = None,
+             api_port: int | None = None) -> str:
+    """A VEN's configuration: plain HTTP to the VTN, the example building, short polls; with
+    `mqtt` = (broker URL, topic prefix) the building's devices and meter are on that broker;
+    with `api_port` its building API and dashboard on that loopback port."""
+    if api_port is not None:
+        api_table = (f'\n[api]\nport = {api_port}\n'
+                       f'token_file = "{out / "ven" / f"{name}-api-token"}"\n')
+    else:
+        api_table = ""
+    devices = "" if mqtt is None else (
+        f'\n[mqtt]\nurl = "{mqtt[0]}"\nprefix = "{mqtt[1]}"\nmeter = "meter"\n'
+        f"stale_after = {MQTT_STALE_S}\n")
     return f"""\
 [vtn]
 url = "{url}"
@@ -350,7 +409,19 @@ poll_interval_s = {POLL_S}
 
 [reports]
 min_sampling_s = 60
-"""
+{devices}{api_table}"""
+
+
+def broker_reachable(url: str) -> bool:
+    """Whether the MQTT broker of `url` (mqtt://host:port) accepts TCP connections."""
+    from ven.devices.mqttconfig import broker_address
+
+    host, port, _ = broker_address(url)
+    try:
+        with socket.create_connection((host, port), timeout=2.0):
+            return True
+    except OSError:
+        return False
 
 
 def _num(value: float | None, digits: int = 1, suffix: str = "") -> str:
@@ -471,18 +542,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                              f"{','.join(DEFAULT_TARGETS)})")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="working directory "
                         f"(default {_show(OUT_DIR)})")
+    parser.add_argument("--keep", action="store_true", help="keep the VTN, the VENs and the "
+                        "dashboards up at the end until Ctrl-C (with a terminal: until Enter)")
+    parser.add_argument("--mqtt", action="store_true", help="the buildings' devices behind "
+                        "MQTT building simulators, through the broker (see --broker)")
+    parser.add_argument("--broker", default=MQTT_BROKER,
+                        help="the MQTT broker of --mqtt (default %(default)s)")
     args = parser.parse_args(argv)
     targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
     if not targets or any(t not in BUILDINGS for t in targets):
         parser.error(f"--targets: choose among {', '.join(BUILDINGS)}")
-    demo = Demo(out=args.out.resolve(), targets=targets)
+    if args.mqtt and not broker_reachable(args.broker):
+        say(f"demo: --mqtt needs an MQTT broker, and none answers at {args.broker} (start "
+            "Mosquitto, e.g. `mosquitto -p 1883`, or pass --broker mqtt://HOST:PORT)")
+        return 1
+    demo = Demo(out=args.out.resolve(), targets=targets,
+                broker=args.broker if args.mqtt else None)
     try:
         port, _ = demo.prepare()
         demo.start_vtn(port)
         vens = demo.start_vens()
+        demo.show_dashboards()
         event = demo.issue_event(vens)
         performance = demo.follow(event, vens)
         demo.finish(performance, vens)
+        demo.show_dashboards()
+        demo.hold(args.keep)
     except (StepFailed, subprocess.SubprocessError, OSError, ValueError) as exc:
         log = exc.log if isinstance(exc, StepFailed) else None
         if log is None:  # blame a process that died, if one did

@@ -1,18 +1,40 @@
-"""Fixtures shared by every test area: the test PKIs, PostgreSQL, and a served admin API."""
+"""Fixtures shared by every test area: the test PKIs, PostgreSQL, a served admin API; and the
+Hypothesis profiles (`short` for `make test`, `ci`, `fuzz` for `make fuzz`)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
+from hypothesis import HealthCheck, settings
 
 from certs.pki import Pki, make_test_pki
 from common.clock import ManualClock
 from tests.support.admin_api import T0 as ADMIN_T0
 from tests.support.admin_api import Vtn, admin_app, open_seeded_store
+
+# ---- Hypothesis: the short run of `make test`, or the long one of `make fuzz` -----------------
+
+FUZZ_SCALE = 20
+"""How many times more examples the ``fuzz`` profile draws than the default short run."""
+settings.register_profile(
+    "short",
+    max_examples=50,
+    deadline=None,  # a loaded 2-core machine must not turn slowness into failures
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile("ci", settings.get_profile("short"), derandomize=True)
+settings.register_profile(
+    "fuzz", settings.get_profile("short"), max_examples=50 * FUZZ_SCALE, print_blob=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "short"))
+"""Tests scale their example counts from ``settings.default.max_examples``; choose a profile
+with HYPOTHESIS_PROFILE (``short`` by default, ``ci`` = short and derandomised, ``fuzz``)."""
 
 TEST_PKI_ISSUED = datetime(2020, 1, 2, tzinfo=UTC)
 TEST_PKI_DAYS = 365 * 30

@@ -9,9 +9,10 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from common.clock import SystemClock
@@ -23,18 +24,23 @@ from ven.client.factory import build_client, building_devices, log_zone
 from ven.client.invitations import is_pending, record_operator_answer, states
 from ven.client.push import PushServer
 from ven.client.readings import DeterministicSource, ReadingSource
-from ven.client.store import Store
+from ven.client.runlock import RunLock, is_running
+from ven.client.store import OperatorRequest, Store
+from ven.client.telemetry import TelemetryStore
+from ven.client.transport import TransportError
 
 if TYPE_CHECKING:
     from ven.brain import BuildingBrain
+    from ven.telemetry import TelemetryRecorder
 
 __all__ = ["main"]
 
 log = logging.getLogger("ven")
 
 _DESCRIPTION = """\
-An OpenADR 2.0b VEN for a building. `run` keeps it connected to its VTN; the other
-commands read and answer its local state file (they work whether or not `run` is running).
+An OpenADR 2.0b VEN for a building. `run` keeps it connected to its VTN; status,
+invitations and answer read and answer its local state file (whether or not `run` is
+running); registration and reports act through the running VEN, or directly without one.
 """
 _EPILOG = """\
 examples:
@@ -42,7 +48,14 @@ examples:
   oadr-ven status --config ven.toml
   oadr-ven invitations --config ven.toml --json
   oadr-ven answer EVENT_ID --opt out --device ahu-1 --config ven.toml
+  oadr-ven registration query --config ven.toml --json
+  oadr-ven registration cancel --config ven.toml
+  oadr-ven reports republish --config ven.toml
+  oadr-ven telemetry export --config ven.toml --device ahu-1 --from 2026-07-01 --out ahu.csv
   oadr-ven plan --building office.toml --signal SIMPLE --level 2 --start 2026-07-15T14:00
+  oadr-ven capacity --building office.toml --at 2026-07-15T14:00 --json
+  oadr-ven conformance --vtn-url https://vtn:8443/OpenADR2/Simple/2.0b --cert ven.pem \
+      --key ven.key --ca ca.pem --cases 'N1_*,E1_*' --operator none --out report/
 """
 
 
@@ -72,10 +85,132 @@ def _parser() -> argparse.ArgumentParser:
                         help="take part (in) or not (out)")
     answer.add_argument("--device", metavar="ID",
                         help="a device (resource) ID from the building file; omit for all")
+    _operator_commands(commands)
+    _telemetry_commands(commands)
     from ven.brain.plancli import HELP, add_plan_arguments
 
     add_plan_arguments(commands.add_parser("plan", help=HELP, description=HELP))
+    from ven.conformance.command import HELP as KIT_HELP
+    from ven.conformance.command import add_conformance_arguments
+
+    add_conformance_arguments(commands.add_parser("conformance", help=KIT_HELP,
+                                                  description=KIT_HELP))
+    from ven.brain.capacitycli import HELP as CAPACITY_HELP
+    from ven.brain.capacitycli import add_capacity_arguments
+
+    add_capacity_arguments(commands.add_parser("capacity", help=CAPACITY_HELP,
+                                               description=CAPACITY_HELP))
     return parser
+
+
+_OPERATOR_ACTIONS = {
+    ("registration", "cancel"): (
+        "cancel-registration",
+        "Cancel the VEN's registration with its VTN (oadrCancelPartyRegistration); the VEN then "
+        "stays unregistered, without polling, until restarted or re-registered.",
+        "oadr-ven registration cancel --config ven.toml\n"
+        "  oadr-ven registration cancel --config ven.toml --json --wait 60"),
+    ("registration", "query"): (
+        "query-registration",
+        "Ask the VTN what it knows of this VEN (oadrQueryRegistration) and show its answer.",
+        "oadr-ven registration query --config ven.toml\n"
+        "  oadr-ven registration query --config ven.toml --json"),
+    ("registration", "reregister"): (
+        "reregister",
+        "Register again (a new oadrCreatePartyRegistration, with the current registrationID "
+        "when registered), then offer the METADATA reports.",
+        "oadr-ven registration reregister --config ven.toml"),
+    ("reports", "republish"): (
+        "republish-reports",
+        "Send the METADATA reports again (oadrRegisterReport) and take up what the VTN asks for.",
+        "oadr-ven reports republish --config ven.toml --json"),
+}
+"""(group, command) -> (action, help, examples) of the operator commands."""
+
+_ACTING = """\
+With `oadr-ven run` running on this state file the action is queued there and carried out by
+the running VEN at its next round (this command waits up to --wait seconds for the outcome);
+without it this command connects to the VTN itself.
+
+exit status: 0 done; 1 the VTN refused, could not be reached or did not act in time; 2 bad
+configuration.
+"""
+
+
+def _operator_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
+    helps = {"registration": "Cancel, query or renew the VEN's registration with its VTN.",
+             "reports": "Re-publish the VEN's METADATA reports."}
+    for (group, name), (action, help_text, examples) in _OPERATOR_ACTIONS.items():
+        if group not in groups:
+            parser = commands.add_parser(group, help=helps[group], description=helps[group])
+            groups[group] = parser.add_subparsers(dest="operator_command", required=True,
+                                                  metavar="COMMAND")
+        sub = groups[group].add_parser(
+            name, help=help_text, description=help_text,
+            epilog=f"{_ACTING}\nexamples:\n  {examples}\n",
+            formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.add_argument("--config", required=True, metavar="FILE.toml",
+                         help="the VEN configuration file (its [ven] database is the state file)")
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+        sub.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                         help="how long to wait for the running VEN to act (default: 30)")
+        sub.set_defaults(action=action)
+
+
+_TELEMETRY_EPILOG = """\
+Times are ISO 8601; without an offset they are UTC. --from is inclusive, --to exclusive. The
+building meter is the device `building`. Columns: time,device_id,quantity,value,unit.
+
+examples:
+  oadr-ven telemetry export --config ven.toml
+  oadr-ven telemetry export --config ven.toml --device ahu-1 --out ahu-1.csv
+  oadr-ven telemetry export --config ven.toml --device building \\
+      --from 2026-07-01T00:00Z --to 2026-08-01T00:00Z --out july.csv
+"""
+
+
+def _telemetry_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    help_text = "Export the telemetry the running VEN stored (per device and building meter)."
+    group = commands.add_parser("telemetry", help=help_text, description=help_text)
+    sub = group.add_subparsers(dest="telemetry_command", required=True, metavar="COMMAND")
+    export = sub.add_parser("export", help="Write stored telemetry samples as CSV.",
+                            description="Write stored telemetry samples as CSV.",
+                            epilog=_TELEMETRY_EPILOG,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("--config", required=True, metavar="FILE.toml",
+                        help="the VEN configuration file (its [ven] database is the state file)")
+    export.add_argument("--device", metavar="ID", help="only this device (default: all)")
+    export.add_argument("--from", dest="start", metavar="TIME", type=_cli_time,
+                        help="first sample time (inclusive)")
+    export.add_argument("--to", dest="end", metavar="TIME", type=_cli_time,
+                        help="end time (exclusive)")
+    export.add_argument("--out", metavar="FILE", help="write to FILE (default: stdout)")
+
+
+def _cli_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def _telemetry_export(config: VenConfig, args: argparse.Namespace) -> int:
+    from ven.client.telemetry import TelemetryStore, to_csv
+
+    telemetry = await TelemetryStore.open(config.database)
+    try:
+        samples = await telemetry.samples(device_id=args.device, start=args.start, end=args.end)
+    finally:
+        await telemetry.close()
+    text = to_csv(samples)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        sys.stderr.write(f"oadr-ven: {len(samples)} sample(s) written to {args.out}\n")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,14 +221,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ven.brain.plancli import plan_command
 
             return plan_command(args)
+        if args.command == "conformance":
+            from ven.conformance.command import conformance_command
+
+            return conformance_command(args)
+        if args.command == "capacity":
+            from ven.brain.capacitycli import capacity_command
+
+            return capacity_command(args)
         config = load_config(args.config)
         if args.command == "run":
             _setup_logging(args.log_level, as_json=args.json)
-            return asyncio.run(_run(config))
+            with RunLock(config.database):
+                return asyncio.run(_run(config))
+        if args.command in ("registration", "reports"):
+            return asyncio.run(_operator_action(config, args))
         if not config.database.exists():
             sys.stderr.write(f"oadr-ven: there is no state file at {config.database} yet; "
                              "start the VEN with `oadr-ven run` first\n")
             return 1
+        if args.command == "telemetry":
+            return asyncio.run(_telemetry_export(config, args))
         return asyncio.run(_COMMANDS[args.command](config, args))
     except OadrError as exc:
         sys.stderr.write(f"oadr-ven: {exc}\n")
@@ -149,6 +297,8 @@ async def _run(config: VenConfig) -> int:
             await asyncio.wait_for(stop.wait(), seconds)
 
     store = await Store.open(config.database)
+    stack = contextlib.AsyncExitStack()  # telemetry and the building API
+    background: set[asyncio.Task[None]] = set()  # device opt-outs on their way
     try:
         clock = SystemClock()
         brain = _building_brain(config, clock)
@@ -156,9 +306,12 @@ async def _run(config: VenConfig) -> int:
         if brain is not None and config.reports.baseline_method is None:
             config = replace(config, reports=replace(
                 config.reports, baseline_method=getattr(source, "baseline_method", None)))
+        telemetry = await TelemetryStore.open(config.database)
+        stack.push_async_callback(telemetry.close)
+        recorder = None if brain is None else _recorder(brain, telemetry, clock, config)
         client = await build_client(
             config, store=store, clock=clock, sleeper=sleeper, source=source,
-            handler=brain, tick=None if brain is None else brain.tick,
+            handler=brain, tick=None if recorder is None else recorder.tick,
             building=None if brain is None else brain.building)  # the file is parsed once
         log.info("VEN %s starting: VTN %s, state file %s", config.ven_name, config.vtn_url,
                  config.database)
@@ -166,10 +319,22 @@ async def _run(config: VenConfig) -> int:
             log.warning("Report values come from the built-in deterministic test source: no "
                         "building file is configured ([ven] building)")
         else:
+            _connect_devices(brain, client, background)
             await brain.resume(await client.event_states())  # a restart mid-event
         push = (None if config.push is None  # push mode: the VTN POSTs to our endpoint
                 else PushServer.from_config(config, store=store, client=client))
         try:
+            if config.api.enabled:
+                from ven.api.context import ApiContext
+                from ven.api.server import ApiServer
+
+                api = ApiServer(ApiContext(config=config, store=store, telemetry=telemetry,
+                                           clock=clock, brain=brain))
+                await api.start()
+                stack.push_async_callback(api.stop)
+            if recorder is not None:
+                flushing = asyncio.create_task(_flush_telemetry(recorder, stop, sleeper))
+                stack.push_async_callback(_finish, flushing)
             if push is not None:
                 await push.start()
             await client.run(stop)
@@ -177,10 +342,44 @@ async def _run(config: VenConfig) -> int:
             if push is not None:
                 await push.stop()
             await client.close()
+            if brain is not None and hasattr(brain.gateway, "close"):
+                await brain.gateway.close()  # MQTT: "offline", then disconnect
     finally:
+        stop.set()
+        await stack.aclose()
         await store.close()
     log.info("VEN %s stopped", config.ven_name)
     return 0
+
+
+_TELEMETRY_FLUSH_S = 30.0
+"""How often the running VEN writes the telemetry it took [s]."""
+
+
+def _recorder(brain: BuildingBrain, telemetry: TelemetryStore, clock: SystemClock,
+              config: VenConfig) -> TelemetryRecorder:
+    from ven.telemetry import TelemetryRecorder
+
+    return TelemetryRecorder(brain, telemetry, clock, config.telemetry)
+
+
+async def _flush_telemetry(recorder: TelemetryRecorder, stop: asyncio.Event,
+                           sleeper: Callable[[float], Awaitable[None]]) -> None:
+    """Write the recorder's samples every ``_TELEMETRY_FLUSH_S`` until `stop`, then once more."""
+    while True:
+        await sleeper(_TELEMETRY_FLUSH_S)
+        try:
+            await recorder.flush()
+        except Exception:  # a full disk must not stop the VEN: log and keep going
+            log.exception("Telemetry could not be written; trying again later")
+        if stop.is_set():
+            return
+
+
+async def _finish(task: asyncio.Task[None]) -> None:
+    """Wait for a background task that ends when the VEN stops."""
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+        await asyncio.wait_for(task, 10.0)
 
 
 def _building_brain(config: VenConfig, clock: SystemClock) -> BuildingBrain | None:
@@ -192,9 +391,38 @@ def _building_brain(config: VenConfig, clock: SystemClock) -> BuildingBrain | No
     brain = BuildingBrain.simulated(config.building_file, clock,
                                     supported=config.supported_signals)
     brain.log_zone = log_zone(config, brain.building)
+    if config.mqtt is not None:
+        from ven.devices.mqtt import MqttGateway
+
+        brain.gateway = MqttGateway(brain.building, config.mqtt, clock)
+        log.info("Building %s (%s) from %s: devices over MQTT at %s (prefix %s); the "
+                 "simulation is the planning model", brain.building.id, brain.building.name,
+                 config.building_file, config.mqtt.url, config.mqtt.prefix)
+        return brain
     log.info("Simulating building %s (%s) from %s; events are planned and carried out on it",
              brain.building.id, brain.building.name, config.building_file)
     return brain
+
+
+def _connect_devices(brain: BuildingBrain, client: Any, background: set[asyncio.Task[None]]
+                     ) -> None:
+    """Start an MQTT gateway, and opt a device out of an event when it reports a manual
+    override (oadrCreateOpt with its resource ID, through the client's answer path)."""
+    from ven.devices.mqtt import MqttGateway
+
+    gateway = brain.gateway
+    if not isinstance(gateway, MqttGateway):
+        return
+    gateway.start()
+
+    def opt_out(event_id: str, device_id: str) -> None:
+        log.warning("Device %s reports a manual override: opting it out of event %s",
+                    device_id, event_id)
+        task = asyncio.create_task(client.answer(event_id, OptType.OPT_OUT, device_id))
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+    brain.on_override = opt_out
 
 
 def _readings(brain: BuildingBrain) -> ReadingSource:
@@ -221,6 +449,14 @@ def _state_json(state: EventState) -> dict[str, Any]:
     }
 
 
+def _api_url(config: VenConfig) -> str | None:
+    """The building API's base URL when ``[api]`` turns it on, else None."""
+    if not config.api.enabled:
+        return None
+    host = f"[{config.api.host}]" if ":" in config.api.host else config.api.host
+    return f"http://{host}:{config.api.port}/api/v1"
+
+
 def _state_line(state: EventState) -> str:
     answer = state.opt.value if state.opt else "waiting for your answer"
     devices = "".join(f", {d} {o.value}" for d, o in state.device_opts.items())
@@ -242,7 +478,7 @@ async def _status(config: VenConfig, args: argparse.Namespace) -> int:
         rejected = await store.outbox(states=("rejected",))
     finally:
         await store.close()
-    data = {
+    data: dict[str, Any] = {
         "registration": None if registration is None else {
             "vtn_id": registration.vtn_id, "ven_id": registration.ven_id,
             "registration_id": registration.registration_id,
@@ -259,7 +495,11 @@ async def _status(config: VenConfig, args: argparse.Namespace) -> int:
                    "oldest_queued": queued[0].created_at.isoformat() if queued else None,
                    "last_error": queued[0].last_error if queued else None},
     }
+    api_url = _api_url(config)
+    data["api"] = {"url": api_url, "token_file": str(config.api_token_file)} if api_url else None
     lines = [f"VEN {config.ven_name}, VTN {config.vtn_url}"]
+    if api_url:
+        lines.append(f"Building API: {api_url} (bearer token in {config.api_token_file})")
     if registration is None:
         lines.append("Not registered yet.")
     else:
@@ -313,6 +553,77 @@ async def _answer(config: VenConfig, args: argparse.Namespace) -> int:
     _emit({"event_id": answer.event_id, "modification_number": answer.modification_number,
            "device_id": args.device, "opt": opt.value}, [line], args.json)
     return 0
+
+
+# ---- operator actions -----------------------------------------------------------------------
+
+
+async def _operator_action(config: VenConfig, args: argparse.Namespace) -> int:
+    """Queue `args.action` for the running VEN and wait for it, or carry it out here."""
+    if is_running(config.database):
+        outcome = await _through_running_ven(config, args.action, args.wait)
+        via = "running VEN"
+    else:
+        outcome = await _directly(config, args.action)
+        via = "this command"
+    state, result, error = outcome
+    data = {"action": args.action, "via": via, "state": state, "result": result, "error": error}
+    if state == "done":
+        lines = [f"Done by the {via}: {args.action}.", *_result_lines(result or {})]
+    elif state == "queued":
+        lines = [f"Queued for the running VEN, which has not acted within {args.wait:g} s; it "
+                 "will at its next round (see `oadr-ven status`)."]
+    else:
+        lines = [f"oadr-ven: {args.action} failed: {error}"]
+    if state == "failed" and not args.json:
+        sys.stderr.write(lines[0] + "\n")
+    else:
+        _emit(data, lines, args.json)
+    return 0 if state == "done" else 1
+
+
+async def _through_running_ven(
+    config: VenConfig, action: str, wait: float
+) -> tuple[str, dict[str, Any] | None, str | None]:
+    store = await Store.open(config.database)
+    try:
+        request_id = await store.queue_request(action, datetime.now(UTC))
+        deadline = asyncio.get_running_loop().time() + wait
+        request: OperatorRequest | None = None
+        while True:
+            request = await store.request(request_id)
+            if request is None or request.state != "queued" \
+                    or asyncio.get_running_loop().time() >= deadline:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await store.close()
+    if request is None:
+        return "failed", None, "the request vanished from the state file"
+    return request.state, request.result, request.error
+
+
+async def _directly(
+    config: VenConfig, action: str
+) -> tuple[str, dict[str, Any] | None, str | None]:
+    store = await Store.open(config.database)
+    try:
+        client = await build_client(config, store=store, source=DeterministicSource(),
+                                    clock=SystemClock())
+        try:
+            result = await client.perform(action)
+        except (TransportError, OadrError) as exc:
+            return "failed", None, str(exc)
+        finally:
+            await client.close()
+    finally:
+        await store.close()
+    return "done", result, None
+
+
+def _result_lines(result: dict[str, Any]) -> list[str]:
+    return [f"  {key}: {json.dumps(value) if isinstance(value, (list, dict)) else value}"
+            for key, value in result.items()]
 
 
 _COMMANDS = {"status": _status, "invitations": _invitations, "answer": _answer}

@@ -30,8 +30,11 @@ class BuildingReadings:
     into [kWh] per interval); only intervals the meter has completed are read. baseline: the
     event's baseline inside events, else the baseline engine's value [kW] (mean of the
     metering intervals the interval overlaps), each with its confidence [%] (``CONFIDENCE_PCT``
-    of the baseline engine's high / medium / low). status: online, no manual override, and the
-    load control state (SIMPLE level offset [levels] and load offset against the baseline [%]).
+    of the baseline engine's high / medium / low); with a gateway meter (MQTT ``[mqtt] meter``),
+    usage is the meter's, for every interval over by the brain's clock (not only the model's
+    whole steps). status: online unless a device is offline, manual override when a
+    device reports one (or ignored a command), and the load control state (SIMPLE level
+    offset [levels] and load offset against the baseline [%]).
     """
 
     def __init__(self, brain: BuildingBrain) -> None:
@@ -55,11 +58,16 @@ class BuildingReadings:
         if kind is PointKind.BASELINE:
             return self._baseline(starts, granularity)
         meter = self._brain.meter
+        gateway = self._brain.gateway
+        now = self._brain.clock.now()
         readings = []
         for t in starts:
-            if t + granularity > meter.time:
-                break
-            value = meter.mean_kw(t, t + granularity)
+            metered = gateway.metered_kw(t, t + granularity)  # a real meter is the truth
+            # the model has completed whole steps up to meter.time; a real meter up to now
+            if t + granularity > (meter.time if metered is None else now) or (
+                    metered is not None and math.isnan(metered)):
+                break  # not complete yet: read again at the next report
+            value = meter.mean_kw(t, t + granularity) if metered is None else metered
             if not math.isnan(value):
                 readings.append(Reading(start=t, value=round(value, 4)))
         return readings
@@ -67,7 +75,10 @@ class BuildingReadings:
     def status(self, moment: datetime) -> ResourceStatus:
         """The TELEMETRY_STATUS payload at `moment`."""
         control = self._brain.control_state(moment)
-        return ResourceStatus(online=True, manual_override=False, load_control_state=(
+        devices = self._brain.device_status(moment).values()
+        return ResourceStatus(
+            online=all(d.online for d in devices),
+            manual_override=any(d.override for d in devices), load_control_state=(
             LoadControlState(
                 level_offset=LoadControlStateValue(current=control.level, min=0.0, max=3.0,
                                                    normal=0.0),

@@ -11,7 +11,10 @@ The boundary (``Boundary.handle``) is the only place where bytes from a VEN meet
 4. the payload must belong to the endpoint (453 otherwise);
 5. XML signature (``Verifier`` with the database nonce store, bound to the connection's
    fingerprint) when present, and required when configured (463);
-6. the venID in the message must be the certificate's VEN (463), and known (452);
+6. the venID in the message must be the certificate's VEN (463), and known (452; a cancelled
+   registration's or, without a certificate, an unknown venID: 463, not registered); a
+   cancelled registration may only register again, or poll until it has taken its queue
+   (which holds the VTN's oadrCancelPartyRegistration), then 463 (``services.poll``);
 7. the service handler; every ``ProtocolError`` becomes the request's reply type with the code
    in its eiResponse (HTTP 200), anything else 469 with a reference id that is logged; no
    internal detail reaches the peer.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
@@ -49,6 +53,7 @@ from common.xml.names import BASE_PATH
 from vtn.config import VtnConfig
 from vtn.domain import Ven
 from vtn.logs import PROTOCOL, ven_label
+from vtn.metrics import VtnMetrics
 from vtn.polls import CachedWork, DatabaseWork, Waiting, WaitingWork
 from vtn.services import REGISTRATION_MESSAGES, SERVICES, error_reply
 from vtn.services.context import Caller, Vtn
@@ -61,6 +66,7 @@ from vtn.storage import NotFound, Store
 __all__ = [
     "BASE_PATH",
     "BOUNDARY_KEY",
+    "METRICS_KEY",
     "VTN_KEY",
     "Boundary",
     "create_app",
@@ -71,6 +77,17 @@ __all__ = [
 
 VTN_KEY = web.AppKey("oadr_vtn", Vtn)
 """The application's ``Vtn`` (config, store, clock, queue, signer), for extra routes."""
+
+METRICS_KEY = web.AppKey("oadr_metrics", VtnMetrics)
+"""The application's ``VtnMetrics`` (the admin listener's ``/metrics`` exposes them)."""
+
+
+
+class _Reply(web.Response):
+    """An XML reply that knows the eiResponse code it carries (for the request metrics)."""
+
+    ei_code: int | None = None
+
 
 XML_CONTENT_TYPES = frozenset({"application/xml", "text/xml"})
 _READ_CHUNK = 64 * 1024
@@ -123,8 +140,9 @@ class _TransportRefusal(Exception):
 class Boundary:
     """Turns HTTP requests into typed messages for the services, and their replies into XML."""
 
-    def __init__(self, vtn: Vtn) -> None:
+    def __init__(self, vtn: Vtn, metrics: VtnMetrics | None = None) -> None:
         self._vtn = vtn
+        self._metrics = metrics if metrics is not None else VtnMetrics()
         config = vtn.config
         self._limits = Limits(max_bytes=config.max_body_bytes)
         self._verifier = Verifier(
@@ -150,7 +168,12 @@ class Boundary:
         """The aiohttp handler of one service endpoint."""
 
         async def handle(request: web.Request) -> web.Response:
-            return await self.handle(request, service)
+            started = time.perf_counter()
+            response = await self.handle(request, service)
+            self._metrics.request(service, response.status,
+                                  response.ei_code if isinstance(response, _Reply) else None,
+                                  time.perf_counter() - started)
+            return response
 
         handle.__name__ = f"oadr_{service}"
         return handle
@@ -190,7 +213,9 @@ class Boundary:
             return self._internal_error(remote, message, ven, exc)
         if ven is not None:
             self.seen.heard(ven)
-        return web.Response(body=body, content_type="application/xml")
+        response = _Reply(body=body, content_type="application/xml")
+        response.ei_code = int(getattr(getattr(reply, "response", None), "response_code", 200))
+        return response
 
     def _encode(self, reply: Message) -> bytes:
         """`reply` as bytes; the empty poll's oadrResponse (most replies) from a template."""
@@ -274,7 +299,9 @@ class Boundary:
                     f"the certificate {fingerprint} is not registered; register first"
                 )
             if named and named != ven.ven_id:
-                if not await self._known(named):
+                # a registered caller naming a venID nobody has: the ID is invalid (452); a
+                # cancelled one is not registered, whatever it names (463)
+                if not ven.cancelled and not await self._known(named):
                     raise InvalidId(f"venID {named!r} is not known")
                 raise NotRegisteredOrAuthorized(
                     f"venID {named!r} does not belong to the certificate {fingerprint}"
@@ -283,7 +310,12 @@ class Boundary:
             if ven is None:
                 if registering:
                     return Caller(fingerprint=None, ven=None, remote=remote)
-                raise InvalidId(f"venID {named!r} is not known" if named else "no venID given")
+                # without a certificate the venID is the identity: an unknown one is a sender
+                # that is not registered (N1_0080: no reply or 463), not an invalid ID
+                raise NotRegisteredOrAuthorized(
+                    f"venID {named!r} is not registered; register first" if named
+                    else "no venID given, and no certificate identifies this VEN"
+                )
             if not ven.fingerprint.startswith(UNAUTHENTICATED):
                 raise NotRegisteredOrAuthorized(
                     f"VEN {ven.ven_id} registered with a certificate; it must use TLS"
@@ -379,7 +411,9 @@ class Boundary:
         except Exception:  # never expected: our own reply does not encode
             PROTOCOL.exception("Could not encode an error reply")
             return web.Response(status=500, text="internal error\n")
-        return web.Response(body=body, content_type="application/xml")
+        response = _Reply(body=body, content_type="application/xml")
+        response.ei_code = code
+        return response
 
 
 BOUNDARY_KEY = web.AppKey("oadr_boundary", Boundary)
@@ -393,12 +427,14 @@ def create_app(
     clock: Clock,
     signer: Signer | None = None,
     extra_routes: Callable[[web.Application], None] | None = None,
+    metrics: VtnMetrics | None = None,
 ) -> web.Application:
     """The VTN application on `store`.
 
     `signer` defaults to the one ``config`` describes (``load_signer``). `extra_routes` is
     called with the application to add more routes (the admin API); they find the ``Vtn``
-    under ``app[VTN_KEY]``.
+    under ``app[VTN_KEY]``. `metrics` (a new ``VtnMetrics`` by default) counts the requests;
+    it is ``app[METRICS_KEY]``.
     """
     polls: WaitingWork = (
         CachedWork(store, clock) if config.polls.cache else DatabaseWork(store, clock)
@@ -413,7 +449,8 @@ def create_app(
     )
     app = web.Application()
     app[VTN_KEY] = vtn
-    boundary = Boundary(vtn)
+    app[METRICS_KEY] = metrics = metrics if metrics is not None else VtnMetrics()
+    boundary = Boundary(vtn, metrics)
     app[BOUNDARY_KEY] = boundary
     app.cleanup_ctx.append(_background(boundary))
     for service in SERVICES:

@@ -47,6 +47,7 @@ __all__ = [
     "ADMIN_TOKEN_FILE",
     "DATABASE_FILE",
     "FLAT_KEYS",
+    "LOG_FORMATS",
     "REPORTABLE",
     "STATE_DIR",
     "AdminSettings",
@@ -72,8 +73,11 @@ ADMIN_TOKEN_FILE = "admin-token"
 """The default admin token file, in ``state_dir``."""
 SQLITE_PREFIX = "sqlite+aiosqlite:///"
 
-REPORTABLE = ("TELEMETRY_USAGE", "TELEMETRY_STATUS")
-"""The reports the VTN can ask for automatically when a VEN offers them."""
+REPORTABLE = ("TELEMETRY_USAGE", "TELEMETRY_STATUS", "x-TELEMETRY_BASELINE")
+"""The reports the VTN can ask for automatically when a VEN offers them, by reportName (the
+VEN's METADATA name without ``METADATA_``). ``x-TELEMETRY_BASELINE`` is the baseline report of
+VENs that keep TELEMETRY_USAGE for directly read usage (METADATA name
+``x-METADATA_TELEMETRY_BASELINE``, reportSpecifierID ``TELEMETRY_BASELINE`` from our VEN)."""
 
 
 # ---- per-field checks -----------------------------------------------------------------------
@@ -98,6 +102,14 @@ def _between(low: int, high: int, what: str = "") -> Check:
         return f"{value} is not {what or f'between {low} and {high}'}"
 
     return check
+
+
+LOG_FORMATS = ("text", "json")
+"""The values of ``log_format``."""
+
+
+def _log_format(value: str) -> str | None:
+    return None if value in LOG_FORMATS else f"{value!r} is not one of {', '.join(LOG_FORMATS)}"
 
 
 def _vtn_id(value: str) -> str | None:
@@ -213,8 +225,10 @@ class EventSettings:
 class ReportSettings:
     """``[reports]``: the reports the VTN asks VENs for.
 
-    - ``request``: which of ``TELEMETRY_USAGE`` / ``TELEMETRY_STATUS`` the VTN asks for in
-      oadrRegisteredReport when a VEN offers them.
+    - ``request``: which of ``TELEMETRY_USAGE`` / ``TELEMETRY_STATUS`` /
+      ``x-TELEMETRY_BASELINE`` the VTN asks for in oadrRegisteredReport when a VEN offers them
+      (default: all three; event performance needs the VEN's baseline, which a VEN sends
+      either in TELEMETRY_USAGE or in its own x-TELEMETRY_BASELINE report).
     - ``granularity``, ``back_duration``: the sampling and sending periods asked for [s] (the
       granularity is brought inside the VEN's offered sampling range).
     """
@@ -258,6 +272,9 @@ class AdminSettings:
       clear text unless a TLS proxy or tunnel is in front: set it only with one.
     - ``token_file``: where the bearer token is kept (default ``state_dir/admin-token``, made
       with mode 0600 at the first start).
+    - ``metrics_public``: serve ``/metrics`` without the token (default off: a scraper sends
+      ``Authorization: Bearer <token>``, Prometheus's ``authorization.credentials_file``).
+      ``/health`` and ``/ready`` never need it.
     """
 
     host: str = "127.0.0.1"
@@ -265,6 +282,7 @@ class AdminSettings:
         check=_between(0, 65535, "a TCP port (0 turns the admin API off)")))
     allow_remote: bool = False
     token_file: Path = None  # type: ignore[assignment]
+    metrics_public: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -298,6 +316,9 @@ class VtnConfig:
     - ``workers``: how many processes serve the 2.0b port (SO_REUSEPORT; the first one also
       runs the admin API and the push worker). On SQLite they share the file's one write lock
       (fine for polls, which rarely write; PostgreSQL for heavy write loads).
+    - ``log_format``: ``text`` (one line for people, the default) or ``json`` (one JSON object
+      per line: time, level, logger, message and any extra fields; ``oadr-vtn serve
+      --log-format json`` too).
 
     Sections: ``tls`` (``TlsSettings``), ``signing`` (``SigningSettings``), ``polls``
     (``PollSettings``), ``events`` (``EventSettings``), ``reports`` (``ReportSettings``),
@@ -315,6 +336,7 @@ class VtnConfig:
     max_body_bytes: int = field(default=1024 * 1024, metadata=rules(
         check=lambda v: None if v >= 1024 else "must be at least 1024"))
     workers: int = field(default=1, metadata=rules(check=_between(1, 64)))
+    log_format: str = field(default="text", metadata=rules(check=_log_format))
     tls: TlsSettings = field(default_factory=TlsSettings)
     signing: SigningSettings = field(default_factory=SigningSettings)
     polls: PollSettings = field(default_factory=PollSettings)

@@ -51,6 +51,7 @@ from vtn.app import dispatch
 from vtn.config import VtnConfig
 from vtn.domain import PushOutboxItem, Ven
 from vtn.logs import PUSH, ven_label
+from vtn.metrics import VtnMetrics
 from vtn.services.context import Caller, Vtn
 from vtn.services.event import changed_events, current_events, deliver_events, distribute
 from vtn.services.queue import decode_item
@@ -177,8 +178,10 @@ class PushWorker:
         verifier: Verifier,
         worker_id: str | None = None,
         batch: int = 10,
+        metrics: VtnMetrics | None = None,
     ) -> None:
         self._vtn = vtn
+        self._metrics = metrics
         self._transport = transport
         self._verifier = verifier
         self.worker_id = worker_id or f"push-{uuid4().hex[:8]}"
@@ -214,9 +217,16 @@ class PushWorker:
 
         One query finds those VENs (``polls.push_vens_with_changed_events``): an idle sweep
         loads no VEN, however many are registered.
+
+        A cancellation the VEN has not acknowledged (``domain.awaits_acknowledgement``) is
+        pushed again, but not sooner than ``polls.frequency`` after its last push: the pace a
+        polling VEN would get it at, not every round.
         """
         store = self._vtn.store
-        for ven_id in await store.polls.push_vens_with_changed_events(self._vtn.clock.now()):
+        vens = await store.polls.push_vens_with_changed_events(
+            self._vtn.clock.now(), resend_gap=self._vtn.config.polls.frequency
+        )
+        for ven_id in vens:
             try:
                 ven = await store.vens.get(ven_id)
             except NotFound:  # never expected: registrations are not deleted
@@ -227,7 +237,7 @@ class PushWorker:
                 continue
             if await self._vtn.queue.has_pending(ven.ven_id, "oadrDistributeEvent"):
                 continue
-            await self._vtn.queue.put(ven, distribute(self._vtn, []))
+            await self._vtn.queue.put(ven, distribute(self._vtn, ven, []))
 
     async def deliver(self, item: PushOutboxItem) -> bool:
         """POST one claimed item; record the outcome. True when the VEN took it."""
@@ -249,7 +259,7 @@ class PushWorker:
         events = None
         if isinstance(message, DistributeEvent):  # always the VEN's current list
             events = await current_events(self._vtn, ven)
-            message = distribute(self._vtn, events)
+            message = distribute(self._vtn, ven, events)
         name = type(message).__name__
         if not ven.transport_address:
             return await self._fail(item, ven, name, "the VEN has no transport address", final=True)
@@ -266,6 +276,7 @@ class PushWorker:
         if status != 200:
             return await self._fail(item, ven, name, f"HTTP {status}")
         await store.outbox.mark_delivered(item.item_id, worker=self.worker_id)
+        self._count("delivered")
         if events is not None:
             await deliver_events(self._vtn, ven, events)
         PUSH.info("Pushed %s to VEN %s (attempt %d)", name, ven_label(ven), item.attempts)
@@ -281,6 +292,7 @@ class PushWorker:
             await self._vtn.store.outbox.mark_failed(
                 item.item_id, worker=self.worker_id, backoff=None, error=error
             )
+            self._count("given_up")
             PUSH.error(
                 "Gave up pushing %s to VEN %s after %d attempt(s): %s",
                 name,
@@ -293,6 +305,7 @@ class PushWorker:
         await self._vtn.store.outbox.mark_failed(
             item.item_id, worker=self.worker_id, backoff=backoff, error=error
         )
+        self._count("retry")
         PUSH.warning(
             "Push of %s to VEN %s failed (attempt %d of %d): %s; retrying in %s",
             name,
@@ -303,6 +316,10 @@ class PushWorker:
             _words(backoff),
         )
         return False
+
+    def _count(self, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.push(outcome)
 
     async def _process_reply(self, ven: Ven, reply: bytes) -> None:
         """Handle the VEN's synchronous reply as a request from that VEN (errors are logged)."""

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import fcntl
 import logging
+import os
 import signal
 import socket
 import ssl
@@ -35,14 +36,22 @@ from aiohttp import web
 
 from common.clock import Clock, SystemClock
 from common.errors import ConfigError
+from common.jsonlog import JsonFormatter
 from common.security import server_context
 from common.wording import duration_words
+from vtn.admin.operations import Readiness
 from vtn.admin.routes import API_ROOT, admin_site
 from vtn.admin.token import ensure_admin_token
 from vtn.app import BOUNDARY_KEY, VTN_KEY, create_app
 from vtn.config import SQLITE_PREFIX, VtnConfig
 from vtn.listeners import check_free, open_listeners
 from vtn.logs import SERVER
+from vtn.metrics import (
+    MULTIPROCESS_ENV,
+    VtnMetrics,
+    multiprocess_dir_of,
+    prepare_multiprocess_dir,
+)
 from vtn.push import HttpPushTransport, PushWorker
 from vtn.storage import StorageError, Store, open_store
 from vtn.storage.changes import KEEP_NOTICES
@@ -145,15 +154,20 @@ async def _serve(
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, _on_signal, stop, signum)
                 handled.append(signum)
-        app = create_app(config, store, clock=clock, extra_routes=extra_routes)
-        worker = PushWorker(app[VTN_KEY], transport, verifier=app[BOUNDARY_KEY].verifier)
+        metrics = _metrics(config)
+        readiness = Readiness()
+        app = create_app(config, store, clock=clock, extra_routes=extra_routes, metrics=metrics)
+        worker = PushWorker(app[VTN_KEY], transport, verifier=app[BOUNDARY_KEY].verifier,
+                            metrics=metrics)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         for sock in listeners:
             await web.SockSite(runner, sock, ssl_context=tls).start()
+        readiness.listening = True
         if token is not None:
             admin_runner = web.AppRunner(
-                admin_site(app[VTN_KEY], token=token), access_log=None, handle_signals=False
+                admin_site(app[VTN_KEY], token=token, metrics=metrics, readiness=readiness),
+                access_log=None, handle_signals=False,
             )
             await admin_runner.setup()
             for sock in admin_listeners:
@@ -180,6 +194,15 @@ async def _serve(
         for signum in handled:
             loop.remove_signal_handler(signum)
         SERVER.info("VTN stopped")
+
+
+def _metrics(config: VtnConfig) -> VtnMetrics:
+    """This process's metrics: in the shared directory when ``run`` started several workers
+    (``vtn.metrics``: multiprocess mode), else this process's own."""
+    shared = os.environ.get(MULTIPROCESS_ENV)
+    if config.workers > 1 and shared:
+        return VtnMetrics(multiprocess_dir=Path(shared))
+    return VtnMetrics()
 
 
 def _admin_token(config: VtnConfig) -> str:
@@ -275,10 +298,16 @@ def _run_loop(main: Coroutine[Any, Any, None]) -> None:
     uvloop.run(main)
 
 
-def _configure_logging(level: str, worker: int | None) -> None:
+def _configure_logging(level: str, worker: int | None, log_format: str = "text") -> None:
+    """Log to stderr: a line for people (``text``) or one JSON object per line (``json``,
+    ``common.jsonlog``; with the worker number as ``worker``)."""
     prefix = "" if worker is None else f"[worker {worker}] "
     logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s {prefix}%(message)s",
                         datefmt="%Y-%m-%d %H:%M:%S", force=True)
+    if log_format == "json":
+        formatter = JsonFormatter({} if worker is None else {"worker": worker})
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(formatter)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl ...", not for operators
 
@@ -289,7 +318,7 @@ def run(config: VtnConfig, *, log_level: str = "INFO") -> int:
     Returns the exit status: 0 after a stop signal, 1 when the VTN could not start or a worker
     failed again right after being started (the reason is logged).
     """
-    _configure_logging(log_level, None)
+    _configure_logging(log_level, None, config.log_format)
     if config.workers == 1:
         with contextlib.suppress(KeyboardInterrupt):
             _run_loop(serve(config, clock=SystemClock()))
@@ -299,6 +328,7 @@ def run(config: VtnConfig, *, log_level: str = "INFO") -> int:
         check_free(config.admin.host, config.admin.port, role="admin port")
     with _sqlite_lock(config.database_url):
         _run_loop(_migrate(config))
+        prepare_multiprocess_dir(multiprocess_dir_of(config.state_dir))  # before the spawns
         return Supervisor(config, log_level, _worker_main).run()
 
 
@@ -311,7 +341,7 @@ async def _migrate(config: VtnConfig) -> None:
 def _worker_main(config: VtnConfig, worker: int, log_level: str, supervisor: int) -> None:
     """A worker process: serve until told to stop, or until its supervisor is gone; exit
     status 2 when it cannot start."""
-    _configure_logging(log_level, worker)
+    _configure_logging(log_level, worker, config.log_format)
     stop_with(supervisor)
     try:
         _run_loop(serve(config, clock=SystemClock(), worker=worker, migrate=False))

@@ -11,6 +11,7 @@ import functools
 import math
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from common.errors import InvalidData
 
@@ -73,13 +74,16 @@ def read_duration(text: str | None) -> timedelta:
     sign, years, months, weeks, days, hours, minutes, seconds = match.groups()
     if (years and int(years)) or (months and int(months)):
         raise InvalidData(f"durations in years or months are not supported: {text!r}")
-    value = timedelta(  # (memoised: a message repeats the same few durations)
-        weeks=int(weeks or 0),
-        days=int(days or 0),
-        hours=int(hours or 0),
-        minutes=int(minutes or 0),
-        seconds=int(seconds or 0),
-    )
+    try:
+        value = timedelta(  # (memoised: a message repeats the same few durations)
+            weeks=int(weeks or 0),
+            days=int(days or 0),
+            hours=int(hours or 0),
+            minutes=int(minutes or 0),
+            seconds=int(seconds or 0),
+        )
+    except OverflowError as exc:  # more than timedelta's 999999999 days
+        raise InvalidData(f"duration out of range: {text!r}") from exc
     return -value if sign == "-" else value
 
 
@@ -139,12 +143,12 @@ def write_float(value: float) -> str:
 
 
 def write_decimal(value: float) -> str:
-    """float -> xs:decimal text (no exponent)."""
+    """float -> xs:decimal text (no exponent), exact: it reads back as the same float."""
     if not math.isfinite(value):
         raise ValueError(f"xs:decimal cannot carry {value!r}")
     text = repr(float(value))
-    if "e" in text or "E" in text:
-        text = format(value, "f")
+    if "e" in text or "E" in text:  # (format(value, "f") would round 1e-10 to "0.000000")
+        text = format(Decimal(text), "f")
     return text
 
 

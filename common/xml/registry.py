@@ -53,7 +53,7 @@ def from_element(root: etree._Element) -> Message:
         raise NotRecognized(f"payload type {etree.QName(payload).localname!r} is not supported")
     try:
         message: Message = codec.read(payload)
-    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError) as exc:
         # A schema-valid document our reader cannot represent is the peer's data problem (454),
         # never an internal error.
         name = etree.QName(payload).localname

@@ -15,11 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.admin_api import Vtn
+from common.messages.poll import Poll
+from common.xml import encode
+from tests.support.admin_api import Vtn, seed_reports
 from tests.support.processes import ROOT, Run, oadr_vtn
 from tests.support.ven_state import seed, write_config
 from ven.cli import _parser as ven_parser
 from vtn.cli.parser import build_parser as vtn_parser
+from vtn.conformance import ScriptedVtn
 
 OFFICE = ROOT / "examples" / "buildings" / "office.toml"
 
@@ -37,11 +40,16 @@ def json_leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> 
 
 
 # `run` logs one JSON object per line while it runs; its own test reads those lines.
-VEN_JSON_COMMANDS = {"status", "invitations", "answer", "plan"}
+VEN_JSON_COMMANDS = {"status", "invitations", "answer", "plan", "conformance",
+                     "registration query", "registration reregister", "reports republish",
+                     "registration cancel", "capacity"}
 VTN_JSON_COMMANDS = {
     "ven list", "ven show", "ven cancel", "ven capacity",
     "event create", "event modify", "event cancel", "event list", "event show",
     "event responses", "opt list", "report list", "report export", "performance",
+    "conformance check",
+    "ven reregister", "report request", "report cancel",
+    "audit list",
 }
 
 
@@ -78,15 +86,31 @@ async def test_vtn_commands_print_one_json_document(vtn: Vtn, tmp_path: Path):
     await check("event", "responses", event_id)
     await check("performance", event_id)
     await check("event", "cancel", event_id)
+    audit = await check("audit", "list", "--object", event_id)
+    assert isinstance(audit, dict)
+    assert [e["action"] for e in audit["entries"]] == [
+        "event.create", "event.modify", "event.cancel"]
+    assert all(e["operator"] and e["actor"] == "admin-token" for e in audit["entries"])
     await check("ven", "list")
     await check("ven", "show", "ven-1")
     await check("ven", "capacity", "ven-1")
+    await check("ven", "reregister", "ven-1")
     await check("ven", "cancel", "ven-3")
     await check("opt", "list")
     await check("report", "list")
     await check("report", "export")
     written = await check("report", "export", "--out", str(tmp_path / "readings.json"))
     assert written == {"written": 0, "out": str(tmp_path / "readings.json")}
+    await seed_reports(vtn.store)
+    requested = await check("report", "request", "ven-1", "telemetry")
+    assert isinstance(requested, dict)
+    await check("report", "cancel", requested["subscription"]["report_request_id"])
+    # offline: judges a file, talks to no VTN (so no connection options)
+    capture = tmp_path / "poll.xml"
+    capture.write_bytes(encode(Poll(ven_id="ven-1")))
+    one_document(await oadr_vtn("conformance", "check", str(capture), "--json",
+                                env={"PYTHONWARNINGS": ""}))
+    seen.add("conformance check")
     assert seen == VTN_JSON_COMMANDS
 
 
@@ -101,18 +125,35 @@ async def oadr_ven(*args: str) -> Run:
 
 
 async def test_ven_commands_print_one_json_document(tmp_path: Path):
-    config = write_config(tmp_path)
+    harness = ScriptedVtn()  # the operator commands talk to a VTN (no `run`: directly)
+    config = write_config(tmp_path, await harness.start("127.0.0.1", 0))
     await seed(tmp_path / "ven.sqlite")
-    runs = {
+    try:
+        acted = {name: await oadr_ven(*name.split(), "--config", str(config))
+                 for name in ("registration query", "registration reregister",
+                              "reports republish", "registration cancel")}
+    finally:
+        await harness.stop()
+    runs = {**acted,
         "status": await oadr_ven("status", "--config", str(config)),
         "invitations": await oadr_ven("invitations", "--config", str(config)),
         "answer": await oadr_ven("answer", "event-0", "--opt", "in", "--config", str(config)),
         "plan": await oadr_ven("plan", "--building", str(OFFICE), "--signal", "SIMPLE",
                                "--level", "2", "--start", "2026-07-15T14:00"),
+        "capacity": await oadr_ven("capacity", "--building", str(OFFICE), "--at",
+                                   "2026-07-15T14:00"),
+        "conformance": await oadr_ven(  # push cases only: n/a, nothing is contacted
+            "conformance", "--vtn-url", "http://127.0.0.1:9/OpenADR2/Simple/2.0b",
+            "--plain-http", "--cases", "N0_*", "--out", str(tmp_path / "kit")),
     }
     assert set(runs) == VEN_JSON_COMMANDS
     documents = {name: one_document(run) for name, run in runs.items()}
     assert isinstance(documents["plan"], dict) and documents["plan"]["intervals"]
+    assert isinstance(documents["capacity"], dict) and documents["capacity"]["circuits"]
+    cancelled = documents["registration cancel"]
+    assert isinstance(cancelled, dict)
+    assert (cancelled["via"], cancelled["state"]) == ("this command", "done")
+    assert cancelled["result"]["registration_id"].startswith("th-reg-")  # from reregister
 
 
 @pytest.mark.parametrize("command", ["oadr-vtn", "oadr-ven", "oadr-certs"])

@@ -178,6 +178,10 @@ def test_demo_configurations_are_valid(tmp_path: Path):
     assert config.database_url.endswith(str(tmp_path / "vtn.sqlite"))
     ven = parse_config(ven_toml(tmp_path, "hotel", "http://127.0.0.1:8000/OpenADR2/Simple/2.0b"))
     assert ven.ven_name == "hotel" and ven.building_file == BUILDINGS / "hotel.toml"
+    with_api = parse_config(ven_toml(tmp_path, "hotel", "http://127.0.0.1:8000/OpenADR2/Simple/"
+                                     "2.0b", api_port=8002))
+    assert with_api.api.port == 8002 and with_api.api.host == "127.0.0.1"
+    assert with_api.api_token_file == tmp_path / "ven" / "hotel-api-token"
 
 
 def test_demo_table_and_chart_from_performance_json(tmp_path: Path):
@@ -204,3 +208,73 @@ def test_demo_table_and_chart_from_performance_json(tmp_path: Path):
                     for m in range(5) for kind in ("baseline", "usage")] for v in names}
     chart = write_chart(performance, readings, names, tmp_path / "chart.png")
     assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+# ---- --mqtt: the buildings' devices behind MQTT simulators ---------------------------------
+
+
+def test_demo_mqtt_configurations_name_the_broker_and_each_building_prefix(tmp_path: Path):
+    from examples.demo import Demo
+
+    demo = Demo(out=tmp_path, targets=("hotel",), broker="mqtt://127.0.0.1:1883")
+    demo.prepare()
+    for name in ("office", "hotel", "home"):
+        mqtt = parse_config((tmp_path / "ven" / f"{name}.toml").read_text()).mqtt
+        assert mqtt is not None and mqtt.prefix == f"demo/{name}" and mqtt.meter == "meter"
+        assert mqtt.url == "mqtt://127.0.0.1:1883"
+    embedded = Demo(out=tmp_path / "embedded", targets=("hotel",))
+    embedded.prepare()
+    assert parse_config((tmp_path / "embedded" / "ven" / "home.toml").read_text()).mqtt is None
+
+
+def test_demo_mqtt_without_a_broker_says_so_and_exits_1(capsys: pytest.CaptureFixture[str],
+                                                        tmp_path: Path):
+    from examples.demo import main
+    from tests.support.network import free_port
+
+    broker = f"mqtt://127.0.0.1:{free_port()}"  # nothing listens there
+    assert main(["--mqtt", "--broker", broker, "--out", str(tmp_path)]) == 1
+    said = capsys.readouterr().out
+    assert "needs an MQTT broker" in said and broker in said
+    assert not (tmp_path / "vtn.toml").exists()  # nothing was started
+
+
+@pytest.mark.mqtt
+def test_demo_mqtt_starts_one_simulator_per_building_on_the_broker(tmp_path: Path):
+    import json
+    import threading
+    import uuid
+
+    import paho.mqtt.client as paho
+
+    from examples.demo import MQTT_BROKER, Demo, broker_reachable
+
+    if not broker_reachable(MQTT_BROKER):
+        pytest.skip("the Mosquitto broker on 127.0.0.1:1883 is not reachable")
+    demo = Demo(out=tmp_path, targets=("hotel",), broker=MQTT_BROKER,
+                mqtt_prefix=f"demo-test-{uuid.uuid4().hex[:8]}")
+    demo.prepare()
+    heard: set[str] = set()
+    all_heard = threading.Event()
+
+    def message(client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
+        assert json.loads(msg.payload)["units"]["power_kw"] == "kW"
+        heard.add(msg.topic.split("/")[1])
+        if len(heard) == 3:
+            all_heard.set()
+
+    listener = paho.Client(paho.CallbackAPIVersion.VERSION2)
+    listener.on_connect = lambda c, *_: c.subscribe(f"{demo.mqtt_prefix}/+/meter/telemetry", 1)
+    listener.on_message = message
+    listener.connect("127.0.0.1", 1883)
+    listener.loop_start()
+    try:
+        children = demo.start_simulators()
+        assert [c.name for c in children] == ["office-devices", "hotel-devices", "home-devices"]
+        assert all_heard.wait(30), f"meters heard: {sorted(heard)}"
+        demo.check_children()
+    finally:
+        demo.stop()
+        listener.disconnect()
+        listener.loop_stop()
+    assert heard == {"office", "hotel", "home"}

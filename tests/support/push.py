@@ -29,6 +29,8 @@ class FakeVen:
         self.received: list[tuple[str, Message]] = []
         self.pins: list[str | None] = []
         self.failing = False
+        self.acknowledges = True
+        """False: it answers oadrDistributeEvent with a bare oadrResponse (no oadrCreatedEvent)."""
 
     async def send(
         self, url: str, body: bytes, *, peer_fingerprint: str | None = None
@@ -39,7 +41,9 @@ class FakeVen:
         message = decode(body)
         self.received.append((url, message))
         ok = EiResponse(response_code=200, request_id=getattr(message, "request_id", ""))
-        if isinstance(message, DistributeEvent):
+        if isinstance(message, DistributeEvent) and not self.acknowledges:
+            reply: Message = Response(response=ok, ven_id=self.ven_id)
+        elif isinstance(message, DistributeEvent):
             answers = tuple(
                 EventResponse(
                     response_code=200,
@@ -52,7 +56,7 @@ class FakeVen:
                 )
                 for e in message.events
             )
-            reply: Message = CreatedEvent(response=ok, ven_id=self.ven_id, event_responses=answers)
+            reply = CreatedEvent(response=ok, ven_id=self.ven_id, event_responses=answers)
         elif isinstance(message, RegisterReport):
             reply = RegisteredReport(response=ok, ven_id=self.ven_id)
         else:

@@ -14,12 +14,13 @@ from ven.client.store import Registration, Store, StoredEvent
 BUILDING = ROOT / "examples" / "buildings" / "office.toml"
 
 
-def write_config(tmp_path: Path) -> Path:
-    """A VEN configuration (plain HTTP to a closed port, no auto answer) in `tmp_path`."""
+def write_config(tmp_path: Path, url: str = "http://127.0.0.1:9/OpenADR2/Simple/2.0b") -> Path:
+    """A VEN configuration (plain HTTP, by default to a closed port; no auto answer) in
+    `tmp_path`."""
     config = tmp_path / "ven.toml"
     config.write_text(f"""
 [vtn]
-url = "http://127.0.0.1:9/OpenADR2/Simple/2.0b"
+url = "{url}"
 allow_plain_http = true
 [ven]
 name = "cli-ven"

@@ -10,10 +10,11 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from common.clock import ManualClock
-from common.messages.enums import ProfileName, SignalName, SignalType, TransportName
+from common.messages.enums import OptType, ProfileName, SignalName, SignalType, TransportName
+from common.messages.event import CreatedEvent, EventResponse
 from common.messages.poll import Poll, Response
 from common.messages.registration import CreatedPartyRegistration, CreatePartyRegistration
-from common.messages.types import Message
+from common.messages.types import EiResponse, Message, QualifiedEventId
 from common.xml import decode, encode
 from vtn.app import VTN_KEY, create_app
 from vtn.config import AdminSettings, PollSettings, TlsSettings, VtnConfig
@@ -151,6 +152,17 @@ async def registered_and_drained(h: Harness, n: int, **fields: Any) -> str:
     while not isinstance(await poll(h, ven_id, n), Response):
         pass
     return ven_id
+
+
+async def acknowledge(h: Harness, ven_id: str, n: int, event_id: str, number: int) -> None:
+    """oadrCreatedEvent of `ven_id` (certificate `fingerprint_of(n)`) opting in to
+    modification `number` of `event_id`: what acknowledges a cancellation."""
+    ok = EiResponse(response_code=200, request_id="ack", response_description="OK")
+    answer = CreatedEvent(response=ok, ven_id=ven_id, event_responses=(EventResponse(
+        response_code=200, request_id="ack", opt_type=OptType.OPT_IN,
+        qualified_event_id=QualifiedEventId(event_id=event_id, modification_number=number)),))
+    reply = await h.post("EiEvent", answer, fingerprint=fingerprint_of(n))
+    assert isinstance(reply, Response) and reply.response.response_code == 200, reply
 
 
 def cache_of(h: Harness) -> CachedWork:

@@ -158,6 +158,7 @@ def test_every_field_of_every_kind_is_settable() -> None:
         "derate": 0.2,
         "tilt_deg": 30.0,
         "azimuth_deg": 170.0,
+        "circuit": "c1",
     }
     water = {"setpoint_c": 50.0, "comfort_low_c": 44.0, "comfort_high_c": 60.0}
     entries = []
@@ -180,6 +181,8 @@ def test_every_field_of_every_kind_is_settable() -> None:
         "base_load_kw": 4.0,
         "weekend_base_load_kw": 2.0,
         "simple_level_shares": [0.2, 0.3, 0.4],
+        "circuits": [{"id": "c1", "name": "n", "essential": True, "priority": 2,
+                      "meter": "m"}],
         "devices": entries,
     }
     assert {f.name for f in dataclasses.fields(Building)} <= set(top)

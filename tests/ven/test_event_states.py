@@ -16,6 +16,7 @@ from common.errors import NotAllowed
 from common.messages.enums import EventStatus, OptType
 from common.messages.event import DistributeEvent, OadrEvent
 from common.messages.examples import oadr_event
+from common.messages.types import Target
 from ven.cli import main
 from ven.client.config import parse_config
 from ven.client.eventdesk import EventDesk
@@ -36,6 +37,7 @@ def wire_event(event_id: str = "ev-1", *, start: datetime = START,
     event = base.event
     return dataclasses.replace(base, event=dataclasses.replace(
         event,
+        target=Target(ven_ids=(REGISTRATION.ven_id,)),  # the example targets another VEN
         event_descriptor=dataclasses.replace(event.event_descriptor, event_id=event_id,
                                              event_status=status, modification_number=number),
         active_period=dataclasses.replace(event.active_period, dtstart=start, ramp_up=ramp_up)))

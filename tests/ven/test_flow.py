@@ -11,10 +11,10 @@ import pytest
 from common.clock import ManualClock
 from common.messages.enums import OptType
 from tests.support.openleadr_vtn import VTN_ID, OpenleadrVtn
+from tests.support.ven_client import DEVICES, Recorder
 from ven.client import (
     DeterministicSource,
     EventPhase,
-    EventState,
     PointKind,
     Store,
     VenClient,
@@ -22,22 +22,6 @@ from ven.client import (
 )
 from ven.client.config import parse_config
 from ven.client.store import Subscription
-
-DEVICES = ("ahu-1", "pv-1")
-
-
-class Recorder:
-    """An EventHandler that remembers what it was told."""
-
-    def __init__(self) -> None:
-        self.events: list[EventState] = []
-        self.cancels: list[EventState] = []
-
-    async def on_event(self, state: EventState) -> None:
-        self.events.append(state)
-
-    async def on_cancel(self, state: EventState) -> None:
-        self.cancels.append(state)
 
 
 def ven_config(tmp_path: Path, url: str, extra: str = "", *, auto_answer: bool = True) -> str:
@@ -60,9 +44,11 @@ default_opt = "in"
 
 class Harness:
     def __init__(self, vtn: OpenleadrVtn, client: VenClient, store: Store, clock: ManualClock,
-                 recorder: Recorder) -> None:
+                 recorder: Recorder, slept: list[float]) -> None:
         self.vtn, self.client, self.store, self.clock, self.recorder = (
             vtn, client, store, clock, recorder)
+        self.slept = slept
+        """Every wait the client asked its injected sleeper for [s], in order."""
 
 
 async def open_client(tmp_path: Path, vtn: OpenleadrVtn, *, auto_answer: bool = True,
@@ -79,15 +65,7 @@ async def open_client(tmp_path: Path, vtn: OpenleadrVtn, *, auto_answer: bool = 
 
     client = await build_client(config, store=store, source=DeterministicSource(), clock=clock,
                                 sleeper=sleeper, handler=recorder, device_ids=DEVICES)
-    return Harness(vtn, client, store, clock, recorder)
-
-
-@pytest.fixture
-async def vtn() -> AsyncIterator[OpenleadrVtn]:
-    server = OpenleadrVtn()
-    await server.start()
-    yield server
-    await server.stop()
+    return Harness(vtn, client, store, clock, recorder, slept)
 
 
 @pytest.fixture
@@ -113,9 +91,10 @@ async def test_registers_offers_reports_and_subscribes(ven: Harness):
     assert names == {"METADATA_TELEMETRY_USAGE", "METADATA_TELEMETRY_STATUS"}
     usage = next(r for r in ven.vtn.received.metadata
                  if r["report_name"] == "METADATA_TELEMETRY_USAGE")
-    assert {d["r_id"] for d in usage["report_descriptions"]} == {"usage", "baseline"}
+    # the baseline has a report of its own (x-TELEMETRY_BASELINE), which openleadr skips
+    assert {d["r_id"] for d in usage["report_descriptions"]} == {"usage"}
     (subscription,) = await ven.store.subscriptions()
-    assert subscription.r_ids == ("usage", "baseline")
+    assert subscription.r_ids == ("usage",)
     assert subscription.granularity_s == 60 and subscription.report_back_s == 300
     stored = await ven.store.registration()
     assert stored is not None and stored.reports_registered
@@ -200,13 +179,13 @@ resource_ids = ["ahu-1"]
 
         vtn.add_event("ev-2", level=1)
         await ven.client.step()
-        assert vtn.received.opts == []
+        assert vtn.received.opts == [("ven-0001", "ev-2", "optIn")]  # provisional, at once
         (pending,) = await ven.client.invitations()
-        assert pending.event_id == "ev-2" and pending.opt is None
+        assert pending.event_id == "ev-2" and pending.provisional
 
         await ven.client.answer("ev-2", OptType.OPT_OUT, device_id="ahu-1")
         await ven.client.step()
-        assert vtn.received.opts == [("ven-0001", "ev-2", "optIn")]
+        assert vtn.received.opts == [("ven-0001", "ev-2", "optIn")]  # confirmed, not re-sent
         device_opt = vtn.received.create_opts[-1]
         assert device_opt.opt_type is OptType.OPT_OUT
         assert device_opt.target.resource_ids == ("ahu-1",)
@@ -220,20 +199,82 @@ resource_ids = ["ahu-1"]
         await ven.store.close()
 
 
+@pytest.mark.parametrize("auto_answer", [True, False])
+async def test_an_event_is_answered_before_the_next_poll(tmp_path: Path, vtn: OpenleadrVtn,
+                                                         auto_answer: bool):
+    """Certification: oadrCreatedEvent for a responseRequired=always event goes out before the
+    VEN polls again, also when a person has yet to answer (the default, provisionally)."""
+    ven = await open_client(tmp_path, vtn, auto_answer=auto_answer)
+    polls_at_answer: list[int] = []
+    recorded = vtn._on_created_event
+
+    async def on_created(ven_id: str, event_id: str, opt_type: str) -> None:
+        polls_at_answer.append(vtn.received.polls)
+        await recorded(ven_id, event_id, opt_type)
+
+    vtn.server.add_handler("on_created_event", on_created)
+    try:
+        await ven.client.start()
+        before = vtn.received.polls
+        vtn.add_event("ev-1")
+        await ven.client.step()
+        assert vtn.received.opts == [("ven-0001", "ev-1", "optIn")]
+        assert polls_at_answer == [before + 1]  # after the poll that brought it, before the next
+        assert vtn.received.polls == before + 2
+        (answer,) = await ven.store.answers("ev-1")
+        assert answer.source == ("auto" if auto_answer else "provisional")
+    finally:
+        await ven.client.close()
+        await ven.store.close()
+
+
+async def test_a_provisional_answer_waits_for_a_person_until_the_event_starts(
+    tmp_path: Path, vtn: OpenleadrVtn
+):
+    ven = await open_client(tmp_path, vtn, auto_answer=False)
+    try:
+        await ven.client.start()
+        vtn.add_event("ev-4")
+        vtn.add_event("ev-5")
+        await ven.client.step()
+        assert sorted(vtn.received.opts) == [("ven-0001", "ev-4", "optIn"),
+                                             ("ven-0001", "ev-5", "optIn")]
+        pending = await ven.client.invitations()
+        assert [(s.event_id, s.opt, s.provisional) for s in pending] == [
+            ("ev-4", OptType.OPT_IN, True), ("ev-5", OptType.OPT_IN, True)]
+        await ven.client.answer("ev-4", OptType.OPT_OUT)  # a change: a new oadrCreatedEvent
+        await ven.client.answer("ev-5", OptType.OPT_IN)  # a confirmation: nothing new to send
+        await ven.client.step()
+        assert vtn.received.opts[2:] == [("ven-0001", "ev-4", "optOut")]
+        assert await ven.client.invitations() == []
+    finally:
+        await ven.client.close()
+        await ven.store.close()
+
+
 async def test_unanswered_invitation_gets_the_default_when_the_event_starts(
     tmp_path: Path, vtn: OpenleadrVtn
 ):
     ven = await open_client(tmp_path, vtn, auto_answer=False)
     try:
         await ven.client.start()
-        vtn.add_event("ev-3", start=datetime.now(UTC) + timedelta(minutes=30))
+        start = datetime.now(UTC) + timedelta(minutes=30)
+        vtn.add_event("ev-3", start=start)
+        vtn.add_event("ev-6", start=start + timedelta(hours=2), response_required="never")
         await ven.client.step()
-        assert vtn.received.opts == []
+        assert vtn.received.opts == [("ven-0001", "ev-3", "optIn")]  # provisional, at once
+        assert [s.event_id for s in await ven.client.invitations()] == ["ev-3", "ev-6"]
         ven.clock.advance(timedelta(minutes=31))
         await ven.client.step()
-        assert vtn.received.opts == [("ven-0001", "ev-3", "optIn")]
+        assert [s.event_id for s in await ven.client.invitations()] == ["ev-6"]
         (answer,) = await ven.store.answers("ev-3")
-        assert answer.source == "default"
+        assert answer.source == "provisional"  # it stands: nothing more is sent
+        ven.clock.advance(timedelta(hours=2))
+        await ven.client.step()
+        assert vtn.received.opts == [("ven-0001", "ev-3", "optIn")]
+        (answer,) = await ven.store.answers("ev-6")
+        assert answer.source == "default"  # responseRequired=never: recorded, not sent
+        assert await ven.client.invitations() == []
     finally:
         await ven.client.close()
         await ven.store.close()
@@ -255,7 +296,6 @@ async def test_periodic_reports_reach_the_vtn(ven: Harness):
     await ven.client.step()
     usage = sorted(ven.vtn.values("usage"))
     assert usage == expected(PointKind.USAGE, sub.start, 10)
-    assert sorted(ven.vtn.values("baseline")) == expected(PointKind.BASELINE, sub.start, 10)
     assert await ven.store.outbox() == []
 
 
@@ -298,15 +338,9 @@ async def _outage(ven: Harness) -> None:
     await vtn.pause()
     ven.clock.advance(timedelta(minutes=5))
     # run() keeps going through failures, backing off: each wait longer, capped and jittered.
-    slept: list[float] = []
-    real_sleeper = client._sleeper
-
-    async def recording_sleeper(seconds: float) -> None:
-        slept.append(seconds)
-        await real_sleeper(seconds)
-
-    client._sleeper = recording_sleeper
+    ven.slept.clear()
     await client.run(max_steps=4)
+    slept = ven.slept
     # retry: initial 15 s, cap 100 s, jitter in [ceiling/2, ceiling]; never below the 10 s poll
     assert len(slept) == 4
     assert 10 <= slept[0] <= 15 and 15 <= slept[1] <= 30 and 30 <= slept[2] <= 60
@@ -358,18 +392,6 @@ async def test_a_message_the_vtn_fails_on_does_not_block_the_others(tmp_path: Pa
         await vtn.stop()
 
 
-async def test_registration_cancelled_by_the_vtn_then_registered_again(ven: Harness):
-    await ven.client.start()
-    ven.vtn.queue.append(("oadrCancelPartyRegistration", {
-        "registration_id": "reg-0001", "ven_id": "ven-0001", "request_id": "cancel-reg"}))
-    await ven.client.step()
-    assert ven.client.registration is None and await ven.store.registration() is None
-    await ven.client.run(max_steps=1)
-    assert len(ven.vtn.received.registrations) == 2
-    assert ven.vtn.received.registrations[1].get("registration_id") is None  # a fresh one
-    assert ven.client.registration is not None
-
-
 async def test_history_report_requested_by_create_report(ven: Harness):
     await ven.client.start()
     start = ven.clock.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
@@ -384,3 +406,25 @@ async def test_history_report_requested_by_create_report(ven: Harness):
     history = await ven.store.subscription("hist-1")
     assert history is not None and history.state == "complete"
     assert await ven.store.outbox() == []
+
+
+async def test_operator_requests_in_the_state_file_are_carried_out_by_the_loop(ven: Harness):
+    """What `oadr-ven registration ...` queues for a running VEN (openleadr's VTN)."""
+    await ven.client.start()
+    offered = len(ven.vtn.received.metadata)
+    now = datetime.now(UTC)
+    query = await ven.store.queue_request("query-registration", now)
+    republish = await ven.store.queue_request("republish-reports", now)
+    bogus = await ven.store.queue_request("no-such-action", now)
+    await ven.client.run(max_steps=1)
+    done = await ven.store.request(query)
+    assert done is not None and done.state == "done" and done.result is not None
+    assert done.result["vtn_id"] == "openleadr-vtn"
+    assert done.result["ours"] == "reg-0001"
+    republished = await ven.store.request(republish)
+    assert republished is not None and republished.state == "done"
+    assert len(ven.vtn.received.metadata) == 2 * offered  # at registration, and again
+    failed = await ven.store.request(bogus)
+    assert failed is not None and failed.state == "failed"
+    assert failed.error is not None and "unknown operator action" in failed.error
+    assert await ven.store.requests() == []

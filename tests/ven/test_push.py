@@ -227,15 +227,16 @@ async def test_distribute_event_gets_created_event_in_the_response(ven: PushVen)
     assert ven.vtn.received.opts == []
 
 
-async def test_no_answer_due_gets_a_response_and_the_answer_goes_by_post_later(
+async def test_a_person_to_answer_gets_the_default_at_once_and_a_change_by_post_later(
     manual_ven: PushVen,
 ):
     ven = manual_ven
     status, body = await ven.post("EiEvent", distribute(ven, event("ev-ask")))
     assert status == 200
-    kind, payload, ours = both_decodings(body)
-    assert kind == "oadrResponse" and payload["response"]["response_code"] == 200
-    assert isinstance(ours, Response) and ours.response.request_id == "dist-1"
+    kind, _, ours = both_decodings(body)
+    assert kind == "oadrCreatedEvent"  # the provisional default, in the response
+    assert isinstance(ours, CreatedEvent)
+    assert [r.opt_type for r in ours.event_responses] == [OptType.OPT_IN]
     assert [s.event_id for s in await ven.client.invitations()] == ["ev-ask"]
     await ven.client.answer("ev-ask", OptType.OPT_OUT)
     await ven.client.step()  # the outbox goes out through the transport seam

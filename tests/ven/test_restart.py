@@ -9,24 +9,13 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from tests.support.openleadr_vtn import OpenleadrVtn
 from tests.support.waiting import until
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-async def vtn() -> AsyncIterator[OpenleadrVtn]:
-    server = OpenleadrVtn()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def write_config(tmp_path: Path, url: str, extra: str = "") -> Path:

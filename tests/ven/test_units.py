@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from common.errors import ConfigError, ReportNotSupported
+from common.errors import ConfigError, InvalidId
 from common.messages.enums import EventStatus, OptType, ReadingType
 from common.messages.event import DistributeEvent, OadrEvent
 from common.messages.examples import oadr_event
@@ -114,9 +114,10 @@ def test_history_one_shot_and_unknown_reports():
                             timedelta(0), interval), points, NOW)
     assert due_window(sub, NOW) == (NOW - timedelta(days=1), NOW)
     assert after_window(sub, NOW).state == "complete"
-    with pytest.raises(ReportNotSupported):
+    # a reportSpecifierID or rID the VEN never offered is an invalid ID (452, R1_3190)
+    with pytest.raises(InvalidId):
         subscribe(request("NOPE", ("usage",), timedelta(minutes=1), timedelta(0)), points, NOW)
-    with pytest.raises(ReportNotSupported):
+    with pytest.raises(InvalidId):
         subscribe(request("TELEMETRY_USAGE", ("nope",), timedelta(minutes=1), timedelta(0)),
                   points, NOW)
 

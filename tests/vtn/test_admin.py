@@ -122,7 +122,7 @@ async def test_create_dispatch_and_price_events_with_units(admin: Admin):
     assert dispatch["start"] == "2026-07-01T13:00:00Z"
     assert dispatch["targets"]["all"] is True and dispatch["response_required"] == "never"
     (signal,) = dispatch["signals"]
-    assert signal["signal_type"] == "delta"
+    assert signal["signal_type"] == "setpoint"
     assert signal["unit"] == {"kind": "powerReal", "units": "W", "scale": "k"}
     assert [i["value"] for i in signal["intervals"]] == [50, 80]
     assert dispatch["market_context"] == "http://mc.example/dr"
@@ -417,3 +417,23 @@ async def test_events_the_admin_api_did_not_shape_are_not_modified(admin: Admin)
     assert "does not modify" in body["error"]["message"]
     shown = await admin.call("GET", f"/events/{event.event_id}")
     assert shown["signals"][0]["signal_name"] == "BID_LOAD"
+
+
+async def test_overlapping_events_of_one_market_context_are_kept_with_a_warning(admin: Admin):
+    first = await admin.call("POST", "/events", status=201, json=simple_event())
+    assert first["warnings"] == []
+    # ven-1 is in group north: the same VEN, the same market context, overlapping periods
+    second = await admin.call("POST", "/events", status=201, json=simple_event(
+        targets={"group_ids": ["north"]}, start="+30m"))
+    [warning] = second["warnings"]
+    assert first["event_id"] in warning and "ven-1, ven-2" not in warning
+    assert "ven-1" in warning and "overlap" in warning
+    # another VEN only, or after the first one ends: no warning
+    apart = await admin.call("POST", "/events", status=201, json=simple_event(
+        targets={"ven_ids": ["ven-3"]}))
+    assert apart["warnings"] == []
+    later = await admin.call("POST", "/events", status=201, json=simple_event(start="+2h"))
+    assert later["warnings"] == []
+    # a modification that makes it overlap warns too
+    moved = await admin.call("PATCH", f"/events/{later['event_id']}", json={"start": "+10m"})
+    assert len(moved["warnings"]) == 2 and first["event_id"] in moved["warnings"][0]

@@ -117,7 +117,7 @@ async def test_create_events_for_listed_and_all_vens(vtn: Vtn):
     )
     assert run.code == 0, run.err
     assert run.out.startswith("Created Event ")
-    assert "all VENs" in run.out and "DELTA [kW]" in run.out
+    assert "all VENs" in run.out and "SETPOINT [kW]" in run.out
     assert "2026-07-01 14:00 UTC" in run.out and "response required: never" in run.out
 
     run = await oadr_vtn("event", "list", *vtn.options())
@@ -368,11 +368,16 @@ async def test_relative_starts_are_aligned_and_a_past_start_is_warned_about(vtn:
                          "--duration", "1h", "--json", *vtn.options())
     assert run.code == 0 and run.err == "", run.err
     assert run.json()["start"] == "2026-07-01T12:02:00Z"  # +1m: the next whole minute after
+    first = run.json()["event_id"]
     run = await oadr_vtn("event", "create", "--ven", "ven-1", "--level", "1", "--start",
                          "2026-07-01T11:30:51Z", "--duration", "1h", *vtn.options())
     assert run.code == 0, run.err
-    assert run.err.count("\n") == 1 and "warning" in run.err
-    assert "started 30 min ago" in run.err and "30 of its 60 min are left" in run.err
+    # two warnings, one a line: the past start, and the overlap with the first event (same
+    # market context, same VEN: 11:30:51-12:30:51 against 12:02-13:02)
+    started, overlaps = run.err.splitlines()
+    assert run.err.count("\n") == 2 and "warning" in started and "warning" in overlaps
+    assert "started 30 min ago" in started and "30 of its 60 min are left" in started
+    assert f"overlaps event {first}" in overlaps and "ven-1" in overlaps
     run = await oadr_vtn("event", "create", "--help")
     assert "whole minute" in run.out
 

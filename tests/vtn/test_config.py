@@ -60,6 +60,21 @@ require_signatures = true
     assert config.database_url == f"sqlite+aiosqlite:///{tmp_path / 'var' / 'vtn.sqlite'}"
     assert config.admin.token_file == tmp_path / "var" / "admin-token"
     assert (config.admin.host, config.admin.port) == ("127.0.0.1", 8081)
+    # by default the VTN asks for usage, status and the baseline report
+    assert config.reports.request == ("TELEMETRY_USAGE", "TELEMETRY_STATUS",
+                                      "x-TELEMETRY_BASELINE")
+
+
+def test_reports_request_names_the_baseline_report(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+plain_http = true
+
+[reports]
+request = ["TELEMETRY_USAGE", "x-TELEMETRY_BASELINE"]
+""")
+    assert load_config(path).reports.request == ("TELEMETRY_USAGE", "x-TELEMETRY_BASELINE")
+    with pytest.raises(ConfigError, match="x-TELEMETRY_BASELINE"):
+        load_config(path, {"reports.request": ["TELEMETRY_BASELINE"]})
 
 
 def test_the_flat_keys_of_earlier_versions_are_read_as_the_nested_ones(
@@ -116,7 +131,7 @@ prot = 9081
     assert 'port: must be an integer, got "8443"' in text
     assert "tls.cert: must be a file path, got 3" in text
     assert 'admin.prot: is not a known setting; did you mean "port"?' in text
-    assert "(known: allow_remote, host, port, token_file)" in text
+    assert "(known: allow_remote, host, metrics_public, port, token_file)" in text
 
 
 def test_tls_is_required_unless_plain_http_is_explicit() -> None:

@@ -302,8 +302,9 @@ async def test_plain_http_identifies_vens_by_ven_id(anonymous_harness: Harness) 
     assert ven.fingerprint == f"unauthenticated:{reg.ven_id}"
     again = await h.register(None, ven_id=reg.ven_id)  # type: ignore[arg-type]
     assert again.registration_id == reg.registration_id
+    # without a certificate the venID is the identity: an unknown one is not registered (N1_0080)
     reply = await h.post("OadrPoll", Poll(ven_id="nobody"), fingerprint=None)
-    assert reply.response.response_code == 452
+    assert reply.response.response_code == 463
     reply = await h.post(
         "EiEvent", RequestEvent(request_id="r", ven_id=reg.ven_id), fingerprint=None
     )

@@ -322,7 +322,7 @@ def test_new_routes_are_in_the_openapi_document():
 
 
 def test_the_newest_migration_is_head():
-    assert head_revision() == "0006"
+    assert head_revision() == "0007"
 
 
 # ---- the wire: baseline method in the METADATA, confidence on each baseline value ---------------
@@ -339,10 +339,13 @@ async def test_baseline_method_and_confidence_travel_schema_valid():
     points = ReportPoints(baseline_method="CAISO 10-in-10")
     metadata = decode(encode(RegisterReport(request_id="r1", reports=metadata_reports(points, T0),
                                             ven_id="ven-1")))
-    usage = next(r for r in metadata.reports if r.report_specifier_id == "TELEMETRY_USAGE")
-    kinds = {d.r_id: d.reading_type.value for d in usage.report_descriptions}
-    assert kinds == {"usage": "Direct Read", "baseline": "x-baseline-caiso-10-in-10"}
-    plain = metadata_reports(ReportPoints(), T0)[0].report_descriptions
+    # usage in TELEMETRY_USAGE, the baseline in a report of its own (x-TELEMETRY_BASELINE)
+    kinds = {(r.report_specifier_id, d.r_id): d.reading_type.value
+             for r in metadata.reports for d in r.report_descriptions
+             if r.report_specifier_id in ("TELEMETRY_USAGE", "TELEMETRY_BASELINE")}
+    assert kinds == {("TELEMETRY_USAGE", "usage"): "Direct Read",
+                     ("TELEMETRY_BASELINE", "baseline"): "x-baseline-caiso-10-in-10"}
+    plain = [d for r in metadata_reports(ReportPoints(), T0)[:2] for d in r.report_descriptions]
     assert {d.reading_type for d in plain} == {ReadingType.DIRECT_READ, ReadingType.PROJECTED}
 
     class Source:
@@ -350,12 +353,18 @@ async def test_baseline_method_and_confidence_travel_schema_valid():
             return [VenReading(start=start, value=100.0, confidence=70 if r_id == "baseline"
                                else None)]
 
-    sub = Subscription(report_request_id="rr-1", specifier_id="TELEMETRY_USAGE",
-                       report_name="TELEMETRY_USAGE", r_ids=("usage", "baseline"),
-                       granularity_s=60, report_back_s=60, start=T0, end=None, covered_until=T0)
-    report = await build_report(sub, (T0, T0 + timedelta(minutes=1)), points, Source(), T0)
-    update = decode(encode(UpdateReport(request_id="u1", reports=(report,), ven_id="ven-1")))
-    payloads = {p.r_id: p for i in update.reports[0].intervals for p in i.payloads}
+    reports = []
+    for n, (specifier, name, r_id) in enumerate((
+            ("TELEMETRY_USAGE", "TELEMETRY_USAGE", "usage"),
+            ("TELEMETRY_BASELINE", "x-TELEMETRY_BASELINE", "baseline"))):
+        sub = Subscription(report_request_id=f"rr-{n}", specifier_id=specifier,
+                           report_name=name, r_ids=(r_id,), granularity_s=60, report_back_s=60,
+                           start=T0, end=None, covered_until=T0)
+        reports.append(await build_report(sub, (T0, T0 + timedelta(minutes=1)), points,
+                                          Source(), T0))
+    update = decode(encode(UpdateReport(request_id="u1", reports=tuple(reports),
+                                        ven_id="ven-1")))
+    payloads = {p.r_id: p for r in update.reports for i in r.intervals for p in i.payloads}
     assert (payloads["baseline"].confidence, payloads["usage"].confidence) == (70, None)
 
 

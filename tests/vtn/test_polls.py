@@ -22,6 +22,7 @@ from tests.support.vtn_harness import (
     simple_event,
 )
 from vtn.domain import EventTargets, VenRegistration
+from vtn.domain.event import CANCELLATION_RESENT_FOR
 from vtn.services.deliverylog import PROGRESS_INTERVAL
 from vtn.services.event import deliver_events
 from vtn.storage import Store
@@ -101,6 +102,14 @@ async def test_events_changed_follows_targets_deliveries_and_modifications(store
     assert await _changed(store, ven)  # the cancellation is news, for a day
     assert not await _changed(store, ven, START + timedelta(hours=25))
     await store.invitations.mark_all_delivered(ven, {event.event_id: cancelled.modification_number})
+    # delivered, but the cancellation needs an answer (responseRequired always): it is sent
+    # again (at each poll) until the VEN acknowledges it, for CANCELLATION_RESENT_FOR at most
+    assert await _changed(store, ven)
+    assert not await _changed(store, ven, START + CANCELLATION_RESENT_FOR)
+    await store.invitations.record_opt(
+        event.event_id, ven, modification_number=cancelled.modification_number,
+        opt_type=OptType.OPT_IN,
+    )
     assert not await _changed(store, ven)
 
 

@@ -42,13 +42,13 @@ async def test_the_events_in_force_are_read_once_per_change_not_per_ven(
     monkeypatch.setattr(h.store.events, "for_ven", refuse)
     loads = in_force.loads
     everyone = await add_event(h.store)
-    north = await h.store.events.create(
-        simple_event(targets=EventTargets(group_ids=("north",)), priority=1)
-    )
+    north = await h.store.events.create(simple_event(
+        targets=EventTargets(group_ids=("north",)), priority=1,
+        start=START + timedelta(minutes=90)))
     replies = [await _poll(h, v, n) for n, v in enumerate(ven_ids, start=1)]
     assert all(isinstance(r, DistributeEvent) for r in replies)
     assert [[e.event.event_descriptor.event_id for e in r.events] for r in replies] == [
-        [everyone.event_id]] * 3 + [[north.event_id, everyone.event_id]]  # priority 1 first
+        [everyone.event_id]] * 3 + [[everyone.event_id, north.event_id]]  # not active: by start
     assert in_force.loads == loads + 1
     # time passing ends the events without a reload: nothing is sent after their end
     h.clock.advance(timedelta(hours=3))

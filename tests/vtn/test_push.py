@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from common.messages.enums import OptType
+from common.messages.enums import EventStatus, OptType
 from common.messages.event import DistributeEvent
-from common.messages.poll import Response
+from common.messages.poll import Poll, Response
 from common.messages.registration import RequestReregistration
 from common.messages.types import EiResponse
 from common.security import InMemoryNonceStore, Verifier
@@ -23,7 +23,8 @@ from tests.support.push import (
     register_push,
     start_push_harness,
 )
-from tests.support.vtn_harness import Harness, add_event, fingerprint_of
+from tests.support.vtn_harness import START, Harness, add_event, fingerprint_of
+from vtn.domain.event import CANCELLATION_RESENT_FOR
 from vtn.push import HttpPushTransport, PushWorker
 
 FP = PUSH_FP
@@ -103,9 +104,11 @@ async def test_what_a_ven_did_not_poll_is_pushed_once_it_registers_for_push_and_
     pushing = await h.register(fingerprint, "switcher", http_pull_model=False,
                                transport_address=ADDRESS, registration_id=reg.registration_id,
                                ven_id=ven_id)
-    assert await worker.run_once() == 3
+    # the re-registration queued no second oadrRegisterReport: the first still waited
+    # (``report.queue_vtn_metadata``: one at a time)
+    assert await worker.run_once() == 2
     assert [type(m).__name__ for _, m in fake.received] == [
-        "RegisterReport", "RequestReregistration", "RegisterReport"]
+        "RegisterReport", "RequestReregistration"]
     assert await h.store.outbox.pending(ven_id=ven_id) == ()
     # and back to pull: a message queued while it pushed, not yet sent, goes to its poll
     fake.failing = True
@@ -149,15 +152,83 @@ async def test_a_ven_that_switches_to_polling_gets_its_queue_by_poll(push_harnes
     again = await h.register(FP, "plant", http_pull_model=True)
     assert again.ven_id == ven_id
     assert await push_worker(h, FakeVen(ven_id)).run_once() == 0
-    from common.messages.poll import Poll
-
     got = []
     for _ in range(5):
         reply = await h.post("OadrPoll", Poll(ven_id=ven_id), fingerprint=FP)
         if isinstance(reply, Response):
             break
         got.append(type(reply).__name__)
-    assert got == ["RegisterReport", "RegisterReport"]  # one per (re-)registration
+    # one: the re-registration queues none while the registration's one still waits
+    # (``report.queue_vtn_metadata``)
+    assert got == ["RegisterReport"]
+
+
+async def test_an_event_distribution_queued_for_push_is_built_when_the_ven_polls_it(
+    push_harness: Harness,
+) -> None:
+    h = push_harness
+    ven_id = await register_push(h)
+    fake = FakeVen(ven_id)
+    worker = push_worker(h, fake)
+    assert await worker.run_once() == 1  # its METADATA registration
+    event = await add_event(h.store)
+    fake.failing = True
+    assert await worker.run_once() == 0  # the sweep queued an oadrDistributeEvent; it failed
+    await h.register(FP, "plant", http_pull_model=True)  # the VEN switches to polling
+    got = []
+    for _ in range(5):
+        reply = await h.post("OadrPoll", Poll(ven_id=ven_id), fingerprint=FP)
+        if isinstance(reply, Response):
+            break
+        got.append(reply)
+    # its changed events, then the queued oadrDistributeEvent (built at the poll, not the
+    # sweep's empty placeholder: that would tell the VEN it has no events), then METADATA
+    assert [type(m).__name__ for m in got] == [
+        "DistributeEvent", "DistributeEvent", "RegisterReport"]
+    for message in got[:2]:
+        assert isinstance(message, DistributeEvent)
+        assert [e.event.event_descriptor.event_id for e in message.events] == [event.event_id]
+
+
+async def test_an_unacknowledged_cancellation_is_pushed_again_at_most_every_poll_period(
+    push_harness: Harness,
+) -> None:
+    h = push_harness
+    ven_id = await register_push(h)
+    fake = FakeVen(ven_id)
+    worker = push_worker(h, fake)
+    event = await add_event(h.store)
+    assert await worker.run_once() == 2  # METADATA registration, and the event (acknowledged)
+    fake.acknowledges = False
+    await h.store.events.cancel(event.event_id)
+    assert await worker.run_once() == 1  # the cancellation; not acknowledged
+    gap = h.vtn.config.polls.frequency
+    h.clock.advance(gap - timedelta(seconds=1))
+    for _ in range(3):  # push rounds within the gap send nothing
+        assert await worker.run_once() == 0
+    h.clock.advance(timedelta(seconds=1))
+    assert await worker.run_once() == 1  # a gap after its last push: sent again
+    assert await worker.run_once() == 0
+    pushed = [m for _, m in fake.received if isinstance(m, DistributeEvent)]
+    assert len(pushed) == 3
+    for message in pushed[1:]:
+        descriptor = message.events[0].event.event_descriptor
+        assert descriptor.event_status is EventStatus.CANCELLED
+        assert descriptor.modification_number == 1
+    # acknowledged at last: no more
+    fake.acknowledges = True
+    h.clock.advance(gap)
+    assert await worker.run_once() == 1
+    h.clock.advance(gap)
+    assert await worker.run_once() == 0
+    # and never for longer than CANCELLATION_RESENT_FOR, acknowledged or not
+    second = await add_event(h.store, start=START + timedelta(days=1))
+    assert await worker.run_once() == 1
+    fake.acknowledges = False
+    await h.store.events.cancel(second.event_id)
+    assert await worker.run_once() == 1
+    h.clock.advance(CANCELLATION_RESENT_FOR)
+    assert await worker.run_once() == 0
 
 
 async def test_http_push_transport_against_a_listening_ven(push_harness: Harness) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from common.clock import ManualClock
 from common.messages.enums import (
     EventStatus,
     OptReason,
@@ -34,11 +36,22 @@ from common.messages.report import (
     CreateReport,
     RegisteredReport,
     RegisterReport,
+    Report,
+    ReportPayload,
     UpdatedReport,
+    UpdateReport,
 )
-from common.messages.types import EiResponse, Period, QualifiedEventId, Target
+from common.messages.types import EiResponse, Interval, Period, QualifiedEventId, Target
 from tests.support.ven_reports import metadata_report, update_report
-from tests.support.vtn_harness import START, Harness, add_event, fingerprint_of
+from tests.support.vtn_harness import (
+    START,
+    Harness,
+    add_event,
+    fingerprint_of,
+    header_config,
+    start_harness,
+)
+from vtn.config import ReportSettings
 from vtn.domain import EventTargets, SubscriptionStatus
 from vtn.services.registration import cancel_registration, request_reregistration
 from vtn.services.report import cancel_report, request_report
@@ -234,8 +247,9 @@ async def test_request_event_orders_and_marks_delivery(harness: Harness) -> None
     assert isinstance(reply, DistributeEvent)
     assert reply.response is not None and reply.response.request_id == "e1"
     ids = [e.event.event_descriptor.event_id for e in reply.events]
-    # active first; then priority 1 before priority 0 (no priority), each by start time
-    assert ids == [active.event_id, earlier.event_id, later.event_id, no_priority.event_id]
+    # active first (by priority, then start time); then the others by start time alone,
+    # whatever their priority (2.0b A_E3_0510/0520/0525; docs/vtn.md "What a VEN receives")
+    assert ids == [active.event_id, no_priority.event_id, earlier.event_id, later.event_id]
     assert other.event_id not in ids
     statuses = [e.event.event_descriptor.event_status for e in reply.events]
     assert statuses[0] is EventStatus.ACTIVE and statuses[1] is EventStatus.FAR
@@ -447,3 +461,88 @@ async def test_report_requests_from_a_ven_are_not_supported(harness: Harness) ->
     )
     reply = await h.post("EiReport", ask, fingerprint=FP)
     assert isinstance(reply, CreatedReport) and reply.response.response_code == 461
+
+
+def _our_ven_metadata(ven_id: str, *, baseline_report: bool) -> RegisterReport:
+    """Our VEN's oadrRegisterReport (``ven.client.reports``): the baseline in a report of its
+    own (x-TELEMETRY_BASELINE), or, as older VENs and other vendors send it, inside
+    TELEMETRY_USAGE."""
+    from dataclasses import replace
+
+    from ven.client.config import ReportPoints
+    from ven.client.reports import metadata_reports
+
+    reports = metadata_reports(ReportPoints(baseline_method="CAISO 10-in-10"), START)
+    if not baseline_report:
+        usage, baseline = (next(r for r in reports if r.report_specifier_id == s)
+                           for s in ("TELEMETRY_USAGE", "TELEMETRY_BASELINE"))
+        merged = replace(usage, report_descriptions=usage.report_descriptions
+                         + baseline.report_descriptions)
+        reports = tuple(merged if r is usage else r for r in reports if r is not baseline)
+    return RegisterReport(request_id="rr", reports=reports, ven_id=ven_id)
+
+
+def _telemetry(ven_id: str, request_id: str, specifier: str, values: dict[str, float]):
+    """Two one-minute intervals from the event's start with `values` per rID [kW] (the
+    baseline's confidence 80 %)."""
+    start = START + timedelta(hours=1)
+    intervals = tuple(
+        Interval(payloads=tuple(
+            ReportPayload(r_id=r_id, value=v, confidence=80 if r_id == "baseline" else None)
+            for r_id, v in values.items()),
+            dtstart=start + timedelta(minutes=i), duration=timedelta(minutes=1))
+        for i in range(2))
+    report = Report(report_request_id=request_id, report_specifier_id=specifier,
+                    created_date_time=START, dtstart=start, intervals=intervals)
+    return UpdateReport(request_id="u", reports=(report,), ven_id=ven_id)
+
+
+@pytest.mark.parametrize("baseline_report", [True, False], ids=["own-report", "in-usage"])
+async def test_the_ven_baseline_is_requested_stored_and_used_for_performance(
+    harness: Harness, baseline_report: bool
+) -> None:
+    h = harness
+    ven_id = (await h.register(FP)).ven_id
+    event = await add_event(h.store)  # SIMPLE level 2 for everyone, an hour from now
+    reply = await h.post("EiReport", _our_ven_metadata(ven_id, baseline_report=baseline_report),
+                         fingerprint=FP)
+    assert isinstance(reply, RegisteredReport) and reply.response.response_code == 200
+    asked = {r.report_specifier.report_specifier_id: r for r in reply.report_requests}
+    if baseline_report:
+        assert set(asked) == {"TELEMETRY_USAGE", "TELEMETRY_BASELINE", "TELEMETRY_STATUS"}
+        assert [p.r_id for p in asked["TELEMETRY_BASELINE"].report_specifier
+                .specifier_payloads] == ["baseline"]
+        sent = [("TELEMETRY_USAGE", {"usage": 80.0}), ("TELEMETRY_BASELINE", {"baseline": 100.0})]
+    else:
+        assert set(asked) == {"TELEMETRY_USAGE", "TELEMETRY_STATUS"}
+        sent = [("TELEMETRY_USAGE", {"usage": 80.0, "baseline": 100.0})]
+    for specifier, values in sent:
+        request_id = asked[specifier].report_request_id
+        answer = await h.post("EiReport", _telemetry(ven_id, request_id, specifier, values),
+                              fingerprint=FP)
+        assert isinstance(answer, UpdatedReport) and answer.response.response_code == 200
+    readings = await h.store.reports.readings(ReadingQuery(ven_id=ven_id))
+    assert sorted((r.r_id, r.value, r.confidence) for r in readings) == [
+        ("baseline", 100.0, 80), ("baseline", 100.0, 80), ("usage", 80.0, None),
+        ("usage", 80.0, None)]
+    row = await h.store.performance.get(event.event_id, ven_id)
+    assert row is not None and row.data_points == 2
+    assert (row.baseline_kw, row.requested_kw, row.target_kw, row.actual_kw) == (
+        100.0, pytest.approx(20.0), pytest.approx(80.0), 80.0)
+    assert (row.baseline_method, row.baseline_confidence) == ("caiso-10-in-10", 80)
+    assert row.delivered_pct == pytest.approx(100.0)
+
+
+async def test_a_vtn_configured_without_the_baseline_does_not_ask_for_it(tmp_path: Path) -> None:
+    config = header_config(tmp_path, reports=ReportSettings(request=("TELEMETRY_USAGE",)))
+    h, client = await start_harness(config, ManualClock(START))
+    try:
+        ven_id = (await h.register(FP)).ven_id
+        reply = await h.post("EiReport", _our_ven_metadata(ven_id, baseline_report=True),
+                             fingerprint=FP)
+        assert isinstance(reply, RegisteredReport)
+        assert [r.report_specifier.report_specifier_id for r in reply.report_requests] == [
+            "TELEMETRY_USAGE"]
+    finally:
+        await client.close()
+        await h.store.close()

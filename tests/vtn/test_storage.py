@@ -30,6 +30,7 @@ from vtn.domain import (
     distribution_order,
     priority_rank,
 )
+from vtn.domain.event import COMPLETED_VISIBLE_FOR
 from vtn.storage import Conflict, NotFound
 
 HOUR = timedelta(hours=1)
@@ -311,8 +312,9 @@ async def test_for_ven_orders_active_first_then_priority_with_zero_last_then_sta
     events = await store.events.for_ven("v", T0)
     assert [e.event_id for e in events] == [
         "active-2", "active-none",                # active, priority 2 before none
-        "active-1-cancelled", "p1-soon", "p1-late",  # priority 1 by start time
-        "p3-soon", "none-soon", "none-late",      # then 3, then no priority
+        # then every other event (cancelled ones too) by start time alone, whatever its
+        # priority (A_E3_0510/0520/0525); the event id breaks ties
+        "active-1-cancelled", "none-soon", "p3-soon", "p1-soon", "none-late", "p1-late",
     ]  # fmt: skip
     # the SQL order is the domain's order
     assert list(events) == sorted(events, key=lambda e: distribution_order(e, T0))
@@ -337,13 +339,18 @@ async def test_for_ven_keeps_events_until_they_end_and_cancelled_ones_for_a_whil
     async def names(now: datetime, **kwargs) -> list[str]:
         return [e.event_id for e in await store.events.for_ven("v", now, **kwargs)]
 
-    # active "open" first, then by priority (0 last), then start; "over" has ended;
-    # cancelled "soon" is still shown
+    # active "open" first, then the others by start time; "over" ended (at T0 - 2 h) more
+    # than COMPLETED_VISIBLE_FOR ago; cancelled "soon" is still shown
     assert await names(T0) == ["open", "soon", "late", "unranked"]
     assert (await store.events.for_ven("v", T0))[1].cancelled
-    # an event leaves the list when its active period ends
-    assert await names(T0 + 2 * HOUR) == ["open", "late", "unranked"]
-    assert await names(T0 + 10 * HOUR) == ["open"]
+    # an event leaves the list COMPLETED_VISIBLE_FOR after its active period ends (it has no
+    # startafter): until then it is listed (completed), in its start-time place
+    assert await names(T0 + 2 * HOUR) == ["open", "soon", "late", "unranked"]
+    just_before = T0 + 2 * HOUR + COMPLETED_VISIBLE_FOR - timedelta(seconds=1)
+    assert await names(just_before) == ["open", "soon", "late", "unranked"]
+    assert await names(T0 + 2 * HOUR + COMPLETED_VISIBLE_FOR) == ["open", "late", "unranked"]
+    assert await names(T0 + 10 * HOUR) == ["open", "unranked"]
+    assert await names(T0 + 10 * HOUR + COMPLETED_VISIBLE_FOR) == ["open"]
     # a cancelled event that has not ended is shown for CANCELLED_VISIBLE_FOR (24 h) after
     # the cancellation (at T0 here), or for the window the caller gives
     await store.events.cancel("unranked")

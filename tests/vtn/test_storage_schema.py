@@ -260,10 +260,13 @@ async def test_the_public_api_is_pinned(tmp_path):
         methods = {
             resource: sorted(m for m in dir(getattr(store, resource)) if not m.startswith("_"))
             for resource in (
-                "vens", "events", "invitations", "opts", "reports", "nonces", "outbox", "polls"
+                "vens", "events", "invitations", "opts", "reports", "nonces", "outbox", "polls",
+                "audit", "status",
             )
         }
     assert methods == {
+        "audit": ["add", "list"],
+        "status": ["outbox_depth", "ping", "schema_revision", "ven_counts"],
         "vens": [
             "assign", "by_fingerprint", "by_registration_id", "cancel", "create", "get", "list",
             "note_conflict", "reregister", "touch", "touch_many",
@@ -274,7 +277,7 @@ async def test_the_public_api_is_pinned(tmp_path):
             "mark_all_delivered",
             "mark_delivered", "record_opt",
         ],
-        "opts": ["add", "cancel", "get", "list"],
+        "opts": ["add", "cancel", "get", "list", "revise"],
         "reports": [
             "add_capabilities", "add_readings", "cancel", "capabilities", "readings",
             "set_status", "subscribe", "subscription", "subscriptions",

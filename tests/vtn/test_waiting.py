@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from common.messages.registration import RequestReregistration
 from tests.support.vtn_harness import (
     START,
     Harness,
+    acknowledge,
     add_event,
     fingerprint_of,
     header_config,
@@ -98,7 +100,15 @@ async def test_a_new_event_waits_until_it_is_delivered(h: Harness) -> None:
     assert isinstance(reply, DistributeEvent)
     assert reply.events[0].event.event_descriptor.modification_number == 1
     await h.store.events.cancel(event.event_id)
-    assert isinstance(await _poll(h, ven_id, 1), DistributeEvent)
+    # the cancellation needs an answer (responseRequired always): it waits, and is sent at
+    # each poll, until the VEN acknowledges it (docs/vtn.md, "What a VEN receives")
+    for _ in range(2):
+        assert (await _waiting(h, ven_id)).events_changed
+        reply = await _poll(h, ven_id, 1)
+        assert isinstance(reply, DistributeEvent)
+        assert reply.events[0].event.event_descriptor.modification_number == 2
+    await acknowledge(h, ven_id, 1, event.event_id, 2)
+    assert not (await _waiting(h, ven_id)).events_changed
     assert isinstance(await _poll(h, ven_id, 1), Response)
 
 
@@ -106,19 +116,22 @@ async def test_events_follow_targets_and_the_distribution_order(h: Harness) -> N
     plain = await _registered_and_drained(h, 1)
     member = await _registered_and_drained(h, 2)
     await h.store.vens.assign(member, group_ids=["north"])
-    everyone = await add_event(h.store)
-    north = await h.store.events.create(
-        simple_event(targets=EventTargets(group_ids=("north",)), priority=1)
-    )
+    everyone = await add_event(h.store)  # START + 1 h, no priority
+    north = await h.store.events.create(simple_event(
+        targets=EventTargets(group_ids=("north",)), priority=1,
+        start=START + timedelta(minutes=90)))
     work = _work(h)
     assert [e.event_id for e in await work.events(await h.store.vens.get(plain))] == [
         everyone.event_id]
     assert [e.event_id for e in await work.events(await h.store.vens.get(member))] == [
-        north.event_id, everyone.event_id]  # priority 1 first
+        everyone.event_id, north.event_id]  # not active: by start time, whatever the priority
     for ven_id, n, count in ((plain, 1, 1), (member, 2, 2)):
         reply = await _poll(h, ven_id, n)
         assert isinstance(reply, DistributeEvent) and len(reply.events) == count
         assert isinstance(await _poll(h, ven_id, n), Response)
+    h.clock.set(START + timedelta(minutes=100))  # both active: priority 1 first
+    assert [e.event_id for e in await work.events(await h.store.vens.get(member))] == [
+        north.event_id, everyone.event_id]
     # ended events are no longer anyone's
     h.clock.advance(simple_event().duration * 3)
     assert await work.events(await h.store.vens.get(member)) == []
@@ -170,12 +183,12 @@ async def test_delivered_then_a_new_event_still_reaches_the_ven(h: Harness) -> N
 async def test_unseen_is_every_event_when_one_is_new(h: Harness) -> None:
     ven_id = await _registered_and_drained(h, 1)
     ven = await h.store.vens.get(ven_id)
-    assert await unseen(h.store, ven, []) is None
+    assert await unseen(h.store, ven, [], START) is None
     old, new = await add_event(h.store), await add_event(h.store)
     await h.store.invitations.mark_all_delivered(ven_id, {old.event_id: 0})
-    assert [e.event_id for e in await unseen(h.store, ven, [old, new]) or []] == [
+    assert [e.event_id for e in await unseen(h.store, ven, [old, new], START) or []] == [
         old.event_id, new.event_id]
-    assert await unseen(h.store, ven, [old]) is None
+    assert await unseen(h.store, ven, [old], START) is None
 
 
 async def test_the_gate_never_tells_a_report_only_or_cancelled_ven_of_events() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
@@ -30,6 +30,7 @@ from ven.brain.words import describe_outcome, describe_plan
 from ven.client.config import DEFAULT_SUPPORTED_SIGNALS
 from ven.client.events import EventPhase, EventState
 from ven.devices.commands import DeviceCommand, Release
+from ven.devices.gateway import DeviceGateway, DeviceStatus
 from ven.dispatch import SolveOptions
 from ven.dispatch.commands import plan_to_commands
 from ven.instructions import EventSignal
@@ -65,6 +66,11 @@ class BuildingBrain:
     loop (or a test's ``ManualClock``) drives ``tick``. `supported` is the client's list of
     supported signal names (the list that decides a 460 answer).
 
+    With a `gateway` of its own (MQTT devices), the model still steps whole minutes that are
+    over, but the devices are sent the commands of the plan interval in force at once: when a
+    plan or re-plan is made and when an interval starts (at the first ``tick`` after it), not at
+    the model's next step.
+
     With `closed_loop` (the default) the plan is carried out in receding horizon: at every
     plan-interval boundary after the first, the rest of the event and its rebound are
     re-planned from the measured device states, with the forecast corrected by the last
@@ -81,8 +87,11 @@ class BuildingBrain:
         options: SolveOptions | None = None,
         closed_loop: bool = True,
         log_zone: tzinfo = UTC,
+        gateway: DeviceGateway | None = None,
     ) -> None:
         self.meter = meter
+        # where commands go and what the devices say back; the model itself by default
+        self.gateway: DeviceGateway = gateway if gateway is not None else meter.simulation
         self.log_zone = log_zone  # plans and outcomes as logged (the VEN's [log] zone)
         self.closed_loop = closed_loop
         self.building = meter.building
@@ -95,8 +104,15 @@ class BuildingBrain:
         self._recent: deque[EventPlan] = deque(maxlen=_RECENT_PLANS)
         self._event_days: set[date] = set()
         self._baselines: dict[tuple[pd.Timestamp, pd.Timestamp], BaselineResult] = {}
-        self._applied: tuple[str, int, int] | None = None
+        self._applied: tuple[str, int, int] | None = None  # the model's commands: whose
         self._controlling = False
+        self._sent: tuple[str, int, int, int] | None = None  # the devices' commands: whose
+        self._devices_controlled = False
+        self._released: dict[str, frozenset[str]] = {}  # event -> devices the gateway released
+        self._following = False
+        # called once per device an event's plan loses to a manual override (event, device):
+        # the VEN opts that device out of the event (oadrCreateOpt with its resource ID)
+        self.on_override: Callable[[str, str], None] | None = None
 
     @classmethod
     def simulated(
@@ -190,19 +206,26 @@ class BuildingBrain:
         self._event_days.add(start.astimezone(self.zone).date())
         ahead = clip_signals(signals, now) if start < now else tuple(signals)
         previous = self._plans.get(event_id)
+        released = self.released_devices()
         planned = plan_event(event_id, modification_number, ahead, baseline,
-                             self.meter.simulation, previous=previous, opted_out=opted_out,
-                             options=self._options)
+                             self.meter.simulation, previous=previous,
+                             opted_out=sorted({*opted_out, *released}), options=self._options)
+        self._released[event_id] = released
+        if released:
+            log.info("Event %s: planned without %s (offline or overridden)", event_id,
+                     ", ".join(sorted(released)))
         if not planned.result.has_solution:
             log.warning("Event %s: the solver found no plan (%s%s); the building runs normally",
                         event_id, planned.result.status.value,
                         f": {planned.result.message}" if planned.result.message else "")
         self._plans[event_id] = planned
         self._devices_out[event_id] = tuple(sorted(opted_out))
-        self._applied = None  # apply the new plan's commands at the next step
+        self._applied = None  # apply the new plan's commands at the model's next step
+        self._sent = None  # and send them to the devices now (when the event is on)
         log.info("%s", describe_plan(planned, self.building, self.log_zone))
         for note in planned.request.notes:
             log.info("Event %s: %s", event_id, note)
+        self._drive_devices()
         return planned
 
     def drop(self, event_id: str, why: str) -> None:
@@ -210,18 +233,22 @@ class BuildingBrain:
         self.tick()
         plan = self._plans.pop(event_id, None)
         self._devices_out.pop(event_id, None)
+        self._released.pop(event_id, None)
         if plan is None:
             return
         self._recent.append(plan)
         self._release_all()
+        self._release_devices()
         log.info("Event %s %s", event_id, why)
+        self._drive_devices()  # another event may be in control
 
     # ---- driving the building -------------------------------------------------------------------
 
     def tick(self, now: datetime | None = None) -> int:
         """Step the building up to `now` (default: the clock's now), carrying out the plans;
         returns the number of simulation steps."""
-        steps = self.meter.advance(now or self._clock.now(), self._before_step)
+        now = now or self._clock.now()
+        steps = self.meter.advance(now, self._before_step)
         for event_id, plan in list(self._plans.items()):
             if plan.until <= self.meter.time:
                 del self._plans[event_id]
@@ -232,7 +259,45 @@ class BuildingBrain:
                     log.info("Event %s: re-planned %d time(s) in closed loop (%.2f s in all, "
                              "last forecast correction %+.2f kW)", event_id, plan.replans,
                              plan.replan_s, plan.last_bias_kw)
+        self._follow_devices()
+        self._drive_devices(now)
         return steps
+
+    @property
+    def clock(self) -> Clock:
+        """The clock the brain runs on (the devices' time; the model lags it by < 1 step)."""
+        return self._clock
+
+    def device_status(self, now: datetime | None = None) -> Mapping[str, DeviceStatus]:
+        """What the gateway says of every device (online, override) at `now`."""
+        return self.gateway.device_status(now or self._clock.now())
+
+    def released_devices(self, now: datetime | None = None) -> frozenset[str]:
+        """Devices the dispatch must leave out: offline or overridden (``DeviceGateway``)."""
+        return frozenset(d for d, s in self.device_status(now).items() if not s.available)
+
+    def _follow_devices(self) -> None:
+        """Re-plan a running event without the devices that went offline or were overridden
+        (and with those that came back): what the building says back wins."""
+        if self._following or self.gateway is self.meter.simulation:
+            return
+        self._following = True
+        try:
+            status = self.device_status()
+            released = frozenset(d for d, s in status.items() if not s.available)
+            for event_id, plan in list(self._plans.items()):
+                if self._released.get(event_id) == released:
+                    continue
+                newly = sorted(released - self._released.get(event_id, frozenset()))
+                log.warning("Event %s: re-planning; released from the plan: %s", event_id,
+                            ", ".join(newly) or "none (devices came back)")
+                for device_id in newly:
+                    if status[device_id].override and self.on_override is not None:
+                        self.on_override(event_id, device_id)
+                self.plan(event_id, plan.modification_number, plan.signals,
+                          opted_out=self._devices_out.get(event_id, ()))
+        finally:
+            self._following = False
 
     def _before_step(self, moment: datetime) -> None:
         plan, pos = self._in_control(moment)
@@ -287,7 +352,45 @@ class BuildingBrain:
         self._applied = None
 
     def _apply(self, commands: Sequence[DeviceCommand]) -> None:
-        self.meter.simulation.apply(commands)
+        self.meter.simulation.apply(commands)  # the model follows the plan
+
+    # ---- driving the devices (a gateway of their own) -------------------------------------------
+
+    def _drive_devices(self, now: datetime | None = None) -> None:
+        """Send the devices the commands of the plan interval in force at `now` as soon as it
+        starts, is planned or is re-planned. The model simulates whole steps that are over (its
+        commands are applied at the start of each one, ``_before_step``); the devices live now,
+        so they do not wait for the model's next step. Nothing to do when the model is the
+        building (the embedded simulation)."""
+        if self.gateway is self.meter.simulation:
+            return
+        moment = now or self._clock.now()
+        plan, pos = self._in_control(moment)
+        if plan is None:
+            if self._devices_controlled:
+                self._release_devices()
+            return
+        key = (plan.event_id, plan.modification_number, plan.replans, pos)
+        if key == self._sent:
+            return
+        commands = plan_to_commands(plan.plan, self.building, moment)
+        self._send(commands)
+        self._sent = key
+        self._devices_controlled = True
+        log.debug("Event %s interval %d: %d command(s) sent to the devices", plan.event_id, pos,
+                  len(commands))
+
+    def _release_devices(self) -> None:
+        if self.gateway is not self.meter.simulation:
+            self._send([Release(device_id=d.id) for d in self.building.devices])
+        self._devices_controlled = False
+        self._sent = None
+
+    def _send(self, commands: Sequence[DeviceCommand]) -> None:
+        """Commands to the gateway, leaving out (all but releases to) released devices."""
+        released = self.released_devices()
+        self.gateway.send([c for c in commands
+                           if c.device_id not in released or isinstance(c, Release)])
 
     # ---- baselines and control state (for reports) ----------------------------------------------
 

@@ -54,7 +54,7 @@ def measure(plan: EventPlan, meter: MeteredBuilding) -> EventOutcome:
     request = plan.request
     index = request.index
     hours = request.duration_h
-    ends = index + pd.to_timedelta(hours, unit="h")
+    ends = (index + pd.to_timedelta(hours, unit="h")).round("us")  # 1/60 h is not whole ns
     in_event = np.asarray(request.in_event, dtype=bool)
     baseline = np.where(in_event, request.baseline_kw.to_numpy(dtype=float), np.nan)
     shed = plan.requested_kw.to_numpy(dtype=float)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,18 +13,25 @@ from common.errors import ConfigError
 from common.messages.enums import OptReason, OptType
 from common.security import normalize_fingerprint
 from common.tomlconfig import Problems, Reader, parse_toml, rules, show, unknown_key
+from ven.devices.mqttconfig import MqttSettings
 from ven.instructions import SIGNAL_TYPES
 
 __all__ = [
     "ACTED_ON_SIGNALS",
+    "API_TOKEN_FILE",
     "DEFAULT_SUPPORTED_SIGNALS",
+    "DEVICE_CLASSES",
     "LOG_ZONES",
+    "ApiSettings",
     "OptSchedule",
+    "ProgrammeSettings",
     "PushSettings",
     "ReportPoints",
     "RetryPolicy",
+    "TelemetrySettings",
     "TlsFiles",
     "VenConfig",
+    "is_loopback",
     "load_config",
     "parse_config",
 ]
@@ -32,6 +40,14 @@ ACTED_ON_SIGNALS = frozenset({*SIGNAL_TYPES, "simple"})
 """Signal names the building brain can act on (``ven.instructions``: the one source of truth)."""
 DEFAULT_SUPPORTED_SIGNALS = ("SIMPLE", "simple", *(n for n in SIGNAL_TYPES if n != "SIMPLE"))
 _OPTS = {"in": OptType.OPT_IN, "out": OptType.OPT_OUT}
+DEVICE_CLASSES = (
+    "Thermostat", "Strip_Heater", "Baseboard_Heater", "Water_Heater", "Pool_Pump", "Sauna",
+    "Hot_tub", "Smart_Appliance", "Irrigation_Pump", "Managed_Commercial_and_Industrial_Loads",
+    "Simple_Residential_On_Off_Loads", "Exterior_Lighting", "Interior_Lighting",
+    "Electric_Vehicle", "Generation_Systems", "Load_Control_Switch", "Smart_Inverter", "EVSE",
+    "RESU", "Energy_Management_System", "Smart_Energy_Module", "Storage",
+)
+"""The device classes (oadrDeviceClass endDeviceAsset mrid) certification accepts."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,6 +94,7 @@ class OptSchedule:
     reason: OptReason
     resource_ids: tuple[str, ...] = ()
     market_context: str | None = None
+    device_classes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +124,49 @@ class RetryPolicy:
     maximum: float = 300.0
 
 
+API_TOKEN_FILE = "api-token"
+"""The building API's token file when ``[api] token_file`` is not given (next to the state
+file)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiSettings:
+    """``[api]``: the building's own local HTTP API (``ven.api``), served by ``oadr-ven run``.
+
+    ``port`` 0 keeps it off. Plain HTTP behind a bearer token kept in ``token_file`` (mode
+    0600, made at the first start; ``None``: ``api-token`` next to the state file). A
+    non-loopback ``host`` is refused unless ``allow_remote`` is set.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    token_file: Path | None = None
+    allow_remote: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        """True when the API is served (``port`` is not 0)."""
+        return self.port != 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TelemetrySettings:
+    """``[telemetry]``: the samples the running VEN stores; older than ``retention`` are
+    purged (checked every ``purge_every``)."""
+
+    retention: timedelta = timedelta(days=35)
+    purge_every: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProgrammeSettings:
+    """``[programme]``: what the DR programme pays for delivered energy
+    [``currency``/kWh]; 0 when unknown."""
+
+    compensation_per_kwh: float = 0.0
+    currency: str = "USD"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VenConfig:
     """Everything the VEN needs to run; see ``parse_config`` for the file format."""
@@ -130,6 +190,20 @@ class VenConfig:
     http_timeout: float = 30.0
     push: PushSettings | None = None
     log_zone: str = "UTC"
+    market_contexts: tuple[str, ...] = ()
+    group_ids: tuple[str, ...] = ()
+    party_ids: tuple[str, ...] = ()
+    resource_ids: tuple[str, ...] = ()
+    reregister_after_cancel: bool = False
+    api: ApiSettings = field(default_factory=ApiSettings)
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    mqtt: MqttSettings | None = None  # devices over MQTT (ven.devices.mqtt), else simulated
+    programme: ProgrammeSettings = field(default_factory=ProgrammeSettings)
+
+    @property
+    def api_token_file(self) -> Path:
+        """Where the building API's bearer token is kept."""
+        return self.api.token_file or self.database.parent / API_TOKEN_FILE
 
 
 def load_config(path: str | Path) -> VenConfig:
@@ -174,6 +248,14 @@ def _in_or_out(value: str) -> str | None:
     return None if value in _OPTS else f"must be \"in\" or \"out\", got {value!r}"
 
 
+def _device_classes(value: tuple[str, ...]) -> str | None:
+    unknown = [c for c in value if c not in DEVICE_CLASSES]
+    if unknown:
+        return (f"{', '.join(map(repr, unknown))} is not a device class; choose among "
+                f"{', '.join(DEVICE_CLASSES)}")
+    return None
+
+
 def _log_zone(value: str) -> str | None:
     return None if value in LOG_ZONES else f"must be \"UTC\" or \"building\", got {value!r}"
 
@@ -214,6 +296,10 @@ class _VenTable:
     building: Path | None = None
     sign_messages: bool = False
     poll_interval_s: float | None = field(default=None, metadata=_POSITIVE)
+    group_ids: tuple[str, ...] = ()
+    party_ids: tuple[str, ...] = ()
+    resource_ids: tuple[str, ...] = ()
+    reregister_after_cancel: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,6 +320,7 @@ class _EventsTable:
     default_opt: str = field(default="in", metadata=rules(check=_in_or_out))
     supported_signals: tuple[str, ...] = field(default=DEFAULT_SUPPORTED_SIGNALS,
                                                metadata=rules(check=_signals))
+    market_contexts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -268,6 +355,7 @@ class _OptTable:
     reason: OptReason | None = None
     resource_ids: tuple[str, ...] = ()
     market_context: str | None = None
+    device_classes: tuple[str, ...] = field(default=(), metadata=rules(check=_device_classes))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -287,13 +375,49 @@ class _PushTable:
     max_body_kb: float = field(default=1024.0, metadata=_POSITIVE)
 
 
+def _port(value: int) -> str | None:
+    return None if 0 <= value <= 65535 else f"must be a TCP port 0-65535 (0: off), got {value}"
+
+
+def _not_negative(value: float) -> str | None:
+    return None if value >= 0 else f"must be >= 0, got {show(value)}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _ApiTable:
+    """``[api]``: the building's local API (see ``ApiSettings``)."""
+
+    host: str = "127.0.0.1"
+    port: int = field(default=0, metadata=rules(check=_port))
+    token_file: Path | None = None
+    allow_remote: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _TelemetryTable:
+    """``[telemetry]``: ``retention_days`` [d]."""
+
+    retention_days: float = field(default=35.0, metadata=_POSITIVE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _ProgrammeTable:
+    """``[programme]``: ``compensation_per_kwh`` [currency/kWh]."""
+
+    compensation_per_kwh: float = field(default=0.0, metadata=rules(check=_not_negative))
+    currency: str = "USD"
+
+
 _TABLES: dict[str, object] = {
+    "mqtt": MqttSettings | None,
     "vtn": _VtnTable, "ven": _VenTable, "tls": _TlsTable | None, "events": _EventsTable,
     "reports": _ReportsTable, "retry": _RetryTable, "opt_schedules": tuple[_OptTable, ...],
-    "push": _PushTable | None, "log": _LogTable,
+    "push": _PushTable | None, "log": _LogTable, "api": _ApiTable,
+    "telemetry": _TelemetryTable, "programme": _ProgrammeTable,
 }
 _ABSENT: dict[str, object] = {"events": {}, "reports": {}, "retry": {}, "opt_schedules": [],
-                              "vtn": {}, "ven": {}, "log": {}}
+                              "vtn": {}, "ven": {}, "log": {}, "api": {}, "telemetry": {},
+                              "programme": {}}
 
 
 def parse_config(text: str, *, base: Path = Path("."), source: str = "<string>") -> VenConfig:
@@ -387,6 +511,16 @@ def parse_config(text: str, *, base: Path = Path("."), source: str = "<string>")
     if push_table is not None:
         push = _push_settings(push_table, problems, tls is not None, has_fingerprint)
 
+    api = read["api"] if isinstance(read["api"], _ApiTable) else _ApiTable()
+    if api.port != 0 and not api.allow_remote and not is_loopback(api.host):
+        problems.add("api.host", f"{api.host!r} is not a loopback address; the building API is "
+                     "plain HTTP, so set api.allow_remote = true explicitly (with a TLS proxy "
+                     "in front) to serve it on the network")
+    telemetry = (read["telemetry"] if isinstance(read["telemetry"], _TelemetryTable)
+                 else _TelemetryTable())
+    programme = (read["programme"] if isinstance(read["programme"], _ProgrammeTable)
+                 else _ProgrammeTable())
+
     problems.raise_if_any(source)
     if vtn is None or ven is None or events is None or points is None or retry is None:
         raise ConfigError(f"{source}: unreadable")  # unreachable: each failure is a problem
@@ -411,7 +545,28 @@ def parse_config(text: str, *, base: Path = Path("."), source: str = "<string>")
         http_timeout=vtn.timeout_s,
         push=push,
         log_zone=read["log"].zone if isinstance(read["log"], _LogTable) else "UTC",
+        market_contexts=events.market_contexts,
+        group_ids=ven.group_ids,
+        party_ids=ven.party_ids,
+        resource_ids=ven.resource_ids,
+        reregister_after_cancel=ven.reregister_after_cancel,
+        api=ApiSettings(host=api.host, port=api.port, token_file=api.token_file,
+                        allow_remote=api.allow_remote),
+        telemetry=TelemetrySettings(retention=timedelta(days=telemetry.retention_days)),
+        mqtt=read.get("mqtt") if isinstance(read.get("mqtt"), MqttSettings) else None,
+        programme=ProgrammeSettings(compensation_per_kwh=programme.compensation_per_kwh,
+                                    currency=programme.currency),
     )
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _push_settings(table: _PushTable, problems: Problems, has_tls: bool,
@@ -456,4 +611,5 @@ def _opt_schedule(table: _OptTable, where: str, problems: Problems) -> OptSchedu
         opt_id=table.id, opt_type=opt_type, start=table.start.astimezone(UTC),
         duration=timedelta(minutes=table.duration_min), reason=reason,
         resource_ids=table.resource_ids, market_context=table.market_context,
+        device_classes=table.device_classes,
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from common.clock import Clock
 from common.messages.enums import EventStatus, OptType
-from common.messages.event import DistributeEvent, EiEvent
-from common.messages.types import Message
+from common.messages.event import CreatedEvent, DistributeEvent, EiEvent, EventResponse
+from common.messages.types import EiResponse, Message, QualifiedEventId
 from common.xml import encode
 from ven.client.config import VenConfig
 from ven.client.events import (
@@ -23,11 +24,13 @@ from ven.client.events import (
     event_from_xml,
     event_status,
     event_to_xml,
+    is_for,
     summarize,
     unsupported_signals,
 )
 from ven.client.hooks import EventHandler
 from ven.client.invitations import (
+    PROVISIONAL,
     WHOLE_VEN,
     created_event,
     event_opt,
@@ -55,6 +58,13 @@ class EventDesk:
     ``track()`` (every round of the VEN) follows each event's state in time (far, near,
     active, completed) and logs every change at INFO; an event that ended is recorded as
     completed then, without waiting for the VTN's next oadrDistributeEvent.
+
+    Refusals: an oadrDistributeEvent from another vtnID than ours (compared exactly) gets an
+    oadrCreatedEvent with code 452 and nothing in it is stored; an event of a market context
+    not in ``[events] market_contexts`` (when set) is answered optOut with 453, one whose
+    eiTarget does not include this VEN (``is_for``) optOut with 462, one without a supported
+    signal optOut with 460. An event cancelled (or no longer listed) while active, with a
+    startafter window, stops at a random moment within that window from now (`rng`).
     """
 
     def __init__(
@@ -66,8 +76,12 @@ class EventDesk:
         handler: EventHandler,
         device_ids: Sequence[str],
         zone: tzinfo = UTC,
+        rng: random.Random | None = None,
     ) -> None:
         self._store = store
+        self._rng = rng or random.Random()
+        self._resources = frozenset((*device_ids, *config.resource_ids,
+                                     *filter(None, (config.reports.resource_id,))))
         self._config = config
         self._clock = clock
         self._handler = handler
@@ -79,8 +93,7 @@ class EventDesk:
         """Store what changed in the VTN's full list of events, answer automatically where
         configured, queue the responses and tell the building brain."""
         if message.vtn_id != registration.vtn_id:
-            log.warning("Ignoring events from vtnID %s: we are registered with %s",
-                        message.vtn_id, registration.vtn_id)
+            await self._refuse_foreign_vtn(message, registration)
             return
         now = self._clock.now()
         held = {e.event_id: e for e in await self._store.events()}
@@ -103,22 +116,29 @@ class EventDesk:
                 stored = held[event_id]
                 over = stored.end is not None and stored.end <= now
                 phase = EventPhase.COMPLETED if over else EventPhase.IMPLIED_CANCELLED
-                updated = dataclasses.replace(stored, phase=phase.value)
+                stop = None if over else self._randomised_stop(stored, None, now)
+                updated = dataclasses.replace(
+                    stored, phase=phase.value if stop is None else EventPhase.STOPPING.value,
+                    end=stored.end if stop is None else stop)
                 to_save.append(updated)
                 changed.append((Change.COMPLETED if over else change, updated))
                 continue
             event = item.event
             start = effective_start(event, registration.ven_id)
             unsupported = unsupported_signals(event, self._config.supported_signals)
-            code = 460 if unsupported and len(unsupported) == len(event.event_signals) else 200
+            code = self._refusal(event, registration.ven_id)
+            if code == 200 and unsupported and len(unsupported) == len(event.event_signals):
+                code = 460
             cancelled = change is Change.CANCELLED
+            stop = self._randomised_stop(held.get(event_id), event, now) if cancelled else None
+            phase = EventPhase.CANCELLED if cancelled else EventPhase.ACTIVE
             stored = StoredEvent(
                 event_id=event_id,
                 modification_number=event.event_descriptor.modification_number,
-                phase=(EventPhase.CANCELLED if cancelled else EventPhase.ACTIVE).value,
+                phase=(phase if stop is None else EventPhase.STOPPING).value,
                 event_xml=event_to_xml(item, registration.vtn_id),
-                effective_start=start,
-                end=event_end(event, start),
+                effective_start=held[event_id].effective_start if stop is not None else start,
+                end=event_end(event, start) if stop is None else stop,
                 received_at=now,
                 summary=summarize(event, start, self._zone),
                 response_code=code,
@@ -127,6 +147,11 @@ class EventDesk:
             to_save.append(stored)
             changed.append((change, stored))
             self._seen[event_id] = event_status(event, stored.phase, start, stored.end, now)
+            if code not in (200, 460):
+                log.warning("Event %s is %s: answered optOut (%d)", event_id,
+                            "not for this VEN (eiTarget)" if code == 462 else
+                            f"of market context {event.event_descriptor.market_context!r}, "
+                            "which is not ours", code)
             if unsupported and code == 200:
                 log.warning("Event %s: ignoring signals we do not support: %s",
                             event_id, ", ".join(unsupported))
@@ -136,13 +161,70 @@ class EventDesk:
         if not to_save:
             return
         for stored in to_save:
-            if stored.phase != EventPhase.ACTIVE:
+            if stored.phase == EventPhase.STOPPING:
+                self._seen[stored.event_id] = EventStatus.ACTIVE
+            elif stored.phase != EventPhase.ACTIVE:
                 self._seen[stored.event_id] = EventStatus.CANCELLED if stored.phase in (
                     EventPhase.CANCELLED, EventPhase.IMPLIED_CANCELLED) else EventStatus.COMPLETED
         await self._store.save_events(to_save, answers)
         await self.flush(registration.ven_id, notify=False)
         for change, stored in changed:
             await self._announce(change, stored)
+
+    def _refusal(self, event: EiEvent, ven_id: str) -> int:
+        """200, or the code refusing an event not meant for us: 453 (market context not ours),
+        462 (eiTarget does not include this VEN)."""
+        contexts = self._config.market_contexts
+        if contexts and event.event_descriptor.market_context not in contexts:
+            return 453
+        config = self._config
+        if not is_for(event.target, ven_id=ven_id, resource_ids=self._resources,
+                      group_ids=frozenset(config.group_ids),
+                      party_ids=frozenset(config.party_ids)):
+            return 462
+        return 200
+
+    def _randomised_stop(
+        self, held: StoredEvent | None, event: EiEvent | None, now: datetime
+    ) -> datetime | None:
+        """When a cancelled event we are carrying out stops: within its startafter window from
+        `now` (a draw of `rng`), or ``None`` to stop at once (not started, answered optOut, no
+        window). `event` is the cancelled version (``None``: no longer listed)."""
+        if held is None or held.phase != EventPhase.ACTIVE or held.response_code != 200:
+            return None
+        if held.effective_start > now or (held.end is not None and held.end <= now):
+            return None
+        period = (event or event_from_xml(held.event_xml).event).active_period
+        window = period.tolerance_startafter
+        if window is None or window <= timedelta(0):
+            return None
+        stop = now + timedelta(seconds=int(self._rng.random() * window.total_seconds()))
+        if held.end is not None:
+            stop = min(stop, held.end)
+        return stop if stop > now else None
+
+    async def _refuse_foreign_vtn(
+        self, message: DistributeEvent, registration: Registration
+    ) -> None:
+        """An oadrDistributeEvent from a vtnID that is not ours: oadrCreatedEvent 452."""
+        log.warning("Refusing events from vtnID %r: we are registered with %r (452)",
+                    message.vtn_id, registration.vtn_id)
+        description = f"vtnID {message.vtn_id!r} is not the VTN we are registered with"
+        created = CreatedEvent(
+            response=EiResponse(response_code=452, request_id=message.request_id,
+                                response_description=description),
+            ven_id=registration.ven_id,
+            event_responses=tuple(EventResponse(
+                response_code=452, response_description="Invalid ID",
+                request_id=message.request_id,
+                qualified_event_id=QualifiedEventId(
+                    event_id=item.event.event_descriptor.event_id,
+                    modification_number=item.event.event_descriptor.modification_number),
+                opt_type=OptType.OPT_OUT) for item in message.events),
+        )
+        await self._store.commit(
+            outbox=[("EiEvent", "created_event", "events from a foreign vtnID refused (452)",
+                     encode(created))], now=self._clock.now())
 
     @staticmethod
     def _vtn_status_changed(
@@ -164,19 +246,28 @@ class EventDesk:
         new state, when, in UTC) and record an ended event as completed."""
         now = self._clock.now()
         ended: list[StoredEvent] = []
-        for stored in await self._store.events(phases=(EventPhase.ACTIVE.value,)):
+        stopped: list[StoredEvent] = []
+        for stored in await self._store.events(
+                phases=(EventPhase.ACTIVE.value, EventPhase.STOPPING.value)):
             event = event_from_xml(stored.event_xml).event
             status = event_status(event, stored.phase, stored.effective_start, stored.end, now)
             before = self._seen.get(stored.event_id)
             if status is EventStatus.COMPLETED:
                 ended.append(dataclasses.replace(stored, phase=EventPhase.COMPLETED.value))
+            if status is EventStatus.CANCELLED:  # a cancelled event's randomised stop is due
+                stopped.append(dataclasses.replace(stored, phase=EventPhase.CANCELLED.value))
             if status is not before and (before is not None or status is EventStatus.COMPLETED):
                 log.info("Event %s: %s -> %s at %s", stored.event_id,
                          before.value if before is not None else "received",
                          status.value, _utc(self._changed_at(event, stored, status, now)))
             self._seen[stored.event_id] = status
-        if ended:
-            await self._store.save_events(ended)
+        if ended or stopped:
+            await self._store.save_events([*ended, *stopped])
+        for stored in stopped:
+            log.info("Event %s: stopping now, at its randomised time after the cancellation",
+                     stored.event_id)
+            await self._call_hook("on_cancel", state_of(
+                stored, await self._store.answers(stored.event_id), now))
 
     @staticmethod
     def _changed_at(
@@ -184,7 +275,7 @@ class EventDesk:
     ) -> datetime:
         """When `stored` entered `status` (`now` when the VTN's word is all we have)."""
         ramp_up = event.active_period.ramp_up
-        if status is EventStatus.COMPLETED and stored.end is not None:
+        if status in (EventStatus.COMPLETED, EventStatus.CANCELLED) and stored.end is not None:
             return stored.end
         if status is EventStatus.ACTIVE:
             return stored.effective_start
@@ -199,21 +290,30 @@ class EventDesk:
         unsupported: list[str],
         code: int,
     ) -> Answer | None:
-        """The answer the VEN gives without a person, if any."""
+        """The answer the VEN gives without a person, if any.
+
+        With ``auto_answer = false`` an event whose responseRequired is ``always`` still gets
+        its oadrCreatedEvent at once (certification: before the next poll): the configured
+        default, recorded as ``provisional``. The invitation stays open for a person until
+        the event starts; a different answer then goes out as a new oadrCreatedEvent.
+        """
         def answer(opt: OptType, source: str) -> Answer:
             return Answer(event_id=stored.event_id,
                           modification_number=stored.modification_number,
                           device_id=WHOLE_VEN, opt=opt.value, source=source,
                           answered_at=self._clock.now())
-        if code == 460:
-            return answer(OptType.OPT_OUT, "unsupported")
+        if code != 200:
+            return answer(OptType.OPT_OUT, "unsupported" if code == 460 else "refused")
         if cancelled:
             previous = [a for a in await self._store.answers(stored.event_id)
                         if a.device_id == WHOLE_VEN]
             opt = OptType(previous[-1].opt) if previous else OptType.OPT_IN
             return answer(opt, "auto")
-        if self._config.auto_answer:
+        chosen = await self._store.auto_answer()  # set at run time (building API)
+        if self._config.auto_answer if chosen is None else chosen:
             return answer(self._config.default_opt, "auto")
+        if needs_created_event(stored):  # the VTN wants oadrCreatedEvent before our next poll
+            return answer(self._config.default_opt, PROVISIONAL)
         return None
 
     async def _announce(self, change: Change, stored: StoredEvent) -> None:
@@ -224,12 +324,23 @@ class EventDesk:
             if stored.response_code == 460:
                 log.warning("%s %s: %s; none of its signals is supported, answered optOut (460)",
                             label, verb, stored.summary)
+            elif stored.response_code != 200:
+                log.warning("%s %s: %s; not for this VEN, answered optOut (%d)", label, verb,
+                            stored.summary, stored.response_code)
             elif state.opt is None:
                 log.info("%s %s: %s; waiting for your answer", label, verb, stored.summary)
+            elif state.provisional:
+                log.info("%s %s: %s; answered %s for now (the configured default, the VTN "
+                         "wants an answer at once); waiting for your answer (oadr-ven answer)",
+                         label, verb, stored.summary, state.opt.value)
             else:
                 log.info("%s %s: %s; answered %s automatically", label, verb, stored.summary,
                          state.opt.value)
             await self._call_hook("on_event", state)
+        elif stored.phase == EventPhase.STOPPING:
+            log.info("%s cancelled by the VTN while active: %s; stopping at %s (randomised "
+                     "within startafter)", label, stored.summary,
+                     _utc(stored.end or self._clock.now()))
         elif change is Change.CANCELLED:
             log.info("%s cancelled by the VTN: %s", label, stored.summary)
             await self._call_hook("on_cancel", state)

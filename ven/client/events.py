@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from common.messages.enums import EventStatus, OptType, ResponseRequired, SignalName
 from common.messages.event import DistributeEvent, EiEvent, OadrEvent
+from common.messages.types import Target
 from common.xml import decode, encode
 from ven.instructions import SIGNAL_TYPES
 
@@ -23,6 +24,7 @@ __all__ = [
     "event_from_xml",
     "event_status",
     "event_to_xml",
+    "is_for",
     "summarize",
     "unsupported_signals",
 ]
@@ -35,6 +37,7 @@ class EventPhase(StrEnum):
     ACTIVE = "active"  # received and not known to be over (far, near or active in time)
     CANCELLED = "cancelled"  # the VTN sent it with status "cancelled"
     IMPLIED_CANCELLED = "implied_cancelled"  # it vanished from a later oadrDistributeEvent
+    STOPPING = "stopping"  # cancelled while active: runs on until its randomised stop (`end`)
     COMPLETED = "completed"  # it ended (or vanished after its end)
 
 
@@ -56,7 +59,8 @@ class EventState:
 
     ``effective_start`` is the active period's start plus this VEN's randomisation
     (startafter); ``end`` is ``None`` for an open-ended event. ``opt`` is the whole-VEN
-    answer (``None`` while waiting for a person); ``device_opts`` maps resource IDs that
+    answer (``None`` while waiting for a person; ``provisional`` when it is the configured
+    default given at once while a person may still answer); ``device_opts`` maps resource IDs that
     answered differently to their opt. ``phase`` is an ``EventPhase`` value; ``status`` the
     state at the time the state was read (``event_status``; ``none`` when not computed).
     """
@@ -72,6 +76,7 @@ class EventState:
     opt: OptType | None = None
     device_opts: dict[str, OptType] = field(default_factory=dict)
     status: EventStatus = EventStatus.NONE
+    provisional: bool = False
 
 
 def event_to_xml(event: OadrEvent, vtn_id: str) -> bytes:
@@ -143,7 +148,9 @@ def event_status(
 ) -> EventStatus:
     """The state of an event for this VEN at `now` (pure).
 
-    - ``cancelled``: cancelled by the VTN, or no longer listed before its end;
+    - ``cancelled``: cancelled by the VTN, or no longer listed before its end; an event
+      cancelled while active with a startafter window (phase ``stopping``) stays ``active``
+      until its randomised stop (`end`);
     - ``completed`` from `end` on (never for an open-ended event);
     - ``active`` from `start` (the effective start) on;
     - ``near`` within the ramp-up before `start` (x-eiRampUp) when the event has one; without
@@ -151,6 +158,9 @@ def event_status(
       this VEN's randomised start is later), else ``far``.
     """
     phase = EventPhase(phase)
+    if phase is EventPhase.STOPPING:
+        running = end is not None and start <= now < end
+        return EventStatus.ACTIVE if running else EventStatus.CANCELLED
     if phase in (EventPhase.CANCELLED, EventPhase.IMPLIED_CANCELLED):
         return EventStatus.CANCELLED
     if phase is EventPhase.COMPLETED or (end is not None and now >= end):
@@ -162,6 +172,28 @@ def event_status(
         return EventStatus.NEAR if now >= start - ramp_up else EventStatus.FAR
     sent = event.event_descriptor.event_status
     return EventStatus.NEAR if sent in (EventStatus.NEAR, EventStatus.ACTIVE) else EventStatus.FAR
+
+
+def is_for(
+    target: Target,
+    *,
+    ven_id: str,
+    resource_ids: frozenset[str] = frozenset(),
+    group_ids: frozenset[str] = frozenset(),
+    party_ids: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether an event's eiTarget includes this VEN.
+
+    A target naming venIDs, resourceIDs, groupIDs or partyIDs must name ours (any one match is
+    enough; IDs compare case-sensitively). A target naming none of them (empty, or only
+    device classes, nodes or areas, which this VEN cannot place itself in) includes everyone.
+    """
+    named = target.ven_ids or target.resource_ids or target.group_ids or target.party_ids
+    if not named:
+        return True
+    return (ven_id in target.ven_ids or not resource_ids.isdisjoint(target.resource_ids)
+            or not group_ids.isdisjoint(target.group_ids)
+            or not party_ids.isdisjoint(target.party_ids))
 
 
 def event_end(event: EiEvent, start: datetime) -> datetime | None:

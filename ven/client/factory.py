@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
@@ -84,12 +85,15 @@ async def build_client(
     device_ids: Sequence[str] | None = None,
     tick: Callable[[datetime], object] | None = None,
     building: Building | None = None,
+    rng: random.Random | None = None,
 ) -> VenClient:
     """A ready ``VenClient``; unspecified collaborators come from `config` (the building
     gives the device IDs and the time zone: `building` when the caller has parsed it already,
     else the building file's). ``tick(now)`` runs at the start of every round
-    (``BuildingBrain.tick``). ``client.close()`` closes the transport. ReplayProtect nonces of
-    verified VTN messages are kept in `store`, so a replay is refused after a restart too."""
+    (``BuildingBrain.tick``); `rng` draws the back-off jitter and the randomised stop of a
+    cancelled event (tests pass a seeded one). ``client.close()`` closes the transport.
+    ReplayProtect nonces of verified VTN messages are kept in `store`, so a replay is refused
+    after a restart too."""
     clock = clock or SystemClock()
     if building is None:
         building = _building(config)
@@ -97,7 +101,7 @@ async def build_client(
                               nonces=StoredNonceStore(store, clock=clock))
     return VenClient(
         config=config, store=store, exchange=exchange, source=source, clock=clock,
-        sleeper=sleeper, handler=handler, tick=tick,
+        sleeper=sleeper, handler=handler, tick=tick, rng=rng,
         device_ids=(() if building is None else tuple(d.id for d in building.devices))
         if device_ids is None else device_ids,
         zone=log_zone(config, building),

@@ -17,6 +17,8 @@ from ven.client.events import EventPhase, EventState, event_from_xml, event_stat
 from ven.client.store import Answer, Store, StoredEvent
 
 __all__ = [
+    "PROVISIONAL",
+    "REFUSALS",
     "WHOLE_VEN",
     "created_event",
     "event_opt",
@@ -31,6 +33,11 @@ __all__ = [
 
 WHOLE_VEN = ""
 """The device_id of an answer that concerns the whole VEN."""
+
+
+PROVISIONAL = "provisional"
+"""The source of the default answer given at once, while a person may still answer
+(``auto_answer = false`` and responseRequired ``always``)."""
 
 
 def new_id() -> str:
@@ -59,6 +66,7 @@ def state_of(event: StoredEvent, answers: Sequence[Answer], now: datetime) -> Ev
         end=event.end,
         summary=event.summary,
         opt=OptType(whole.opt) if whole is not None else None,
+        provisional=whole is not None and whole.source == PROVISIONAL,
         device_opts={a.device_id: OptType(a.opt) for a in current if a.device_id != WHOLE_VEN},
     )
 
@@ -74,7 +82,10 @@ async def states(
 
 
 def is_pending(state: EventState) -> bool:
-    """An invitation still waiting for a person: unanswered and far, near or active."""
+    """An invitation still waiting for a person: unanswered and far, near or active, or
+    answered provisionally and not started yet (far or near)."""
+    if state.provisional:
+        return state.status in (EventStatus.FAR, EventStatus.NEAR)
     return state.status in _OPEN and state.opt is None
 
 
@@ -103,25 +114,42 @@ async def record_operator_answer(
         verb = "has completed" if status is EventStatus.COMPLETED else "was cancelled"
         raise NotAllowed(f"event {event_id} {verb}; it can no longer be answered")
     if event.response_code != 200:
-        raise NotAllowed(f"event {event_id} has no signal this VEN supports (answered optOut "
-                         f"with code {event.response_code}); it cannot be taken part in")
+        why = REFUSALS.get(event.response_code, "refused").lower()
+        raise NotAllowed(f"event {event_id} was answered optOut with code "
+                         f"{event.response_code} ({why}); it cannot be taken part in")
     if device_id is not None and known_devices is not None and device_id not in known_devices:
         raise InvalidId(f"no device {device_id!r} in the building (known: "
                         f"{', '.join(known_devices) or 'none'})")
+    whole = next((a for a in await store.answers(event_id)
+                  if a.modification_number == event.modification_number
+                  and a.device_id == WHOLE_VEN), None)
     answer = Answer(event_id=event_id, modification_number=event.modification_number,
                     device_id=device_id or WHOLE_VEN, opt=opt.value, source="operator",
-                    answered_at=now)
-    if device_id is not None:
-        current = [a for a in await store.answers(event_id)
-                   if a.modification_number == event.modification_number
-                   and a.device_id == WHOLE_VEN]
-        if not current:
-            await store.record_answer(Answer(
-                event_id=event_id, modification_number=event.modification_number,
-                device_id=WHOLE_VEN, opt=OptType.OPT_IN.value, source="operator",
-                answered_at=now))
+                    answered_at=now, sent=device_id is None and _confirms(whole, opt))
+    if device_id is not None and (whole is None or whole.source == PROVISIONAL):
+        taking_part = OptType.OPT_IN
+        await store.record_answer(Answer(
+            event_id=event_id, modification_number=event.modification_number,
+            device_id=WHOLE_VEN, opt=taking_part.value, source="operator",
+            answered_at=now, sent=_confirms(whole, taking_part)))
     await store.record_answer(answer)
     return answer
+
+
+def _confirms(whole: Answer | None, opt: OptType) -> bool:
+    """Whether a person's `opt` only confirms the provisional answer the VTN already has
+    (then there is nothing new to send)."""
+    return (whole is not None and whole.source == PROVISIONAL and whole.sent
+            and whole.opt == opt.value)
+
+
+REFUSALS = {
+    452: "Invalid ID",
+    453: "Market context not recognized",
+    460: "Signal not supported",
+    462: "Target mismatch: the event is not for this VEN",
+}
+"""Why an event was answered optOut without asking anyone, by the eventResponse code."""
 
 
 def created_event(ven_id: str, event: StoredEvent, opt: OptType) -> CreatedEvent:
@@ -131,7 +159,7 @@ def created_event(ven_id: str, event: StoredEvent, opt: OptType) -> CreatedEvent
         ven_id=ven_id,
         event_responses=(EventResponse(
             response_code=event.response_code,
-            response_description="OK" if event.response_code == 200 else "Signal not supported",
+            response_description=REFUSALS.get(event.response_code, "OK"),
             request_id=event.request_id,
             qualified_event_id=QualifiedEventId(
                 event_id=event.event_id, modification_number=event.modification_number),
@@ -147,8 +175,8 @@ def event_opt(
     resource_ids: Sequence[str],
     now: datetime,
 ) -> CreateOpt:
-    """oadrCreateOpt for one event, for some resources (empty: the whole VEN)."""
-    market_context = event_from_xml(event.event_xml).event.event_descriptor.market_context
+    """oadrCreateOpt for one event, for some resources (empty: the whole VEN). No
+    marketContext and no vavailability: the eventID says which event it is."""
     return CreateOpt(
         opt_id=new_id(),
         opt_type=opt,
@@ -157,7 +185,6 @@ def event_opt(
         ven_id=ven_id,
         created_date_time=now,
         request_id=new_id(),
-        market_context=market_context,
         qualified_event_id=QualifiedEventId(
             event_id=event.event_id, modification_number=event.modification_number),
         target=Target(resource_ids=tuple(resource_ids)),
@@ -165,7 +192,8 @@ def event_opt(
 
 
 def schedule_opt(ven_id: str, schedule: OptSchedule, now: datetime) -> CreateOpt:
-    """oadrCreateOpt carrying one configured availability window (vavailability)."""
+    """oadrCreateOpt carrying one configured availability window (vavailability: dtstart and
+    duration only, never tolerance, ramp-up, recovery or notification)."""
     return CreateOpt(
         opt_id=schedule.opt_id,
         opt_type=schedule.opt_type,
@@ -176,6 +204,8 @@ def schedule_opt(ven_id: str, schedule: OptSchedule, now: datetime) -> CreateOpt
         market_context=schedule.market_context,
         vavailability=(Period(dtstart=schedule.start, duration=schedule.duration),),
         target=Target(resource_ids=schedule.resource_ids),
+        device_class=(Target(end_device_assets=schedule.device_classes)
+                      if schedule.device_classes else None),
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from common.clock import Clock
-from common.errors import ReportNotSupported
+from common.errors import ProtocolError
 from common.messages.report import (
     CanceledReport,
     CancelReport,
@@ -62,13 +62,13 @@ class ReportDesk:
         self, requests: Sequence[ReportRequest], request_id: str | None, ven_id: str
     ) -> bool:
         """Subscribe to `requests` and queue an oadrCreatedReport listing every pending report
-        (code 461 naming what we do not offer). Returns True when the VTN asked for our
-        METADATA again (the caller re-sends oadrRegisterReport)."""
+        (code 452 naming a reportSpecifierID or rID we never offered). Returns True when the
+        VTN asked for our METADATA again (the caller re-sends oadrRegisterReport)."""
         if not requests and request_id is None:
             return False
         now = self._clock.now()
         new: list[Subscription] = []
-        refused: list[str] = []
+        refused: list[ProtocolError] = []
         metadata = False
         for request in requests:
             if request.report_specifier.report_specifier_id == METADATA_SPECIFIER:
@@ -76,8 +76,9 @@ class ReportDesk:
                 continue
             try:
                 subscription = subscribe(request, self._points, now)
-            except ReportNotSupported as exc:
-                refused.append(str(exc))
+            except ProtocolError as exc:
+                log.warning("Refusing report request %s: %s", request.report_request_id, exc)
+                refused.append(exc)
                 continue
             new.append(subscription)
             log.info("The VTN asked for report %s (%s: %s every %g s, sent every %g s)",
@@ -86,7 +87,8 @@ class ReportDesk:
                      subscription.report_back_s)
         active = {s.report_request_id: s for s in await self._store.subscriptions()}
         active.update({s.report_request_id: s for s in new})
-        code, description = (461, "; ".join(refused)) if refused else (200, "OK")
+        code, description = ((int(refused[0].code), "; ".join(map(str, refused))) if refused
+                             else (200, "OK"))
         created = CreatedReport(
             response=EiResponse(response_code=code, request_id=request_id or "",
                                 response_description=description),

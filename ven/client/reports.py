@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from common.errors import ReportNotSupported
+from common.errors import InvalidId
 from common.messages.enums import (
     ExtensionValue,
     ItemKind,
@@ -29,6 +29,7 @@ from ven.client.store import Subscription
 
 __all__ = [
     "BASELINE_METHOD_PREFIX",
+    "BASELINE_REPORT",
     "METADATA_SPECIFIER",
     "Offer",
     "baseline_reading_type",
@@ -37,6 +38,7 @@ __all__ = [
     "floor_time",
     "metadata_reports",
     "offers",
+    "point_kind",
     "subscribe",
 ]
 
@@ -51,15 +53,24 @@ class Offer:
     """One metadata report we offer: its specifier ID, name and data points (rID -> kind)."""
 
     specifier_id: str
-    name: ReportName
+    name: ReportName | ExtensionValue
     points: dict[str, PointKind]
 
 
+BASELINE_REPORT = ExtensionValue("x-TELEMETRY_BASELINE")
+"""The name of the baseline report. TELEMETRY_USAGE may only hold "usage" points read
+directly ("Direct Read"), so the baseline (reportType ``baseline``, readingType ``Projected``
+or ``x-baseline-<method>``) travels in a report of its own, named by an ``x-`` extension
+(its METADATA form is ``x-METADATA_TELEMETRY_BASELINE``)."""
+
+
 def offers(points: ReportPoints) -> tuple[Offer, ...]:
-    """The three reports this VEN offers, from the configured rIDs."""
+    """The four reports this VEN offers, from the configured rIDs."""
     return (
         Offer(specifier_id="TELEMETRY_USAGE", name=ReportName.TELEMETRY_USAGE,
-              points={points.usage: PointKind.USAGE, points.baseline: PointKind.BASELINE}),
+              points={points.usage: PointKind.USAGE}),
+        Offer(specifier_id="TELEMETRY_BASELINE", name=BASELINE_REPORT,
+              points={points.baseline: PointKind.BASELINE}),
         Offer(specifier_id="TELEMETRY_STATUS", name=ReportName.TELEMETRY_STATUS,
               points={points.status: PointKind.STATUS}),
         Offer(specifier_id="HISTORY_USAGE", name=ReportName.HISTORY_USAGE,
@@ -88,16 +99,21 @@ def baseline_reading_type(method: str | None) -> ReadingType | ExtensionValue:
     return ReadingType.parse(BASELINE_METHOD_PREFIX + slug)
 
 
-_METADATA_NAMES = {
+_METADATA_NAMES: dict[ReportName | ExtensionValue, ReportName | ExtensionValue] = {
     ReportName.TELEMETRY_USAGE: ReportName.METADATA_TELEMETRY_USAGE,
+    BASELINE_REPORT: ExtensionValue("x-METADATA_TELEMETRY_BASELINE"),
     ReportName.TELEMETRY_STATUS: ReportName.METADATA_TELEMETRY_STATUS,
     ReportName.HISTORY_USAGE: ReportName.METADATA_HISTORY_USAGE,
 }
 
 
 def metadata_reports(points: ReportPoints, now: datetime) -> tuple[Report, ...]:
-    """The METADATA reports of our oadrRegisterReport (usage and baseline [kW], status,
-    history [kWh per interval]) with the configured sampling rates."""
+    """The METADATA reports of our oadrRegisterReport (usage [kW], baseline [kW], status,
+    history [kWh per interval]) with the configured sampling rates.
+
+    As certification checks them: reportRequestID ``0``, no eiReportID, no dtstart or
+    intervals, and a duration of the longest sampling period (never shorter than oadrMaxPeriod).
+    """
     rate = SamplingRate(min_period=points.min_sampling, max_period=points.max_sampling,
                         on_change=False)
     source = Target(resource_ids=(points.resource_id,)) if points.resource_id else None
@@ -116,10 +132,9 @@ def metadata_reports(points: ReportPoints, now: datetime) -> tuple[Report, ...]:
         reports.append(Report(
             report_request_id="0",
             report_specifier_id=offer.specifier_id,
-            report_id=offer.specifier_id,
             report_name=_METADATA_NAMES[offer.name],
             created_date_time=now,
-            duration=timedelta(0),
+            duration=points.max_sampling,
             report_descriptions=tuple(descriptions),
         ))
     return tuple(reports)
@@ -132,8 +147,14 @@ def floor_time(moment: datetime, step: timedelta) -> datetime:
     return _EPOCH + timedelta(seconds=elapsed - elapsed % seconds)
 
 
+def point_kind(points: ReportPoints, r_id: str) -> PointKind | None:
+    """What the rID `r_id` measures (any offered report), or ``None`` if we offer no such rID."""
+    return next((o.points[r_id] for o in offers(points) if r_id in o.points), None)
+
+
 def subscribe(request: ReportRequest, points: ReportPoints, now: datetime) -> Subscription:
-    """A subscription for a VTN's report request, or ``ReportNotSupported``.
+    """A subscription for a VTN's report request, or ``InvalidId`` (452) when it names a
+    reportSpecifierID we never offered or an rID that is not in that report.
 
     Granularity zero or below our minimum sampling period uses the minimum; above the maximum
     uses the maximum. reportBackDuration zero is a one-shot report: of its reportInterval (a
@@ -144,13 +165,14 @@ def subscribe(request: ReportRequest, points: ReportPoints, now: datetime) -> Su
     offer = next((o for o in offers(points) if o.specifier_id == specifier.report_specifier_id),
                  None)
     if offer is None:
-        raise ReportNotSupported(
+        raise InvalidId(
             f"no report with reportSpecifierID {specifier.report_specifier_id!r} is offered")
-    r_ids = tuple(p.r_id for p in specifier.specifier_payloads if p.r_id in offer.points)
-    if not r_ids:
-        raise ReportNotSupported(
-            f"none of the rIDs {[p.r_id for p in specifier.specifier_payloads]} is offered in "
-            f"{offer.specifier_id}")
+    requested = tuple(p.r_id for p in specifier.specifier_payloads)
+    unknown = [r_id for r_id in requested if r_id not in offer.points]
+    if unknown or not requested:
+        raise InvalidId(
+            f"rIDs {unknown or 'none'} are not in report {offer.specifier_id!r}")
+    r_ids = tuple(dict.fromkeys(requested))
     granularity = min(max(specifier.granularity, points.min_sampling), points.max_sampling)
     back = specifier.report_back_duration
     interval = specifier.report_interval
@@ -208,12 +230,13 @@ async def build_report(
 ) -> Report:
     """The data report of `sub` for `window`: one interval per (interval start, rID), each of
     length granularity, values from `source` (history in [kWh] per interval, others [kW])."""
-    offer = next(o for o in offers(points) if o.specifier_id == sub.specifier_id)
     granularity = timedelta(seconds=sub.granularity_s)
     start, end = window
     intervals: list[Interval[ReportPayload]] = []
     for r_id in sub.r_ids:
-        kind = offer.points[r_id]
+        kind = point_kind(points, r_id)  # a state file from before the baseline report moved
+        if kind is None:
+            continue
         for reading in await source.read(kind, r_id, start, end, granularity):
             value = reading.value
             if kind is PointKind.HISTORY and isinstance(value, float | int):
@@ -227,7 +250,7 @@ async def build_report(
         report_request_id=sub.report_request_id,
         report_specifier_id=sub.specifier_id,
         report_id=f"{sub.report_request_id}-{start.strftime('%Y%m%dT%H%M%SZ')}",
-        report_name=ReportName(sub.report_name),
+        report_name=ReportName.parse(sub.report_name),
         created_date_time=now,
         dtstart=start,
         duration=end - start,

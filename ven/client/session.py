@@ -8,15 +8,18 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
 from common.clock import Clock
-from common.errors import NotRegisteredOrAuthorized, ProtocolError
+from common.errors import NotRegisteredOrAuthorized, OadrError, ProtocolError
 from common.messages.enums import OptType
 from common.messages.event import DistributeEvent, RequestEvent
 from common.messages.poll import Poll, Response
 from common.messages.registration import (
     CanceledPartyRegistration,
     CancelPartyRegistration,
+    CreatedPartyRegistration,
+    QueryRegistration,
     RequestReregistration,
 )
 from common.messages.report import (
@@ -45,18 +48,21 @@ from ven.client.outbox import OutboxSender
 from ven.client.readings import ReadingSource
 from ven.client.registration import register, register_reports
 from ven.client.reporting import ReportDesk
+from ven.client.reports import metadata_reports
 from ven.client.store import (
     Registration,
     Store,
 )
 from ven.client.transport import TransportError, WrongVtnCertificate
 
-__all__ = ["DEFAULT_POLL_INTERVAL", "RETENTION", "VenClient"]
+__all__ = ["ACTIONS", "DEFAULT_POLL_INTERVAL", "RETENTION", "VenClient"]
 
 log = logging.getLogger("ven.client")
 
 DEFAULT_POLL_INTERVAL = timedelta(seconds=10)
 _MAX_POLLS_PER_STEP = 50
+ACTIONS = ("cancel-registration", "query-registration", "reregister", "republish-reports")
+"""The operator actions ``VenClient.perform`` takes (queued in the state file for ``run``)."""
 RETENTION = timedelta(days=30)
 """How long finished events, cancelled reports and refused messages stay in the state file."""
 
@@ -103,12 +109,13 @@ class VenClient:
         self._reports = ReportDesk(store=store, points=config.reports, source=source, clock=clock)
         self._events = EventDesk(store=store, config=config, clock=clock,
                                  handler=handler or NoEventHandler(), device_ids=device_ids,
-                                 zone=zone)
+                                 zone=zone, rng=rng)
         self._tick = tick  # drives the building up to now at the start of every round
         self._outbox = OutboxSender(store=store, exchange=exchange, clock=clock,
                                     retry=config.retry)
         self._handling = asyncio.Lock()  # push mode: pushed messages vs. the loop's local work
         self._reregister_due = False
+        self._stay_unregistered = False  # cancelled (by the VTN or an operator): no polls
 
     def __repr__(self) -> str:
         return f"VenClient({self._config.ven_name!r} -> {self._config.vtn_url!r})"
@@ -147,6 +154,7 @@ class VenClient:
 
     async def start(self) -> None:
         """Register if needed, offer reports if not yet done, re-synchronise events."""
+        self._stay_unregistered = False  # asked to start: register again if needed
         await self._ensure_registered()
         await self._sync_events()
 
@@ -160,6 +168,10 @@ class VenClient:
         while (stop is None or not stop.is_set()) and (max_steps is None or steps < max_steps):
             steps += 1
             try:
+                await self.carry_out_requests()
+                if self._stay_unregistered:  # cancelled: wait for a restart or an operator
+                    await self._sleeper(self.poll_interval.total_seconds())
+                    continue
                 if self._registration is None or not self._synced:
                     await self.start()
                 await self.step()
@@ -239,7 +251,7 @@ class VenClient:
             await self._offer_reports()
         await self._queue_opt_schedules()
 
-    async def _offer_reports(self) -> None:
+    async def _offer_reports(self) -> RegisteredReport:
         registration = self._need_registration()
         answer = await register_reports(
             self._exchange, self._config, registration.ven_id, self._clock.now())
@@ -248,6 +260,7 @@ class VenClient:
             await self._accept_report_requests(answer.report_requests, request_id=None)
         await self._store.save_registration(registration)
         self._registration = registration
+        return answer
 
     async def _reregister(self) -> None:
         previous = self._registration
@@ -262,6 +275,115 @@ class VenClient:
             raise NotRegisteredOrAuthorized("not registered with the VTN yet")
         return self._registration
 
+    # ---- operator actions (``oadr-ven registration ...``, ``oadr-ven reports republish``) ----
+
+    async def carry_out_requests(self) -> int:
+        """Carry out the operator requests queued in the state file, oldest first, recording
+        each result (or why it failed) there for the waiting command; returns how many."""
+        done = 0
+        for request in await self._store.requests():
+            try:
+                result = await self.perform(request.action)
+            except WrongVtnCertificate:
+                raise
+            except (TransportError, OadrError, ValueError) as exc:
+                log.error("Operator request %d (%s) failed: %s", request.id, request.action, exc)
+                await self._store.finish_request(request.id, now=self._clock.now(),
+                                                 error=str(exc))
+            else:
+                await self._store.finish_request(request.id, now=self._clock.now(),
+                                                 result=result)
+            done += 1
+        return done
+
+    async def perform(self, action: str) -> dict[str, Any]:
+        """Carry out one operator action (one of ``ACTIONS``) now; what came of it.
+
+        Raises ``ValueError`` for an unknown action, ``NotRegisteredOrAuthorized`` when the
+        action needs a registration we do not have or the VTN refuses, transport errors as
+        they are."""
+        if self._registration is None:  # not started (the CLI acting without `run`)
+            self._registration = await self._store.registration()
+        actions = {"cancel-registration": self.cancel_registration,
+                   "query-registration": self.query_registration,
+                   "reregister": self.register_again,
+                   "republish-reports": self.republish_reports}
+        if action not in actions:
+            raise ValueError(f"unknown operator action {action!r}; known: {', '.join(ACTIONS)}")
+        return await actions[action]()
+
+    async def cancel_registration(self) -> dict[str, Any]:
+        """oadrCancelPartyRegistration of our registration. Once the VTN confirms it, the
+        registration is forgotten and the VEN stays unregistered (no polls) until restarted
+        or re-registered by an operator."""
+        registration = self._need_registration()
+        answer = await self._exchange.request("EiRegisterParty", CancelPartyRegistration(
+            request_id=new_id(), registration_id=registration.registration_id,
+            ven_id=registration.ven_id))
+        response = getattr(answer, "response", None)
+        if not isinstance(answer, CanceledPartyRegistration) or response is None \
+                or not response.ok:
+            raise NotRegisteredOrAuthorized(
+                "the VTN did not confirm the cancellation of registration "
+                f"{registration.registration_id} ({_answer_words(answer)}); we stay registered")
+        await self._store.save_registration(None)
+        self._registration = None
+        self._synced = False
+        self._stay_unregistered = True
+        log.info("Cancelled our registration %s (venID %s) with VTN %s at an operator's "
+                 "request; we stay unregistered until restarted or re-registered",
+                 registration.registration_id, registration.ven_id, registration.vtn_id)
+        return {"cancelled": True, "vtn_id": registration.vtn_id, "ven_id": registration.ven_id,
+                "registration_id": registration.registration_id}
+
+    async def query_registration(self) -> dict[str, Any]:
+        """oadrQueryRegistration: what the VTN says of us (changes nothing here)."""
+        answer = await self._exchange.request(
+            "EiRegisterParty", QueryRegistration(request_id=new_id()))
+        if not isinstance(answer, CreatedPartyRegistration):
+            raise NotRegisteredOrAuthorized(
+                f"the VTN answered the registration query with {_answer_words(answer)}")
+        poll = answer.requested_oadr_poll_freq
+        log.info("Queried the registration at an operator's request: VTN %s, venID %s, "
+                 "registration %s", answer.vtn_id, answer.ven_id or "none",
+                 answer.registration_id or "none")
+        return {
+            "response_code": int(answer.response.response_code),
+            "vtn_id": answer.vtn_id,
+            "ven_id": answer.ven_id,
+            "registration_id": answer.registration_id,
+            "poll_freq_s": None if poll is None else poll.total_seconds(),
+            "profiles": [{"profile": p.profile_name.value,
+                          "transports": [t.value for t in p.transports]}
+                         for p in answer.profiles],
+            "ours": None if self._registration is None else self._registration.registration_id,
+        }
+
+    async def register_again(self) -> dict[str, Any]:
+        """A new oadrCreatePartyRegistration (with our registrationID and venID when we have
+        them: a re-registration), then our METADATA; events are re-synchronised next round."""
+        previous = self._registration
+        registration = await register(self._exchange, self._config, self._clock.now(), previous)
+        await self._store.save_registration(registration)
+        self._registration = registration
+        self._stay_unregistered = False
+        self._synced = False
+        await self._offer_reports()
+        return {"vtn_id": registration.vtn_id, "ven_id": registration.ven_id,
+                "registration_id": registration.registration_id,
+                "previous_registration_id": None if previous is None
+                else previous.registration_id}
+
+    async def republish_reports(self) -> dict[str, Any]:
+        """Send our METADATA oadrRegisterReport again (report requests the VTN piggy-backs on
+        its oadrRegisteredReport are taken up as usual)."""
+        answer = await self._offer_reports()
+        names = [r.report_name for r in metadata_reports(self._config.reports,
+                                                         self._clock.now())]
+        log.info("Re-published our METADATA reports at an operator's request")
+        return {"reports": [str(n) for n in names],
+                "report_requests": [r.report_request_id for r in answer.report_requests]}
+
     # ---- polling and incoming messages -------------------------------------------------------
 
     async def _sync_events(self) -> None:
@@ -274,7 +396,12 @@ class VenClient:
         self._synced = True
 
     async def poll(self) -> None:
-        """oadrPoll until the VTN answers with a plain oadrResponse (or nothing)."""
+        """oadrPoll until the VTN answers with a plain oadrResponse (or nothing).
+
+        What a message queues (oadrCreatedEvent, oadrCreatedReport, ...) is delivered before
+        the next oadrPoll: certification wants each oadrDistributeEvent with responseRequired
+        ``always`` answered before the VEN polls again.
+        """
         for _ in range(_MAX_POLLS_PER_STEP):
             registration = self._registration
             if registration is None:  # the VTN cancelled our registration meanwhile
@@ -287,6 +414,7 @@ class VenClient:
                                 answer.response.response_description or "no description")
                 return
             await self.handle(answer)
+            await self.deliver_outbox()
         log.warning("The VTN still had messages after %d polls; continuing next round",
                     _MAX_POLLS_PER_STEP)
 
@@ -336,8 +464,13 @@ class VenClient:
     ) -> None:
         registration = self._need_registration()
         if message.registration_id != registration.registration_id:
-            log.warning("The VTN cancelled registration %s, which is not ours (%s); ignoring",
-                        message.registration_id, registration.registration_id)
+            log.warning("The VTN cancelled registration %s, which is not ours (%s); refused "
+                        "(452), we stay registered", message.registration_id,
+                        registration.registration_id)
+            await self._reply("EiRegisterParty", CanceledPartyRegistration(
+                response=EiResponse(response_code=452, request_id=message.request_id,
+                                    response_description="not our registrationID"),
+                registration_id=message.registration_id, ven_id=registration.ven_id), replies)
             return
         await self._reply("EiRegisterParty", CanceledPartyRegistration(
             response=EiResponse(response_code=200, request_id=message.request_id),
@@ -345,8 +478,14 @@ class VenClient:
         await self._store.save_registration(None)
         self._registration = None
         self._synced = False
-        log.error("The VTN cancelled our registration (venID %s); we will register again",
-                  registration.ven_id)
+        self._stay_unregistered = not self._config.reregister_after_cancel
+        if self._config.reregister_after_cancel:
+            log.error("The VTN cancelled our registration (venID %s); we will register again "
+                      "([ven] reregister_after_cancel)", registration.ven_id)
+        else:
+            log.error("The VTN cancelled our registration (venID %s); we stay unregistered "
+                      "until restarted (set [ven] reregister_after_cancel = true to register "
+                      "again by ourselves)", registration.ven_id)
 
     # ---- events (see EventDesk) ---------------------------------------------------------------
 
@@ -411,3 +550,13 @@ class VenClient:
         """Every known event's state."""
         return await states(self._store, self._clock.now())
 
+
+def _answer_words(answer: Message | None) -> str:
+    """A VTN's answer in a few words: its payload and code."""
+    if answer is None:
+        return "no answer"
+    response = getattr(answer, "response", None)
+    if response is None:
+        return type(answer).__name__
+    detail = f", {response.response_description}" if response.response_description else ""
+    return f"{type(answer).__name__} code {int(response.response_code)}{detail}"

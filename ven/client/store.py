@@ -26,6 +26,7 @@ import aiosqlite
 
 __all__ = [
     "Answer",
+    "OperatorRequest",
     "OutboxItem",
     "Outgoing",
     "Registration",
@@ -93,6 +94,15 @@ CREATE TABLE IF NOT EXISTS nonces (
     expires_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at);
+CREATE TABLE IF NOT EXISTS requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    action TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued',
+    result TEXT,
+    error TEXT,
+    finished_at TEXT
+);
 """
 
 
@@ -145,7 +155,8 @@ class StoredEvent:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Answer:
     """An opt answer for one modification of an event; ``device_id`` "" is the whole VEN.
-    ``source`` is ``auto``, ``operator``, ``default`` (deadline passed) or ``unsupported``."""
+    ``source`` is ``auto``, ``operator``, ``default`` (deadline passed), ``provisional`` (the
+    default given at once, a person may still answer) or ``unsupported``."""
 
     event_id: str
     modification_number: int
@@ -187,6 +198,21 @@ class OutboxItem:
     state: str
     last_error: str | None
     retry_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorRequest:
+    """An operator's action for the running VEN (``oadr-ven registration cancel``, ...):
+    ``state`` is ``queued``, ``done`` (``result`` says what came of it) or ``failed``
+    (``error`` says why)."""
+
+    id: int
+    action: str
+    requested_at: datetime
+    state: str = "queued"
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    finished_at: datetime | None = None
 
 
 class Store:
@@ -253,6 +279,16 @@ class Store:
              "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (k, v))
             for k, v in values.items()
         )
+
+    async def auto_answer(self) -> bool | None:
+        """The auto-answer setting an operator chose at run time (the building API), or None
+        when none was chosen (then ``[events] auto_answer`` holds)."""
+        value = await self._meta("auto_answer")
+        return None if value is None else value == "true"
+
+    async def set_auto_answer(self, value: bool) -> None:
+        """Record the operator's auto-answer setting (it outlives restarts)."""
+        await self._set_meta({"auto_answer": "true" if value else "false"})
 
     async def registration(self) -> Registration | None:
         """The current registration, or ``None``."""
@@ -377,6 +413,38 @@ class Store:
         ) as cursor:
             return cursor.rowcount
 
+    # ---- operator requests (carried out by the running VEN) ----------------------------------
+
+    async def queue_request(self, action: str, now: datetime) -> int:
+        """Queue `action` for the running VEN; its request ID."""
+        async with self._writing, self._db.execute(
+            "INSERT INTO requests (action, requested_at) VALUES (?, ?) RETURNING id",
+            (action, _ts(now)),
+        ) as cursor:
+            (row,) = await cursor.fetchall()  # RETURNING yields the new row
+        return int(row["id"])
+
+    async def requests(self, *, states: Sequence[str] = ("queued",)) -> list[OperatorRequest]:
+        """Operator requests in `states`, oldest first."""
+        rows = await self._rows(
+            f"SELECT * FROM requests WHERE state IN ({','.join('?' * len(states))}) "
+            "ORDER BY id", list(states))
+        return [_request(r) for r in rows]
+
+    async def request(self, request_id: int) -> OperatorRequest | None:
+        """One operator request by ID."""
+        rows = await self._rows("SELECT * FROM requests WHERE id = ?", (request_id,))
+        return _request(rows[0]) if rows else None
+
+    async def finish_request(self, request_id: int, *, now: datetime,
+                             result: dict[str, Any] | None = None,
+                             error: str | None = None) -> None:
+        """Record what came of a request: `result` (done) or `error` (failed)."""
+        await self._write([(
+            "UPDATE requests SET state = ?, result = ?, error = ?, finished_at = ? WHERE id = ?",
+            ("failed" if error is not None else "done",
+             None if result is None else json.dumps(result), error, _ts(now), request_id))])
+
     # ---- outbox and the combined writes ------------------------------------------------------
 
     async def commit(
@@ -474,6 +542,7 @@ def _purge_statements(cutoff: str) -> list[tuple[str, Sequence[Any]]]:
          (cutoff,)),
         ("DELETE FROM subscriptions WHERE state != 'active' AND covered_until < ?", (cutoff,)),
         ("DELETE FROM outbox WHERE state = 'rejected' AND created_at < ?", (cutoff,)),
+        ("DELETE FROM requests WHERE state != 'queued' AND finished_at < ?", (cutoff,)),
     ]
 
 
@@ -498,6 +567,15 @@ def _event(row: aiosqlite.Row) -> StoredEvent:
         summary=row["summary"],
         response_code=row["response_code"],
         request_id=row["request_id"],
+    )
+
+
+def _request(row: aiosqlite.Row) -> OperatorRequest:
+    return OperatorRequest(
+        id=row["id"], action=row["action"],
+        requested_at=datetime.fromisoformat(row["requested_at"]), state=row["state"],
+        result=None if row["result"] is None else json.loads(row["result"]),
+        error=row["error"], finished_at=_dt(row["finished_at"]),
     )
 
 

@@ -15,10 +15,18 @@ defaults; unknown keys are errors)::
     [climate]                          # optional: the simulator's synthetic weather
     mean_c = 16.0                      # see ven.devices.weather.Climate for every key
 
+    [[circuits]]                       # optional: the circuits that feed the devices
+    id = "lighting"                    # required, unique among circuits
+    name = "Lighting panel L1"
+    essential = false                  # true: never shed (life safety, refrigeration, IT)
+    priority = 3                       # 1..10, higher = kept longer; lower is shed first
+    meter = "site/meters/lighting"     # optional hint: where its metered power comes from
+
     [[devices]]                        # one table per device
     id = "ahu-1"                       # required, unique; the 2.0b resourceID
     kind = "hvac"                      # onoff | curtailable | hvac | battery | ev |
                                        # water_heater | pv
+    circuit = "lighting"               # optional: the id of one of the [[circuits]]
     participation = { default = "participation", "18-22" = "shifting", "0-6" = "off" }
     ...                                # the kind's fields, names as in model.py
 
@@ -51,6 +59,7 @@ from ven.devices.model import (
     AnyDevice,
     Battery,
     Building,
+    Circuit,
     CurtailableLoad,
     EvCharger,
     HvacZone,
@@ -107,12 +116,14 @@ def parse_building(text: str, *, source: str = "<string>") -> Building:
 def building_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>") -> Building:
     """The validated building of a parsed TOML document."""
     reader = _reader()
-    top = reader.fields(Building, data, "", _BASE, skip={"devices"}, extra={"devices", "climate"})
-    devices = _devices(data.get("devices", []), reader)
+    top = reader.fields(Building, data, "", _BASE, skip={"devices", "circuits"},
+                        extra={"devices", "circuits", "climate"})
+    circuits = _circuits(data.get("circuits", []), reader)
+    devices = _devices(data.get("devices", []), reader, {c.id for c in circuits})
     if "climate" in data:
         reader.dataclass(Climate, data["climate"], "climate", _BASE)
     reader.problems.raise_if_any(source)
-    return Building(**top, devices=tuple(devices))
+    return Building(**top, devices=tuple(devices), circuits=tuple(circuits))
 
 
 def climate_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>") -> Climate:
@@ -131,7 +142,32 @@ def _reader() -> Reader:
 # -- structure ----------------------------------------------------------------------------------
 
 
-def _devices(raw: object, reader: Reader) -> list[AnyDevice]:
+def _circuits(raw: object, reader: Reader) -> list[Circuit]:
+    """The ``[[circuits]]`` tables; duplicate ids are errors naming the first one."""
+    problems = reader.problems
+    if not isinstance(raw, list):
+        problems.add("circuits", f"must be an array of tables ([[circuits]]), got {show(raw)}")
+        return []
+    built: list[Circuit] = []
+    seen: dict[str, int] = {}
+    for number, entry in enumerate(raw):
+        where = f"circuits[{number}]"
+        if not isinstance(entry, dict):
+            problems.add(where, f"must be a table, got {show(entry)}")
+            continue
+        ident = entry.get("id")
+        if isinstance(ident, str) and ident:
+            where = f'{where} (id "{ident}")'
+            if ident in seen:
+                problems.add(f"{where}.id", f"duplicate of circuits[{seen[ident]}]")
+            seen.setdefault(ident, number)
+        circuit = reader.dataclass(Circuit, entry, where, _BASE)
+        if isinstance(circuit, Circuit):
+            built.append(circuit)
+    return built
+
+
+def _devices(raw: object, reader: Reader, circuit_ids: set[str]) -> list[AnyDevice]:
     problems = reader.problems
     if not isinstance(raw, list):
         problems.add("devices", f"must be an array of tables ([[devices]]), got {show(raw)}")
@@ -158,6 +194,11 @@ def _devices(raw: object, reader: Reader) -> list[AnyDevice]:
         before = len(problems)
         values = reader.fields(cls, entry, where, _BASE, skip={"kind"}, extra={"kind"},
                                required_note=f' for kind "{kind}"')
+        circuit = values.get("circuit")
+        if circuit is not None and circuit not in circuit_ids:
+            known = ", ".join(f'"{c}"' for c in sorted(circuit_ids)) or "none defined"
+            problems.add(f"{where}.circuit", f"unknown circuit {show(circuit)} "
+                         f"(the [[circuits]] ids: {known})")
         if len(problems) == before:
             for field_name, message in _cross_checks(cls, values):
                 problems.add(f"{where}.{field_name}", message)
@@ -234,6 +275,8 @@ _RULES: dict[str, Check] = {
     "weekend_base_load_kw": _each(_non_negative),
     "simple_level_shares": _shares,
     "priority": lambda v: None if 1 <= v <= 10 else f"must be in 1..10, got {v}",
+    "circuit": _identifier,
+    "meter": lambda v: None if v.strip() else f"must be a non-empty string, got {show(v)}",
     "rated_kw": _positive,
     "max_kw": _positive,
     "r_c_per_kw": _positive,

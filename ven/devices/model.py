@@ -7,6 +7,11 @@ Conventions shared by the config loader, the simulator and the dispatch:
   as each field says.
 - ``priority`` runs 1..10; a *higher* priority is more important to keep running, so shedding
   it costs more discomfort.
+- a ``Circuit`` groups devices by the electrical circuit that feeds them. An *essential* circuit
+  (life safety, refrigeration, IT) is never shed; among the others a circuit's ``priority`` uses
+  the same scale as a device's: 1..10, a *higher* number is kept running longer, so for the
+  same comfort cost the dispatch sheds circuits of lower priority first. A device on no circuit
+  counts as priority 0 (shed first).
 - ``participation`` holds 24 hourly rules (local time of the building): PARTICIPATION (may shed
   fully), SHIFTING (may change at most ``SHIFTING_LIMIT`` of its power), OFF (never touched).
 """
@@ -34,6 +39,26 @@ ALWAYS = tuple(True for _ in range(24))  # an occupancy schedule that is True in
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Circuit:
+    """An electrical circuit of the building that feeds some of its devices.
+
+    id: unique among the building's circuits.
+    essential: True = life safety, refrigeration, IT...: its devices are never shed (the
+        dispatch holds them at their baseline draw).
+    priority: 1..10, higher = kept running longer; for the same comfort cost the dispatch sheds
+        lower-priority circuits first (ignored for an essential circuit).
+    meter: where this circuit's metered power comes from (e.g. an MQTT topic); a hint for the
+        device adapters, None = not metered.
+    """
+
+    id: str
+    name: str = ""
+    essential: bool = False
+    priority: int = 5
+    meter: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Device:
     """Fields every device has.
 
@@ -41,6 +66,7 @@ class Device:
     priority: 1..10, higher = more important to keep running.
     dr_enabled: False keeps the device out of every event.
     participation: 24 hourly rules, index = local hour of the day.
+    circuit: the id of the building's circuit that feeds it; None = on no circuit.
     """
 
     id: str
@@ -48,6 +74,7 @@ class Device:
     priority: int = 5
     dr_enabled: bool = True
     participation: tuple[Participation, ...] = ALL_HOURS
+    circuit: str | None = None
 
     def rule_at(self, hour: int) -> Participation:
         """Participation rule for a local hour 0..23 (OFF when DR is disabled)."""
@@ -211,6 +238,7 @@ class Building:
     latitude/longitude [deg]; timezone: IANA name.
     weekend_base_load_kw: the same for Saturdays and Sundays [kW]; None = as on weekdays.
         (Added by the building-config helper.)
+    circuits: the circuits its devices name (``Device.circuit``).
     """
 
     id: str
@@ -222,6 +250,19 @@ class Building:
     simple_level_shares: tuple[float, float, float] = (0.10, 0.20, 0.30)
     devices: tuple[AnyDevice, ...] = field(default_factory=tuple)
     weekend_base_load_kw: tuple[float, ...] | None = None
+    circuits: tuple[Circuit, ...] = field(default_factory=tuple)
+
+    def circuit_of(self, device: Device) -> Circuit | None:
+        """The circuit that feeds `device` (None when it names none)."""
+        for circuit in self.circuits:
+            if circuit.id == device.circuit:
+                return circuit
+        return None
+
+    def is_essential(self, device: Device) -> bool:
+        """True when `device` sits on an essential circuit (never shed)."""
+        circuit = self.circuit_of(device)
+        return circuit is not None and circuit.essential
 
     def device(self, device_id: str) -> AnyDevice:
         """The device with this id (KeyError when unknown)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +26,7 @@ from ven.devices.commands import (
 )
 from ven.devices.config import load_building, load_climate
 from ven.devices.daytype import LocalCalendar, by_hour
+from ven.devices.gateway import DeviceStatus
 from ven.devices.history import (
     BASE,
     GHI,
@@ -222,6 +223,21 @@ class SimulatedBuilding:
                 control.setpoint_c = command.celsius
             elif isinstance(command, BatteryPower):
                 control.battery_kw = command.kw
+
+    # ---- DeviceGateway (ven.devices.gateway): the simulation as its own building ----------------
+
+    def send(self, commands: Sequence[DeviceCommand]) -> None:
+        """``DeviceGateway.send``: apply at once."""
+        self.apply(commands)
+
+    def device_status(self, now: datetime) -> dict[str, DeviceStatus]:
+        """``DeviceGateway.device_status``: every simulated device is online, never overridden."""
+        return {dev.id: DeviceStatus(device_id=dev.id, seen=self._time)
+                for dev in self.building.devices}
+
+    def metered_kw(self, start: datetime, end: datetime) -> float | None:
+        """``DeviceGateway.metered_kw``: None, the simulation is metered by its owner."""
+        return None
 
     def step(self, dt: timedelta | None = None) -> Measurement:
         """Simulate [time, time + dt) (default: up to the clock's now) and measure it."""

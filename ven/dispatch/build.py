@@ -7,6 +7,7 @@ import pyomo.environ as pyo
 from ven.dispatch.constraints import (
     define_battery_constraints,
     define_building_constraints,
+    define_circuit_constraints,
     define_ev_constraints,
     define_onoff_constraints,
     define_thermal_constraints,
@@ -18,6 +19,7 @@ from ven.dispatch.prepare import prepare
 from ven.dispatch.variables import (
     define_battery_variables,
     define_building_variables,
+    define_circuit_variables,
     define_curtailable_variables,
     define_ev_variables,
     define_onoff_variables,
@@ -57,11 +59,13 @@ def build_from_data(data: ModelData) -> pyo.ConcreteModel:
     define_thermal_variables(m, data.water, "water-heater")
     define_battery_variables(m, data)
     define_ev_variables(m, data)
+    define_circuit_variables(m, data)
     define_building_constraints(m, data)
     define_onoff_constraints(m, data)
     define_thermal_constraints(m, data.hvac, "hvac")
     define_thermal_constraints(m, data.water, "water-heater")
     define_battery_constraints(m, data)
     define_ev_constraints(m, data)
+    define_circuit_constraints(m, data)
     define_objective(m, data)
     return m

@@ -298,3 +298,73 @@ def define_ev_constraints(m: pyo.ConcreteModel, data: ModelData) -> None:
             if d.baseline_energy[i] > 1e-9
         },
     )
+
+
+def device_shed_terms(
+    m: pyo.ConcreteModel, data: ModelData
+) -> dict[str, tuple[list[list[tuple[float, VarData]]], list[float]]]:
+    """Per dispatchable device, its shed [kW] = baseline - planned power per interval, as
+    (terms per interval, constant per interval): shed[t] = constant[t] + sum(terms[t]).
+
+    The same sums make up "building-shed-balance".
+    """
+    v = m.vars
+    n_t = data.n_t
+    out: dict[str, tuple[list[list[tuple[float, VarData]]], list[float]]] = {}
+    zero = [0.0] * n_t
+    od = data.onoff
+    for i, row in enumerate(v["onoff-shed"]):
+        base = od.base[i].tolist()
+        out[od.ids[i]] = (
+            [[(base[t], row[t])] if od.allowed[i, t] else [] for t in range(n_t)], zero)
+    cd = data.curtail
+    for i, row in enumerate(v["curtail-reduction"]):
+        out[cd.ids[i]] = ([[(1.0, row[t])] if cd.upper[i, t] > 0 else [] for t in range(n_t)],
+                          zero)
+    for prefix, td in (("hvac", data.hvac), ("water-heater", data.water)):
+        for i, row in enumerate(v[f"{prefix}-power"]):
+            out[td.ids[i]] = ([[(-1.0, row[t])] for t in range(n_t)], td.base[i].tolist())
+    bd = data.battery
+    charge, discharge = v["battery-charge"], v["battery-discharge"]
+    for i, dev in enumerate(bd.ids):
+        out[dev] = ([[(-1.0, charge[i][t]), (1.0, discharge[i][t])] for t in range(n_t)],
+                    bd.base[i].tolist())
+    ed = data.ev
+    for i, row in enumerate(v["ev-power"]):
+        out[ed.ids[i]] = ([[(-1.0, row[t])] for t in range(n_t)], ed.base[i].tolist())
+    return out
+
+
+def define_circuit_constraints(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """essential-circuit-no-shed and circuit-shed-positive.
+
+    essential-circuit-no-shed (hard): every dispatchable device on an essential circuit sheds
+    nothing in any interval: planned power = baseline [kW]. The baseline is always within a
+    device's bounds, so this never makes a model infeasible; a target the other devices
+    cannot meet is left to "shed-target-slack" (the shortfall).
+
+    circuit-shed-positive: circuit-shed[c, t] >= sum of its devices' shed [kW]; with
+    circuit-shed >= 0 and its tie-break cost, circuit-shed is the positive part of what the
+    circuit sheds.
+    """
+    d = data.circuits
+    shed = device_shed_terms(m, data)
+    rows: dict[Hashable, Row] = {}
+    for dev in d.essential:
+        terms, base = shed[dev]
+        for t in range(data.n_t):
+            if terms[t]:
+                rows[dev, t] = (-base[t], linear(terms[t]), -base[t])
+    add_rows(m, "essential-circuit-no-shed", rows)
+    grid = m.vars["circuit-shed"]
+    positive: dict[Hashable, Row] = {}
+    for k, circuit in enumerate(d.ids):
+        for t in range(data.n_t):
+            body = [(1.0, grid[k][t])]
+            const = 0.0
+            for dev in d.members[k]:
+                terms, consts = shed[dev]
+                body += [(-c, var) for c, var in terms[t]]
+                const += consts[t]
+            positive[circuit, t] = (const, linear(body), None)
+    add_rows(m, "circuit-shed-positive", positive)

@@ -10,6 +10,9 @@ import pandas as pd
 from ven.devices.model import Building
 from ven.instructions import PlanRequest
 
+MAX_CIRCUIT_PRIORITY = 10
+"""The highest priority of a circuit (``ven.devices.model.Circuit``, 1..10) [-]."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InitialState:
@@ -49,6 +52,10 @@ class Weights:
         during the event [USD/kWh] (above shortfall: a target is never met by exporting).
     overshed: per kWh shed beyond the target during the event [USD/kWh] (above
         battery_cycle and the cheapest discomfort: see "shed-beyond-target").
+    circuit_priority: tie-break per kWh a non-essential circuit sheds, per point of the
+        circuit's priority [USD/kWh] (see ``objective.define_objective``). It must stay below
+        ``shed / MAX_CIRCUIT_PRIORITY`` so that it never outweighs a comfort difference:
+        checked on construction.
     """
 
     shortfall: float = 10.0
@@ -65,6 +72,15 @@ class Weights:
     rebound_free: float = 0.10
     export: float = 20.0
     overshed: float = 0.5
+    circuit_priority: float = 0.0005
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.circuit_priority * MAX_CIRCUIT_PRIORITY < self.shed:
+            raise ValueError(
+                f"circuit_priority must be >= 0 and below shed / {MAX_CIRCUIT_PRIORITY} "
+                f"= {self.shed / MAX_CIRCUIT_PRIORITY:g} (a tie-break only), "
+                f"got {self.circuit_priority:g}"
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,7 +9,15 @@ import pandas as pd
 
 from ven.dispatch.inputs import Weights
 
-__all__ = ["BatteryData", "CurtailData", "EvData", "ModelData", "OnOffData", "ThermalData"]
+__all__ = [
+    "BatteryData",
+    "CircuitData",
+    "CurtailData",
+    "EvData",
+    "ModelData",
+    "OnOffData",
+    "ThermalData",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +104,23 @@ class EvData:
 
 
 @dataclass(frozen=True, slots=True)
+class CircuitData:
+    """The building's circuits as the dispatch sees them.
+
+    ids/priority/members: the non-essential circuits that feed at least one dispatchable
+    device, their priority [1..10] and the ids of those devices (each gets a "circuit-shed"
+    variable and a tie-break cost, see ``Weights.circuit_priority``).
+    essential: ids of the dispatchable devices on essential circuits (held at baseline by
+    "essential-circuit-no-shed").
+    """
+
+    ids: list[str] = field(default_factory=list)
+    priority: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    members: list[list[str]] = field(default_factory=list)
+    essential: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class ModelData:
     """All numbers of one dispatch model."""
 
@@ -115,6 +140,7 @@ class ModelData:
     battery: BatteryData
     ev: EvData
     weights: Weights
+    circuits: CircuitData = field(default_factory=CircuitData)
     notes: list[str] = field(default_factory=list)
 
     @property

@@ -49,6 +49,18 @@ def define_objective(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     The energy cost of the baseline is a constant left out of the objective; the price term
     rewards each kWh shed at the interval's price [USD/kWh].
+
+    Circuit tie-break: each kWh a non-essential circuit sheds ("circuit-shed") costs
+    ``circuit_priority * priority`` [USD/kWh], so for the same comfort cost the lower-priority
+    circuit is shed first. Bound: the term is priority-scaled with priority <= 10
+    (``MAX_CIRCUIT_PRIORITY``), and circuit-shed is the positive part of a sum of device
+    sheds, so moving one kWh of shed from one device to another changes it by at most
+    ``10 * circuit_priority`` [USD]; ``Weights`` refuses ``10 * circuit_priority >= shed``
+    (defaults: 0.005 < 0.05). The comfort cost of on/off and curtailable loads is
+    ``shed * device priority`` per kWh with integer priorities, so two such rates are equal
+    or differ by at least ``shed`` per kWh: the tie-break can only choose between equal
+    comfort costs, never trade one against a larger one. It is also below every other
+    per-kWh weight (battery_cycle 0.01, ev_delay 0.01 per priority point).
     """
     w = data.weights
     dt = data.dt
@@ -78,4 +90,6 @@ def define_objective(m: pyo.ConcreteModel, data: ModelData) -> None:
     terms += _vector_terms(v["battery-terminal-shortfall"], w.battery_terminal)
     terms += _vector_terms(v["ev-departure-shortfall"], w.ev_departure)
     terms += _vector_terms(v["ev-delay"], w.ev_delay * data.ev.priority)
+    cc = data.circuits
+    terms += _grid_terms(v["circuit-shed"], w.circuit_priority * cc.priority[:, None] * dt)
     m.add_component("objective", pyo.Objective(expr=LinearExpression(terms), sense=pyo.minimize))

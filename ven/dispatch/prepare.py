@@ -37,7 +37,7 @@ from ven.dispatch.kinds import (
     prepare_onoff,
     prepare_water,
 )
-from ven.dispatch.modeldata import ModelData
+from ven.dispatch.modeldata import CircuitData, ModelData
 from ven.instructions import ALLOWED_CHANGE, Participation
 
 __all__ = ["prepare"]
@@ -135,5 +135,26 @@ def prepare(inputs: DispatchInputs, weights: Weights) -> ModelData:
         battery=battery,
         ev=ev,
         weights=weights,
+        circuits=prepare_circuits(inputs, [d.id for d in devs]),
         notes=notes,
+    )
+
+
+def prepare_circuits(inputs: DispatchInputs, device_ids: list[str]) -> CircuitData:
+    """The circuits that feed the dispatchable devices `device_ids` (see CircuitData)."""
+    b = inputs.building
+    dispatchable = set(device_ids)
+    members: dict[str, list[str]] = {c.id: [] for c in b.circuits}
+    essential: list[str] = []
+    for dev in b.devices:
+        circuit = b.circuit_of(dev)
+        if circuit is None or dev.id not in dispatchable:
+            continue
+        (essential if circuit.essential else members[circuit.id]).append(dev.id)
+    fed = [c for c in b.circuits if not c.essential and members[c.id]]
+    return CircuitData(
+        ids=[c.id for c in fed],
+        priority=np.array([c.priority for c in fed], dtype=float),
+        members=[members[c.id] for c in fed],
+        essential=essential,
     )

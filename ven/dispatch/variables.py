@@ -17,10 +17,11 @@ def add_grid_var(
     name: str,
     ids: list[str],
     lower: np.ndarray | float,
-    upper: np.ndarray | float,
+    upper: np.ndarray | float | None,
     domain: pyo.Set = pyo.Reals,
 ) -> Grid:
-    """Add the variable `name`[device, t] with per-element bounds; returns its grid."""
+    """Add the variable `name`[device, t] with per-element bounds (None = unbounded);
+    returns its grid."""
     n_t = len(m.T)
     devices = pyo.Set(initialize=ids, ordered=True)
     m.add_component(f"{name}-devices", devices)
@@ -28,7 +29,11 @@ def add_grid_var(
     m.add_component(name, var)
     flat = list(var.values())
     lows = np.broadcast_to(lower, (len(ids), n_t)).ravel().tolist()
-    ups = np.broadcast_to(upper, (len(ids), n_t)).ravel().tolist()
+    ups = (
+        [None] * (len(ids) * n_t)
+        if upper is None
+        else np.broadcast_to(upper, (len(ids), n_t)).ravel().tolist()
+    )
     for v, lo, up in zip(flat, lows, ups, strict=True):
         v.setlb(lo)
         v.setub(up)
@@ -106,3 +111,9 @@ def define_ev_variables(m: pyo.ConcreteModel, data: ModelData) -> None:
         m, "ev-departure-shortfall", len(d.sessions), 0.0, None
     )
     m.vars["ev-delay"] = add_vector_var(m, "ev-delay", len(d.ids), 0.0, None)
+
+
+def define_circuit_variables(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """circuit-shed [kW] >= 0 per non-essential circuit: at least what its devices shed."""
+    d = data.circuits
+    m.vars["circuit-shed"] = add_grid_var(m, "circuit-shed", d.ids, 0.0, None)

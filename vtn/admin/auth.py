@@ -10,9 +10,16 @@ from aiohttp.typedefs import Middleware
 
 from vtn.admin.problems import error_response
 
-__all__ = ["auth_middleware"]
+__all__ = ["auth_middleware", "bearer_matches"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def bearer_matches(request: web.Request, expected: bytes) -> bool:
+    """True if `request` carries ``Authorization: Bearer <expected>`` (constant-time)."""
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    given = presented.strip().encode("utf-8", "replace")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given, expected)
 
 
 def auth_middleware(
@@ -29,9 +36,7 @@ def auth_middleware(
     async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method in ("GET", "HEAD") and request.path in public_paths:
             return await handler(request)
-        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-        given = presented.strip().encode("utf-8", "replace")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given, expected):
+        if not bearer_matches(request, expected):
             return error_response(401, "a valid admin bearer token is required "
                                        "(Authorization: Bearer <token from admin.token_file>)")
         return await handler(request)

@@ -8,23 +8,25 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from common.messages.enums import ResponseRequired, SignalName
+from common.messages.enums import ExtensionValue, ResponseRequired, SignalName
+from common.messages.types import ItemBase
 from common.xml.lexical import write_datetime, write_duration
 from vtn.admin.problems import BadRequest, ConflictError
-from vtn.admin.signals import PAYLOAD_KEYS, SIGNALS, SignalKind, unit_for
+from vtn.admin.signals import PAYLOAD_KEYS, SIGNALS, SignalKind, extension_kind, unit_for
 from vtn.admin.timeinput import parse_duration, parse_start
-from vtn.domain import Event, EventRequest, EventTargets, Signal, SignalInterval
+from vtn.domain import Baseline, Event, EventRequest, EventTargets, Signal, SignalInterval
 
 __all__ = ["EventDefaults", "event_to_input", "merge_patch", "parse_event_request"]
 
 EVENT_FIELDS = frozenset({
     "targets", "signal_name", "signal_type", *PAYLOAD_KEYS, "currency", "start", "duration",
     "intervals", "priority", "test_event", "response_required", "startafter", "ramp_up",
-    "recovery", "notification", "market_context", "vtn_comment",
+    "recovery", "notification", "market_context", "vtn_comment", "baseline",
 })
 """Every key event input may have (creation and modification)."""
 
 _TARGET_FIELDS = ("ven_ids", "group_ids", "resource_ids", "party_ids")
+_BASELINE_FIELDS = frozenset({"kw", "name", "start", "duration", "intervals", "resource_ids"})
 _OPTIONAL_DURATIONS = {
     "startafter": "tolerance_startafter",
     "ramp_up": "ramp_up",
@@ -83,12 +85,17 @@ def parse_event_request(
     comment = data.get("vtn_comment")
     if comment is not None and not isinstance(comment, str):
         raise BadRequest("vtn_comment: expected text", field="vtn_comment")
+    start = parse_start(data["start"], now)
+    baseline = None
+    if "baseline" in data:
+        baseline = _baseline(data["baseline"], start, durations, now)
     return EventRequest(
         targets=_targets(data.get("targets")),
         market_context=_text(data, "market_context", defaults.market_context),
         signals=(signal,),
-        start=parse_start(data["start"], now),
+        start=start,
         duration=sum(durations, timedelta(0)),
+        baseline=baseline,
         priority=_priority(data.get("priority", 0)),
         test_event=_flag(data, "test_event"),
         response_required=ResponseRequired(response),
@@ -106,7 +113,8 @@ def event_to_input(event: Event) -> dict[str, Any]:
     (signal,) = request.signals
     name = signal.signal_name
     kinds = SIGNALS.get(name) if isinstance(name, SignalName) else None
-    if not kinds or signal.signal_type not in {k.signal_type for k in kinds}:
+    extension = isinstance(name, ExtensionValue)
+    if not extension and (not kinds or signal.signal_type not in {k.signal_type for k in kinds}):
         raise ConflictError(f"event {event.event_id!r} has a {signal.signal_name.value} "
                             f"{signal.signal_type.value} signal, which the admin API does not "
                             "modify")
@@ -128,6 +136,16 @@ def event_to_input(event: Event) -> dict[str, Any]:
     }
     if signal.item_base is not None and signal.item_base.kind.value.startswith("currency"):
         data["currency"] = signal.item_base.item_units
+    if extension:  # an x- signal's payload key is what gives it its unit: keep it
+        values = [i.value for i in signal.intervals]
+        data[_payload_of_unit(signal.item_base)] = values[0] if len(set(values)) == 1 else values
+        data["intervals"] = [{"duration": i["duration"]} for i in data["intervals"]]
+    if request.baseline is not None:
+        b = request.baseline
+        data["baseline"] = {
+            "name": b.baseline_name, "start": write_datetime(b.start),
+            "intervals": [{"duration": write_duration(i.duration)} for i in b.intervals],
+            "kw": [i.value for i in b.intervals], "resource_ids": list(b.resource_ids)}
     for key, attr in _OPTIONAL_DURATIONS.items():
         value = getattr(request, attr)
         if value is not None:
@@ -143,13 +161,14 @@ def merge_patch(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     without a payload keeps the old values (one value for all intervals, or the same list).
     A new ``signal_name`` without a ``signal_type`` takes that name's default type.
     """
-    merged = {**base, **patch}
+    payload_given = any(k in patch for k in PAYLOAD_KEYS)
+    merged = {**{k: v for k, v in base.items() if not (payload_given and k in PAYLOAD_KEYS)},
+              **patch}
     old = base["intervals"]
     if isinstance(patch.get("intervals"), list) and "duration" not in patch:
         merged.pop("duration", None)  # explicit intervals set the length
     if "signal_name" in patch and "signal_type" not in patch:
         merged.pop("signal_type", None)
-    payload_given = any(k in patch for k in PAYLOAD_KEYS)
     if "intervals" not in patch and (payload_given or "duration" in patch):
         if "duration" in patch:
             merged["intervals"] = len(old)
@@ -158,7 +177,7 @@ def merge_patch(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     new_intervals = merged["intervals"]
     values_inline = isinstance(new_intervals, list) and all(
         isinstance(i, dict) and "value" in i for i in new_intervals)
-    if not payload_given and not values_inline:
+    if not payload_given and not values_inline and not any(k in base for k in PAYLOAD_KEYS):
         key = _payload_of(base)
         values = [i["value"] for i in old]
         merged[key] = values[0] if len(set(values)) == 1 else values
@@ -168,12 +187,14 @@ def merge_patch(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 # ---- pieces -------------------------------------------------------------------------------
 
 
-def _signal_kind(data: dict[str, Any]) -> tuple[SignalName, SignalKind]:
+def _signal_kind(data: dict[str, Any]) -> tuple[SignalName | ExtensionValue, SignalKind]:
     raw_name = data.get("signal_name", SignalName.SIMPLE.value)
     names = [n.value for n in SIGNALS]
+    if isinstance(raw_name, str) and raw_name.startswith("x-"):
+        return _extension_kind(data, raw_name)
     if raw_name not in names:
-        raise BadRequest(f"signal_name: expected one of {', '.join(names)}, got {raw_name!r}",
-                         field="signal_name")
+        raise BadRequest(f"signal_name: expected one of {', '.join(names)} or a private x- "
+                         f"name (x-mySignal), got {raw_name!r}", field="signal_name")
     name = SignalName(raw_name)
     kinds = SIGNALS[name]
     given = [k for k in PAYLOAD_KEYS if k in data]
@@ -199,6 +220,79 @@ def _signal_kind(data: dict[str, Any]) -> tuple[SignalName, SignalKind]:
         raise BadRequest(f"{given[0]}: {name.value} signals take {allowed} values",
                          field=given[0])
     return name, kind
+
+
+def _extension_kind(data: dict[str, Any], raw_name: str) -> tuple[ExtensionValue, SignalKind]:
+    """An ``x-`` signal (E1_1070: a VEN that does not know it answers 460): any 2.0b signal
+    type, which must be given, with a level (unit-less), kw [kW] or price payload."""
+    if len(raw_name) < 3 or not raw_name[2:].replace("-", "").replace("_", "").isalnum():
+        raise BadRequest(f"signal_name: {raw_name!r} is not a private name: x- then letters, "
+                         "digits, - or _ (x-mySignal)", field="signal_name")
+    raw_type = data.get("signal_type")
+    given = [k for k in PAYLOAD_KEYS if k in data]
+    if len(given) > 1:
+        raise BadRequest(f"{given[1]}: give one of level, kw or price, not {' and '.join(given)}",
+                         field=given[1])
+    kind = extension_kind(raw_type, given[0] if given else None) if isinstance(
+        raw_type, str) else None
+    if kind is None:
+        raise BadRequest(f"signal_type: an x- signal needs a 2.0b signal type (level, price, "
+                         f"delta, setpoint, ...), got {raw_type!r}", field="signal_type")
+    return ExtensionValue(raw_name), kind
+
+
+def _baseline(raw: object, start: datetime, event_durations: list[timedelta],
+              now: datetime) -> Baseline:
+    """ei:eiEventBaseline from ``{"kw": N | [N...], "name", "start", "duration", "intervals",
+    "resource_ids"}`` [kW]: by default over the event's active period and intervals."""
+    if not isinstance(raw, dict):
+        raise BadRequest("baseline: expected an object such as {\"kw\": [120, 110]}",
+                         field="baseline")
+    unknown = sorted(set(raw) - _BASELINE_FIELDS)
+    if unknown:
+        raise BadRequest(f"baseline.{unknown[0]}: unknown field (known: "
+                         f"{', '.join(sorted(_BASELINE_FIELDS))})", field=f"baseline.{unknown[0]}")
+    own = {k: v for k, v in raw.items() if k in ("duration", "intervals") and v is not None}
+    if own:
+        try:
+            durations = _interval_durations({"duration": write_duration(
+                sum(event_durations, timedelta(0))), **own})
+        except BadRequest as exc:
+            field = f"baseline.{exc.field}" if exc.field else "baseline"
+            raise BadRequest(f"baseline.{exc.message}", field=field) from exc
+    else:
+        durations = event_durations
+    if "kw" not in raw:
+        raise BadRequest("baseline.kw: is required (one value [kW], or one per interval)",
+                         field="baseline.kw")
+    values = raw["kw"]
+    if isinstance(values, list):
+        if len(values) != len(durations):
+            raise BadRequest(f"baseline.kw: {len(values)} values for {len(durations)} intervals",
+                             field="baseline.kw")
+        numbers = [_number(v, "baseline.kw") for v in values]
+    else:
+        numbers = [_number(values, "baseline.kw")] * len(durations)
+    name = raw.get("name", "baseline")
+    if not isinstance(name, str) or not name.strip():
+        raise BadRequest("baseline.name: expected non-empty text", field="baseline.name")
+    resources = raw.get("resource_ids", [])
+    if not isinstance(resources, list) or not all(isinstance(r, str) and r for r in resources):
+        raise BadRequest("baseline.resource_ids: expected a list of ids",
+                         field="baseline.resource_ids")
+    begin = start if raw.get("start") is None else parse_start(raw["start"], now,
+                                                               "baseline.start")
+    return Baseline(
+        baseline_id=uuid4().hex, baseline_name=name.strip(), start=begin,
+        intervals=tuple(SignalInterval(duration=d, value=v)
+                        for d, v in zip(durations, numbers, strict=True)),
+        item_base=ItemBase.power(), resource_ids=tuple(resources))
+
+
+def _payload_of_unit(unit: ItemBase | None) -> str:
+    if unit is None:
+        return "level"
+    return "price" if unit.kind.value.startswith("currency") else "kw"
 
 
 def _interval_durations(data: dict[str, Any]) -> list[timedelta]:
@@ -293,6 +387,8 @@ def _targets(raw: object) -> EventTargets:
 
 
 def _payload_of(base: dict[str, Any]) -> str:
+    if str(base["signal_name"]).startswith("x-"):
+        return "level"
     name = SignalName(base["signal_name"])
     kind = next(k for k in SIGNALS[name] if k.signal_type.value == base["signal_type"])
     return kind.payload

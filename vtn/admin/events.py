@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
+from vtn.admin.audit import event_summary, note
 from vtn.admin.context import context, json_body, query_bool, query_instant, query_int
 from vtn.admin.event_input import event_to_input, merge_patch, parse_event_request
 from vtn.admin.problems import BadRequest, ConflictError
 from vtn.admin.render import event_json, invitation_json
-from vtn.domain import Event, EventRequest, Ven
+from vtn.domain import Event, EventRequest, Ven, targets_ven
 from vtn.storage import NotFound, Store
 
 __all__ = ["cancel", "create", "get", "list_events", "modify", "responses"]
@@ -28,8 +29,11 @@ async def create(request: web.Request) -> web.Response:
                          "the past)", field="start")
     await _check_vens_known(ctx.store, event_request)
     event = await ctx.store.events.create(event_request)
+    note(request, "event.create", object_type="event", object_id=event.event_id,
+         summary=event_summary(event, "created"))
     body = {**event_json(event, now, ctx.near_window),
-            "warnings": _started_already(event_request, now)}
+            "warnings": _started_already(event_request, now)
+            + await _overlaps(ctx.store, event, now)}
     return web.json_response(body, status=201,
                              headers={"Location": f"{request.path}/{event.event_id}"})
 
@@ -43,6 +47,40 @@ def _started_already(event: EventRequest, now: datetime) -> list[str]:
         return [f"{ago}; it has no end"]
     total = _minutes(event.end - event.start)
     return [f"{ago}; {_minutes(event.end - now)} of its {total} min are left"]
+
+
+async def _overlaps(store: Store, event: Event, now: datetime) -> list[str]:
+    """A warning per other event, not cancelled nor ended, of the same market context whose
+    active period overlaps `event`'s for one of the same VENs: 2.0b expects no overlap within
+    a market context (A_E3_0530). The event is kept: the operator decides."""
+    mine = event.request
+    others = [e for e in await _not_ended(store, now)
+              if e.event_id != event.event_id and not e.cancelled
+              and e.request.market_context == mine.market_context and _meet(e.request, mine)]
+    if not others:
+        return []
+    vens = await store.vens.list()
+    warnings = []
+    for other in others:
+        shared = sorted(v.ven_id for v in vens
+                        if targets_ven(mine.targets, v) and targets_ven(other.request.targets, v))
+        if not shared and not (mine.targets.all_vens and other.request.targets.all_vens):
+            continue
+        who = f"VEN(s) {', '.join(shared)}" if shared else "every VEN"
+        warnings.append(f"the event overlaps event {other.event_id} in market context "
+                        f"{mine.market_context} for {who}; 2.0b expects events of one market "
+                        "context not to overlap (it is kept)")
+    return warnings
+
+
+async def _not_ended(store: Store, now: datetime) -> tuple[Event, ...]:
+    """The events not ended at `now`."""
+    return await store.events.list(ending_after=now, include_cancelled=False)
+
+
+def _meet(a: EventRequest, b: EventRequest) -> bool:
+    """True if the active periods of `a` and `b` overlap (an open-ended one never ends)."""
+    return (a.end is None or b.start < a.end) and (b.end is None or a.start < b.end)
 
 
 def _minutes(span: timedelta) -> str:
@@ -95,7 +133,10 @@ async def modify(request: web.Request) -> web.Response:
     new_request = dataclasses.replace(new_request, baseline=event.request.baseline)
     modified = await ctx.store.events.modify(event.event_id, new_request, reason=reason,
                                              expected_modification_number=expected)
-    return web.json_response(event_json(modified, now, ctx.near_window))
+    note(request, "event.modify", object_type="event", object_id=modified.event_id,
+         summary=event_summary(modified, f"changed {', '.join(sorted(patch))}", reason))
+    return web.json_response({**event_json(modified, now, ctx.near_window),
+                              "warnings": await _overlaps(ctx.store, modified, now)})
 
 
 async def cancel(request: web.Request) -> web.Response:
@@ -106,6 +147,8 @@ async def cancel(request: web.Request) -> web.Response:
     if reason is not None and not isinstance(reason, str):
         raise BadRequest("reason: expected text", field="reason")
     event = await ctx.store.events.cancel(request.match_info["event_id"], reason=reason)
+    note(request, "event.cancel", object_type="event", object_id=event.event_id,
+         summary=event_summary(event, "cancelled", reason))
     return web.json_response(event_json(event, ctx.clock.now(), ctx.near_window))
 
 

@@ -77,16 +77,21 @@ _NUMBERS: Json = {"oneOf": [{"type": "number"}, {"type": "array", "items": {"typ
 
 _EVENT_FIELDS: Json = {
     "targets": _ref("Targets"),
-    "signal_name": {"type": "string", "default": "SIMPLE",
-                    "enum": ["SIMPLE", "LOAD_DISPATCH", "LOAD_CONTROL", "ELECTRICITY_PRICE"]},
+    "signal_name": {"type": "string", "default": "SIMPLE", "description": (
+        "A 2.0b signal name, or a private x- name (x-mySignal; it needs signal_type). A VEN "
+        "that does not support a signal answers 460 (E1_1070)"),
+                    "anyOf": [{"enum": ["SIMPLE", "LOAD_DISPATCH", "LOAD_CONTROL",
+                                        "ELECTRICITY_PRICE"]},
+                              {"pattern": "^x-[A-Za-z0-9_-]+$"}]},
     "signal_type": {"type": "string", "description": (
-        "SIMPLE: level. LOAD_DISPATCH: delta (shed [kW], default) or setpoint [kW]. "
+        "SIMPLE: level. LOAD_DISPATCH: setpoint (target load [kW], default) or delta "
+        "(shed [kW]). x- signals: any 2.0b signal type (required). "
         "LOAD_CONTROL: x-loadControlLevelOffset (default for level), "
         "x-loadControlPercentOffset, x-loadControlCapacity [kW] (default for kw). "
         "ELECTRICITY_PRICE: price (default) or priceRelative [currency/kWh]."),
         "enum": ["level", "delta", "setpoint", "x-loadControlLevelOffset",
                  "x-loadControlPercentOffset", "x-loadControlCapacity", "price",
-                 "priceRelative"]},
+                 "priceRelative", "multiplier", "priceMultiplier", "x-loadControlSetpoint"]},
     "level": {**_NUMBERS, "description": "Unit-less level (SIMPLE: 0-3), one for all "
                                          "intervals or one per interval"},
     "kw": {**_NUMBERS, "description": "Power [kW], one for all intervals or one per interval"},
@@ -114,6 +119,17 @@ _EVENT_FIELDS: Json = {
     "notification": _INPUT_DURATION,
     "market_context": {"type": "string", "description": "Default from the VTN configuration"},
     "vtn_comment": {"type": ["string", "null"]},
+    "baseline": _object({
+        "kw": {**_NUMBERS, "description": "Baseline [kW], one for all intervals or one per "
+                                          "interval"},
+        "name": {"type": "string", "default": "baseline"},
+        "start": {"type": "string", "description": "Default: the event's start"},
+        "duration": {**_INPUT_DURATION, "description": "Default: the event's duration"},
+        "intervals": {"oneOf": [{"type": "integer", "minimum": 1},
+                                {"type": "array", "items": _object({"duration": _INPUT_DURATION})}],
+                      "description": "Default: the event's intervals"},
+        "resource_ids": _IDS,
+    }, required=("kw",), description="ei:eiEventBaseline (E1_1027)"),
 }
 
 _SCHEMAS: Json = {
@@ -165,6 +181,10 @@ _SCHEMAS: Json = {
     "Signal": _object({
         "signal_id": _TEXT, "signal_name": _TEXT, "signal_type": _TEXT, "unit": _ref("Unit"),
         "intervals": {"type": "array", "items": _ref("Interval")}}),
+    "Baseline": {**_object({
+        "baseline_id": _TEXT, "name": _TEXT, "unit": _ref("Unit"), "resource_ids": _IDS,
+        "intervals": {"type": "array", "items": _ref("Interval")}}),
+        "description": "ei:eiEventBaseline: the VTN's baseline for the event [kW]"},
     "Event": _object({
         "event_id": _TEXT, "modification_number": {"type": "integer"},
         "status": {"type": "string",
@@ -180,6 +200,7 @@ _SCHEMAS: Json = {
         "startafter": _NULL_DURATION, "notification": _NULL_DURATION,
         "ramp_up": _NULL_DURATION, "recovery": _NULL_DURATION, "vtn_comment": _NULL_TEXT,
         "signals": {"type": "array", "items": _ref("Signal")},
+        "baseline": {"oneOf": [_ref("Baseline"), {"type": "null"}]},
     }),
     "EventList": _list_of("events", "Event"),
     "Response": _object({
@@ -206,6 +227,21 @@ _SCHEMAS: Json = {
         "created_at": _TIME, "received_at": _TIME, "cancelled_at": _NULL_TIME,
     }),
     "OptList": _list_of("opts", "Opt"),
+    "AuditEntry": _object({
+        "entry_id": {"type": "integer", "description": "Increasing in recording order"},
+        "at": _TIME,
+        "actor": {**_TEXT, "description": "The credential: admin-token (one shared secret)"},
+        "operator": {**_NULL_TEXT, "description": "Who the client says is acting "
+                     "(X-Oadr-Operator header; the CLI sends $USER@host); not verified"},
+        "client": {**_NULL_TEXT, "description": "The client's address"},
+        "action": {**_TEXT, "description": "event.create, event.modify, event.cancel, "
+                   "ven.cancel, ...; METHOD /route for a route that names none"},
+        "object_type": _NULL_TEXT, "object_id": _NULL_TEXT,
+        "summary": {**_TEXT, "description": "One line for people"},
+        "method": _TEXT, "path": _TEXT,
+        "status": {"type": "integer", "description": "HTTP status of the answer"}},
+        description="One operator action: a mutating admin request that succeeded"),
+    "AuditList": _list_of("entries", "AuditEntry"),
     "DataPoint": _object({
         "r_id": _TEXT, "report_type": _TEXT, "reading_type": _TEXT, "unit": _ref("Unit"),
         "resource_id": _NULL_TEXT, "min_period": _NULL_DURATION,
@@ -223,6 +259,33 @@ _SCHEMAS: Json = {
                    "enum": ["requested", "active", "completed", "cancelled"]},
         "requested_at": _TIME, "cancelled_at": _NULL_TIME}),
     "SubscriptionList": _list_of("subscriptions", "Subscription"),
+    "ReportRequestInput": _object({
+        "ven_id": _TEXT,
+        "report_specifier_id": {**_TEXT, "description": "A reportSpecifierID the VEN offers "
+                                "(GET /reports/capabilities)"},
+        "r_ids": {**_IDS, "description": "Data points to ask for (default: all it offers)"},
+        "granularity": {**_INPUT_DURATION, "description": (
+            "Sampling interval; not finer than the report's minPeriod (default: the configured "
+            "reports.granularity inside the sampling range). Not for HISTORY reports")},
+        "report_back_duration": {**_INPUT_DURATION, "description": (
+            "How often the VEN sends (default: reports.back_duration, at least the "
+            "granularity). Not for one-shot and HISTORY requests (0)")},
+        "one_shot": {"type": "boolean", "default": False,
+                     "description": "One report (reportBackDuration 0)"},
+        "start": {"type": "string", "examples": ["2026-07-01T00:00:00Z", "now", "+5m"],
+                  "description": "reportInterval start (default: now; HISTORY: now - duration)"},
+        "duration": {**_INPUT_DURATION, "description": (
+            "reportInterval length (default 0: until cancelled; HISTORY: 1 day)")},
+    }, required=("ven_id", "report_specifier_id"), description=(
+        "An oadrCreateReport for the VEN: reportRequestID new, readingType x-notApplicable, "
+        "a reportInterval; HISTORY reports with granularity and reportBackDuration 0")),
+    "ReportRequested": _object({"subscription": _ref("Subscription"),
+                                "queued": {"type": "string", "const": "oadrCreateReport"}}),
+    "ReportCancelInput": _object({"report_to_follow": {
+        "type": "boolean", "default": False,
+        "description": "The VEN sends the data it has before it stops"}}, required=()),
+    "ReportCancelled": _object({"subscription": _ref("Subscription"),
+                                "queued": {"type": "string", "const": "oadrCancelReport"}}),
     "Reading": _object({
         "ven_id": _TEXT, "report_request_id": _TEXT, "r_id": _TEXT, "start": _TIME,
         "duration": _DURATION, "value": {"type": "number"},
@@ -298,6 +361,12 @@ _PATHS: Json = {
         "summary": "Cancel a registration and queue oadrCancelPartyRegistration for the VEN",
         "responses": {"200": _json(_ref("VenCancelled"), "Cancelled; the message is queued"),
                       **_errors(404, 409)}}},
+    "/vens/{ven_id}/reregister": {"parameters": [_path("ven_id")], "post": {
+        "operationId": "reregisterVen", "tags": ["vens"],
+        "summary": "Queue oadrRequestReregistration for the VEN (it registers again)",
+        "responses": {"200": _json(_object({"ven": _ref("Ven"), "queued": {
+            "type": "string", "const": "oadrRequestReregistration"}}), "Queued"),
+                      **_errors(404, 409)}}},
     "/vens/{ven_id}/baseline": {"parameters": [_path("ven_id")], "get": {
         "operationId": "getVenBaseline", "tags": ["performance"],
         "summary": "The baseline the VEN reported [kW], with confidence and method",
@@ -368,18 +437,49 @@ _PATHS: Json = {
                        _query("event_id", "Only opts of this event"), _INCLUDE_CANCELLED],
         "responses": {"200": _json(_ref("OptList"), "Opts in the order received"),
                       **_errors(400)}}},
+    "/audit": {"get": {
+        "operationId": "listAudit", "tags": ["audit"],
+        "summary": "Operator actions (the audit log), oldest first",
+        "parameters": [
+            _query("since", "Recorded at or after this time (ISO 8601 with zone)",
+                   {"type": "string", "format": "date-time"}),
+            _query("until", "Recorded before this time (ISO 8601 with zone)",
+                   {"type": "string", "format": "date-time"}),
+            _query("action", "This action (event.cancel), or a family ending in a dot "
+                   "(event.)"),
+            _query("object_id", "Actions on this VEN or event"),
+            _query("operator", "Actions of this operator (as the X-Oadr-Operator header said)"),
+            _query("limit", "Only the newest N", {"type": "integer", "minimum": 1})],
+        "responses": {"200": _json(_ref("AuditList"), "Audit entries"), **_errors(400)}}},
     "/reports/capabilities": {"get": {
         "operationId": "listReportCapabilities", "tags": ["reports"],
         "summary": "Reports the VENs offer (METADATA)",
         "parameters": [_query("ven_id", "Only this VEN's reports")],
         "responses": {"200": _json(_ref("CapabilityList"), "Capabilities"),
                       **_errors(404)}}},
-    "/reports/subscriptions": {"get": {
-        "operationId": "listReportSubscriptions", "tags": ["reports"],
-        "summary": "Report requests the VTN made",
-        "parameters": [_query("ven_id", "Only this VEN's subscriptions"), _INCLUDE_CANCELLED],
-        "responses": {"200": _json(_ref("SubscriptionList"), "Subscriptions"),
-                      **_errors(400)}}},
+    "/reports/subscriptions": {
+        "get": {
+            "operationId": "listReportSubscriptions", "tags": ["reports"],
+            "summary": "Report requests the VTN made",
+            "parameters": [_query("ven_id", "Only this VEN's subscriptions"),
+                           _INCLUDE_CANCELLED],
+            "responses": {"200": _json(_ref("SubscriptionList"), "Subscriptions"),
+                          **_errors(400)}},
+        "post": {
+            "operationId": "requestReport", "tags": ["reports"],
+            "summary": "Ask a VEN for a report it offers (queues oadrCreateReport)",
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("ReportRequestInput")}}},
+            "responses": {"201": _json(_ref("ReportRequested"), "Requested; the message is "
+                                       "queued"), **_errors(400, 404, 409)}}},
+    "/reports/subscriptions/{report_request_id}/cancel": {
+        "parameters": [_path("report_request_id")], "post": {
+            "operationId": "cancelReport", "tags": ["reports"],
+            "summary": "Cancel a report request (queues oadrCancelReport)",
+            "requestBody": {"required": False, "content": {
+                "application/json": {"schema": _ref("ReportCancelInput")}}},
+            "responses": {"200": _json(_ref("ReportCancelled"), "Cancelled; the message is "
+                                       "queued"), **_errors(400, 404, 409)}}},
     "/reports/readings": {"get": {
         "operationId": "listReadings", "tags": ["reports"],
         "summary": "Readings received, by interval start then rID",

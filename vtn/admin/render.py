@@ -119,6 +119,13 @@ def event_json(event: Event, now: datetime, near_window: timedelta | None = None
             }
             for s in request.signals
         ],
+        "baseline": None if request.baseline is None else {
+            "baseline_id": request.baseline.baseline_id,
+            "name": request.baseline.baseline_name,
+            "unit": unit_json(request.baseline.item_base),
+            "resource_ids": list(request.baseline.resource_ids),
+            "intervals": _intervals(request.baseline.start, request.baseline.intervals),
+        },
     }
 
 

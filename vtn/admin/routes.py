@@ -9,15 +9,18 @@ from pathlib import Path
 from aiohttp import web
 
 from common.clock import Clock
-from vtn.admin import events, opts, performance, reports, vens
+from vtn.admin import audit, events, opts, performance, reports, vens
 from vtn.admin.auth import auth_middleware
 from vtn.admin.context import CONTEXT, AdminContext
+from vtn.admin.dashboard import DASHBOARD_ROOT, dashboard_app
 from vtn.admin.event_input import EventDefaults
 from vtn.admin.openapi import OPENAPI
+from vtn.admin.operations import Readiness, add_operations_routes
 from vtn.admin.problems import error_middleware
 from vtn.admin.token import ensure_admin_token
-from vtn.app import VTN_KEY
+from vtn.app import METRICS_KEY, VTN_KEY
 from vtn.config import VtnConfig
+from vtn.metrics import VtnMetrics
 from vtn.polls import DatabaseWork
 from vtn.services.context import Vtn
 from vtn.services.queue import MessageQueue
@@ -49,6 +52,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/vens", vens.list_vens),
     Route("GET", "/vens/{ven_id}", vens.get),
     Route("POST", "/vens/{ven_id}/cancel", vens.cancel),
+    Route("POST", "/vens/{ven_id}/reregister", vens.reregister),
     Route("GET", "/vens/{ven_id}/baseline", performance.baseline),
     Route("GET", "/vens/{ven_id}/capacity", performance.capacity),
     Route("GET", "/events", events.list_events),
@@ -60,8 +64,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/events/{event_id}/performance", performance.event_performance),
     Route("GET", "/events/{event_id}/performance.csv", performance.event_performance_csv),
     Route("GET", "/opts", opts.list_opts),
+    Route("GET", "/audit", audit.list_audit),
     Route("GET", "/reports/capabilities", reports.capabilities),
     Route("GET", "/reports/subscriptions", reports.subscriptions),
+    Route("POST", "/reports/subscriptions", reports.request),
+    Route("POST", "/reports/subscriptions/{report_request_id}/cancel", reports.cancel),
     Route("GET", "/reports/readings", reports.readings),
     Route("GET", "/reports/readings.csv", reports.readings_csv),
 )
@@ -75,7 +82,8 @@ def admin_app(vtn: Vtn, *, token: str) -> web.Application:
     """
     public = frozenset({f"{API_ROOT}/openapi.json"})
     app = web.Application(middlewares=[error_middleware,
-                                       auth_middleware(token, public_paths=public)])
+                                       auth_middleware(token, public_paths=public),
+                                       audit.audit_middleware(API_ROOT)])
     contexts = vtn.config.market_contexts
     defaults = EventDefaults(market_context=contexts[0]) if contexts else EventDefaults()
     app[CONTEXT] = AdminContext(vtn=vtn, defaults=defaults)
@@ -84,14 +92,22 @@ def admin_app(vtn: Vtn, *, token: str) -> web.Application:
     return app
 
 
-def admin_site(vtn: Vtn, *, token: str) -> web.Application:
-    """The admin listener's application: the admin API at ``API_ROOT`` and nothing else.
+def admin_site(vtn: Vtn, *, token: str, metrics: VtnMetrics | None = None,
+               readiness: Readiness | None = None) -> web.Application:
+    """The admin listener's application: the admin API at ``API_ROOT``, its dashboard at
+    ``DASHBOARD_ROOT`` (``vtn.admin.dashboard``), and ``/health``,
+    ``/ready`` and ``/metrics`` (``vtn.admin.operations``).
 
     ``vtn.server.serve`` runs it on ``admin.host:admin.port``, sharing the protocol side's
-    `vtn` (store, clock, queues).
+    `vtn` (store, clock, queues) and `metrics`; it sets ``readiness.listening`` once the 2.0b
+    listener is up.
     """
     root = web.Application()
     root.add_subapp(API_ROOT, admin_app(vtn, token=token))
+    root.add_subapp(DASHBOARD_ROOT, dashboard_app(api_root=API_ROOT, clock=vtn.clock))
+    add_operations_routes(root, vtn, token=token,
+                          metrics=metrics if metrics is not None else VtnMetrics(),
+                          readiness=readiness if readiness is not None else Readiness())
     return root
 
 
@@ -101,6 +117,7 @@ def admin_routes(
     """A hook that mounts the admin API at ``API_ROOT`` on the application it is given (the
     ``extra_routes`` of ``vtn.app.create_app``; tests, and embedding in another aiohttp app).
     ``vtn.server.serve`` does not use it: it serves the admin API on its own listener.
+    ``/health``, ``/ready`` and ``/metrics`` (of ``app[METRICS_KEY]``) are mounted at the root.
 
     Reads the token in ``config.admin.token_file`` now, creating it (mode 0600) at the first
     start. The admin API shares the protocol side's ``Vtn`` (store, clock, queues) found under
@@ -117,5 +134,10 @@ def admin_routes(
             vtn = Vtn(config=config, store=store, clock=clock, queue=MessageQueue(store),
                       polls=DatabaseWork(store, clock))
         app.add_subapp(API_ROOT, admin_app(vtn, token=token))
+        app.add_subapp(DASHBOARD_ROOT, dashboard_app(api_root=API_ROOT, clock=vtn.clock))
+        metrics = app.get(METRICS_KEY)
+        add_operations_routes(app, vtn, token=token,
+                              metrics=metrics if metrics is not None else VtnMetrics(),
+                              readiness=Readiness(listening=True))
 
     return mount

@@ -24,6 +24,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(args)
+        if args.command == "conformance":  # imported here: the kit's VTN side is a server
+            if args.action == "run-ven":
+                from vtn.conformance import run_ven
+
+                return run_ven(args)
+            from vtn.cli import conformance
+
+            return conformance.run(args)
         api = admin_client(args)
         data, text = COMMANDS[(args.command, args.action)](api, args)
     except ApiRefused as exc:

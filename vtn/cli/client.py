@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import socket
 import ssl
 import urllib.error
 import urllib.parse
@@ -18,6 +20,8 @@ from typing import Any
 __all__ = ["AdminClient", "ApiRefused", "ClientError", "Unreachable"]
 
 API_ROOT = "/admin/api/v1"
+OPERATOR_HEADER = "X-Oadr-Operator"
+"""Names the CLI's user (``$USER@host``) for the VTN's audit log (not a credential)."""
 
 Query = Mapping[str, str | Sequence[str] | None]
 
@@ -44,11 +48,15 @@ class AdminClient:
 
     `ssl_context` is used for ``https`` URLs (server verification and, if the VTN asks for
     one, a client certificate). The token never appears in ``repr`` or in error messages.
+    Every request names the operator (`operator`, default ``$USER@host``) in
+    ``X-Oadr-Operator`` for the audit log.
     """
 
     def __init__(self, base_url: str, token: str, *, timeout: float = 30.0,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None,
+                 operator: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.operator = operator if operator is not None else _local_operator()
         self._token = token
         self._timeout = timeout
         self._ssl = ssl_context
@@ -78,6 +86,7 @@ class AdminClient:
         request = urllib.request.Request(url, data=data, method=method, headers={
             "Authorization": f"Bearer {self._token}",
             "Accept": "application/json",
+            OPERATOR_HEADER: self.operator,
             **({"Content-Type": "application/json"} if data is not None else {}),
         })
         try:
@@ -93,6 +102,16 @@ class AdminClient:
                               "--url/--config at it") from None
         except ValueError as exc:  # e.g. an unknown URL scheme
             raise ClientError(f"bad URL {self.base_url!r}: {exc}") from None
+
+
+def _local_operator() -> str:
+    """``user@host`` of the person running the CLI (``unknown`` when the user has no name)."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no USER/LOGNAME and no passwd entry (some containers)
+        user = "unknown"
+    text = f"{user}@{socket.gethostname()}"
+    return text.encode("ascii", "replace").decode("ascii")  # a header value is Latin-1
 
 
 def _refusal(exc: urllib.error.HTTPError) -> ApiRefused:

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from vtn.cli import views
 from vtn.cli.client import AdminClient, ClientError
+from vtn.cli.output import seconds
 
 __all__ = ["COMMANDS", "Command", "event_body", "option_of"]
 
@@ -22,9 +23,11 @@ _OPTIONS = {"signal_name": "--signal", "signal_type": "--type", "ramp_up": "--ra
             "ven_ids": "--ven", "group_ids": "--group", "resource_ids": "--resource",
             "party_ids": "--party", "ven_id": "--ven", "report_request_id": "--request",
             "r_id": "--rid", "from": "--from", "to": "--to",
-            "expected_modification_number": "--expect-mod"}
+            "expected_modification_number": "--expect-mod", "r_ids": "--rid",
+            "baseline": "--baseline-kw", "baseline.kw": "--baseline-kw",
+            "report_back_duration": "--every", "one_shot": "--one-shot"}
 _SAME = ("level", "kw", "price", "currency", "start", "duration", "intervals", "startafter",
-         "recovery", "priority", "reason", "limit")
+         "recovery", "priority", "reason", "limit", "granularity")
 
 
 def option_of(field: str | None, message: str) -> str:
@@ -59,6 +62,8 @@ def event_body(args: argparse.Namespace) -> dict[str, Any]:
         "market_context": args.market_context, "vtn_comment": args.comment,
     }
     body.update({k: v for k, v in pairs.items() if v is not None})
+    if args.baseline_kw is not None:
+        body["baseline"] = {"kw": args.baseline_kw}
     return body
 
 
@@ -82,6 +87,12 @@ def _ven_cancel(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:
                   "oadrCancelPartyRegistration is queued for it.")
 
 
+def _ven_reregister(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:
+    data = api.send("POST", f"/vens/{_segment(args.ven_id)}/reregister")
+    return data, (f"Asked VEN {data['ven']['ven_id']} to register again; "
+                  "oadrRequestReregistration is queued for it.")
+
+
 def _event_create(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:
     if not (args.all or args.ven or args.group or args.resource or args.party):
         raise ClientError("say who the event is for: --ven VEN_ID (repeatable), --group, "
@@ -101,6 +112,7 @@ def _event_modify(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]
     if args.reason:
         body["reason"] = args.reason
     data = api.send("PATCH", f"/events/{_segment(args.event_id)}", body)
+    _warn(data)
     return data, "Modified " + views.event_detail(data, utc=args.utc)
 
 
@@ -138,11 +150,42 @@ def _opt_list(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:
     return data, views.opt_table(data["opts"], utc=args.utc)
 
 
+def _audit_list(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:
+    data = api.get("/audit", {"since": args.since, "until": args.until, "action": args.audit_action,
+                              "object_id": args.object,
+                              "limit": None if args.limit is None else str(args.limit)})
+    return data, views.audit_table(data["entries"], utc=args.utc)
+
+
 def _report_list(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:
     capabilities = api.get("/reports/capabilities", {"ven_id": args.ven})["capabilities"]
     subscriptions = api.get("/reports/subscriptions", {"ven_id": args.ven})["subscriptions"]
     data = {"capabilities": capabilities, "subscriptions": subscriptions}
     return data, views.report_tables(capabilities, subscriptions)
+
+
+def _report_request(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:
+    body: dict[str, Any] = {"ven_id": args.ven_id,
+                            "report_specifier_id": args.report_specifier_id}
+    pairs = {"r_ids": args.rid, "granularity": args.granularity,
+             "report_back_duration": args.report_back_duration, "start": args.start,
+             "duration": args.duration, "one_shot": args.one_shot or None}
+    body.update({k: v for k, v in pairs.items() if v is not None})
+    data = api.send("POST", "/reports/subscriptions", body)
+    s = data["subscription"]
+    return data, (f"Requested report {s['report_specifier_id']} ({', '.join(s['r_ids'])}) from "
+                  f"VEN {s['ven_id']}: request {s['report_request_id']}, sample every "
+                  f"{seconds(s['granularity'])} s, sent every "
+                  f"{seconds(s['report_back_duration'])} s; oadrCreateReport is queued for it.")
+
+
+def _report_cancel(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:
+    body = {"report_to_follow": True} if args.report_to_follow else {}
+    data = api.send("POST", f"/reports/subscriptions/{_segment(args.report_request_id)}/cancel",
+                    body)
+    s = data["subscription"]
+    return data, (f"Cancelled report request {s['report_request_id']} of VEN {s['ven_id']}; "
+                  "oadrCancelReport is queued for it.")
 
 
 def _report_export(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:
@@ -196,7 +239,9 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("event", "create"): _event_create, ("event", "modify"): _event_modify,
     ("event", "cancel"): _event_cancel, ("event", "list"): _event_list,
     ("event", "show"): _event_show, ("event", "responses"): _event_responses,
-    ("opt", "list"): _opt_list,
+    ("opt", "list"): _opt_list, ("audit", "list"): _audit_list,
     ("report", "list"): _report_list, ("report", "export"): _report_export,
+    ("report", "request"): _report_request, ("report", "cancel"): _report_cancel,
+    ("ven", "reregister"): _ven_reregister,
     ("performance", "show"): _performance, ("ven", "capacity"): _ven_capacity,
 }

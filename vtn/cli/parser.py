@@ -72,6 +72,28 @@ def _when(text: str) -> str:
     return (value.astimezone() if value.tzinfo is None else value).isoformat()
 
 
+def _instant(text: str) -> str:
+    """An ISO time (local if it has no zone), as the API takes it."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time: give an ISO time (2026-07-01 or 2026-07-01T14:00, local "
+            "unless it has a zone)") from None
+    return (value.astimezone() if value.tzinfo is None else value).isoformat()
+
+
+_SIGNALS = ("SIMPLE", "LOAD_DISPATCH", "LOAD_CONTROL", "ELECTRICITY_PRICE")
+
+
+def _signal_name(text: str) -> str:
+    """A signal name the admin API takes, or a private ``x-`` one."""
+    if text in _SIGNALS or (text.startswith("x-") and len(text) > 2):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(_SIGNALS)} or a "
+                                     "private x-NAME")
+
+
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     pass
 
@@ -121,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  epilog="examples:\n" + examples, formatter_class=_Formatter)
 
     _serve_parser(commands)
-    vens = group("ven", "VEN registrations: list, show, cancel.")
+    vens = group("ven", "VEN registrations: list, show, cancel, reregister, capacity.")
     leaf(vens, "list", "List registered VENs.",
          "  oadr-vtn ven list\n  oadr-vtn ven list --cancelled --json\n").add_argument(
         "--cancelled", action="store_true", help="include cancelled registrations")
@@ -130,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(vens, "cancel", "Cancel a VEN's registration; the VEN is sent "
                          "oadrCancelPartyRegistration (pushed, or at its next poll).",
          "  oadr-vtn ven cancel VEN_ID\n").add_argument("ven_id", metavar="VEN_ID")
+    leaf(vens, "reregister", "Ask a VEN to register again; the VEN is sent "
+                             "oadrRequestReregistration (pushed, or at its next poll).",
+         "  oadr-vtn ven reregister VEN_ID\n  oadr-vtn ven reregister VEN_ID --json\n"
+         ).add_argument("ven_id", metavar="VEN_ID")
 
     events = group("event", "Demand-response events: create, modify, cancel, list, show, "
                             "responses.")
@@ -138,7 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
         "  oadr-vtn event create --all --signal LOAD_DISPATCH --kw 50 --start 2026-07-01T14:00"
         " --duration 2h --intervals 4\n"
         "  oadr-vtn event create --group north --signal ELECTRICITY_PRICE --price 0.30,0.45 "
-        "--start +PT1H --duration 2h --intervals 2\n"))
+        "--start +PT1H --duration 2h --intervals 2\n"
+        "  oadr-vtn event create --all --signal LOAD_DISPATCH --type delta --kw 20 "
+        "--baseline-kw 120 --start +5m --duration 1h\n"
+        "  oadr-vtn event create --all --signal x-myShed --type level --level 4 --start +5m "
+        "--duration 1h\n"))
     _event_options(create, creating=True)
     modify = leaf(events, "modify", "Change an event; its modification number grows by one. "
                                     "Options not given keep their value.", (
@@ -188,10 +218,41 @@ def build_parser() -> argparse.ArgumentParser:
     perf.add_argument("--csv", action="store_true", help="print the rows as CSV")
     perf.set_defaults(action="show")
 
-    reports = group("report", "Reports: what VENs offer, what the VTN requested, readings.")
+    reports = group("report", "Reports: what VENs offer, what the VTN requested (request, "
+                              "cancel), readings.")
     leaf(reports, "list", "List the reports VENs offer and the report requests made.",
          "  oadr-vtn report list\n  oadr-vtn report list --ven VEN_ID --json\n").add_argument(
         "--ven", metavar="VEN_ID", help="only this VEN")
+    ask = leaf(reports, "request", "Ask a VEN for a report it offers (see `oadr-vtn report "
+                                   "list`); the VEN is sent oadrCreateReport (pushed, or at its "
+                                   "next poll). HISTORY reports are asked for once over "
+                                   "--start/--duration (default: the last day).", (
+        "  oadr-vtn report request VEN_ID SPECIFIER_ID\n"
+        "  oadr-vtn report request VEN_ID SPECIFIER_ID --rid power --granularity 1m --every 15m\n"
+        "  oadr-vtn report request VEN_ID SPECIFIER_ID --one-shot --json\n"
+        "  oadr-vtn report request VEN_ID HISTORY_SPECIFIER_ID --start 2026-07-01 --duration 1d\n"))
+    ask.add_argument("ven_id", metavar="VEN_ID")
+    ask.add_argument("report_specifier_id", metavar="SPECIFIER_ID",
+                     help="the reportSpecifierID the VEN offers")
+    ask.add_argument("--rid", action="append", metavar="R_ID",
+                     help="a data point to ask for (repeatable; default: all)")
+    ask.add_argument("--granularity", metavar="DURATION",
+                     help="sampling interval (1m, PT15M); not finer than the report's minPeriod")
+    ask.add_argument("--every", dest="report_back_duration", metavar="DURATION",
+                     help="how often the VEN sends (reportBackDuration)")
+    ask.add_argument("--one-shot", action="store_true", help="one report, not periodic")
+    ask.add_argument("--start", type=_when, metavar="TIME",
+                     help="reportInterval start: ISO time (local unless it has a zone), 'now' "
+                          "or +DURATION")
+    ask.add_argument("--duration", metavar="DURATION",
+                     help="reportInterval length (default: until cancelled; HISTORY: 1 day)")
+    stop = leaf(reports, "cancel", "Cancel a report request; the VEN is sent oadrCancelReport "
+                                   "(pushed, or at its next poll).", (
+        "  oadr-vtn report cancel REPORT_REQUEST_ID\n"
+        "  oadr-vtn report cancel REPORT_REQUEST_ID --report-to-follow --json\n"))
+    stop.add_argument("report_request_id", metavar="REPORT_REQUEST_ID")
+    stop.add_argument("--report-to-follow", action="store_true",
+                      help="the VEN sends the data it has before it stops")
     export = leaf(reports, "export", "Export readings as CSV (columns: ven_id, "
                                      "report_request_id, r_id, start (UTC), duration, value, "
                                      "item_units, scale, report_type, reading_type, "
@@ -209,7 +270,92 @@ def build_parser() -> argparse.ArgumentParser:
                         help="intervals starting before TIME")
     export.add_argument("--limit", type=_whole, metavar="N", help="at most N readings")
     export.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    _conformance_parser(group("conformance", "Conformance: the automatic 2.0b certification "
+                                             "rules, offline."))
+    audit = group("audit", "The audit log: every change operators made through the admin API "
+                           "(who, what, when, on what).")
+    audit_list = leaf(audit, "list", "List operator actions, oldest first.", (
+        "  oadr-vtn audit list\n"
+        "  oadr-vtn audit list --since 2026-07-01 --json\n"
+        "  oadr-vtn audit list --since 2026-07-01T14:00 --action event.\n"
+        "  oadr-vtn audit list --object EVENT_ID --limit 20\n"))
+    audit_list.add_argument("--since", type=_instant, metavar="TIME",
+                            help="actions at or after TIME (ISO; local unless it has a zone)")
+    audit_list.add_argument("--until", type=_instant, metavar="TIME", help="actions before TIME")
+    audit_list.add_argument("--action", dest="audit_action", metavar="ACTION",
+                            help="only this action (event.cancel), or a family (event.)")
+    audit_list.add_argument("--object", metavar="ID", help="only actions on this VEN or event")
+    audit_list.add_argument("--limit", type=_whole, metavar="N", help="the newest N only")
     return parser
+
+
+def _conformance_parser(actions: argparse._SubParsersAction) -> None:
+    text = ("Check captured 2.0b traffic against the automatic certification rules (offline: "
+            "no VTN needed). Exit status 0: no finding, 1: findings, 2: unreadable input.")
+    check = actions.add_parser("check", help=text, description=text, formatter_class=_Formatter,
+                               epilog=(
+        "FILE is an XML oadrPayload, or a capture log of JSON lines\n"
+        '  {"time": ISO8601, "direction": "ven->vtn"|"vtn->ven", "body": "<oadrPayload...>"}\n'
+        "(see docs/conformance.md).\n"
+        "examples:\n"
+        "  oadr-vtn conformance check capture.jsonl\n"
+        "  oadr-vtn conformance check distribute.xml --at 2026-07-01T17:00Z --json\n"
+        "  oadr-vtn conformance check capture.jsonl --vtn-id vtn-1 --market-context "
+        "http://mc\n"))
+    check.add_argument("files", nargs="+", metavar="FILE", help="XML payload or capture log")
+    check.add_argument("--vtn-id", action="append", metavar="ID",
+                       help="a valid vtnID (repeatable; also learnt from registrations)")
+    check.add_argument("--ven-id", action="append", metavar="ID",
+                       help="a registered venID (repeatable; also learnt from registrations)")
+    check.add_argument("--market-context", action="append", metavar="URI",
+                       help="a known market context (repeatable; unchecked if none)")
+    check.add_argument("--from", dest="sender", choices=["ven", "vtn"],
+                       help="who sent an XML FILE (default: by its payload type)")
+    check.add_argument("--at", metavar="TIME", help="when an XML FILE was sent (ISO 8601, "
+                       "UTC unless it has a zone), for the createdDateTime rule")
+    check.add_argument("--json", action="store_true", help="print one JSON document")
+    _run_ven_parser(actions)
+
+
+def _run_ven_parser(actions: argparse._SubParsersAction) -> None:
+    text = ("Play the certification harness's VTN for a VEN under test: listen, run the cases "
+            "(pull variants, by case ID) through the VEN's polls, judge every VEN message with "
+            "the automatic rules, and write report.json, junit.xml and report.md. Exit status "
+            "0: no case failed, 1: some failed, 2: bad options.")
+    run = actions.add_parser("run-ven", help=text, description=text, formatter_class=_Formatter,
+                             epilog=(
+        "Start the harness, then point the VEN at the URL it prints (a base URL: the VEN "
+        "posts to BASE/EiRegisterParty, BASE/OadrPoll...).\n"
+        "examples:\n"
+        "  oadr-vtn conformance run-ven --listen 127.0.0.1:8443 --out results/\n"
+        "  oadr-vtn conformance run-ven --listen 0.0.0.0:8443 --cert th.pem --key th.key "
+        "--ca ca.pem --ven-fingerprint 8E:...:5C --case N1_0020 --case E1_1020\n"
+        "  oadr-vtn conformance run-ven --listen 127.0.0.1:8080 --operator script:./steps.sh\n"
+        "operators (steps a person takes on the VEN, see docs/conformance.md): none (the "
+        "default: such cases end needs-operator), prompt, script:COMMAND, "
+        "ours-ven:VEN_CONFIG.\n"))
+    run.add_argument("--listen", required=True, metavar="HOST:PORT",
+                     help="where the harness listens (port 0: any free port)")
+    run.add_argument("--out", required=True, metavar="DIR", help="where the reports go")
+    run.add_argument("--case", action="append", metavar="ID",
+                     help="run only this case (repeatable; N1_0020 or N1_0020_TH_VTN); "
+                          "default: all")
+    run.add_argument("--cert", metavar="FILE", help="the harness's TLS certificate (PEM)")
+    run.add_argument("--key", metavar="FILE", help="its private key (PEM)")
+    run.add_argument("--ca", metavar="FILE", help="the CA the VEN's client certificate must "
+                     "chain to (TLS needs --cert, --key and --ca)")
+    run.add_argument("--ven-fingerprint", metavar="FP",
+                     help="require this client certificate fingerprint (403 otherwise)")
+    run.add_argument("--operator", default="none", metavar="SPEC",
+                     help="none | prompt | script:COMMAND | ours-ven:VEN_CONFIG")
+    run.add_argument("--vtn-id", default="TH-VTN-1", help="the harness's vtnID")
+    run.add_argument("--poll-freq", type=float, default=10.0, metavar="SECONDS",
+                     help="the requestedOadrPollFreq handed to the VEN (whole seconds)")
+    run.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                     help="how long each step waits for the VEN (default 60)")
+    run.add_argument("--quiet", type=float, default=30.0, metavar="SECONDS",
+                     help="how long the harness watches for what must not happen, e.g. a "
+                          "poll after a cancelled registration (default 30)")
 
 
 def _serve_parser(commands: argparse._SubParsersAction) -> None:
@@ -238,6 +384,9 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
                             "database: PostgreSQL for heavy write loads)")
     serve.add_argument("--log-level", default="INFO",
                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
+    serve.add_argument("--log-format", choices=["text", "json"],
+                       help="log lines for people (text) or one JSON object per line (json); "
+                            "default: the configuration's log_format, else text")
 
 
 def _event_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
@@ -250,21 +399,26 @@ def _event_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
                      help="a resource id (repeatable)")
     who.add_argument("--party", action="append", metavar="ID", help="a party id (repeatable)")
     what = parser.add_argument_group("signal")
-    what.add_argument("--signal", choices=["SIMPLE", "LOAD_DISPATCH", "LOAD_CONTROL",
-                                           "ELECTRICITY_PRICE"],
-                      help="signal name" + (" (default SIMPLE)" if creating else ""))
+    what.add_argument("--signal", type=_signal_name, metavar="NAME",
+                      help="SIMPLE, LOAD_DISPATCH, LOAD_CONTROL, ELECTRICITY_PRICE or a private "
+                           "x-NAME (needs --type)" + (" (default SIMPLE)" if creating else ""))
     what.add_argument("--type", dest="signal_type", metavar="TYPE",
-                      help="signal type (default by signal: level, delta, "
-                           "x-loadControlLevelOffset or x-loadControlCapacity, price)")
+                      help="signal type (default by signal: level, setpoint, "
+                           "x-loadControlLevelOffset or x-loadControlCapacity, price; "
+                           "LOAD_DISPATCH also takes delta)")
     payload = what.add_mutually_exclusive_group()
     payload.add_argument("--level", type=_values, metavar="N[,N...]",
                          help="level (SIMPLE: 0-3), one for all intervals or one per interval")
     payload.add_argument("--kw", type=_values, metavar="KW[,KW...]",
-                         help="power [kW]: shed (LOAD_DISPATCH delta) or capacity")
+                         help="power [kW]: target load (LOAD_DISPATCH setpoint), shed "
+                              "(LOAD_DISPATCH --type delta) or capacity")
     payload.add_argument("--price", type=_values, metavar="P[,P...]",
                          help="price [currency/kWh] (ELECTRICITY_PRICE)")
     what.add_argument("--currency", metavar="CODE", help="ISO 4217 currency of prices "
                                                          "(default USD)")
+    what.add_argument("--baseline-kw", type=_values, metavar="KW[,KW...]",
+                      help="the event's baseline [kW] (eiEventBaseline), one for all intervals "
+                           "or one per interval" + ("" if creating else "; replaces the old one"))
     when = parser.add_argument_group("timing")
     when.add_argument("--start", type=_when, metavar="TIME", required=creating,
                       help="ISO time (local unless it has a zone), 'now', or +DURATION from "

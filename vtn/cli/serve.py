@@ -26,6 +26,8 @@ def serve(args: argparse.Namespace) -> int:
         overrides["admin.port"] = args.admin_port
     if args.workers is not None:
         overrides["workers"] = args.workers
+    if args.log_format is not None:
+        overrides["log_format"] = args.log_format
     if args.db:
         overrides["database_url"] = args.db if "://" in args.db else (
             f"sqlite+aiosqlite:///{Path(args.db).resolve()}")

@@ -7,6 +7,7 @@ from typing import Any
 from vtn.cli.output import minutes, seconds, show_time, table
 
 __all__ = [
+    "audit_table",
     "event_detail",
     "event_table",
     "opt_table",
@@ -180,6 +181,15 @@ def opt_table(opts: list[Json], *, utc: bool) -> str:
              o["event_id"] or f"schedule of {len(o['availability'])} period(s)",
              show_time(o["received_at"], utc=utc)] for o in opts]
     return table(["VEN ID", "OPT ID", "OPT", "REASON", "EVENT", "RECEIVED"], rows)
+
+
+def audit_table(entries: list[Json], *, utc: bool) -> str:
+    """One line per operator action, oldest first."""
+    if not entries:
+        return "No operator actions recorded."
+    rows = [[show_time(e["at"], utc=utc), e["operator"] or e["actor"], e["client"] or "",
+             e["action"], e["object_id"] or "", e["summary"]] for e in entries]
+    return table(["WHEN", "WHO", "FROM", "ACTION", "OBJECT", "SUMMARY"], rows)
 
 
 def report_tables(capabilities: list[Json], subscriptions: list[Json]) -> str:

@@ -1,5 +1,7 @@
-"""What the VTN knows and owns: VENs, events, invitations, opts, reports and the push outbox."""
+"""What the VTN knows and owns: VENs, events, invitations, opts, reports, the push outbox
+and the operators' audit log."""
 
+from vtn.domain.audit import AuditEntry, OperatorAction
 from vtn.domain.event import (
     Baseline,
     Event,
@@ -25,12 +27,14 @@ from vtn.domain.report import (
 from vtn.domain.ven import Ven, VenRegistration
 
 __all__ = [
+    "AuditEntry",
     "AvailabilityPeriod",
     "Baseline",
     "Event",
     "EventRequest",
     "EventTargets",
     "Invitation",
+    "OperatorAction",
     "Opt",
     "PushOutboxItem",
     "Reading",

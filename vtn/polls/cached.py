@@ -83,12 +83,12 @@ class CachedWork:
     async def new_events(self, ven: Ven, *, waiting: Waiting | None = None) -> list[Event] | None:
         """`ven`'s current events if one of them is new to it (its deliveries are read again:
         another worker may have delivered them since)."""
-        events = await unseen(self._store, ven, await self.events(ven))
+        events = await unseen(self._store, ven, await self.events(ven), self._clock.now())
         if events is None and isinstance(waiting, _Answer) and waiting.read:
             # The database says an event is new for it, the events in memory do not: they
             # missed a change (a notice lost, SQL by hand). Read them again, once.
             self.in_force.refresh()
-            events = await unseen(self._store, ven, await self.events(ven))
+            events = await unseen(self._store, ven, await self.events(ven), self._clock.now())
         return events
 
     def delivered(self, waiting: Waiting) -> None:

@@ -40,7 +40,7 @@ class DatabaseWork:
 
     async def new_events(self, ven: Ven, *, waiting: Waiting | None = None) -> list[Event] | None:
         """`ven`'s current events if one of them is new to it."""
-        return await unseen(self._store, ven, await self.events(ven))
+        return await unseen(self._store, ven, await self.events(ven), self._clock.now())
 
     def delivered(self, waiting: Waiting) -> None:
         """Nothing to remember: the next poll reads the database again."""

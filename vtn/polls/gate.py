@@ -139,7 +139,8 @@ class PollGate:
             return None, Verdict.UNKNOWN  # the set or the VEN changed while reading
         ven = entry.ven
         received = {e.event_id: e.modification_number for e in mine(had, ven, now)}
-        now_due = mine(events, ven, now)
+        now_due = [e for e in mine(events, ven, now)  # an ended event is no work
+                   if e.request.end is None or e.request.end > now]
         self.hits += 1
         if all(received.get(e.event_id, -1) >= e.modification_number for e in now_due):
             entry.has_all_at = loaded_at  # the change concerned other VENs

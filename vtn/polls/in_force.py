@@ -1,12 +1,13 @@
 """The events in force, in memory: what a poll with work sends, without a query per VEN.
 
 The set of events changes only with an ``EVENTS`` change notice (an event created, modified or
-cancelled: ``vtn.storage.changes``); as time passes events only leave it. So the events not
-ended when the set was loaded, filtered at each use with the same rules as
-``EventStore.for_ven`` (not ended, a cancelled one for ``CANCELLED_VISIBLE_FOR``, targeted at
-the VEN) and sorted by ``distribution_order``, are the VEN's current events until the next such
-notice. While change notices cannot be heard (PostgreSQL listener down), every call asks the
-database instead.
+cancelled: ``vtn.storage.changes``); as time passes events only leave it. So the events
+still listed when the set was loaded (ended no more than ``ENDED_LOOKBACK`` ago), filtered at
+each use with the same rules as ``EventStore.for_ven`` (before ``listed_until``, a cancelled
+one for ``CANCELLED_VISIBLE_FOR``, targeted at the VEN) and sorted by
+``distribution_order``, are the VEN's current events until the next such notice. While
+change notices cannot be heard (PostgreSQL listener down), every call asks the database
+instead.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from datetime import datetime
 
 from common.clock import Clock
 from vtn.domain import Event, Ven
-from vtn.domain.event import distribution_order, targets_ven
+from vtn.domain.event import (
+    ENDED_LOOKBACK,
+    distribution_order,
+    listed_until,
+    targets_ven,
+)
 from vtn.storage import ALL_VENS, CANCELLED_VISIBLE_FOR, EVENTS, Store
 
 __all__ = ["REREAD_SECONDS", "EventsInForce", "mine"]
@@ -29,8 +35,8 @@ that reach the database without one (SQL typed by hand, a notice lost with its c
 
 
 def _in_force(event: Event, now: datetime) -> bool:
-    end = event.request.end
-    if end is not None and end <= now:
+    until = listed_until(event)
+    if until is not None and until <= now:
         return False
     return event.cancelled_at is None or event.cancelled_at > now - CANCELLED_VISIBLE_FOR
 
@@ -124,7 +130,8 @@ class EventsInForce:
 
     async def _read(self, generation: int) -> tuple[int | None, tuple[Event, ...]]:
         try:
-            events = await self._store.events.list(ending_after=self._clock.now())
+            events = await self._store.events.list(
+                ending_after=self._clock.now() - ENDED_LOOKBACK)
         except BaseException:
             self._loading = None
             raise

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from vtn.domain import Event, Ven
+from vtn.domain.event import awaits_acknowledgement
 from vtn.storage import Store
 
 __all__ = ["Waiting", "WaitingWork", "unseen"]
@@ -57,14 +58,32 @@ class WaitingWork(Protocol):
         ...
 
 
-async def unseen(store: Store, ven: Ven, events: Sequence[Event]) -> list[Event] | None:
-    """`events` (all of them) if one is new or modified since its delivery to `ven`, else
-    ``None``."""
+async def unseen(
+    store: Store, ven: Ven, events: Sequence[Event], now: datetime
+) -> list[Event] | None:
+    """`events` (all of them) if, at `now`, one that has not ended is new or modified since its
+    delivery to `ven`, or is a cancellation it has not acknowledged yet
+    (``awaits_acknowledgement``: sent again); else ``None``. An ended event (listed a while,
+    completed) makes no distribution by itself."""
     if not events:
         return None
     delivered = await store.invitations.delivered_numbers(ven.ven_id)
     for event in events:
+        if _ended(event, now):
+            continue
         number = delivered.get(event.event_id)
         if number is None or number < event.modification_number:
             return list(events)
+    for event in events:
+        if awaits_acknowledgement(event, None, now):
+            invitation = await store.invitations.get(event.event_id, ven.ven_id)
+            if invitation is not None and awaits_acknowledgement(
+                event, invitation.opt_modification_number, now
+            ):
+                return list(events)
     return None
+
+
+def _ended(event: Event, now: datetime) -> bool:
+    end = event.request.end
+    return end is not None and end <= now

@@ -1,11 +1,16 @@
 """EiEvent: oadrRequestEvent -> oadrDistributeEvent, oadrCreatedEvent -> the VEN's opt on record.
 
-Order of the events in oadrDistributeEvent: ``vtn.domain.distribution_order`` (active first,
-then by ei:priority with 1 the highest and 0 "no priority" last, then by start time), as
-storage's ``EventStore.for_ven`` returns them. It is the order openleadr 0.5.36 uses
-(``openleadr.utils.order_events``: "active events before inactive events, high priority before
-low priority, earlier before later"); the profile's conformance-rule text itself was not
-reachable from here (see the README's interpretations).
+What a VEN receives (docs/vtn.md, "What a VEN receives"):
+
+- every event for it, in ``vtn.domain.distribution_order``: the active events first, by
+  ei:priority (1 the highest, 0 "no priority" last) then start time, then all the others (far,
+  near, cancelled, completed) by start time: the order of the 2.0b conformance checks
+  (A_E3_0510/0520/0525), as storage's ``EventStore.for_ven`` returns them;
+- each event as it stands when the payload is built: eventStatus, currentValue and
+  createdDateTime all come from that one instant (certification checks eventStatus and
+  currentValue against createdDateTime);
+- an eiTarget naming only that VEN (when it is listed) and the groups, resources and parties of
+  the event that are its own: never another VEN's venID.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from common.messages.event import (
 )
 from common.messages.poll import Response
 from common.messages.types import Interval, Period, Target
-from vtn.domain import Event, Ven, event_status
+from vtn.domain import Event, EventTargets, Ven, event_status
 from vtn.logs import PROTOCOL, ven_label
 from vtn.services.context import Caller, Vtn, new_request_id, ok
 from vtn.storage import NotFound
@@ -37,6 +42,7 @@ __all__ = [
     "deliver_events",
     "handle_created_event",
     "handle_request_event",
+    "target_for",
     "to_oadr_event",
 ]
 
@@ -61,14 +67,29 @@ def _current_value(event: Event, values: Sequence[tuple[timedelta, float]], now:
     return 0.0
 
 
-def to_oadr_event(event: Event, now: datetime, near_window: timedelta | None) -> OadrEvent:
-    """The wire form of `event` as it stands at `now`."""
+def target_for(targets: EventTargets, ven: Ven) -> Target:
+    """The eiTarget `ven` is shown: its own venID if the event lists it, and the listed groups,
+    resources and parties that are its own (an event for all VENs lists nothing). Other
+    customers' venIDs and assignments stay private."""
+    return Target(
+        ven_ids=tuple(v for v in targets.ven_ids if v == ven.ven_id),
+        group_ids=tuple(g for g in targets.group_ids if g in ven.group_ids),
+        resource_ids=tuple(r for r in targets.resource_ids if r in ven.resource_ids),
+        party_ids=tuple(p for p in targets.party_ids if p in ven.party_ids),
+    )
+
+
+def to_oadr_event(
+    event: Event, now: datetime, near_window: timedelta | None, ven: Ven
+) -> OadrEvent:
+    """The wire form of `event` for `ven` as it stands at `now` (also its createdDateTime: the
+    instant its eventStatus and currentValue were computed at)."""
     request = event.request
     descriptor = EventDescriptor(
         event_id=event.event_id,
         modification_number=event.modification_number,
         market_context=request.market_context,
-        created_date_time=event.created_at,
+        created_date_time=now,
         event_status=event_status(event, now, near_window=near_window),
         modification_date_time=event.modified_at,
         modification_reason=event.modification_reason,
@@ -101,10 +122,7 @@ def to_oadr_event(event: Event, now: datetime, near_window: timedelta | None) ->
             resource_ids=b.resource_ids,
             item_base=b.item_base,
         )
-    t = request.targets
-    target = Target(
-        group_ids=t.group_ids, resource_ids=t.resource_ids, ven_ids=t.ven_ids, party_ids=t.party_ids
-    )
+    target = target_for(request.targets, ven)
     period = Period(
         dtstart=request.start,
         duration=request.duration,
@@ -135,14 +153,18 @@ async def changed_events(vtn: Vtn, ven: Ven) -> list[Event] | None:
     return await vtn.polls.new_events(ven)
 
 
-def distribute(vtn: Vtn, events: Sequence[Event], request_id: str | None = None) -> DistributeEvent:
-    """oadrDistributeEvent with `events`; with an eiResponse when it answers `request_id`."""
+def distribute(
+    vtn: Vtn, ven: Ven, events: Sequence[Event], request_id: str | None = None
+) -> DistributeEvent:
+    """oadrDistributeEvent for `ven` with `events`, built now (never cached: the one instant
+    of its createdDateTime, eventStatus and currentValue); with an eiResponse when it answers
+    `request_id`."""
     now = vtn.clock.now()
     near = vtn.config.events.near_window
     return DistributeEvent(
         request_id=new_request_id(),
         vtn_id=vtn.config.vtn_id,
-        events=tuple(to_oadr_event(e, now, near) for e in events),
+        events=tuple(to_oadr_event(e, now, near, ven) for e in events),
         response=None if request_id is None else ok(request_id),
     )
 
@@ -162,7 +184,7 @@ async def handle_request_event(vtn: Vtn, caller: Caller, message: RequestEvent) 
     events = await current_events(vtn, ven)
     if message.reply_limit:
         events = events[: message.reply_limit]
-    reply = distribute(vtn, events, message.request_id)
+    reply = distribute(vtn, ven, events, message.request_id)
     await deliver_events(vtn, ven, events)
     return reply
 

@@ -26,10 +26,21 @@ def _same_opt(a: Opt, b: Opt) -> bool:
     return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 
+def _revision(old: Opt, new: Opt) -> bool:
+    """True when `new` revises `old` under the same optID (P1_2030/2040): a schedule replaced
+    by a schedule, or a new answer to the same event. Switching between an event opt and a
+    schedule, or to another event, is not a revision (451)."""
+    if old.event_id is None and new.event_id is None:
+        return True
+    return old.event_id is not None and old.event_id == new.event_id
+
+
 async def handle_create_opt(vtn: Vtn, caller: Caller, message: CreateOpt) -> CreatedOpt:
     """oadrCreateOpt: store the opt; an event opt for the whole VEN also updates its invitation.
 
-    Sending the same opt again is harmless (200); reusing an optID for a different opt is 451.
+    Sending the same opt again is harmless (200). The same optID with another schedule (or
+    another answer to the same event) is a revision: it replaces the stored one (P1_2040).
+    Reusing an optID for an opt of another kind or event is 451.
     """
     ven = caller.registered()
     contexts = vtn.config.market_contexts
@@ -66,7 +77,13 @@ async def handle_create_opt(vtn: Vtn, caller: Caller, message: CreateOpt) -> Cre
     except Conflict as exc:
         existing = await vtn.store.opts.get(ven.ven_id, opt.opt_id)
         if not _same_opt(existing, opt):
-            raise NotAllowed(f"optID {opt.opt_id!r} is already used for another opt") from exc
+            if not _revision(existing, opt):
+                raise NotAllowed(
+                    f"optID {opt.opt_id!r} is already used for another opt (an opt schedule "
+                    "may be revised under its optID; an event opt only for the same event)"
+                ) from exc
+            await vtn.store.opts.revise(opt)
+            PROTOCOL.info("VEN %s revised opt %s", ven_label(ven), opt.opt_id)
     if qualified is not None and not opt.resource_ids:
         await vtn.store.invitations.record_opt(
             qualified.event_id,

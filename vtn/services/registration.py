@@ -20,6 +20,8 @@ Interpretations (README "Deviations / interpretations"):
   conflict: the same venName (the VEN restarted with a lost state file), the registrationID
   given (the VEN renames itself), a cancelled registration, or a VEN silent for longer than
   the window (the certificate moved to a renamed VEN).
+- Every successful oadrCreatePartyRegistration, also one that changes nothing, is followed by
+  the VTN's oadrRegisterReport (N1_0020, N1_0060), unless one is still waiting for the VEN.
 """
 
 from __future__ import annotations
@@ -39,10 +41,10 @@ from common.messages.registration import (
     QueryRegistration,
     RequestReregistration,
 )
-from common.messages.report import RegisterReport
 from vtn.domain import Ven, VenRegistration
 from vtn.logs import PROTOCOL, ven_label
 from vtn.services.context import Caller, Vtn, new_request_id, ok
+from vtn.services.report import queue_vtn_metadata
 from vtn.storage import Conflict, NotFound
 
 __all__ = [
@@ -172,6 +174,7 @@ async def handle_create_party_registration(
     wanted = _wanted(vtn, ven.fingerprint, message)
     if _same(ven, wanted):
         PROTOCOL.info("VEN %s registered again, unchanged", ven_label(ven))
+        await queue_vtn_metadata(vtn, ven)  # N1_0060: a registration is followed by it
         return _created(vtn, message.request_id, ven)
     wanted = dataclasses.replace(wanted, ven_id=ven.ven_id)
     ven = await vtn.store.vens.reregister(ven.ven_id, wanted)
@@ -205,10 +208,8 @@ async def _refuse_second_ven(
 
 
 async def _after_registration(vtn: Vtn, caller: Caller, ven: Ven, what: str) -> None:
-    """Log it, and queue the VTN's own METADATA report registration, as a 2.0b VTN must.
-
-    The VTN produces no reports itself, so its oadrRegisterReport lists none.
-    """
+    """Log it, and queue the VTN's own METADATA report registration, as a 2.0b VTN must
+    (N1_0020; ``report.queue_vtn_metadata``: not twice while one waits)."""
     mode = "pull" if ven.http_pull_model else f"push to {ven.transport_address}"
     PROTOCOL.info(
         "VEN %s %s from %s, fingerprint %s, registration %s (%s)",
@@ -219,7 +220,7 @@ async def _after_registration(vtn: Vtn, caller: Caller, ven: Ven, what: str) -> 
         ven.registration_id,
         mode,
     )
-    await vtn.queue.put(ven, RegisterReport(request_id=new_request_id(), ven_id=ven.ven_id))
+    await queue_vtn_metadata(vtn, ven)
 
 
 async def handle_cancel_party_registration(

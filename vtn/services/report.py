@@ -1,17 +1,31 @@
 """EiReport: VEN report registration, requests, data and cancellation; the VTN's own reports.
 
 The VTN consumes reports: it stores what a VEN offers (METADATA), asks for the telemetry the
-configuration names in its oadrRegisteredReport, and stores every reading (idempotently: a
-reading is keyed by VEN, report request, rID and interval start). As a report producer it
-registers an empty METADATA list (it offers no reports of its own), so report requests from a
-VEN are answered 461.
+configuration names in its oadrRegisteredReport (``[reports] request``: by default
+TELEMETRY_USAGE, TELEMETRY_STATUS and the baseline report ``x-TELEMETRY_BASELINE`` of VENs that
+keep TELEMETRY_USAGE for directly read usage; a baseline point inside TELEMETRY_USAGE comes with
+that report), and stores every reading (idempotently: a reading is keyed by VEN, report
+request, rID and interval start). Event performance takes usage and baseline readings by their
+reportType, whichever report carried them.
+
+As a report producer it offers no reports of its own yet: its METADATA is an oadrRegisterReport
+without reports. It is queued after every registration (also an unchanged one, N1_0060) and
+whenever a VEN asks for it with an oadrCreateReport whose reportSpecifierID is ``METADATA``
+(answered 200, R1_3070-3120); a request for any other report is 461.
+
+Every report request the VTN makes (``_request``) follows the profile's rules: a fresh
+reportRequestID (never ``0``), readingType ``x-notApplicable`` in each specifierPayload, a
+granularity no finer than the metadata's minPeriod, and a reportInterval. HISTORY reports are
+asked for once with granularity and reportBackDuration 0 over the reportInterval's window; a
+one-shot telemetry request has reportBackDuration 0.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from common.errors import InvalidData, InvalidId, ReportNotSupported
+from common.errors import InvalidData, InvalidId
+from common.messages.enums import ReadingType, ReportName, ResponseCode
 from common.messages.poll import Response
 from common.messages.report import (
     CanceledReport,
@@ -28,6 +42,7 @@ from common.messages.report import (
     UpdatedReport,
     UpdateReport,
 )
+from common.messages.types import EiResponse, Period
 from vtn.domain import (
     Reading,
     ReportCapability,
@@ -42,6 +57,8 @@ from vtn.services.performance import refresh_after_readings
 from vtn.storage import NotFound
 
 __all__ = [
+    "HISTORY_WINDOW",
+    "METADATA_SPECIFIER",
     "cancel_report",
     "handle_cancel_report",
     "handle_canceled_report",
@@ -50,8 +67,17 @@ __all__ = [
     "handle_register_report",
     "handle_registered_report",
     "handle_update_report",
+    "queue_vtn_metadata",
     "request_report",
 ]
+
+METADATA_SPECIFIER = "METADATA"
+"""The reportSpecifierID with which a party asks for the other's METADATA (oadrCreateReport)."""
+
+HISTORY_WINDOW = timedelta(days=1)
+"""The window a HISTORY report request covers unless told otherwise: the last day."""
+
+_HISTORY = frozenset({ReportName.METADATA_HISTORY_USAGE, ReportName.METADATA_HISTORY_GREENBUTTON})
 
 
 def _capability(ven: Ven, report: Report) -> ReportCapability:
@@ -91,48 +117,146 @@ def _granularity(wanted: timedelta, capability: ReportCapability) -> timedelta:
     """`wanted` brought inside the sampling range every data point of the report offers."""
     lows = [d.min_period for d in capability.descriptions if d.min_period is not None]
     highs = [d.max_period for d in capability.descriptions if d.max_period is not None]
-    if lows:
-        wanted = max(wanted, max(lows))
     if highs:
         wanted = min(wanted, min(highs))
+    if lows:
+        wanted = max(wanted, max(lows))
     return wanted
 
 
+def _min_period(capability: ReportCapability) -> timedelta:
+    lows = [d.min_period for d in capability.descriptions if d.min_period is not None]
+    return max(lows, default=timedelta(0))
+
+
+def is_history(capability: ReportCapability) -> bool:
+    """True for a HISTORY_USAGE or HISTORY_GREENBUTTON report (asked for once, over a window)."""
+    return capability.report_name in _HISTORY
+
+
+def _floor(instant: datetime, step: timedelta) -> datetime:
+    """`instant` aligned down to a whole multiple of `step` since the epoch."""
+    if step <= timedelta(0):
+        return instant
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return instant - (instant - epoch) % step
+
+
+def _metadata_name(name: str) -> str:
+    """The METADATA reportName of report `name`: ``TELEMETRY_USAGE`` ->
+    ``METADATA_TELEMETRY_USAGE``; an extension keeps its ``x-`` in front
+    (``x-TELEMETRY_BASELINE`` -> ``x-METADATA_TELEMETRY_BASELINE``)."""
+    if name.startswith("x-"):
+        return f"x-METADATA_{name.removeprefix('x-')}"
+    return f"METADATA_{name}"
+
+
 def _wanted_names(vtn: Vtn) -> set[str]:
-    return {f"METADATA_{name}" for name in vtn.config.reports.request}
+    return {_metadata_name(name) for name in vtn.config.reports.request}
+
+
+def _plan(
+    vtn: Vtn,
+    capability: ReportCapability,
+    *,
+    r_ids: tuple[str, ...] = (),
+    granularity: timedelta | None = None,
+    report_back_duration: timedelta | None = None,
+    one_shot: bool = False,
+    start: datetime | None = None,
+    duration: timedelta | None = None,
+) -> ReportSubscription:
+    """The subscription to `capability` a request with these choices makes (not stored yet).
+
+    ``ValueError`` (a sentence) when the choices break the report-request rules.
+    """
+    offered = tuple(d.r_id for d in capability.descriptions)
+    missing = sorted(set(r_ids) - set(offered))
+    if missing:
+        raise ValueError(
+            f"report {capability.report_specifier_id!r} has no rIDs {missing} (it offers "
+            f"{', '.join(offered)})"
+        )
+    now = vtn.clock.now()
+    if duration is not None and duration < timedelta(0):
+        raise ValueError("duration: must not be negative")
+    if is_history(capability):
+        # HISTORY: once, granularity and reportBackDuration 0, over the window asked for.
+        if granularity or report_back_duration:
+            raise ValueError(
+                f"report {capability.report_specifier_id!r} is {capability.report_name.value}: "
+                "a HISTORY request has granularity and reportBackDuration 0 (give start and "
+                "duration for its window)"
+            )
+        window = duration if duration is not None else HISTORY_WINDOW
+        step = back = timedelta(0)
+        start = start if start is not None else now - window
+        duration, one_shot = window, True
+    else:
+        low = _min_period(capability)
+        if granularity is not None and granularity < low:
+            raise ValueError(
+                f"granularity: {granularity} is finer than the report's minPeriod {low}"
+            )
+        step = granularity if granularity is not None else _granularity(
+            vtn.config.reports.granularity, capability
+        )
+        if step <= timedelta(0):
+            raise ValueError("granularity: must be longer than 0 for a telemetry report")
+        if one_shot:
+            if report_back_duration:
+                raise ValueError("report_back_duration: a one-shot request has 0")
+            back = timedelta(0)
+            if start is None:  # the last complete interval, as the VEN would pick
+                start = _floor(now, step) - step
+                duration = step if duration is None else duration
+        else:
+            back = report_back_duration or max(vtn.config.reports.back_duration, step)
+            if back < step:
+                raise ValueError(
+                    f"report_back_duration: {back} is shorter than the granularity {step}"
+                )
+            start = start if start is not None else _floor(now, step)
+    return ReportSubscription(
+        report_request_id=new_request_id(),
+        ven_id=capability.ven_id,
+        report_specifier_id=capability.report_specifier_id,
+        r_ids=r_ids or offered,
+        granularity=step,
+        report_back_duration=back,
+        requested_at=now,
+        one_shot=one_shot,
+        start=start,
+        duration=duration if duration is not None else timedelta(0),
+    )
 
 
 async def _subscribe(vtn: Vtn, capability: ReportCapability) -> ReportRequest:
     """Store a subscription to `capability` and return the request that asks for it."""
-    granularity = _granularity(vtn.config.reports.granularity, capability)
-    back = max(vtn.config.reports.back_duration, granularity)
-    subscription = await vtn.store.reports.subscribe(
-        ReportSubscription(
-            report_request_id=new_request_id(),
-            ven_id=capability.ven_id,
-            report_specifier_id=capability.report_specifier_id,
-            r_ids=tuple(d.r_id for d in capability.descriptions),
-            granularity=granularity,
-            report_back_duration=back,
-            requested_at=vtn.clock.now(),
-        )
-    )
+    subscription = await vtn.store.reports.subscribe(_plan(vtn, capability))
     return _request(subscription, capability)
 
 
 def _request(subscription: ReportSubscription, capability: ReportCapability) -> ReportRequest:
+    """The ei:reportRequest of `subscription`: readingType x-notApplicable in every payload, the
+    stored granularity and reportBackDuration, and its reportInterval (duration 0: until
+    cancelled)."""
     payloads = tuple(
-        SpecifierPayload(r_id=d.r_id, reading_type=d.reading_type)
+        SpecifierPayload(r_id=d.r_id, reading_type=ReadingType.X_NOT_APPLICABLE)
         for d in capability.descriptions
         if d.r_id in subscription.r_ids
     )
+    start = subscription.start or _floor(subscription.requested_at, subscription.granularity)
     return ReportRequest(
         report_request_id=subscription.report_request_id,
         report_specifier=ReportSpecifier(
             report_specifier_id=subscription.report_specifier_id,
-            granularity=timedelta(0) if subscription.one_shot else subscription.granularity,
+            granularity=subscription.granularity,
             report_back_duration=subscription.report_back_duration,
             specifier_payloads=payloads,
+            report_interval=Period(
+                dtstart=start, duration=subscription.duration or timedelta(0)
+            ),
         ),
     )
 
@@ -180,11 +304,51 @@ async def handle_registered_report(vtn: Vtn, caller: Caller, message: Registered
     return Response(response=ok(message.response.request_id), ven_id=ven.ven_id)
 
 
+async def queue_vtn_metadata(vtn: Vtn, ven: Ven, report_request_id: str | None = None) -> bool:
+    """Queue the VTN's METADATA (an oadrRegisterReport without reports) for `ven`, unless one
+    is already waiting for it; True if queued. `report_request_id` names the VEN's METADATA
+    request it answers."""
+    if await vtn.queue.has_pending(ven.ven_id, "oadrRegisterReport"):
+        return False
+    await vtn.queue.put(
+        ven,
+        RegisterReport(
+            request_id=new_request_id(), ven_id=ven.ven_id, report_request_id=report_request_id
+        ),
+    )
+    return True
+
+
 async def handle_create_report(vtn: Vtn, caller: Caller, message: CreateReport) -> CreatedReport:
-    """oadrCreateReport from a VEN: the VTN offers no reports (461)."""
-    caller.registered()
-    ids = ", ".join(r.report_request_id for r in message.report_requests)
-    raise ReportNotSupported(f"the VTN offers no reports (requested: {ids})")
+    """oadrCreateReport from a VEN: a request for the VTN's ``METADATA`` queues its
+    oadrRegisterReport (200); the VTN offers no other report, so any other request is 461."""
+    ven = caller.registered()
+    metadata = [
+        r.report_request_id
+        for r in message.report_requests
+        if r.report_specifier.report_specifier_id == METADATA_SPECIFIER
+    ]
+    others = [
+        f"{r.report_request_id} ({r.report_specifier.report_specifier_id})"
+        for r in message.report_requests
+        if r.report_specifier.report_specifier_id != METADATA_SPECIFIER
+    ]
+    if metadata:
+        await queue_vtn_metadata(vtn, ven, metadata[0])
+        PROTOCOL.info("VEN %s asked for the VTN's METADATA; queued it", ven_label(ven))
+    if others:
+        PROTOCOL.warning(
+            "VEN %s asked for report(s) the VTN does not offer: %s", ven_label(ven),
+            ", ".join(others),
+        )
+        response = EiResponse(
+            response_code=ResponseCode.REPORT_NOT_SUPPORTED,
+            request_id=message.request_id,
+            response_description=f"the VTN offers no such report: {', '.join(others)}",
+        )
+    else:
+        response = ok(message.request_id)
+    return CreatedReport(response=response, pending_reports=(), ven_id=ven.ven_id)
 
 
 async def handle_cancel_report(vtn: Vtn, caller: Caller, message: CancelReport) -> CanceledReport:
@@ -321,36 +485,39 @@ async def request_report(
     granularity: timedelta | None = None,
     report_back_duration: timedelta | None = None,
     one_shot: bool = False,
+    start: datetime | None = None,
+    duration: timedelta | None = None,
 ) -> ReportSubscription:
     """Ask `ven_id` for a report it offers (oadrCreateReport, queued); all rIDs by default.
 
+    `granularity` [duration] defaults to the configured one inside the report's sampling range
+    and may not be finer than its minPeriod; `report_back_duration` [duration] to the configured
+    one (0 for `one_shot`); `start` and `duration` [duration] bound the reportInterval (0:
+    until cancelled). A HISTORY report is asked for once over `start` + `duration` (default:
+    the last day) with granularity and reportBackDuration 0.
+
     ``vtn.storage.NotFound`` if the VEN is unknown; ``ValueError`` if it offers no such report
-    or rIDs.
+    or rIDs, or the choices break the report-request rules.
     """
     ven = await vtn.store.vens.get(ven_id)
     capabilities = {c.report_specifier_id: c for c in await vtn.store.reports.capabilities(ven_id)}
     capability = capabilities.get(report_specifier_id)
     if capability is None:
-        raise ValueError(f"VEN {ven_id} offers no report {report_specifier_id!r}")
-    offered = tuple(d.r_id for d in capability.descriptions)
-    missing = set(r_ids) - set(offered)
-    if missing:
-        raise ValueError(f"report {report_specifier_id!r} has no rIDs {sorted(missing)}")
-    wanted = granularity if granularity is not None else vtn.config.reports.granularity
-    step = _granularity(wanted, capability)
-    back = report_back_duration or max(vtn.config.reports.back_duration, step)
-    subscription = await vtn.store.reports.subscribe(
-        ReportSubscription(
-            report_request_id=new_request_id(),
-            ven_id=ven_id,
-            report_specifier_id=report_specifier_id,
-            r_ids=r_ids or offered,
-            granularity=step,
-            report_back_duration=back,
-            requested_at=vtn.clock.now(),
-            one_shot=one_shot,
+        offered = ", ".join(capabilities) or "none"
+        raise ValueError(
+            f"VEN {ven_id} offers no report {report_specifier_id!r} (it offers: {offered})"
         )
+    planned = _plan(
+        vtn,
+        capability,
+        r_ids=r_ids,
+        granularity=granularity,
+        report_back_duration=report_back_duration,
+        one_shot=one_shot,
+        start=start,
+        duration=duration,
     )
+    subscription = await vtn.store.reports.subscribe(planned)
     await vtn.queue.put(
         ven,
         CreateReport(

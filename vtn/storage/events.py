@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.messages.enums import ResponseRequired
 from vtn.domain import Event, EventRequest, EventTargets
 from vtn.domain.checks import require_aware
+from vtn.domain.event import ENDED_LOOKBACK, listed_until
 from vtn.storage.changes import EVENTS, note_change
 from vtn.storage.database import Database, in_chunks
 from vtn.storage.documents import (
@@ -144,14 +145,14 @@ class EventStore:
     ) -> tuple[Event, ...]:
         """The events `ven_id` must hear about at `now`, in the oadrDistributeEvent order.
 
-        The order is ``vtn.domain.distribution_order``: active events first (started, not
-        ended, not cancelled), then by priority with 1 the highest and 0 (no priority) last,
-        then by start time, then by event id.
+        The order is ``vtn.domain.distribution_order``: the active events first (started, not
+        ended, not cancelled) by priority with 1 the highest and 0 (no priority) last, then by
+        start time; then every other event by start time; the event id breaks ties.
 
         An event is for the VEN when it targets all VENs, lists the ven_id, or lists one of the
-        VEN's groups, resources or parties. It is included until its active period ends (for
-        ever if open-ended), except that a cancelled one is dropped `cancelled_visible_for`
-        after its cancellation.
+        VEN's groups, resources or parties. It is included until ``listed_until`` (a while
+        after its end, with status completed; for ever if open-ended), except that a cancelled
+        one is dropped `cancelled_visible_for` after its cancellation.
         """
         require_aware("now", now)
         member = exists().where(
@@ -164,26 +165,29 @@ class EventStore:
             or_(and_(EventTargetRow.kind == "ven", EventTargetRow.value == ven_id), member),
         )
         cancelled_since = now - cancelled_visible_for
-        active = and_(  # the end is checked by the WHERE clause
-            EventRow.cancelled_at.is_(None), EventRow.start_at <= now
+        active = and_(
+            EventRow.cancelled_at.is_(None),
+            EventRow.start_at <= now,
+            or_(EventRow.end_at.is_(None), EventRow.end_at > now),
         )
         query = (
             select(EventRow)
             .where(
-                or_(EventRow.end_at.is_(None), EventRow.end_at > now),
+                or_(EventRow.end_at.is_(None), EventRow.end_at > now - ENDED_LOOKBACK),
                 or_(EventRow.cancelled_at.is_(None), EventRow.cancelled_at > cancelled_since),
                 or_(EventRow.all_vens, targeted),
             )
             .order_by(
                 case((active, 0), else_=1),
-                case((EventRow.priority == 0, 1), else_=0),
-                EventRow.priority,
+                case((and_(active, EventRow.priority == 0), 1), else_=0),
+                case((active, EventRow.priority), else_=0),
                 EventRow.start_at,
                 EventRow.event_id,
             )
         )
         async with self._db.read() as session:
-            return await _load(session, (await session.scalars(query)).all())
+            events = await _load(session, (await session.scalars(query)).all())
+        return tuple(e for e in events if (until := listed_until(e)) is None or now < until)
 
     async def _current(
         self, session: AsyncSession, event_id: str, expected: int | None

@@ -22,6 +22,7 @@ from common.errors import ResponseCode
 from common.messages.enums import OptType
 from vtn.domain import Invitation
 from vtn.storage.batches import Batches, GroupCommit
+from vtn.storage.changes import note_change
 from vtn.storage.database import Database, in_chunks
 from vtn.storage.errors import StorageError
 from vtn.storage.tables import (
@@ -152,8 +153,14 @@ class InvitationStore:
             },
             where=or_(current.is_(None), current <= insert.excluded.opt_modification_number),
         )
+        cancelled = select(EventRow.cancelled_at.is_not(None)).where(EventRow.event_id == event_id)
         async with self._db.write(f"record opt of VEN {ven_id} for event {event_id}") as session:
             await session.execute(statement)
+            if await session.scalar(cancelled):
+                # An answer to a cancellation ends its re-sending to this VEN
+                # (``vtn.domain.event.awaits_acknowledgement``): what waits for it changed, so
+                # a poll gate that remembers it forgets it.
+                note_change(session, ven_id)
             return await _get(session, event_id, ven_id)
 
     async def get(self, event_id: str, ven_id: str) -> Invitation | None:

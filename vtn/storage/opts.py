@@ -45,6 +45,26 @@ class OptStore:
             await session.flush()
             return _to_opt(row)
 
+    async def revise(self, opt: Opt) -> Opt:
+        """Replace the VEN's opt `opt.opt_id` with `opt` (a revised schedule keeps its optID);
+        a cancelled one is live again. ``NotFound`` if the VEN has no such opt."""
+        async with self._db.write(f"revise opt {opt.opt_id} of VEN {opt.ven_id}") as session:
+            row = await session.get(OptRow, (opt.ven_id, opt.opt_id), with_for_update=True)
+            if row is None:
+                raise NotFound(f"VEN {opt.ven_id!r} has no opt {opt.opt_id!r}")
+            row.opt_type = opt.opt_type.value
+            row.opt_reason = opt.opt_reason.value
+            row.created_at = opt.created_at
+            row.received_at = opt.received_at
+            row.market_context = opt.market_context
+            row.event_id = opt.event_id
+            row.modification_number = opt.modification_number
+            row.availability = availability_to_json(opt.availability)
+            row.resource_ids = list(opt.resource_ids)
+            row.cancelled_at = None
+            await session.flush()
+            return _to_opt(row)
+
     async def cancel(self, ven_id: str, opt_id: str) -> Opt:
         """Cancel the VEN's opt `opt_id` (idempotent); ``NotFound`` if unknown."""
         async with self._db.write(f"cancel opt {opt_id} of VEN {ven_id}") as session:

@@ -24,8 +24,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select, true
 
+from common.messages.enums import ResponseRequired
 from vtn.domain import Ven
 from vtn.domain.checks import require_aware
+from vtn.domain.event import CANCELLATION_RESENT_FOR
 from vtn.storage.database import Database
 from vtn.storage.events import CANCELLED_VISIBLE_FOR
 from vtn.storage.tables import (
@@ -62,7 +64,13 @@ def events_changed_for(ven_id: ColumnElement[Any]) -> ColumnElement[bool]:
     """True when an event for the VEN `ven_id` (a column or a bound value) is current at the
     bound ``now`` and the VEN has not received its current modification.
 
-    Binds ``now`` and ``cancelled_since`` (``now - CANCELLED_VISIBLE_FOR``). Every table has
+    A cancellation the VEN has not acknowledged counts as not received while it is sent again
+    (``vtn.domain.event.awaits_acknowledgement``), once its last delivery is no later than the
+    bound ``resent_before`` (``now`` for polls: at each one; earlier for pushes, a gap between
+    two re-sends).
+
+    Binds ``now``, ``cancelled_since`` (``now - CANCELLED_VISIBLE_FOR``), ``resend_since``
+    (``now - CANCELLATION_RESENT_FOR``) and ``resent_before``. Every table has
     its own alias, and each subquery correlates everything but its own table (auto-correlation
     reaches only the immediately enclosing SELECT, and `ven_id` is three levels up).
     """
@@ -87,12 +95,23 @@ def events_changed_for(ven_id: ColumnElement[Any]) -> ColumnElement[bool]:
         )
         .correlate_except(targets)
     )
+    unacknowledged_cancellation = and_(  # ``vtn.domain.event.awaits_acknowledgement``
+        events.c.cancelled_at.is_not(None),
+        events.c.cancelled_at > bindparam("resend_since"),
+        events.c.response_required == ResponseRequired.ALWAYS.value,
+        or_(
+            invitations.c.opt_modification_number.is_(None),
+            invitations.c.opt_modification_number < events.c.modification_number,
+        ),
+        invitations.c.delivered_at <= bindparam("resent_before"),
+    )
     received = (
         exists()
         .where(
             invitations.c.event_id == events.c.event_id,
             invitations.c.ven_id == ven_id,
             invitations.c.delivered_modification_number >= events.c.modification_number,
+            ~unacknowledged_cancellation,
         )
         .correlate_except(invitations)
     )
@@ -195,6 +214,8 @@ class PollStore:
             "key": ven_id if fingerprint is None else fingerprint,
             "now": now,
             "cancelled_since": now - cancelled_visible_for,
+            "resend_since": now - CANCELLATION_RESENT_FOR,
+            "resent_before": now,
         }
         async with self._db.connect() as connection:
             rows = (await connection.execute(statement, parameters)).all()
@@ -205,16 +226,26 @@ class PollStore:
     ) -> list[PollState]:
         """``state`` of every VEN at `now`, in one query (to warm a poll cache at start)."""
         require_aware("now", now)
-        parameters = {"now": now, "cancelled_since": now - cancelled_visible_for}
+        parameters = {"now": now, "cancelled_since": now - cancelled_visible_for,
+                      "resend_since": now - CANCELLATION_RESENT_FOR, "resent_before": now}
         async with self._db.connect() as connection:
             rows = (await connection.execute(_EVERY_VEN, parameters)).all()
         return [_state(list(group)) for _, group in groupby(rows, key=lambda r: r.ven_id)]
 
-    async def push_vens_with_changed_events(self, now: datetime) -> tuple[str, ...]:
+    async def push_vens_with_changed_events(
+        self, now: datetime, *, resend_gap: timedelta = timedelta(0)
+    ) -> tuple[str, ...]:
         """The ven_ids of the registered (not cancelled), not report-only push VENs for which
-        an event is new or modified since its last delivery at `now`, by ven_id."""
+        an event is new or modified since its last delivery at `now`, or that must be sent
+        again a cancellation they have not acknowledged, last sent `resend_gap` ago or more;
+        by ven_id."""
         require_aware("now", now)
-        parameters = {"now": now, "cancelled_since": now - CANCELLED_VISIBLE_FOR}
+        parameters = {
+            "now": now,
+            "cancelled_since": now - CANCELLED_VISIBLE_FOR,
+            "resend_since": now - CANCELLATION_RESENT_FOR,
+            "resent_before": now - resend_gap,
+        }
         async with self._db.connect() as connection:
             result = await connection.execute(_PUSH_VENS_WITH_CHANGED_EVENTS, parameters)
             return tuple(result.scalars())

@@ -9,6 +9,7 @@ from types import TracebackType
 
 from common.clock import Clock
 from vtn.storage import migrate
+from vtn.storage.audit import AuditStore
 from vtn.storage.changes import ChangeListener, listen, purge_statement, tail
 from vtn.storage.database import Database, create_engine_for
 from vtn.storage.events import EventStore
@@ -19,6 +20,7 @@ from vtn.storage.outbox import OutboxStore
 from vtn.storage.performance import PerformanceStore
 from vtn.storage.polls import PollStore
 from vtn.storage.reports import ReportStore
+from vtn.storage.status import StatusStore
 from vtn.storage.tables import rowcount
 from vtn.storage.vens import VenStore
 
@@ -27,8 +29,9 @@ __all__ = ["Store", "open_store"]
 
 class Store:
     """The VTN's persistence: ``vens``, ``events``, ``invitations``, ``opts``, ``reports``,
-    ``nonces``, ``outbox`` and ``performance``, all on one database; ``polls`` answers the
-    questions of an empty oadrPoll (and of a push sweep) in one query.
+    ``nonces``, ``outbox``, ``performance`` and the operators' ``audit`` log, all on one
+    database; ``polls`` answers the questions of an empty oadrPoll (and of a push sweep) in one
+    query; ``status`` those of ``/ready`` and ``/metrics``.
 
     Every method is one transaction (delivery records arriving together share one: group
     commit); nothing is cached in memory, so several VTN workers may share one database.
@@ -48,6 +51,8 @@ class Store:
         self.outbox = OutboxStore(db)
         self.performance = PerformanceStore(db)
         self.polls = PollStore(db)
+        self.audit = AuditStore(db)
+        self.status = StatusStore(db)
 
     def __repr__(self) -> str:
         return f"Store({self._db!r})"

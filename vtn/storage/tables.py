@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from vtn.storage.columns import Duration, UtcDateTime
 
 __all__ = [
+    "AuditRow",
     "Base",
     "EventRow",
     "EventTargetRow",
@@ -328,3 +329,23 @@ class ChangeNoticeRow(Base):
     origin: Mapped[str] = mapped_column(String(32))
     ven_id: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditRow(Base):
+    """audit_log: the operators' changes through the admin API (kept; never purged)."""
+
+    __tablename__ = "audit_log"
+
+    entry_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                          primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    operator: Mapped[str | None] = mapped_column(Text)
+    client: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[int]
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(index=True)
+    summary: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,11 @@
+"""The conformance kit's VEN side: it plays a 2.0b pull VEN against a VTN under test.
+
+- ``wire``: its own raw client (``Wire``): every byte, header and TLS parameter recorded,
+  every message judged by ``common.conformance``.
+- ``scenario``: ``Case``, ``Outcome``, ``CaseResult``, ``Harness`` (the moves of a case).
+- ``registration`` (N1_*), ``events`` (E1_*): the scenarios, named by certification case ID.
+- ``catalog``: every known case (run, or ``n/a`` with the reason) and ``select``.
+- ``operator``: the steps a person at the VTN would do (our admin API, a script, a prompt).
+- ``runner``: ``run_cases``; ``report``: JSON, JUnit XML and Markdown.
+- ``command``: ``oadr-ven conformance``.
+"""

@@ -1,0 +1,61 @@
+"""Every case the kit knows, by certification ID: the scenarios it runs (``registration``,
+``events``) and the cases it reports ``n/a`` with the reason."""
+
+from __future__ import annotations
+
+import fnmatch
+
+from ven.conformance import events, registration
+from ven.conformance.scenario import Case
+
+__all__ = ["CATALOG", "select"]
+
+PUSH = "push (the VTN posts to the VEN) is not implemented by the kit; run the pull variant"
+XMPP = "XMPP is out of scope (CONFORMANCE.md: simpleHttp only until an issue asks for it)"
+
+_PUSH_TWINS = {
+    "N1_0010": "N0_5010", "N1_0015": "N0_5015", "N1_0020": "N0_5020", "N1_0025": "N0_5025",
+    "N1_0030": "N0_5030", "N1_0040": "N0_5040", "N1_0050": "N0_5050", "N1_0060": "N0_5060",
+    "N1_0065": "N0_5065", "N1_0070": "N0_5070", "N1_0080": "N0_5080",
+    "E1_1010": "E0_6010", "E1_1020": "E0_6020", "E1_1025": "E0_6025", "E1_1027": "E0_6027",
+    "E1_1030": "E0_6030", "E1_1040": "E0_6040", "E1_1050": "E0_6050", "E1_1060": "E0_6060",
+    "E1_1065": "E0_6065", "E1_1070": "E0_6070", "E1_1080": "E0_6080",
+}
+
+_NOT_RUN = (
+    ("N1_0025", "Pre-allocated venID (pull)",
+     "needs a venID the VTN's operator allocated beforehand; the kit has no option for it yet"),
+    ("E1_1027", "Event with baseline (pull)",
+     "needs an event with an eiEventBaseline; no operator step creates one yet"),
+    ("E1_1060", "VEN createOpt qualification (pull)", "not implemented by the kit yet"),
+    ("E1_1070", "Negative: custom event signal (pull)",
+     "a VEN test: a VTN under test is not asked to send custom signals"),
+)
+
+
+def _catalog() -> dict[str, Case]:
+    cases: dict[str, Case] = {}
+    for case_id, title, run, operator in (*registration.CASES, *events.CASES):
+        cases[case_id] = Case(case_id, title, run, steps=_steps(run.__doc__),
+                              operator=operator)
+    for case_id, title, reason in _NOT_RUN:
+        cases[case_id] = Case(case_id, title, None, not_applicable=reason)
+    for pull, push in _PUSH_TWINS.items():
+        title = cases[pull].title.replace("(pull)", "(push)")
+        cases[push] = Case(push, title, None, not_applicable=PUSH)
+    return dict(sorted(cases.items()))
+
+
+def _steps(doc: str | None) -> tuple[str, ...]:
+    return (" ".join((doc or "").split()),)
+
+
+CATALOG = _catalog()
+
+
+def select(patterns: str) -> list[Case]:
+    """The cases whose IDs match any of the comma-separated glob `patterns` (``N1_*,E1_1010``),
+    in ID order; an empty list when none match."""
+    wanted = [p.strip() for p in patterns.split(",") if p.strip()]
+    return [case for case_id, case in CATALOG.items()
+            if any(fnmatch.fnmatchcase(case_id, p) for p in wanted)]

@@ -1,0 +1,184 @@
+"""Operator adapters: how the harness gets a person's action done on the VEN under test.
+
+A scenario drives the VEN only through the protocol (what it answers to its polls). A few
+cases need something done on the VEN's side (make it query its registration, cancel it,
+opt out of an event); the scenario asks its ``Operator`` for a ``Step`` and gets back a
+``StepOutcome``:
+
+- ``DONE``: the action was taken; the scenario waits for its effect on the wire;
+- ``UNSUPPORTED``: nobody can take it here: the case ends ``needs-operator``;
+- ``FAILED``: the adapter tried and failed: the case fails with the adapter's reason.
+
+Adapters (``make_operator``):
+
+- ``none``: every step is unsupported (the default: such cases end ``needs-operator``);
+- ``script:COMMAND``: runs ``COMMAND STEP [ARG...]`` with the environment variables
+  ``OADR_CASE``, ``OADR_STEP`` and ``OADR_EVENT_ID`` (when the step names an event). Exit
+  status 0: done; 3: unsupported; anything else: failed (its stderr is the reason). Steps:
+  ``query-registration``, ``cancel-registration``, ``register`` (register again, after a
+  cancellation), ``opt-out EVENT_ID``, ``opt-in EVENT_ID``;
+- ``prompt``: prints the step on the terminal and waits for Enter (done) or ``s`` (skip:
+  unsupported); unsupported when stdin is not a terminal;
+- ``ours-ven:CONFIG``: this project's VEN, driven with ``oadr-ven`` commands on its config
+  and state file (``python -m ven answer EVENT_ID --opt out --config CONFIG``,
+  ``python -m ven registration cancel|query|reregister --config CONFIG``), as a subprocess;
+  the steps it has no command for are unsupported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+__all__ = ["SCRIPT_UNSUPPORTED", "Operator", "Step", "StepOutcome", "make_operator"]
+
+SCRIPT_UNSUPPORTED = 3
+"""The exit status by which an operator script says "this step cannot be done here"."""
+
+STEP_TIMEOUT = 60.0
+"""Seconds an operator command may take [s]."""
+
+
+class StepOutcome(StrEnum):
+    """What became of an operator step."""
+
+    DONE = "done"
+    UNSUPPORTED = "unsupported"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One action on the VEN's side: ``name`` (``opt-out``), its ``event_id`` if any, and a
+    sentence for a person."""
+
+    case_id: str
+    name: str
+    text: str
+    event_id: str | None = None
+
+    def argv(self) -> list[str]:
+        """The step as command arguments: ``[name]`` or ``[name, event_id]``."""
+        return [self.name] if self.event_id is None else [self.name, self.event_id]
+
+
+class Operator(Protocol):
+    """Performs steps on the VEN's side."""
+
+    name: str
+
+    async def perform(self, step: Step) -> tuple[StepOutcome, str]:
+        """Take `step`; its outcome and a reason (empty when done)."""
+        ...
+
+
+class NoOperator:
+    """Nobody at the VEN: every step is unsupported."""
+
+    name = "none"
+
+    async def perform(self, step: Step) -> tuple[StepOutcome, str]:
+        return StepOutcome.UNSUPPORTED, f"no operator to {step.text}"
+
+
+class ScriptOperator:
+    """Runs a command per step (see the module docstring for the contract)."""
+
+    def __init__(self, command: str) -> None:
+        self.name = f"script:{command}"
+        self._command = command
+
+    async def perform(self, step: Step) -> tuple[StepOutcome, str]:
+        env = {**os.environ, "OADR_CASE": step.case_id, "OADR_STEP": step.name}
+        if step.event_id is not None:
+            env["OADR_EVENT_ID"] = step.event_id
+        return await _run([self._command, *step.argv()], env)
+
+
+class PromptOperator:
+    """Asks the person at the terminal (TTY only)."""
+
+    name = "prompt"
+
+    async def perform(self, step: Step) -> tuple[StepOutcome, str]:
+        if not sys.stdin.isatty():
+            return StepOutcome.UNSUPPORTED, "stdin is not a terminal: nobody to prompt"
+        sys.stderr.write(f"\n[{step.case_id}] on the VEN: {step.text}\n"
+                         "press Enter when done, or s then Enter to skip: ")
+        sys.stderr.flush()
+        reply = await asyncio.to_thread(sys.stdin.readline)
+        if reply.strip().lower().startswith("s"):
+            return StepOutcome.UNSUPPORTED, "skipped by the operator"
+        return StepOutcome.DONE, ""
+
+
+class OursVenOperator:
+    """This project's VEN, through its ``oadr-ven`` commands (subprocess only)."""
+
+    def __init__(self, config: str) -> None:
+        self.name = f"ours-ven:{config}"
+        self._config = config
+
+    async def perform(self, step: Step) -> tuple[StepOutcome, str]:
+        opts = {"opt-out": "out", "opt-in": "in"}
+        if step.name in opts and step.event_id is not None:
+            command = ["answer", step.event_id, "--opt", opts[step.name]]
+        elif step.name in _OURS_VEN_COMMANDS:
+            command = _OURS_VEN_COMMANDS[step.name]
+        else:
+            return StepOutcome.UNSUPPORTED, f"oadr-ven has no command to {step.text}"
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": root}
+        return await _run([sys.executable, "-m", "ven", *command, "--config", self._config],
+                          env, cwd=root)
+
+
+_OURS_VEN_COMMANDS = {
+    "query-registration": ["registration", "query"],
+    "cancel-registration": ["registration", "cancel"],
+    "register": ["registration", "reregister"],
+}
+"""The ``oadr-ven`` command of each step that names no event."""
+
+
+async def _run(argv: list[str], env: dict[str, str], cwd: str | None = None
+               ) -> tuple[StepOutcome, str]:
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+    except OSError as exc:
+        return StepOutcome.FAILED, f"cannot run {argv[0]}: {exc}"
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), STEP_TIMEOUT)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        return StepOutcome.FAILED, f"{argv[0]} took more than {STEP_TIMEOUT:g} s"
+    if process.returncode == 0:
+        return StepOutcome.DONE, ""
+    text = (err or out).decode("utf-8", "replace").strip()
+    if process.returncode == SCRIPT_UNSUPPORTED:
+        return StepOutcome.UNSUPPORTED, text or "the operator script cannot do this step"
+    return StepOutcome.FAILED, f"exit status {process.returncode}: {text}"
+
+
+def make_operator(spec: str) -> Operator:
+    """The adapter named by `spec`: ``none``, ``prompt``, ``script:COMMAND`` or
+    ``ours-ven:CONFIG``."""
+    kind, _, argument = spec.partition(":")
+    if kind == "none" and not argument:
+        return NoOperator()
+    if kind == "prompt" and not argument:
+        return PromptOperator()
+    if kind == "script" and argument:
+        return ScriptOperator(argument)
+    if kind == "ours-ven" and argument:
+        return OursVenOperator(argument)
+    raise ValueError(f"unknown operator {spec!r}: use none, prompt, script:COMMAND or "
+                     "ours-ven:VEN_CONFIG")
