@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from common.clock import SystemClock
 from common.errors import OadrError
+from common.logformat import JsonFormatter, TextFormatter
 from common.messages.enums import OptType
 from ven.client.config import VenConfig, load_config
 from ven.client.events import EventState
@@ -251,30 +252,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ---- run ------------------------------------------------------------------------------------
 
 
-def _log_time(record: logging.LogRecord) -> str:
-    """When `record` was made: ISO 8601 in UTC, with its offset (one zone in the whole log,
-    the zone event and report times are logged in)."""
-    return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
-
-
-class _TextFormatter(logging.Formatter):
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return _log_time(record)
-
-
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": _log_time(record),
-                 "level": record.levelname, "logger": record.name,
-                 "message": record.getMessage()}
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
 def _log_formatter(*, as_json: bool) -> logging.Formatter:
-    """The formatter of ``oadr-ven run``: one JSON object per line, or text lines."""
-    return _JsonFormatter() if as_json else _TextFormatter("%(asctime)s %(levelname)s %(message)s")
+    """The formatter of ``oadr-ven run``: one JSON object per line, or text lines; times in UTC
+    with their offset (the zone event and report times are logged in by default)."""
+    return JsonFormatter(utc=True) if as_json else TextFormatter(utc=True)
 
 
 def _setup_logging(level: str, *, as_json: bool) -> None:

@@ -36,7 +36,7 @@ from aiohttp import web
 
 from common.clock import Clock, SystemClock
 from common.errors import ConfigError
-from common.jsonlog import JsonFormatter
+from common.logformat import JsonFormatter, TextFormatter
 from common.security import server_context
 from common.wording import duration_words
 from vtn.admin.operations import Readiness
@@ -300,14 +300,14 @@ def _run_loop(main: Coroutine[Any, Any, None]) -> None:
 
 def _configure_logging(level: str, worker: int | None, log_format: str = "text") -> None:
     """Log to stderr: a line for people (``text``) or one JSON object per line (``json``,
-    ``common.jsonlog``; with the worker number as ``worker``)."""
+    ``common.logformat``; times with their zone; with the worker number as ``worker``)."""
     prefix = "" if worker is None else f"[worker {worker}] "
-    logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s {prefix}%(message)s",
-                        datefmt="%Y-%m-%d %H:%M:%S", force=True)
-    if log_format == "json":
-        formatter = JsonFormatter({} if worker is None else {"worker": worker})
-        for handler in logging.getLogger().handlers:
-            handler.setFormatter(formatter)
+    logging.basicConfig(level=level, force=True)
+    formatter: logging.Formatter = (
+        JsonFormatter({} if worker is None else {"worker": worker}) if log_format == "json"
+        else TextFormatter(prefix))
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl ...", not for operators
 

@@ -1,7 +1,8 @@
 """What the two dashboards (the VTN's at ``/admin/ui``, the building's at ``/ui``) share, all of
 it free of any web framework: the polling script and style sheet (``static/``), the CSRF rule
-(``forgery``) and the SVG chart plumbing (``charts``). Each dashboard keeps its own aiohttp
-routes, session cookies and templates.
+(``forgery``), the session scheme (``session``: cookie attributes, login, the security headers),
+the page helpers (``pages``: template context, live blocks) and the SVG chart plumbing
+(``charts``). Each dashboard keeps its own aiohttp glue, routes, cookie names and templates.
 """
 
 from __future__ import annotations

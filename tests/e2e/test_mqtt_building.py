@@ -154,6 +154,7 @@ meter = "meter"
             _wait(lambda: "registered" in ven_log.read_text().lower(), "the VEN to register",
                   logs)
             ven_id = _admin(vtn, "/vens")["vens"][0]["ven_id"]
+            event_made = datetime.now().astimezone()  # the VEN hears its meter by now
             created = subprocess.run(
                 [sys.executable, "-m", "vtn", "event", "create", "--url", vtn.admin_url,
                  "--token-file", str(vtn.token_file), "--all", "--level", "3", "--start", "now",
@@ -179,6 +180,8 @@ meter = "meter"
                     if reading["report_type"] != "usage":
                         continue
                     start = datetime.fromisoformat(reading["start"])
+                    if start < event_made:
+                        continue
                     mean = meter.mean_kw(start, start + read_duration(reading["duration"]))
                     if mean is not None:
                         out.append((reading, mean))

@@ -92,7 +92,7 @@ async def api(tmp_path: Path, brain: BuildingBrain) -> AsyncIterator[Api]:
 
 
 async def test_every_route_but_the_document_needs_the_token(api: Api) -> None:
-    for path in ("/invitations", "/flexibility", "/benefits", "/telemetry", "/plan",
+    for path in ("/invitations", "/flexibility", "/capacity", "/benefits", "/telemetry", "/plan",
                  "/settings/auto-answer", "/devices", "/telemetry.csv"):
         response = await api.client.get(f"/api/v1{path}")
         assert response.status == 401, path
@@ -217,6 +217,71 @@ async def test_flexibility_follows_the_forecast_and_the_hourly_rules(api: Api) -
     assert checked > 0
 
 
+async def test_flexibility_is_zero_on_essential_circuits(api: Api, tmp_path: Path) -> None:
+    text = BUILDING.read_text().replace('circuit = "plug-loads"', 'circuit = "life-safety-it"')
+    assert 'circuit = "life-safety-it"' in text
+    path = tmp_path / "essential.toml"
+    path.write_text(text)
+    brain = BuildingBrain.simulated(path, ManualClock(START), history_days=1)
+    ctx = ApiContext(config=api.ctx.config, store=api.ctx.store, telemetry=api.ctx.telemetry,
+                     clock=api.clock, brain=brain)
+    building = brain.building
+    essential = {d.id for d in building.devices if building.is_essential(d)}
+    assert essential
+    async with TestClient(TestServer(api_app(ctx, token=api.token))) as client:
+        response = await client.get("/api/v1/flexibility", headers=api.auth())
+        assert response.status == 200
+        rows = [r for h in (await response.json())["hours"] for r in h["devices"]]
+        capacity = await (await client.get("/api/v1/capacity", headers=api.auth(),
+                                           params={"essential": "true"})).json()
+    assert {r["device_id"] for r in rows} >= essential
+    assert all(r["sheddable_kw"] == 0.0 for r in rows if r["device_id"] in essential)
+    same = [r for r in rows if r["device_id"] in essential and r["rule"] != "off"
+            and r["forecast_kw"] > 0]
+    assert same, "the device would be sheddable on a non-essential circuit"
+    assert any(r["sheddable_kw"] > 0.0 for r in rows if r["device_id"] not in essential)
+    life = next(c for c in capacity["circuits"] if c["circuit_id"] == "life-safety-it")
+    assert life["essential"] and life["sheddable_kw"] == 0.0
+    assert {d["device_id"] for d in life["devices"]} == essential
+
+
+async def test_capacity_lists_the_circuits_by_priority(api: Api) -> None:
+    assert api.ctx.brain is not None
+    building = api.ctx.brain.building
+    device = next(d for d in building.devices if d.circuit == "lighting")
+    now = api.clock.now()
+    await api.ctx.telemetry.add([Sample(time=now - timedelta(minutes=1), device_id=device.id,
+                                        quantity="power", value=12.5, unit="kW")])
+    data = await api.get("/capacity")
+    circuits = data["circuits"]
+    ids = [c["circuit_id"] for c in circuits]
+    essential = {c.id for c in building.circuits if c.essential}
+    assert essential and not essential & set(ids)
+    by_id = {c.id: c for c in building.circuits}
+    priorities = [by_id[i].priority for i in ids if i is not None]
+    assert priorities == sorted(priorities)
+    assert set(ids) - {None} == {c.id for c in building.circuits} - essential
+    lighting = circuits[ids.index("lighting")]
+    row = next(d for d in lighting["devices"] if d["device_id"] == device.id)
+    assert row["current_kw"] == 12.5
+    for circuit in circuits:
+        assert circuit["current_kw"] == pytest.approx(
+            sum(d["current_kw"] for d in circuit["devices"]), abs=2e-3)
+        assert circuit["sheddable_kw"] == pytest.approx(
+            sum(d["sheddable_kw"] for d in circuit["devices"]), abs=2e-3)
+    assert data["sheddable_kw"] == pytest.approx(sum(c["sheddable_kw"] for c in circuits),
+                                                 abs=5e-3)
+    everything = await api.get("/capacity", essential="true")
+    listed = {c["circuit_id"]: c for c in everything["circuits"]}
+    assert essential <= set(listed)
+    assert all(listed[i]["sheddable_kw"] == 0.0 for i in essential)
+    assert [c["circuit_id"] for c in everything["circuits"]][-len(essential):] == sorted(
+        essential, key=lambda i: (by_id[i].priority, i))
+    bad = await api.client.get("/api/v1/capacity", headers=api.auth(),
+                               params={"essential": "maybe"})
+    assert bad.status == 400
+
+
 async def test_benefits_are_delivered_energy_times_the_compensation(api: Api) -> None:
     july, august = datetime(2026, 7, 20, 18, tzinfo=UTC), datetime(2026, 8, 3, 18, tzinfo=UTC)
     rows = [("e1", "ahu", july, 3.5), ("e1", "lights", july, 1.25), ("e2", "ahu", august, 2.0),
@@ -234,6 +299,32 @@ async def test_benefits_are_delivered_energy_times_the_compensation(api: Api) ->
     assert data["total_benefit"] == pytest.approx(7.25 * 0.75)
     august_only = await api.get("/benefits", month="2026-08")
     assert august_only["total_delivered_kwh"] == 2.5
+
+
+async def test_the_building_files_programme_applies_unless_ven_toml_sets_it(
+        api: Api, tmp_path: Path) -> None:
+    text = BUILDING.read_text()
+    assert "[programme]" not in text
+    path = tmp_path / "paid.toml"
+    path.write_text(text.replace("[climate]", '[programme]\ncompensation_per_kwh = 0.4\n'
+                                              'currency = "CHF"\n\n[climate]', 1))
+    brain = BuildingBrain.simulated(path, ManualClock(START), history_days=1)
+    t = datetime(2026, 7, 20, 18, tzinfo=UTC)
+    await api.ctx.telemetry.add_deliveries([Delivery(
+        event_id="e1", modification_number=0, device_id="ahu", start=t,
+        end=t + timedelta(hours=2), delivered_kwh=10.0)])
+    unset = parse_config(_CONFIG.replace("compensation_per_kwh = 0.75\n", "")
+                         .replace('currency = "EUR"\n', ""), base=tmp_path)
+    partly = parse_config(_CONFIG.replace('currency = "EUR"\n', ""), base=tmp_path)
+    expected = {unset: (0.4, "CHF", 4.0), partly: (0.75, "CHF", 7.5),
+                api.ctx.config: (0.75, "EUR", 7.5)}
+    for config, (rate, currency, total) in expected.items():
+        ctx = ApiContext(config=config, store=api.ctx.store, telemetry=api.ctx.telemetry,
+                         clock=api.clock, brain=brain)
+        async with TestClient(TestServer(api_app(ctx, token=api.token))) as client:
+            data = await (await client.get("/api/v1/benefits", headers=api.auth())).json()
+        assert (data["compensation_per_kwh"], data["currency"]) == (rate, currency)
+        assert data["total_benefit"] == pytest.approx(total)
 
 
 async def test_telemetry_history_is_filtered_by_device_and_time(api: Api) -> None:

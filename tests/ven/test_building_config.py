@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from common.errors import ConfigError
+from ven.client.config import ProgrammeSettings
 from ven.devices.config import (
     KINDS,
     building_from_mapping,
@@ -16,7 +17,7 @@ from ven.devices.config import (
     parse_building,
 )
 from ven.devices.hours import hour_range
-from ven.devices.model import Building, Participation
+from ven.devices.model import Building, Participation, Programme
 from ven.devices.weather import Climate
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "buildings"
@@ -183,6 +184,7 @@ def test_every_field_of_every_kind_is_settable() -> None:
         "simple_level_shares": [0.2, 0.3, 0.4],
         "circuits": [{"id": "c1", "name": "n", "essential": True, "priority": 2,
                       "meter": "m"}],
+        "programme": {"compensation_per_kwh": 0.3, "currency": "EUR"},
         "devices": entries,
     }
     assert {f.name for f in dataclasses.fields(Building)} <= set(top)
@@ -197,6 +199,7 @@ def test_every_field_of_every_kind_is_settable() -> None:
     assert b.device("hvac").occupied == tuple([False] * 7 + [True] * 12 + [False] * 5)
     assert b.device("water_heater").draw_l_per_h[6:9] == (30.0, 30.0, 0.0)
     assert b.weekend_base_load_kw == (2.0,) * 24
+    assert b.programme == Programme(compensation_per_kwh=0.3, currency="EUR")
 
 
 def test_defaults_are_the_models() -> None:
@@ -204,6 +207,28 @@ def test_defaults_are_the_models() -> None:
     assert pump.duty == 1.0 and pump.priority == 5 and pump.participation == (P,) * 24
     b = building()
     assert b.timezone == "UTC" and b.simple_level_shares == (0.10, 0.20, 0.30)
+
+
+def test_programme_is_a_building_file_setting() -> None:
+    assert building().programme == Programme()
+    terms = building(header=HEADER + '[programme]\ncompensation_per_kwh = 0.4\ncurrency = "EUR"\n'
+                     ).programme
+    assert terms == Programme(compensation_per_kwh=0.4, currency="EUR")
+    message = error_of(header=HEADER + '[programme]\ncompensation_per_kwh = -1\ncurrency = " "\n'
+                                       'unknown = 1\n')
+    assert "programme.compensation_per_kwh" in message and "programme.currency" in message
+    assert "programme" in message and "unknown" in message
+
+
+def test_ven_toml_programme_overrides_the_building_file() -> None:
+    unset = ProgrammeSettings()
+    assert unset.over(0.4, "EUR") == ProgrammeSettings(compensation_per_kwh=0.4, currency="EUR")
+    assert unset.over() == ProgrammeSettings(compensation_per_kwh=0.0, currency="USD")
+    rate_only = ProgrammeSettings(compensation_per_kwh=0.9)
+    assert rate_only.over(0.4, "EUR") == ProgrammeSettings(compensation_per_kwh=0.9,
+                                                           currency="EUR")
+    both = ProgrammeSettings(compensation_per_kwh=0.0, currency="GBP")
+    assert both.over(0.4, "EUR") == both
 
 
 # -- errors name their field --------------------------------------------------------------------

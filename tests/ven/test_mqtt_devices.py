@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import signal
 import socket
@@ -223,9 +224,13 @@ async def test_command_round_trip_through_the_simulator(gateway: MqttGateway) ->
     assert await until(lambda: gateway.statuses[device].state == "controlled", WAIT_S)
     assert gateway.statuses[device].power_kw == 0.0
     assert not gateway.device_status(datetime.now(UTC))[device].override  # followed in time
-    now = datetime.now(UTC)
-    metered = gateway.metered_kw(now - timedelta(seconds=30), now - timedelta(seconds=1))
-    assert metered is not None and metered > 0
+
+    def metered_lately() -> bool:  # a complete window of the meter's readings, just behind now
+        now = datetime.now(UTC)
+        metered = gateway.metered_kw(now - timedelta(seconds=5), now - timedelta(seconds=1))
+        return metered is not None and metered > 0  # NaN (window not complete yet) is not > 0
+
+    assert await until(metered_lately, WAIT_S), "the meter's readings never covered a window"
     gateway.send([Release(device_id=device)])
     assert await until(lambda: gateway.statuses[device].state == "normal", WAIT_S)
 
@@ -318,3 +323,63 @@ async def test_the_gateway_reconnects_after_the_connection_drops(prefix: str) ->
     finally:
         await gw.close()
         await proxy.stop()
+
+
+def test_circuit_meters_are_read_only_when_configured() -> None:
+    building = load_building(OFFICE)
+    off = MqttGateway(building, MqttSettings(prefix="p"), SystemClock())
+    assert off.metered_circuit_kw("hvac", MID_MINUTE, MID_MINUTE) is None
+    assert not off.metered_circuits
+    on = MqttGateway(building, MqttSettings(prefix="p", circuit_meters=True), SystemClock())
+    assert set(on.metered_circuits) == {c.id for c in building.circuits if c.meter}
+    assert on.metered_circuit_kw("plug-loads", MID_MINUTE, MID_MINUTE) is None  # no meter hint
+    hvac = next(c for c in building.circuits if c.id == "hvac")
+    assert hvac.meter is not None
+    for minute, kw in ((0, 10.0), (1, 20.0), (2, 99.0)):
+        on.receive(f"p/{hvac.meter}/telemetry", encode_telemetry(Telemetry(
+            device_id=hvac.meter, ts=MID_MINUTE + timedelta(minutes=minute), power_kw=kw)))
+    assert on.metered_circuit_kw("hvac", MID_MINUTE, MID_MINUTE + timedelta(minutes=2)) == 15.0
+    later = on.metered_circuit_kw("hvac", MID_MINUTE, MID_MINUTE + timedelta(minutes=5))
+    assert later is not None and math.isnan(later)  # no reading at or after the end yet
+
+
+@pytest.mark.mqtt
+@needs_broker
+@pytest.mark.usefixtures("simulator")
+async def test_each_circuit_meter_is_the_sum_of_its_devices(prefix: str) -> None:
+    building = load_building(OFFICE)
+    metered = {c.id: [d.id for d in building.devices if d.circuit == c.id]
+               for c in building.circuits if c.meter is not None}
+    assert any(metered.values()), "the example building meters circuits with devices"
+    settings = MqttSettings(prefix=prefix, stale_after=timedelta(seconds=3), meter="meter",
+                            circuit_meters=True)
+    gw = MqttGateway(building, settings, SystemClock())
+    heard: dict[datetime, dict[str, float]] = {}  # time stamp -> device/circuit -> kW
+    topics = {gw.topics.telemetry(c.meter): c.id for c in building.circuits if c.meter}
+    receive = gw.receive
+
+    def spy(topic: str, payload: bytes) -> None:
+        name = topics.get(topic) or gw.topics.device_of(topic)
+        if name is not None and topic.endswith("/telemetry"):
+            reading = decode_telemetry(name, payload)
+            heard.setdefault(reading.ts, {})[name] = reading.power_kw
+        receive(topic, payload)
+
+    gw.receive = spy  # type: ignore[method-assign]
+    gw.start()
+    try:
+        def complete() -> list[datetime]:
+            needed = {*metered, *(i for ids in metered.values() for i in ids)}
+            return [ts for ts, seen in heard.items() if needed <= set(seen)]
+
+        assert await until(lambda: len(complete()) >= 2, WAIT_S), "no complete circuit readings"
+        for ts in complete():
+            for circuit, ids in metered.items():
+                assert heard[ts][circuit] == pytest.approx(sum(heard[ts][i] for i in ids),
+                                                           abs=1e-6), (ts, circuit)
+        first = min(complete())
+        for circuit, ids in metered.items():
+            window = gw.metered_circuit_kw(circuit, first, first + timedelta(microseconds=1))
+            assert window == pytest.approx(sum(heard[first][i] for i in ids), abs=1e-6)
+    finally:
+        await gw.close()

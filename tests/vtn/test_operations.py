@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from common.clock import ManualClock
-from common.jsonlog import JsonFormatter
+from common.logformat import JsonFormatter
 from common.messages.poll import Poll
 from common.xml import encode
 from tests.support.admin_api import Admin, simple_event

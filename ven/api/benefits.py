@@ -10,11 +10,20 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from ven.api.context import context
+from ven.api.context import ApiContext, context
 from ven.client.config import ProgrammeSettings
 from ven.client.telemetry import Delivery
 
-__all__ = ["benefits", "monthly_benefits"]
+__all__ = ["benefits", "monthly_benefits", "programme"]
+
+
+def programme(ctx: ApiContext) -> ProgrammeSettings:
+    """The programme's compensation and currency: the building file's ``[programme]``, with
+    ven.toml's ``[programme]`` overriding what it sets (defaults 0 and "USD")."""
+    terms = ctx.brain.building.programme if ctx.brain is not None else None
+    if terms is None:
+        return ctx.config.programme.over()
+    return ctx.config.programme.over(terms.compensation_per_kwh, terms.currency)
 
 
 def monthly_benefits(deliveries: Iterable[Delivery], programme: ProgrammeSettings,
@@ -27,7 +36,8 @@ def monthly_benefits(deliveries: Iterable[Delivery], programme: ProgrammeSetting
         row = per[(month, d.device_id)]
         row[0] += d.delivered_kwh
         row[1] += 1
-    rate = programme.compensation_per_kwh
+    programme = programme.over()
+    rate = programme.compensation_per_kwh or 0.0
     rows: list[dict[str, Any]] = [
         {"month": month, "device_id": device, "events": int(n),
          "delivered_kwh": round(kwh, 6), "benefit": round(kwh * rate, 6)}
@@ -45,7 +55,7 @@ async def benefits(request: web.Request) -> web.Response:
     """GET /benefits: per device and month (``?month=YYYY-MM`` keeps one month)."""
     ctx = context(request)
     zone = ZoneInfo(ctx.brain.building.timezone) if ctx.brain is not None else None
-    data = monthly_benefits(await ctx.telemetry.deliveries(), ctx.config.programme, zone)
+    data = monthly_benefits(await ctx.telemetry.deliveries(), programme(ctx), zone)
     month = request.query.get("month")
     if month:
         data = _with_totals({k: data[k] for k in ("currency", "compensation_per_kwh")},

@@ -7,7 +7,9 @@ when it runs), under ``shifting`` by ``SHIFTING_LIMIT`` of its power (an on/off 
 all), under ``off`` not at all; a battery may in addition discharge up to ``max_discharge_kw``
 when it participates. PV is never dispatched. Comfort limits (zone and tank temperatures,
 EV departure energy) and ``max_shed_minutes`` are left out: the figure is the most the
-dispatch may take in that hour, not what it would plan for a given event.
+dispatch may take in that hour, not what it would plan for a given event. A device on an
+essential circuit (``Building.is_essential``) is never shed: 0 kW, as in
+``ven.devices.capacity``.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from ven.devices.model import Battery, Building, CurtailableLoad, OnOffLoad, Participation
+from ven.devices.capacity import device_sheddable_kw
+from ven.devices.model import AnyDevice, Building, Participation
 from ven.devices.simulated import SimulatedBuilding
-from ven.instructions import ALLOWED_CHANGE, participation_rules
+from ven.instructions import participation_rules
 
 __all__ = ["DeviceHour", "flexibility", "sheddable_kw"]
 
@@ -38,18 +41,14 @@ class DeviceHour:
     sheddable_kw: float
 
 
-def sheddable_kw(device: object, rule: Participation, forecast_kw: float) -> float:
+def sheddable_kw(device: AnyDevice, rule: Participation, forecast_kw: float,
+                building: Building | None = None) -> float:
     """The most the dispatch may take off `device` under `rule` when it would draw
-    `forecast_kw` without DR [kW]."""
-    allowed = ALLOWED_CHANGE[rule]
-    base = max(forecast_kw, 0.0)
-    if isinstance(device, OnOffLoad):
-        return base if allowed >= 1.0 else 0.0
-    if isinstance(device, CurtailableLoad):
-        return min(max(device.max_reduction, 0.0), allowed) * base
-    if isinstance(device, Battery):
-        return base + max(device.max_discharge_kw, 0.0) if allowed >= 1.0 else allowed * base
-    return base if allowed >= 1.0 else allowed * base
+    `forecast_kw` without DR [kW]: ``ven.devices.capacity.device_sheddable_kw``, and 0 for a
+    device on an essential circuit of `building` (never shed)."""
+    if building is not None and building.is_essential(device):
+        return 0.0
+    return device_sheddable_kw(device, rule, forecast_kw)
 
 
 def flexibility(building: Building, simulation: SimulatedBuilding, start: datetime,
@@ -68,5 +67,5 @@ def flexibility(building: Building, simulation: SimulatedBuilding, start: dateti
             kw = float(forecast.device_kw.at[moment, device_id])
             out.append(DeviceHour(start=moment.to_pydatetime(), device_id=str(device_id),
                                   rule=rule.value, forecast_kw=round(kw, 4),
-                                  sheddable_kw=round(sheddable_kw(device, rule, kw), 4)))
+                                  sheddable_kw=round(sheddable_kw(device, rule, kw, building), 4)))
     return out

@@ -82,6 +82,22 @@ _SCHEMAS: Json = {
         "generated_at": _TIME,
         "current": {"oneOf": [_ref("FlexibilityHour"), {"type": "null"}]},
         "hours": {"type": "array", "items": _ref("FlexibilityHour")}}),
+    "DeviceCapacity": _object({
+        "device_id": _TEXT, "kind": _TEXT,
+        "rule": {"type": "string", "enum": ["participation", "shifting", "off"]},
+        "current_kw": {**_NUMBER, "description": "draw now [kW]"},
+        "sheddable_kw": {**_NUMBER, "description": "most the dispatch may shed now [kW]"}}),
+    "CircuitCapacity": _object({
+        "circuit_id": {"type": ["string", "null"], "description": "null: devices on no circuit"},
+        "name": _TEXT, "essential": {"type": "boolean"},
+        "priority": {"type": "integer", "description": "1..10, lower is shed first (0: none)"},
+        "meter": {"type": ["string", "null"]}, "current_kw": _NUMBER,
+        "sheddable_kw": {**_NUMBER, "description": "0 on an essential circuit"},
+        "devices": {"type": "array", "items": _ref("DeviceCapacity")}}),
+    "Capacity": _object({
+        "building_id": _TEXT, "at": _TIME, "sheddable_kw": _NUMBER,
+        "circuits": {"type": "array", "items": _ref("CircuitCapacity"),
+                     "description": "in shed order: no circuit, then by priority"}}),
     "BenefitRow": _object({"month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
                            "device_id": _TEXT, "events": {"type": "integer"},
                            "delivered_kwh": _NUMBER, "benefit": _NUMBER}),
@@ -131,6 +147,12 @@ _PATHS: Json = {
         "parameters": [_query("hours", "hours ahead (1..48, default 24)",
                               {"type": "integer", "minimum": 1, "maximum": 48})],
         "responses": {"200": _json(_ref("Flexibility"), "Per hour"), **_errors(400, 404)}}},
+    "/capacity": {"get": {
+        "summary": "Shed capacity by circuit now, in the order the dispatch sheds them",
+        "parameters": [_query("essential", "true: list essential circuits too (0 kW)",
+                              {"type": "boolean"})],
+        "responses": {"200": _json(_ref("Capacity"), "Circuits by priority"),
+                      **_errors(400, 404)}}},
     "/benefits": {"get": {
         "summary": "Delivered energy and DR benefit per device and month",
         "parameters": [_query("month", "only this month (YYYY-MM)")],

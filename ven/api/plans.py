@@ -1,8 +1,10 @@
-"""The current event's plan and the building's flexibility for the next hours."""
+"""The current event's plan, the building's flexibility for the next hours and its shed
+capacity by circuit now."""
 
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -12,8 +14,12 @@ from ven.api.context import ApiContext, context
 from ven.api.flexibility import flexibility as forecast_flexibility
 from ven.brain.outcome import measure
 from ven.brain.planning import EventPlan
+from ven.devices.capacity import shed_capacity
 
-__all__ = ["current_plan", "flexibility"]
+__all__ = ["capacity", "current_plan", "flexibility"]
+
+RECENT = timedelta(minutes=15)
+"""Stored power samples at most this old count as a device's current draw."""
 
 
 def _number(value: Any) -> float | None:
@@ -76,3 +82,27 @@ async def flexibility(request: web.Request) -> web.Response:
     ordered = list(hours.values())
     return web.json_response({"generated_at": ctx.clock.now().isoformat(),
                               "current": ordered[0] if ordered else None, "hours": ordered})
+
+
+async def capacity(request: web.Request) -> web.Response:
+    """GET /capacity (``?essential=true`` lists essential circuits too): the circuits the
+    dispatch may shed now, in the order it sheds them, with their current and sheddable kW
+    (``ven.devices.capacity.shed_capacity``). A device's current draw is its newest stored
+    ``power`` sample of the last ``RECENT``, else the device model's forecast for now."""
+    ctx = context(request)
+    brain = _brain(ctx)
+    essential = request.query.get("essential", "false").lower()
+    if essential not in ("true", "false"):
+        raise ApiError(400, "essential must be true or false")
+    now = ctx.clock.now()
+    forecast = brain.meter.simulation.forecast(now, 1).device_kw.iloc[0]
+    draw = {str(k): float(v) for k, v in forecast.items()}
+    for sample in await ctx.telemetry.samples(quantity="power", start=now - RECENT,
+                                              end=now + timedelta(seconds=1)):
+        if sample.device_id in draw:
+            draw[sample.device_id] = sample.value  # time order: the newest wins
+    entries = shed_capacity(brain.building, draw, now, include_essential=essential == "true")
+    return web.json_response({
+        "building_id": brain.building.id, "at": now.isoformat(),
+        "sheddable_kw": round(sum(e.sheddable_kw for e in entries), 3),
+        "circuits": [e.as_json() for e in entries]})

@@ -46,6 +46,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/settings/auto-answer", invitations.get_auto_answer),
     Route("PUT", "/settings/auto-answer", invitations.set_auto_answer),
     Route("GET", "/flexibility", plans.flexibility),
+    Route("GET", "/capacity", plans.capacity),
     Route("GET", "/plan", plans.current_plan),
     Route("GET", "/benefits", benefits.benefits),
     Route("GET", "/devices", history.list_devices),

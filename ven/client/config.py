@@ -161,10 +161,21 @@ class TelemetrySettings:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProgrammeSettings:
     """``[programme]``: what the DR programme pays for delivered energy
-    [``currency``/kWh]; 0 when unknown."""
+    [``currency``/kWh]. None = not set in ven.toml: the building file's ``[programme]``
+    applies, else 0 and "USD" (``over``)."""
 
-    compensation_per_kwh: float = 0.0
-    currency: str = "USD"
+    compensation_per_kwh: float | None = None
+    currency: str | None = None
+
+    def over(self, compensation_per_kwh: float | None = None,
+             currency: str | None = None) -> ProgrammeSettings:
+        """These settings over the building file's (ven.toml wins where it sets a value), with
+        the defaults 0 and "USD" for what neither sets: every field is then set."""
+        rate = self.compensation_per_kwh
+        if rate is None:
+            rate = compensation_per_kwh if compensation_per_kwh is not None else 0.0
+        return ProgrammeSettings(compensation_per_kwh=rate,
+                                 currency=self.currency or currency or "USD")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -402,10 +413,12 @@ class _TelemetryTable:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _ProgrammeTable:
-    """``[programme]``: ``compensation_per_kwh`` [currency/kWh]."""
+    """``[programme]``: ``compensation_per_kwh`` [currency/kWh] and ``currency``; unset: the
+    building file's ``[programme]``."""
 
-    compensation_per_kwh: float = field(default=0.0, metadata=rules(check=_not_negative))
-    currency: str = "USD"
+    compensation_per_kwh: float | None = field(default=None,
+                                               metadata=rules(check=_not_negative))
+    currency: str | None = None
 
 
 _TABLES: dict[str, object] = {

@@ -15,6 +15,10 @@ defaults; unknown keys are errors)::
     [climate]                          # optional: the simulator's synthetic weather
     mean_c = 16.0                      # see ven.devices.weather.Climate for every key
 
+    [programme]                        # optional: what the DR programme pays
+    compensation_per_kwh = 0.75        # per delivered kWh [currency/kWh], >= 0
+    currency = "EUR"                   # ven.toml's [programme] overrides both when set
+
     [[circuits]]                       # optional: the circuits that feed the devices
     id = "lighting"                    # required, unique among circuits
     name = "Lighting panel L1"
@@ -65,6 +69,7 @@ from ven.devices.model import (
     HvacZone,
     OnOffLoad,
     Participation,
+    Programme,
     PvArray,
     WaterHeater,
 )
@@ -116,14 +121,16 @@ def parse_building(text: str, *, source: str = "<string>") -> Building:
 def building_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>") -> Building:
     """The validated building of a parsed TOML document."""
     reader = _reader()
-    top = reader.fields(Building, data, "", _BASE, skip={"devices", "circuits"},
-                        extra={"devices", "circuits", "climate"})
+    top = reader.fields(Building, data, "", _BASE, skip={"devices", "circuits", "programme"},
+                        extra={"devices", "circuits", "climate", "programme"})
     circuits = _circuits(data.get("circuits", []), reader)
     devices = _devices(data.get("devices", []), reader, {c.id for c in circuits})
     if "climate" in data:
         reader.dataclass(Climate, data["climate"], "climate", _BASE)
+    programme = reader.dataclass(Programme, data.get("programme", {}), "programme", _BASE)
     reader.problems.raise_if_any(source)
-    return Building(**top, devices=tuple(devices), circuits=tuple(circuits))
+    return Building(**top, devices=tuple(devices), circuits=tuple(circuits),
+                    programme=programme if isinstance(programme, Programme) else Programme())
 
 
 def climate_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>") -> Climate:
@@ -277,6 +284,8 @@ _RULES: dict[str, Check] = {
     "priority": lambda v: None if 1 <= v <= 10 else f"must be in 1..10, got {v}",
     "circuit": _identifier,
     "meter": lambda v: None if v.strip() else f"must be a non-empty string, got {show(v)}",
+    "compensation_per_kwh": _non_negative,
+    "currency": lambda v: None if v.strip() else f"must be a non-empty string, got {show(v)}",
     "rated_kw": _positive,
     "max_kw": _positive,
     "r_c_per_kw": _positive,

@@ -59,6 +59,19 @@ class Circuit:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Programme:
+    """The building's DR programme terms (the building file's ``[programme]``).
+
+    compensation_per_kwh: what the programme pays per delivered kWh [currency/kWh];
+    currency: the programme's currency (e.g. "EUR"). None = not set here (ven.toml's
+    ``[programme]``, else 0 and "USD"). ven.toml's ``[programme]`` overrides these.
+    """
+
+    compensation_per_kwh: float | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Device:
     """Fields every device has.
 
@@ -239,6 +252,7 @@ class Building:
     weekend_base_load_kw: the same for Saturdays and Sundays [kW]; None = as on weekdays.
         (Added by the building-config helper.)
     circuits: the circuits its devices name (``Device.circuit``).
+    programme: the DR programme's compensation and currency (``Programme``).
     """
 
     id: str
@@ -251,6 +265,7 @@ class Building:
     devices: tuple[AnyDevice, ...] = field(default_factory=tuple)
     weekend_base_load_kw: tuple[float, ...] | None = None
     circuits: tuple[Circuit, ...] = field(default_factory=tuple)
+    programme: Programme = field(default_factory=Programme)
 
     def circuit_of(self, device: Device) -> Circuit | None:
         """The circuit that feeds `device` (None when it names none)."""

@@ -9,7 +9,10 @@ prefix (QoS 1) and publishes commands (QoS 1, not retained: a command is for now
   never reported, is offline: commands to it are dropped (and logged), the brain leaves it out;
 - a device reporting ``"override": true``, or not echoing a command's id within
   ``command_timeout``, is overridden: the brain releases it from the plan;
-- the meter's telemetry (``[mqtt] meter``) is the building's metered load [kW].
+- the meter's telemetry (``[mqtt] meter``) is the building's metered load [kW];
+- with ``[mqtt] circuit_meters = true``, each circuit's meter (its building-file ``meter``
+  hint, at ``<prefix>/<meter>/telemetry``) is that circuit's metered load
+  (``metered_circuit_kw``).
 """
 
 from __future__ import annotations
@@ -63,6 +66,10 @@ class MqttGateway:
         self._seen: dict[str, datetime] = {}
         self._pending: dict[str, tuple[str, datetime]] = {}  # device -> (command id, sent)
         self._meter: deque[tuple[datetime, float]] = deque(maxlen=_METER_SAMPLES)
+        self._circuit_topics = {self.topics.telemetry(c.meter): c.id for c in building.circuits
+                                if c.meter is not None and settings.circuit_meters}
+        self._circuit_meter: dict[str, deque[tuple[datetime, float]]] = {
+            ident: deque(maxlen=_METER_SAMPLES) for ident in self._circuit_topics.values()}
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._announced: dict[str, tuple[bool, bool]] = {}
         self._stop = asyncio.Event()
@@ -119,6 +126,9 @@ class MqttGateway:
         async with self._client() as client:
             await client.publish(self.topics.ven_status, b"online", qos=1, retain=True)
             await client.subscribe(self.topics.all_telemetry, qos=1)
+            for topic in self._circuit_topics:  # those the wildcard does not cover
+                if self.topics.device_of(topic) is None:
+                    await client.subscribe(topic, qos=1)
             self.connections += 1
             self.connected.set()
             log.info("MQTT connected to %s (prefix %s, %d device(s))", self.settings.url,
@@ -156,6 +166,15 @@ class MqttGateway:
 
     def receive(self, topic: str, payload: bytes) -> None:
         """Take in one telemetry message (also usable without a broker, in tests)."""
+        circuit = self._circuit_topics.get(topic)
+        if circuit is not None:
+            try:
+                reading = decode_telemetry(circuit, payload)
+            except PayloadError as exc:
+                log.warning("MQTT meter telemetry of circuit %s ignored: %s", circuit, exc)
+                return
+            self._circuit_meter[circuit].append((reading.ts, reading.power_kw))
+            return
         name = self.topics.device_of(topic)
         if name is None or not topic.endswith("/telemetry"):
             return
@@ -219,10 +238,20 @@ class MqttGateway:
         not yet said anything stamped at or after `end` (the window is not complete)."""
         if self.settings.meter is None:
             return None
-        if not self._meter or self._meter[-1][0] < end:
-            return float("nan")
-        values = [kw for ts, kw in self._meter if start <= ts < end]
-        return sum(values) / len(values) if values else float("nan")
+        return _mean(self._meter, start, end)
+
+    def metered_circuit_kw(self, circuit_id: str, start: datetime, end: datetime
+                           ) -> float | None:
+        """The mean of circuit `circuit_id`'s meter readings stamped in [start, end) [kW];
+        None when that circuit is not metered (no ``meter`` hint, or ``[mqtt] circuit_meters``
+        off); NaN as for ``metered_kw``."""
+        readings = self._circuit_meter.get(circuit_id)
+        return None if readings is None else _mean(readings, start, end)
+
+    @property
+    def metered_circuits(self) -> tuple[str, ...]:
+        """The circuits with a meter the gateway listens to."""
+        return tuple(self._circuit_meter)
 
     # ---- commands -------------------------------------------------------------------------------
 
@@ -248,3 +277,12 @@ class MqttGateway:
         """The last telemetry of every device heard so far, by id."""
         return dict(self._last)
 
+
+
+def _mean(readings: deque[tuple[datetime, float]], start: datetime, end: datetime) -> float:
+    """The mean of `readings` stamped in [start, end) [kW]; NaN when there are none, or none
+    yet stamped at or after `end` (the window is not complete)."""
+    if not readings or readings[-1][0] < end:
+        return float("nan")
+    values = [kw for ts, kw in readings if start <= ts < end]
+    return sum(values) / len(values) if values else float("nan")

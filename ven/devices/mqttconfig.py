@@ -8,6 +8,7 @@
     stale_after = 60                       # a device silent this long is offline [s]
     command_timeout = 30                   # a command not followed this long = override [s]
     meter = "meter"                        # <prefix>/meter/telemetry is the whole-building meter
+    circuit_meters = true                  # each circuit's meter hint: <prefix>/<meter>/telemetry
     client_id = "ven-office"               # MQTT client id (default: oadr-ven-<random>)
     keepalive = 30                         # MQTT keep-alive interval [s]
     [mqtt.tls]
@@ -78,6 +79,7 @@ class MqttSettings:
     command_timeout: timedelta = field(default=timedelta(seconds=30),
                                        metadata=rules(check=_positive))
     meter: str | None = None
+    circuit_meters: bool = False
     client_id: str | None = None
     keepalive: int = field(default=30, metadata=rules(
         check=lambda v: None if v >= 1 else f"must be at least 1 [s], got {v}"))

@@ -5,7 +5,9 @@
 
 Every `interval` seconds of wall time it steps a ``SimulatedBuilding`` (the same devices,
 thermostats, weather and seed as the VEN's embedded simulation) up to now and publishes, retained
-at QoS 1, each device's telemetry and the whole building's meter (``ven.devices.mqttcodec``). It
+at QoS 1, each device's telemetry and the whole building's meter (``ven.devices.mqttcodec``),
+and for each circuit with a ``meter`` hint in the building file that circuit's meter on
+``<prefix>/<meter>/telemetry`` (the sum of its devices' power). It
 obeys the commands on ``<prefix>/<device>/command`` and echoes each command's id in the device's
 telemetry. A JSON ``{"override": true}`` on ``<prefix>/<device>/override`` stands for a person
 overriding DR at the device: it returns to normal operation, reports ``"override": true`` and
@@ -56,6 +58,10 @@ class BuildingOnMqtt:
         self._ids = {dev.id for dev in simulation.building.devices}
         self._energy = dict.fromkeys(self._ids, 0.0)
         self._meter_kwh = 0.0
+        building = simulation.building
+        self._circuits = {c.meter: [d.id for d in building.devices if d.circuit == c.id]
+                          for c in building.circuits if c.meter is not None}
+        self._circuit_kwh = dict.fromkeys(self._circuits, 0.0)
         self._command_id: dict[str, str] = {}
         self._controlled: set[str] = set()
         self._override: set[str] = set()
@@ -121,6 +127,11 @@ class BuildingOnMqtt:
         self._meter_kwh += m.total_kw * hours
         out.append((self.topics.telemetry(self.meter), encode_telemetry(Telemetry(
             device_id=self.meter, ts=m.end, power_kw=m.total_kw, energy_kwh=self._meter_kwh))))
+        for meter, ids in self._circuits.items():  # each circuit meter: its devices' sum
+            kw = sum(float(m.device_kw.get(i, 0.0)) for i in ids)
+            self._circuit_kwh[meter] += kw * hours
+            out.append((self.topics.telemetry(meter), encode_telemetry(Telemetry(
+                device_id=meter, ts=m.end, power_kw=kw, energy_kwh=self._circuit_kwh[meter]))))
         return out
 
 

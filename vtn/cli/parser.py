@@ -270,8 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="intervals starting before TIME")
     export.add_argument("--limit", type=_whole, metavar="N", help="at most N readings")
     export.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
-    _conformance_parser(group("conformance", "Conformance: the automatic 2.0b certification "
-                                             "rules, offline."))
+    _conformance_parser(group("conformance", "Conformance: check captured traffic against the "
+                                             "2.0b certification rules (check), or play the "
+                                             "VTN for a VEN under test (run-ven)."))
     audit = group("audit", "The audit log: every change operators made through the admin API "
                            "(who, what, when, on what).")
     audit_list = leaf(audit, "list", "List operator actions, oldest first.", (

@@ -8,6 +8,8 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
+from common.dashboard.pages import optional
+from common.dashboard.session import SECURITY_HEADERS, refusal_text, wants_csrf_cookie
 from ven.api.dashboard import pages
 from ven.api.dashboard.session import (
     CSRF_COOKIE,
@@ -26,39 +28,22 @@ DASHBOARD_ROOT = "/ui"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
-                               "img-src 'self'; connect-src 'self'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-
 
 @web.middleware
 async def _session(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Give every browser a CSRF value, refuse forged POSTs, add the security headers."""
     known = csrf_value(request)
     request[CSRF_KEY] = known or new_csrf()
-    if request.method == "POST":
-        form = await request.post()
-        submitted = form.get(CSRF_FIELD)
-        problem = csrf_problem(request, submitted if isinstance(submitted, str) else None)
-        if problem is not None:
-            return web.Response(status=403, text=f"Refused: {problem}.\n", headers=_HEADERS)
+    submitted = (await request.post()).get(CSRF_FIELD) if request.method == "POST" else None
+    problem = csrf_problem(request, submitted)
+    if problem is not None:
+        return web.Response(status=403, text=refusal_text(problem), headers=SECURITY_HEADERS)
     response = await handler(request)
-    if known is None and CSRF_COOKIE not in response.cookies:
+    if wants_csrf_cookie(known, response.cookies.keys(), CSRF_COOKIE):
         set_csrf(response, request, request[CSRF_KEY])
-    for name, value in _HEADERS.items():
+    for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
-
-
-def _optional(value: object) -> object:
-    """A value for a table cell, a dash when there is none (templates: ``opt``)."""
-    return "—" if value is None else value
 
 
 def dashboard_app(*, api_root: str) -> web.Application:
@@ -67,7 +52,7 @@ def dashboard_app(*, api_root: str) -> web.Application:
     templates = jinja2.Environment(
         loader=jinja2.PackageLoader("ven.api.dashboard", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    templates.globals["opt"] = _optional
+    templates.globals["opt"] = optional
     app[DASHBOARD] = Dashboard(templates=templates, api_root=api_root)
 
     async def http_session(app: web.Application) -> AsyncIterator[None]:

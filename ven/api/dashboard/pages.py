@@ -9,8 +9,6 @@ alone, keyed by block name (the id of the element they fill); the shared polling
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any, NoReturn
@@ -20,9 +18,10 @@ from aiohttp import web
 
 from common.dashboard import STATIC_TYPES, static_text
 from common.dashboard.charts import instant
+from common.dashboard.pages import fingerprint, live_blocks, login_token, page_context
 from ven.api.dashboard import charts
 from ven.api.dashboard.client import ApiAnswer, BuildingApi
-from ven.api.dashboard.session import CSRF_FIELD, forget, remember, session_token
+from ven.api.dashboard.session import forget, remember, session_token
 from ven.api.dashboard.state import CSRF_KEY, DASHBOARD, Dashboard
 
 __all__ = ["add_routes"]
@@ -76,19 +75,11 @@ async def _optional_get(request: web.Request, path: str, **params: str) -> Any:
 def _render(request: web.Request, template: str, status: int = 200, **values: Any
             ) -> web.Response:
     page = _dashboard(request).templates.get_template(template)
-    values |= {"root": ROOT, "csrf": request[CSRF_KEY], "csrf_field": CSRF_FIELD,
-               "path": request.path}
+    values = page_context(values, root=ROOT, csrf=request[CSRF_KEY], path=request.path)
     if request.query.get("live"):
-        context = page.new_context(values)
-        return web.json_response({name: "".join(block(context))
-                                  for name, block in page.blocks.items()
-                                  if name.startswith("live_")})
+        return web.json_response(live_blocks(page, values))
     return web.Response(text=page.render(values), status=status, content_type="text/html",
                         charset="utf-8")
-
-
-def _fingerprint(data: object) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _see_other(location: str) -> web.Response:
@@ -106,7 +97,7 @@ async def login_page(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.StreamResponse:
     """POST /login: check the token against the API, keep it in the session cookie."""
-    token = str((await request.post()).get("token", "")).strip()
+    token = login_token((await request.post()).get("token", ""))
     answer = await _api(request, token).get("/invitations") if token else ApiAnswer(401, None)
     if answer.status == 401:
         return _render(request, "login.html", status=401,
@@ -197,7 +188,7 @@ async def plan_page(request: web.Request) -> web.Response:
     plan = _near(await _optional_get(request, "/plan"))
     body = (plan or {}).get("plan")
     return _render(request, "plan.html", plan=body, has_building=plan is not None,
-                   version=_fingerprint(body))
+                   version=fingerprint(body))
 
 
 async def plan_svg(request: web.Request) -> web.Response:
@@ -239,7 +230,7 @@ async def _recent_start(request: web.Request) -> str:
 async def flexibility_page(request: web.Request) -> web.Response:
     """GET /flexibility: sheddable power for the next hours, as a chart and a table."""
     flex = await _optional_get(request, "/flexibility", hours=_FLEX_HOURS)
-    return _render(request, "flexibility.html", flex=flex, version=_fingerprint(
+    return _render(request, "flexibility.html", flex=flex, version=fingerprint(
         None if flex is None else flex["hours"]))
 
 

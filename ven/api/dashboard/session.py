@@ -8,56 +8,44 @@
   renewed at login and logout; every form carries it in a hidden ``csrf`` field, and a POST is
   refused (403) by the rule of ``common.dashboard.forgery`` (same origin AND matching value).
 
-The VTN's dashboard has the same scheme on other cookie names and path (``vtn.admin.dashboard
-.session``); the cookie handling is aiohttp's, so only the rule itself is shared.
+The VTN's dashboard has the same scheme on other cookie names and path; the scheme itself
+(cookie attributes, login, the CSRF rule) is ``common.dashboard.session``, this is its glue.
 """
 
 from __future__ import annotations
 
-import secrets
-
 from aiohttp import web
 
-from common.dashboard.forgery import forgery_problem
+from common.dashboard.session import CSRF_FIELD, SessionCookies, new_csrf, post_problem
 
 __all__ = ["CSRF_COOKIE", "CSRF_FIELD", "TOKEN_COOKIE", "csrf_problem", "csrf_value",
            "forget", "new_csrf", "remember", "session_token", "set_csrf"]
 
 TOKEN_COOKIE = "oadr_building"
 CSRF_COOKIE = "oadr_building_csrf"
-CSRF_FIELD = "csrf"
 COOKIE_PATH = "/ui"
+COOKIES = SessionCookies(token=TOKEN_COOKIE, csrf=CSRF_COOKIE, path=COOKIE_PATH)
 
 
 def session_token(request: web.Request) -> str | None:
     """The API token the browser holds, or ``None`` before login."""
-    return request.cookies.get(TOKEN_COOKIE) or None
+    return COOKIES.token_of(request.cookies)
 
 
 def csrf_value(request: web.Request) -> str | None:
     """The browser's CSRF value (``None`` if it has none yet)."""
-    return request.cookies.get(CSRF_COOKIE) or None
-
-
-def new_csrf() -> str:
-    """A fresh CSRF value (256 random bits)."""
-    return secrets.token_urlsafe(32)
-
-
-def _cookie(response: web.StreamResponse, request: web.Request, name: str, value: str) -> None:
-    response.set_cookie(name, value, path=COOKIE_PATH, httponly=True, samesite="Strict",
-                        secure=request.secure)
+    return COOKIES.csrf_of(request.cookies)
 
 
 def set_csrf(response: web.StreamResponse, request: web.Request, value: str) -> None:
     """Give the browser CSRF value `value`."""
-    _cookie(response, request, CSRF_COOKIE, value)
+    response.set_cookie(CSRF_COOKIE, value, **COOKIES.attributes(secure=request.secure))
 
 
 def remember(response: web.StreamResponse, request: web.Request, token: str) -> None:
     """Log the browser in: keep `token`, and renew its CSRF value."""
-    _cookie(response, request, TOKEN_COOKIE, token)
-    set_csrf(response, request, new_csrf())
+    for name, value, attributes in COOKIES.login(token, secure=request.secure):
+        response.set_cookie(name, value, **attributes)
 
 
 def forget(response: web.StreamResponse, request: web.Request) -> None:
@@ -66,9 +54,8 @@ def forget(response: web.StreamResponse, request: web.Request) -> None:
     set_csrf(response, request, new_csrf())
 
 
-def csrf_problem(request: web.Request, submitted: str | None) -> str | None:
-    """Why a POST must be refused as a possible forgery, or ``None`` if it may proceed."""
-    return forgery_problem(own_origin=f"{request.scheme}://{request.host}",
-                           origin=request.headers.get("Origin"),
-                           referer=request.headers.get("Referer"),
-                           expected=csrf_value(request), submitted=submitted)
+def csrf_problem(request: web.Request, submitted: object) -> str | None:
+    """Why a request must be refused as a possible forgery, or ``None`` if it may proceed."""
+    return post_problem(method=request.method, own_origin=f"{request.scheme}://{request.host}",
+                        headers=request.headers, expected=csrf_value(request),
+                        submitted=submitted)

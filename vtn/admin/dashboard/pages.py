@@ -9,14 +9,13 @@ so tables refresh without a reload.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from aiohttp import web
 
 from common.dashboard import STATIC_TYPES, static_text
+from common.dashboard.pages import fingerprint, live_blocks, login_token, page_context
 from common.xml.lexical import read_duration
 from vtn.admin.dashboard import charts
 from vtn.admin.dashboard.api import ApiAnswer, ApiClient
@@ -67,21 +66,12 @@ async def _get(request: web.Request, path: str, **params: str) -> Json:
 
 def _render(request: web.Request, template: str, status: int = 200, **values: Any
             ) -> web.Response:
-    env = _dashboard(request).templates
-    page = env.get_template(template)
-    values |= {"root": ROOT, "csrf": request[CSRF_KEY], "csrf_field": CSRF_FIELD,
-               "path": request.path}
+    page = _dashboard(request).templates.get_template(template)
+    values = page_context(values, root=ROOT, csrf=request[CSRF_KEY], path=request.path)
     if request.query.get("live"):
-        context = page.new_context(values)
-        return web.json_response({name: "".join(block(context))
-                                  for name, block in page.blocks.items()
-                                  if name.startswith("live_")})
+        return web.json_response(live_blocks(page, values))
     return web.Response(text=page.render(values), status=status, content_type="text/html",
                         charset="utf-8")
-
-
-def _fingerprint(data: object) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _see_other(location: str) -> web.Response:
@@ -99,8 +89,7 @@ async def login_page(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.StreamResponse:
     """POST /login: check the token against the admin API, keep it in the session cookie."""
-    form = await request.post()
-    token = str(form.get("token", "")).strip()
+    token = login_token((await request.post()).get("token", ""))
     dash = _dashboard(request)
     assert dash.http is not None
     answer = await ApiClient(dash.http, request, token=token, api_root=dash.api_root).get(
@@ -165,7 +154,7 @@ async def ven_page(request: web.Request) -> web.Response:
     ven = await _get(request, f"/vens/{ven_id}")
     readings = (await _get(request, "/reports/readings", ven_id=ven_id))["readings"]
     return _render(request, "ven.html", ven=ven, readings=readings[-20:][::-1],
-                   count=len(readings), version=_fingerprint([*readings[-1:], len(readings)]))
+                   count=len(readings), version=fingerprint([*readings[-1:], len(readings)]))
 
 
 async def ven_readings_svg(request: web.Request) -> web.Response:
@@ -228,7 +217,7 @@ async def _event_page(request: web.Request, *, errors: dict[str, str] | None = N
     rows = performance["performance"]
     return _render(request, "event.html", status=status, event=event,
                    responses=responses["responses"], performance=rows,
-                   version=_fingerprint(rows), errors=errors or {},
+                   version=fingerprint(rows), errors=errors or {},
                    done=request.query.get("done"), payload=_payload(event))
 
 
