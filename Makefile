@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 UV_COMPILE := pip compile pyproject.toml --extra test --extra dev --universal \
 	--python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 
-.PHONY: install test fuzz typecheck bench demo lint certs lock test-latest test-oldest clean
+.PHONY: install test fuzz typecheck bench demo lint certs lock test-latest test-oldest clean \
+	conformance
 
 $(STAMP): $(LOCK) pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +42,11 @@ bench: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m examples.demo
+
+# The conformance kit against our own VTN and VEN, simpleHttp pull and push (two minutes or
+# so): a summary per side on the console, the reports under var/conformance/.
+conformance: $(STAMP)
+	$(PY) -m tests.conformance_runs --out var/conformance
 
 certs: $(STAMP)
 	$(PY) -m certs

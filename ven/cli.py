@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from common.clock import SystemClock
-from common.errors import OadrError
+from common.clock import Clock, clock_from, clock_sleep
+from common.errors import ConfigError, OadrError
 from common.logformat import JsonFormatter, TextFormatter
 from common.messages.enums import OptType
-from ven.client.config import VenConfig, load_config
+from ven.client.config import ReportPoints, VenConfig, load_config
 from ven.client.events import EventState
 from ven.client.factory import build_client, building_devices, log_zone
 from ven.client.invitations import is_pending, record_operator_answer, states
@@ -29,9 +29,11 @@ from ven.client.runlock import RunLock, is_running
 from ven.client.store import OperatorRequest, Store
 from ven.client.telemetry import TelemetryStore
 from ven.client.transport import TransportError
+from ven.expectations import expected_json, expected_lines
 
 if TYPE_CHECKING:
     from ven.brain import BuildingBrain
+    from ven.brain.energyloop import EnergyManager
     from ven.telemetry import TelemetryRecorder
 
 __all__ = ["main"]
@@ -55,8 +57,16 @@ examples:
   oadr-ven telemetry export --config ven.toml --device ahu-1 --from 2026-07-01 --out ahu.csv
   oadr-ven plan --building office.toml --signal SIMPLE --level 2 --start 2026-07-15T14:00
   oadr-ven capacity --building office.toml --at 2026-07-15T14:00 --json
+  oadr-ven capacity --config ven.toml --json
+  oadr-ven model fit --csv rtu-north.csv --building office.toml --zone rtu-north
+  oadr-ven forecast --config ven.toml --hours 24 --json
+  oadr-ven energy plan --building home.toml --start 2026-07-15T00:00 --strategy balanced
+  oadr-ven energy strategy comfort --config ven.toml
   oadr-ven conformance --vtn-url https://vtn:8443/OpenADR2/Simple/2.0b --cert ven.pem \
       --key ven.key --ca ca.pem --cases 'N1_*,E1_*' --operator none --out report/
+  oadr-ven conformance --vtn-url https://vtn:8443/OpenADR2/Simple/2.0b --cert ven.pem \
+      --key ven.key --ca ca.pem --cases 'N0_*,E0_*' --push-listen 0.0.0.0:8090 \
+      --push-address https://ven.example:8090 --operator none --out report/
 """
 
 
@@ -87,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     answer.add_argument("--device", metavar="ID",
                         help="a device (resource) ID from the building file; omit for all")
     _operator_commands(commands)
+    from ven.optcli import add_opt_commands
+
+    add_opt_commands(commands)
     _telemetry_commands(commands)
     from ven.brain.plancli import HELP, add_plan_arguments
 
@@ -101,7 +114,38 @@ def _parser() -> argparse.ArgumentParser:
 
     add_capacity_arguments(commands.add_parser("capacity", help=CAPACITY_HELP,
                                                description=CAPACITY_HELP))
+    _learning_commands(commands)
+    from ven.energy.command import HELP as ENERGY_HELP
+    from ven.energy.command import add_energy_arguments
+
+    energy_help = "The always-on energy manager (tariffs, strategies, rolling-horizon MPC)."
+    energy = commands.add_parser("energy", help=energy_help, description=energy_help)
+    energy_sub = energy.add_subparsers(dest="energy_command", required=True, metavar="COMMAND")
+    add_energy_arguments(energy_sub.add_parser("plan", help=ENERGY_HELP,
+                                               description=ENERGY_HELP))
+    from ven.brain.strategycli import HELP as STRATEGY_HELP
+    from ven.brain.strategycli import add_strategy_arguments
+
+    add_strategy_arguments(energy_sub.add_parser("strategy", help=STRATEGY_HELP,
+                                                 description=STRATEGY_HELP))
     return parser
+
+
+def _learning_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``model fit`` and ``forecast`` (ven.learning.command)."""
+    from ven.learning.command import (
+        FIT_HELP,
+        FORECAST_HELP,
+        add_fit_arguments,
+        add_forecast_arguments,
+    )
+
+    help_text = "Learned models of the building (fit its zones' RC models to their history)."
+    model = commands.add_parser("model", help=help_text, description=help_text)
+    sub = model.add_subparsers(dest="model_command", required=True, metavar="COMMAND")
+    add_fit_arguments(sub.add_parser("fit", help=FIT_HELP, description=FIT_HELP))
+    add_forecast_arguments(commands.add_parser("forecast", help=FORECAST_HELP,
+                                               description=FORECAST_HELP))
 
 
 _OPERATOR_ACTIONS = {
@@ -230,12 +274,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ven.brain.capacitycli import capacity_command
 
             return capacity_command(args)
+        if args.command == "model":
+            from ven.learning.command import fit_command
+
+            return fit_command(args)
+        if args.command == "forecast":
+            from ven.learning.command import forecast_command
+
+            return forecast_command(args)
+        if args.command == "energy" and args.energy_command == "strategy":
+            from ven.brain.strategycli import strategy_command
+
+            return strategy_command(args)
+        if args.command == "energy":
+            from ven.energy.command import energy_command
+
+            return energy_command(args)
         config = load_config(args.config)
         if args.command == "run":
             _setup_logging(args.log_level, as_json=args.json)
             with RunLock(config.database):
                 return asyncio.run(_run(config))
         if args.command in ("registration", "reports"):
+            return asyncio.run(_operator_action(config, args))
+        if args.command == "opt":
+            from ven.optcli import opt_action
+
+            try:
+                args.action = opt_action(args)
+            except ValueError as exc:
+                sys.stderr.write(f"oadr-ven: {exc}\n")
+                return 2
             return asyncio.run(_operator_action(config, args))
         if not config.database.exists():
             sys.stderr.write(f"oadr-ven: there is no state file at {config.database} yet; "
@@ -273,29 +342,38 @@ async def _run(config: VenConfig) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
 
-    async def sleeper(seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), seconds)
+    clock = clock_from(config.clock)  # the wall clock, or simulated time ([clock])
+
+    async def sleeper(seconds: float) -> None:  # seconds of the clock's time [s]
+        await clock_sleep(clock, seconds, stop)
 
     store = await Store.open(config.database)
     stack = contextlib.AsyncExitStack()  # telemetry and the building API
     background: set[asyncio.Task[None]] = set()  # device opt-outs on their way
     try:
-        clock = SystemClock()
         brain = _building_brain(config, clock)
-        source = DeterministicSource() if brain is None else _readings(brain)
+        if brain is not None:  # the points of each device and metered circuit ([mqtt])
+            config = replace(config, reports=_part_points(brain, config))
+        source = DeterministicSource() if brain is None else _readings(brain, config)
         if brain is not None and config.reports.baseline_method is None:
             config = replace(config, reports=replace(
                 config.reports, baseline_method=getattr(source, "baseline_method", None)))
         telemetry = await TelemetryStore.open(config.database)
         stack.push_async_callback(telemetry.close)
         recorder = None if brain is None else _recorder(brain, telemetry, clock, config)
+        energy = None if brain is None else _energy_manager(brain, config, clock)
+        if energy is None:
+            await store.save_energy_plan(None)  # no plan in force: status shows none
+        else:  # a strategy chosen at run time (PUT /energy/strategy) wins over the file's
+            energy.restore_strategy(await store.energy_strategy())
         client = await build_client(
             config, store=store, clock=clock, sleeper=sleeper, source=source,
             handler=brain, tick=None if recorder is None else recorder.tick,
             building=None if brain is None else brain.building)  # the file is parsed once
         log.info("VEN %s starting: VTN %s, state file %s", config.ven_name, config.vtn_url,
                  config.database)
+        if config.clock.simulated:
+            log.info("Simulated time, shared with the VTN: %r", clock)
         if brain is None:
             log.warning("Report values come from the built-in deterministic test source: no "
                         "building file is configured ([ven] building)")
@@ -310,12 +388,16 @@ async def _run(config: VenConfig) -> int:
                 from ven.api.server import ApiServer
 
                 api = ApiServer(ApiContext(config=config, store=store, telemetry=telemetry,
-                                           clock=clock, brain=brain))
+                                           clock=clock, brain=brain, energy=energy))
                 await api.start()
                 stack.push_async_callback(api.stop)
             if recorder is not None:
                 flushing = asyncio.create_task(_flush_telemetry(recorder, stop, sleeper))
                 stack.push_async_callback(_finish, flushing)
+            if energy is not None:  # the always-on energy manager ([energy])
+                planning = asyncio.create_task(energy.run(stop, sleeper,
+                                                          save=store.save_energy_plan))
+                stack.push_async_callback(_finish, planning)
             if push is not None:
                 await push.start()
             await client.run(stop)
@@ -337,7 +419,7 @@ _TELEMETRY_FLUSH_S = 30.0
 """How often the running VEN writes the telemetry it took [s]."""
 
 
-def _recorder(brain: BuildingBrain, telemetry: TelemetryStore, clock: SystemClock,
+def _recorder(brain: BuildingBrain, telemetry: TelemetryStore, clock: Clock,
               config: VenConfig) -> TelemetryRecorder:
     from ven.telemetry import TelemetryRecorder
 
@@ -363,7 +445,7 @@ async def _finish(task: asyncio.Task[None]) -> None:
         await asyncio.wait_for(task, 10.0)
 
 
-def _building_brain(config: VenConfig, clock: SystemClock) -> BuildingBrain | None:
+def _building_brain(config: VenConfig, clock: Clock) -> BuildingBrain | None:
     """The simulated building's brain when the config names a building file, else None."""
     if config.building_file is None:
         return None
@@ -383,6 +465,24 @@ def _building_brain(config: VenConfig, clock: SystemClock) -> BuildingBrain | No
     log.info("Simulating building %s (%s) from %s; events are planned and carried out on it",
              brain.building.id, brain.building.name, config.building_file)
     return brain
+
+
+def _energy_manager(brain: BuildingBrain, config: VenConfig, clock: Clock
+                    ) -> EnergyManager | None:
+    """The always-on energy manager when the building file has an ``[energy]`` table."""
+    from ven.brain.energyloop import EnergyManager
+    from ven.energy.config import energy_config_from_file
+
+    if config.building_file is None:
+        return None
+    settings = energy_config_from_file(config.building_file, timezone=brain.building.timezone)
+    if settings is None:
+        log.info("Energy manager off (no [energy] table in %s)", config.building_file)
+        return None
+    log.info("Energy manager on: %s strategy, %s tariff, re-planning %g h every %g min",
+             settings.strategy.name, settings.tariff.kind,
+             settings.horizon.total_seconds() / 3600, settings.step.total_seconds() / 60)
+    return EnergyManager(brain, settings, clock)
 
 
 def _connect_devices(brain: BuildingBrain, client: Any, background: set[asyncio.Task[None]]
@@ -406,10 +506,19 @@ def _connect_devices(brain: BuildingBrain, client: Any, background: set[asyncio.
     brain.on_override = opt_out
 
 
-def _readings(brain: BuildingBrain) -> ReadingSource:
+def _readings(brain: BuildingBrain, config: VenConfig) -> ReadingSource:
     from ven.measurements import BuildingReadings
 
-    return BuildingReadings(brain)
+    return BuildingReadings(brain, config.reports)
+
+
+def _part_points(brain: BuildingBrain, config: VenConfig) -> ReportPoints:
+    from ven.measurements import part_points
+
+    try:
+        return part_points(brain.building, config.reports, config.mqtt)
+    except ValueError as exc:
+        raise ConfigError(f"{config.building_file}: {exc}") from exc
 
 
 # ---- state commands -------------------------------------------------------------------------
@@ -453,12 +562,20 @@ async def _status(config: VenConfig, args: argparse.Namespace) -> int:
     store = await Store.open(config.database)
     try:
         registration = await store.registration()
-        events = await states(store, datetime.now(UTC))
+        events = await states(store, clock_from(config.clock).now())
         subscriptions = await store.subscriptions()
         queued = await store.outbox()
         rejected = await store.outbox(states=("rejected",))
+        energy = await store.energy_plan()
+        chosen = await store.energy_strategy()
     finally:
         await store.close()
+    telemetry = await TelemetryStore.open(config.database)
+    try:
+        expected = await telemetry.expectations(s.event_id for s in events)
+    finally:
+        await telemetry.close()
+    by_event = {s.event_id: [e for e in expected if e.event_id == s.event_id] for s in events}
     data: dict[str, Any] = {
         "registration": None if registration is None else {
             "vtn_id": registration.vtn_id, "ven_id": registration.ven_id,
@@ -467,7 +584,8 @@ async def _status(config: VenConfig, args: argparse.Namespace) -> int:
             "poll_freq_s": (registration.poll_freq.total_seconds()
                             if registration.poll_freq else None),
         },
-        "events": [_state_json(s) for s in events],
+        "events": [{**_state_json(s), "expected": expected_json(by_event[s.event_id])}
+                   for s in events],
         "reports": [{"report_request_id": s.report_request_id, "report_name": s.report_name,
                      "r_ids": list(s.r_ids), "granularity_s": s.granularity_s,
                      "report_back_s": s.report_back_s,
@@ -476,6 +594,8 @@ async def _status(config: VenConfig, args: argparse.Namespace) -> int:
                    "oldest_queued": queued[0].created_at.isoformat() if queued else None,
                    "last_error": queued[0].last_error if queued else None},
     }
+    data["energy_plan"] = energy  # the energy manager's plan in force (None: none saved)
+    data["energy_strategy"] = chosen  # chosen at run time (None: the building file's)
     api_url = _api_url(config)
     data["api"] = {"url": api_url, "token_file": str(config.api_token_file)} if api_url else None
     lines = [f"VEN {config.ven_name}, VTN {config.vtn_url}"]
@@ -488,7 +608,8 @@ async def _status(config: VenConfig, args: argparse.Namespace) -> int:
                      f"(registration {registration.registration_id}) since "
                      f"{registration.registered_at:%Y-%m-%d %H:%M} UTC")
     lines.append(f"Events ({len(events)}):")
-    lines.extend(_state_line(s) for s in events)
+    for s in events:
+        lines.extend([_state_line(s), *expected_lines(by_event[s.event_id])])
     lines.append(f"Reports the VTN asked for ({len(subscriptions)}):")
     lines.extend(f"  {s.report_name} {', '.join(s.r_ids)}: every {s.granularity_s:g} s, sent "
                  f"every {s.report_back_s:g} s (queued up to {s.covered_until:%H:%M} UTC)"
@@ -499,6 +620,13 @@ async def _status(config: VenConfig, args: argparse.Namespace) -> int:
         if queued[0].last_error:
             waiting += f" (last error: {queued[0].last_error})"
     lines.append(waiting + (f"; {len(rejected)} refused by the VTN" if rejected else ""))
+    if energy is not None or config.building_file is not None:
+        from ven.brain.energyloop import plan_lines
+
+        lines.extend(plan_lines(energy))
+    if chosen is not None:
+        lines.append(f"Energy strategy chosen at run time: {chosen['strategy']} (wins over the "
+                     "building file's)")
     _emit(data, lines, args.json)
     return 0
 
@@ -506,7 +634,8 @@ async def _status(config: VenConfig, args: argparse.Namespace) -> int:
 async def _invitations(config: VenConfig, args: argparse.Namespace) -> int:
     store = await Store.open(config.database)
     try:
-        pending = [s for s in await states(store, datetime.now(UTC)) if is_pending(s)]
+        pending = [s for s in await states(store, clock_from(config.clock).now())
+                   if is_pending(s)]
     finally:
         await store.close()
     lines = ([f"{len(pending)} event(s) waiting for your answer:"] if pending
@@ -524,7 +653,7 @@ async def _answer(config: VenConfig, args: argparse.Namespace) -> int:
     store = await Store.open(config.database)
     try:
         answer = await record_operator_answer(
-            store, args.event_id, opt, now=datetime.now(UTC), device_id=args.device,
+            store, args.event_id, opt, now=clock_from(config.clock).now(), device_id=args.device,
             known_devices=devices)
     finally:
         await store.close()
@@ -568,7 +697,7 @@ async def _through_running_ven(
 ) -> tuple[str, dict[str, Any] | None, str | None]:
     store = await Store.open(config.database)
     try:
-        request_id = await store.queue_request(action, datetime.now(UTC))
+        request_id = await store.queue_request(action, clock_from(config.clock).now())
         deadline = asyncio.get_running_loop().time() + wait
         request: OperatorRequest | None = None
         while True:
@@ -590,7 +719,7 @@ async def _directly(
     store = await Store.open(config.database)
     try:
         client = await build_client(config, store=store, source=DeterministicSource(),
-                                    clock=SystemClock())
+                                    clock=clock_from(config.clock))
         try:
             result = await client.perform(action)
         except (TransportError, OadrError) as exc:

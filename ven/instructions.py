@@ -93,6 +93,8 @@ class PlanRequest:
     price_usd_per_kwh: energy price per interval [USD/kWh], or None without a price signal.
     rules: participation rule per interval (rows) and device id (columns), as strings.
     notes: what was interpreted, clipped or ignored on the way.
+    no_event_kw: the building's load without the event per interval [kW], the reference of
+    the recovery window (see ``ModelData.rebound_floor``); None = the dispatch's forecast.
     """
 
     index: pd.DatetimeIndex
@@ -103,6 +105,7 @@ class PlanRequest:
     price_usd_per_kwh: pd.Series | None
     rules: pd.DataFrame
     notes: tuple[str, ...] = field(default=())
+    no_event_kw: pd.Series | None = None
 
     @property
     def allowed_change(self) -> pd.DataFrame:
@@ -123,6 +126,7 @@ class PlanRequest:
             price_usd_per_kwh=self.price_usd_per_kwh if price is None else price,
             rules=self.rules,
             notes=self.notes,
+            no_event_kw=self.no_event_kw,
         )
 
 

@@ -3,16 +3,24 @@
 After each ``BuildingBrain.tick`` the recorder takes the meter's latest measurement: each
 device's mean power [kW], the building's net load [kW] and the outdoor temperature [°C] (the
 building meter, ``BUILDING_METER``); the building's load of every live step since the last
-capture is taken too. ``flush()`` writes what was taken, stores what each device delivered in
-the events that are over (``deliveries``), and purges the samples older than the retention
-once every ``purge_every`` of the injected clock.
+capture is taken too. ``flush()`` writes what was taken, stores what each planned event's
+latest plan expects to deliver when it changed (``expectations``, for ``oadr-ven status``),
+stores what each device delivered in the events that are over (``deliveries``), and purges
+the samples older than the retention once every ``purge_every`` of the injected clock.
+
+With devices that report their own readings (``[mqtt]``, a ``HeardTelemetry`` gateway) what
+they say is stored instead of the model's figures: each device's latest reported power at its
+own time stamp (once per new report, at most once per model step), and the building meter's
+mean over each model step (``[mqtt] meter``; without one, the model's building load as
+before). The outdoor temperature stays the model's weather.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 import pandas as pd
 
@@ -20,7 +28,10 @@ from common.clock import Clock
 from ven.brain.handler import BuildingBrain
 from ven.brain.planning import EventPlan
 from ven.client.config import TelemetrySettings
-from ven.client.telemetry import BUILDING_METER, Delivery, Sample, TelemetryStore
+from ven.client.telemetry import BUILDING_METER, Delivery, Expected, Sample, TelemetryStore
+from ven.devices.gateway import HeardTelemetry
+from ven.devices.state import DeviceState
+from ven.measurements import METER_GRACE
 
 __all__ = ["TelemetryRecorder", "device_deliveries"]
 
@@ -40,6 +51,9 @@ class TelemetryRecorder:
         self._last: datetime | None = None
         self._watched: dict[str, EventPlan] = {}
         self._next_purge: datetime | None = None
+        self._expected: dict[str, tuple[object, ...]] = {}  # last expectation stored, by event
+        self._heard: dict[str, datetime] = {}  # device -> newest reported stamp stored
+        self._meter_next: datetime | None = None  # the real meter's next step to store
 
     def __repr__(self) -> str:
         return f"TelemetryRecorder({self._brain.building.id!r}, pending={len(self._pending)})"
@@ -58,31 +72,61 @@ class TelemetryRecorder:
         last = meter.last
         if last is None or (self._last is not None and last.start <= self._last):
             return 0
+        gateway = self._brain.gateway
+        heard = gateway if gateway is not meter.simulation and isinstance(
+            gateway, HeardTelemetry) else None
         taken: list[Sample] = []
-        live = meter.live_kw()
-        since = live if self._last is None else live[live.index > pd.Timestamp(self._last)]
-        for moment, kw in since.items():
-            if pd.Timestamp(moment) < pd.Timestamp(last.start):
-                taken.append(Sample(time=pd.Timestamp(moment).to_pydatetime(),
-                                    device_id=BUILDING_METER, quantity="power",
-                                    value=round(float(kw), 4), unit="kW"))
-        taken.append(Sample(time=last.start, device_id=BUILDING_METER, quantity="power",
-                            value=round(last.total_kw, 4), unit="kW"))
+        if gateway is not meter.simulation and gateway.metered_kw(
+                last.start, last.end) is not None:  # a real meter: its mean of each step
+            taken.extend(self._metered(last.start, last.end - last.start))
+        else:  # the model is the meter
+            live = meter.live_kw()
+            since = live if self._last is None else live[live.index > pd.Timestamp(self._last)]
+            for moment, kw in since.items():
+                if pd.Timestamp(moment) < pd.Timestamp(last.start):
+                    taken.append(_power(pd.Timestamp(moment).to_pydatetime(), BUILDING_METER,
+                                        float(kw)))
+            taken.append(_power(last.start, BUILDING_METER, last.total_kw))
         taken.append(Sample(time=last.start, device_id=BUILDING_METER,
                             quantity="outdoor_temperature", value=round(last.t_out_c, 3),
                             unit="°C"))
-        taken.extend(Sample(time=last.start, device_id=device_id, quantity="power",
-                            value=round(float(kw), 4), unit="kW")
-                     for device_id, kw in last.device_kw.items())
+        if heard is None:
+            taken.extend(_power(last.start, device_id, float(kw))
+                         for device_id, kw in last.device_kw.items())
+            taken.extend(_zone_temperatures(meter.simulation.state(), meter.time))
+        else:
+            for device_id, (ts, kw) in heard.device_power().items():
+                if device_id not in self._heard or ts > self._heard[device_id]:
+                    taken.append(_power(ts, device_id, kw))
+                    self._heard[device_id] = ts
         self._pending.extend(taken)
         self._last = last.start
         return len(taken)
+
+    def _metered(self, first: datetime, step: timedelta) -> list[Sample]:
+        """The real building meter's mean over each whole step since the last one stored
+        (from `first` on the first call) that its readings complete; a step still waiting for
+        a reading in transit is taken at a later capture, one the meter said nothing about
+        (``METER_GRACE`` after its end) is left out."""
+        now = self._clock.now()
+        moment = self._meter_next or first
+        taken = []
+        while moment + step <= now:
+            kw = self._brain.gateway.metered_kw(moment, moment + step)
+            if kw is None or (math.isnan(kw) and now - (moment + step) < METER_GRACE):
+                break
+            if not math.isnan(kw):
+                taken.append(_power(moment, BUILDING_METER, kw))
+            moment += step
+        self._meter_next = moment
+        return taken
 
     async def flush(self) -> int:
         """Write the samples taken, the deliveries of the events now over, and purge when due;
         returns the number of samples written."""
         pending, self._pending = self._pending, []
         written = await self._store.add(pending) if pending else 0
+        await self._record_expectations()
         await self._record_deliveries()
         now = self._clock.now()
         if self._next_purge is None or now >= self._next_purge:
@@ -92,6 +136,26 @@ class TelemetryRecorder:
                          self._settings.retention)
             self._next_purge = now + self._settings.purge_every
         return written
+
+    async def _record_expectations(self) -> None:
+        """Store what each planned event's latest plan expects, when it changed."""
+        now = self._clock.now()
+        for event_id in self._brain.plans:
+            found = self._brain.expectation(event_id)
+            if found is None:
+                continue
+            rows = [Expected(event_id=event_id, modification_number=found.modification_number,
+                             start=i.start, duration_s=i.duration.total_seconds(),
+                             baseline_kw=round(i.baseline_kw, 3),
+                             requested_kw=round(i.requested_kw, 3),
+                             expected_kw=round(i.expected_kw, 3), reasons=i.reasons,
+                             planned_at=now) for i in found.intervals]
+            key = tuple((r.modification_number, r.start, r.requested_kw, r.expected_kw,
+                         r.reasons) for r in rows)
+            if self._expected.get(event_id) == key:
+                continue
+            await self._store.put_expectations(event_id, rows)
+            self._expected[event_id] = key
 
     async def _record_deliveries(self) -> None:
         metered_until = self._brain.meter.time
@@ -106,6 +170,20 @@ class TelemetryRecorder:
             await self._store.add_deliveries(found)
             log.info("Event %s: delivered %.2f kWh over %d device(s) (telemetry)", event_id,
                      sum(d.delivered_kwh for d in found), len(found))
+
+
+def _zone_temperatures(states: Mapping[str, DeviceState], at: datetime) -> list[Sample]:
+    """Each HVAC zone's temperature [°C] at `at` (``temperature``; what ``oadr-ven model fit``
+    learns the zone's RC model from)."""
+    return [Sample(time=at, device_id=device_id, quantity="temperature",
+                   value=round(state.temperature_c, 3), unit="°C")
+            for device_id, state in states.items()
+            if state.kind == "hvac" and state.temperature_c is not None]
+
+
+def _power(time: datetime, device_id: str, kw: float) -> Sample:
+    return Sample(time=time, device_id=device_id, quantity="power", value=round(kw, 4),
+                  unit="kW")
 
 
 def device_deliveries(plan: EventPlan, samples: list[Sample]) -> list[Delivery]:

@@ -16,8 +16,9 @@ The boundary (``Boundary.handle``) is the only place where bytes from a VEN meet
    cancelled registration may only register again, or poll until it has taken its queue
    (which holds the VTN's oadrCancelPartyRegistration), then 463 (``services.poll``);
 7. the service handler; every ``ProtocolError`` becomes the request's reply type with the code
-   in its eiResponse (HTTP 200), anything else 469 with a reference id that is logged; no
-   internal detail reaches the peer.
+   in its eiResponse (HTTP 200); a database that cannot be used now (``StorageUnavailable``:
+   down, restarting, disk full) HTTP 503 with Retry-After, nothing done; anything else 469
+   with a reference id that is logged; no internal detail reaches the peer.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from aiohttp import hdrs, web
@@ -45,23 +47,26 @@ from common.errors import (
     SignatureError,
 )
 from common.messages.poll import Poll, Response
+from common.messages.registration import CreatedPartyRegistration
 from common.messages.types import Message
 from common.security import Signer, Verifier, normalize_fingerprint, peer_fingerprint
 from common.security.signing import SIGNATURE_TAG
 from common.xml import Limits, encode, from_element, parse
 from common.xml.names import BASE_PATH
 from vtn.config import VtnConfig
+from vtn.connections import guard_of
 from vtn.domain import Ven
 from vtn.logs import PROTOCOL, ven_label
 from vtn.metrics import VtnMetrics
 from vtn.polls import CachedWork, DatabaseWork, Waiting, WaitingWork
+from vtn.polls.bodies import KnownPolls
 from vtn.services import REGISTRATION_MESSAGES, SERVICES, error_reply
 from vtn.services.context import Caller, Vtn
 from vtn.services.lastseen import LastSeen
 from vtn.services.poll import NOTHING_WAITS
 from vtn.services.queue import MessageQueue
-from vtn.services.registration import UNAUTHENTICATED
-from vtn.storage import NotFound, Store
+from vtn.services.registration import UNAUTHENTICATED, encode_created
+from vtn.storage import NotFound, StorageUnavailable, Store
 
 __all__ = [
     "BASE_PATH",
@@ -89,6 +94,10 @@ class _Reply(web.Response):
     ei_code: int | None = None
 
 
+UNAVAILABLE_RETRY_AFTER_S = 5
+"""Retry-After of the HTTP 503 answered while the database is unavailable [s]."""
+UNAVAILABLE_LOG_EVERY_S = 10.0
+"""While the database is unavailable, the 503s are logged at most this often [s]."""
 XML_CONTENT_TYPES = frozenset({"application/xml", "text/xml"})
 _READ_CHUNK = 64 * 1024
 _ANY_SERVICE = {t: h for handlers in SERVICES.values() for t, h in handlers.items()}
@@ -150,6 +159,10 @@ class Boundary:
         )
         self._anonymous = config.plain_http and config.tls.client_fingerprint_header is None
         self.seen = LastSeen(vtn.store, vtn.clock)
+        self.known_polls = KnownPolls()
+        """Unsigned poll bodies read before: not parsed again (``vtn.polls.bodies``)."""
+        self._refused_unavailable = 0
+        self._unavailable_logged_at = -UNAVAILABLE_LOG_EVERY_S
 
     async def run(self, stop: asyncio.Event) -> None:
         """The boundary's background work until `stop`: writing when VENs were last seen, and
@@ -169,7 +182,14 @@ class Boundary:
 
         async def handle(request: web.Request) -> web.Response:
             started = time.perf_counter()
-            response = await self.handle(request, service)
+            guard = guard_of(request.transport)
+            if guard is not None:  # the head is complete: the header timeout is over
+                guard.request_started()
+            try:
+                response = await self.handle(request, service)
+            finally:
+                if guard is not None:
+                    guard.request_finished()
             self._metrics.request(service, response.status,
                                   response.ei_code if isinstance(response, _Reply) else None,
                                   time.perf_counter() - started)
@@ -183,9 +203,13 @@ class Boundary:
         remote = request.remote or "an unknown address"
         try:
             body = await self._read_body(request)
-            root = parse(body, limits=self._limits)
+            known = self.known_polls.get(body) if service == "OadrPoll" else None
+            root = parse(body, limits=self._limits) if known is None else None
         except _TransportRefusal as exc:
-            return self._refuse(remote, exc.status, exc.reason)
+            refusal = self._refuse(remote, exc.status, exc.reason)
+            if exc.status == 408:  # a VEN that stalls keeps no connection
+                refusal.force_close()
+            return refusal
         except BodyTooLarge as exc:
             return self._refuse(remote, 413, exc.description)
         except MalformedXml as exc:
@@ -197,7 +221,14 @@ class Boundary:
         message: Message | None = None
         ven: Ven | None = None
         try:
-            message = from_element(root)
+            if known is not None:
+                message = known
+            elif root is not None:
+                message = from_element(root)
+                if service == "OadrPoll":
+                    self.known_polls.remember(body, root, message)
+            else:  # cannot happen: parsed unless known
+                raise ValueError("neither a known poll nor a parsed body")
             handler = SERVICES[service].get(type(message))
             if handler is None:
                 raise NotRecognized(
@@ -209,6 +240,8 @@ class Boundary:
             body = self._encode(reply)
         except ProtocolError as exc:
             return self._error(remote, message, ven, exc)
+        except StorageUnavailable as exc:  # down, restarting, disk full: the VEN tries again
+            return self._unavailable(remote, exc)
         except Exception as exc:  # a bug or a database failure: the peer learns only a reference
             return self._internal_error(remote, message, ven, exc)
         if ven is not None:
@@ -218,14 +251,31 @@ class Boundary:
         return response
 
     def _encode(self, reply: Message) -> bytes:
-        """`reply` as bytes; the empty poll's oadrResponse (most replies) from a template."""
-        if self._vtn.signer is None and type(reply) is Response and reply.response == NOTHING_WAITS:
-            return empty_poll_reply(reply.ven_id)
+        """`reply` as bytes; the empty poll's oadrResponse (most replies) and a registration's
+        oadrCreatedPartyRegistration from templates, when unsigned."""
+        if self._vtn.signer is None:
+            if type(reply) is Response and reply.response == NOTHING_WAITS:
+                return empty_poll_reply(reply.ven_id)
+            if type(reply) is CreatedPartyRegistration and (fast := encode_created(reply)):
+                return fast
         return encode(reply, signer=self._vtn.signer)
 
     # ---- transport ------------------------------------------------------------------------
 
     async def _read_body(self, request: web.Request) -> bytes:
+        """The request's body, all of it within ``limits.body_timeout`` (else HTTP 408)."""
+        if request.content.is_eof():  # all of it arrived with the head (a poll, usually)
+            return await self._read_whole_body(request)
+        limit = self._vtn.config.limits.body_timeout.total_seconds()
+        try:
+            async with asyncio.timeout(limit):
+                return await self._read_whole_body(request)
+        except TimeoutError:
+            raise _TransportRefusal(
+                408, f"the body did not arrive within {limit:g} s (limits.body_timeout)"
+            ) from None
+
+    async def _read_whole_body(self, request: web.Request) -> bytes:
         cap = self._vtn.config.max_body_bytes
         if request.content_length is not None and request.content_length > cap:
             raise _TransportRefusal(
@@ -278,7 +328,7 @@ class Boundary:
 
     async def _authenticate(
         self,
-        root: etree._Element,
+        root: etree._Element | None,
         message: Message,
         service: str,
         request: web.Request,
@@ -349,9 +399,10 @@ class Boundary:
         except NotFound:
             return None
 
-    async def _check_signature(self, root: etree._Element, fingerprint: str | None) -> None:
+    async def _check_signature(self, root: etree._Element | None, fingerprint: str | None) -> None:
+        """`root`'s signature checked; ``None``: a poll known to be unsigned (``KnownPolls``)."""
         required = self._vtn.config.signing.require_signatures
-        if root.find(SIGNATURE_TAG) is None:
+        if root is None or root.find(SIGNATURE_TAG) is None:
             if required:
                 raise SignatureError("this VTN requires signed messages")
             return
@@ -386,6 +437,21 @@ class Boundary:
             reference,
         )
         return self._reply_error(message, ven, code, f"{error.description} (ref {reference})")
+
+    def _unavailable(self, remote: str, error: StorageUnavailable) -> web.Response:
+        """HTTP 503 with Retry-After: nothing was done, the VEN may send the same again. Logged
+        at once, then at most once per ``UNAVAILABLE_LOG_EVERY_S`` with the count refused."""
+        self._refused_unavailable += 1
+        now = time.monotonic()
+        if now >= self._unavailable_logged_at + UNAVAILABLE_LOG_EVERY_S:
+            self._unavailable_logged_at = now
+            PROTOCOL.error(
+                "The database is unavailable; answering HTTP 503 (Retry-After %d s) to %s and "
+                "every request that needs it (%d so far): %s", UNAVAILABLE_RETRY_AFTER_S,
+                remote, self._refused_unavailable, error,
+            )
+        return web.Response(status=503, text="the database is unavailable; try again later\n",
+                            headers={hdrs.RETRY_AFTER: str(UNAVAILABLE_RETRY_AFTER_S)})
 
     def _internal_error(
         self, remote: str, message: Message | None, ven: Ven | None, error: Exception
@@ -447,7 +513,8 @@ def create_app(
         signer=signer if signer is not None else load_signer(config, clock),
         polls=polls,
     )
-    app = web.Application()
+    # the 2.0b endpoints tell the connection guard themselves; other routes need a middleware
+    app = web.Application(middlewares=[_guarded] if extra_routes is not None else [])
     app[VTN_KEY] = vtn
     app[METRICS_KEY] = metrics = metrics if metrics is not None else VtnMetrics()
     boundary = Boundary(vtn, metrics)
@@ -458,6 +525,19 @@ def create_app(
     if extra_routes is not None:
         extra_routes(app)
     return app
+
+
+@web.middleware
+async def _guarded(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Tell the connection guard (``vtn.connections``) that a request's head is complete."""
+    guard = guard_of(request.transport)
+    if guard is None:
+        return await handler(request)
+    guard.request_started()
+    try:
+        return await handler(request)
+    finally:
+        guard.request_finished()
 
 
 def _background(boundary: Boundary) -> Callable[[web.Application], AsyncIterator[None]]:

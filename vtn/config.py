@@ -2,13 +2,13 @@
 
 Every field is documented on ``VtnConfig`` and its sections. ``load_config(path, overrides)``
 reads a TOML file (identity, listening and storage at the top level; ``[tls]``, ``[signing]``,
-``[polls]``, ``[events]``, ``[reports]``, ``[push]``, ``[admin]`` tables; durations in seconds
-[s], paths relative to the file's directory) and applies overrides (the CLI's options, dotted
-keys such as ``admin.port``) on top, with ``common.tomlconfig``. Every mistake is reported at
-once in one ``common.errors.ConfigError``, each naming its field (``tls.cert: ...``). TLS is
-required unless ``plain_http = true`` is set explicitly: nothing ever falls back to plain HTTP
-on its own. The admin listener is plain HTTP and stays on loopback unless
-``admin.allow_remote = true``.
+``[polls]``, ``[events]``, ``[reports]``, ``[push]``, ``[limits]``, ``[admin]``, ``[clock]``
+tables; durations in seconds [s], paths relative to the file's directory) and applies overrides (the
+CLI's options, dotted keys such as ``admin.port``) on top, with ``common.tomlconfig``. Every
+mistake is reported at once in one ``common.errors.ConfigError``, each naming its field
+(``tls.cert: ...``). TLS is required unless ``plain_http = true`` is set explicitly: nothing
+ever falls back to plain HTTP on its own. The admin listener is plain HTTP and stays on
+loopback unless ``admin.allow_remote = true``.
 
 The flat keys of earlier versions (``tls_cert``, ``admin_port``, ``push_interval``,
 ``poll_cache``, ...; see ``FLAT_KEYS``) are still accepted, in the file and as overrides: each is
@@ -31,6 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from common.clock import ClockSettings
 from common.errors import ConfigError
 from common.tomlconfig import (
     Check,
@@ -52,6 +53,7 @@ __all__ = [
     "STATE_DIR",
     "AdminSettings",
     "EventSettings",
+    "LimitSettings",
     "PollSettings",
     "PushSettings",
     "ReportSettings",
@@ -73,11 +75,15 @@ ADMIN_TOKEN_FILE = "admin-token"
 """The default admin token file, in ``state_dir``."""
 SQLITE_PREFIX = "sqlite+aiosqlite:///"
 
-REPORTABLE = ("TELEMETRY_USAGE", "TELEMETRY_STATUS", "x-TELEMETRY_BASELINE")
+REPORTABLE = ("TELEMETRY_USAGE", "TELEMETRY_STATUS", "x-TELEMETRY_BASELINE",
+              "x-EXPECTED_DELIVERY")
 """The reports the VTN can ask for automatically when a VEN offers them, by reportName (the
 VEN's METADATA name without ``METADATA_``). ``x-TELEMETRY_BASELINE`` is the baseline report of
 VENs that keep TELEMETRY_USAGE for directly read usage (METADATA name
-``x-METADATA_TELEMETRY_BASELINE``, reportSpecifierID ``TELEMETRY_BASELINE`` from our VEN)."""
+``x-METADATA_TELEMETRY_BASELINE``, reportSpecifierID ``TELEMETRY_BASELINE`` from our VEN).
+``x-EXPECTED_DELIVERY`` is what the VEN's plan expects to deliver per event interval, sent
+before the event and whenever the plan changes (projected deltaUsage and baseline,
+``vtn.expected``)."""
 
 
 # ---- per-field checks -----------------------------------------------------------------------
@@ -226,9 +232,10 @@ class ReportSettings:
     """``[reports]``: the reports the VTN asks VENs for.
 
     - ``request``: which of ``TELEMETRY_USAGE`` / ``TELEMETRY_STATUS`` /
-      ``x-TELEMETRY_BASELINE`` the VTN asks for in oadrRegisteredReport when a VEN offers them
-      (default: all three; event performance needs the VEN's baseline, which a VEN sends
-      either in TELEMETRY_USAGE or in its own x-TELEMETRY_BASELINE report).
+      ``x-TELEMETRY_BASELINE`` / ``x-EXPECTED_DELIVERY`` the VTN asks for in
+      oadrRegisteredReport when a VEN offers them (default: all four; event performance needs
+      the VEN's baseline, which a VEN sends either in TELEMETRY_USAGE or in its own
+      x-TELEMETRY_BASELINE report; the expected delivery is the VEN's word before the event).
     - ``granularity``, ``back_duration``: the sampling and sending periods asked for [s] (the
       granularity is brought inside the VEN's offered sampling range).
     """
@@ -259,6 +266,32 @@ class PushSettings:
     backoff: timedelta = field(default=timedelta(seconds=2), metadata=_NOT_NEGATIVE)
     backoff_max: timedelta = timedelta(minutes=5)
     check_hostname: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LimitSettings:
+    """``[limits]``: what one connection to the 2.0b listener may take, so that a VEN that
+    stalls (slowloris) or floods does not hold the VTN for the others.
+
+    - ``header_timeout``: a request head (request line and headers) must be complete within
+      this long of the connection's opening (after its TLS handshake, itself bounded by this),
+      or of the first byte of a later request on a kept-alive connection; else the connection
+      is closed [s].
+    - ``body_timeout``: the whole request body must arrive within this long of its head, else
+      HTTP 408 and the connection is closed [s].
+    - ``idle_timeout``: a kept-alive connection without a new request this long after its
+      previous reply is closed; longer than the VENs' poll interval, so that they need not
+      connect (and shake hands) at every poll [s].
+    - ``max_connections_per_client``: connections one client address may hold open at once
+      in one process; more are closed at once (0: no limit, the default: behind a proxy every
+      VEN comes from the proxy's address).
+    """
+
+    header_timeout: timedelta = field(default=timedelta(seconds=10), metadata=_POSITIVE)
+    body_timeout: timedelta = field(default=timedelta(seconds=30), metadata=_POSITIVE)
+    idle_timeout: timedelta = field(default=timedelta(seconds=120), metadata=_POSITIVE)
+    max_connections_per_client: int = field(default=0, metadata=rules(
+        check=lambda v: None if v >= 0 else "must not be negative (0: no limit)"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -322,7 +355,9 @@ class VtnConfig:
 
     Sections: ``tls`` (``TlsSettings``), ``signing`` (``SigningSettings``), ``polls``
     (``PollSettings``), ``events`` (``EventSettings``), ``reports`` (``ReportSettings``),
-    ``push`` (``PushSettings``), ``admin`` (``AdminSettings``).
+    ``push`` (``PushSettings``), ``limits`` (``LimitSettings``), ``admin``
+    (``AdminSettings``), ``clock`` (``common.clock.ClockSettings``: simulated time, N times
+    faster than the wall clock; the VENs need the same three values).
     """
 
     vtn_id: str = field(default="OADR-VTN", metadata=rules(check=_vtn_id))
@@ -343,7 +378,9 @@ class VtnConfig:
     events: EventSettings = field(default_factory=EventSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
     push: PushSettings = field(default_factory=PushSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
     admin: AdminSettings = field(default_factory=AdminSettings)
+    clock: ClockSettings = field(default_factory=ClockSettings)
 
     def __post_init__(self) -> None:
         """Make ``state_dir`` absolute and derive the defaults that live in it; then check."""

@@ -121,6 +121,7 @@ class VtnMetrics:
             "tried again later) or given_up (failed for the last time)",
             ["outcome"], registry=recording)
         self._state = _DatabaseState()
+        self._children: dict[tuple[str, int, int | None], tuple[Counter, Histogram]] = {}
         if multiprocess_dir is None:
             self.registry = recording
         else:
@@ -133,10 +134,17 @@ class VtnMetrics:
 
     def request(self, service: str, http_status: int, ei_code: int | None,
                 seconds: float) -> None:
-        """Count one 2.0b request answered in `seconds` [s]."""
-        code = NO_EI_CODE if ei_code is None else str(ei_code)
-        self.requests.labels(service, str(http_status), code).inc()
-        self.latency.labels(service).observe(seconds)
+        """Count one 2.0b request answered in `seconds` [s] (the labelled children are kept:
+        ``labels`` costs more than the count itself, on every poll)."""
+        key = (service, http_status, ei_code)
+        children = self._children.get(key)
+        if children is None:
+            code = NO_EI_CODE if ei_code is None else str(ei_code)
+            children = (self.requests.labels(service, str(http_status), code),
+                        self.latency.labels(service))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def push(self, outcome: str) -> None:
         """Count one push attempt: ``delivered``, ``retry`` or ``given_up``."""

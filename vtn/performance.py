@@ -20,7 +20,9 @@ reduction integrated over time and ``delivered_pct`` is delivered / requested en
 (``None`` when nothing was requested). Readings repeated under several report requests (a
 VEN that registered again) count once: the last one per (kind, start) wins. The result
 depends only on its arguments, so computing it again from the stored readings whenever a
-report arrives never double-counts.
+report arrives never double-counts. What the VEN said it expects to deliver (its projection,
+``vtn.expected``) is kept beside the measured figures; the projection's baseline is not the
+measured baseline.
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from common.baselines.adjustment import AppliedAdjustment
 from common.messages.enums import ReportType, SignalName, SignalType
 from vtn.domain import Event, Reading, Signal
 from vtn.domain.checks import require_aware
+from vtn.expected import ExpectedInterval, expectation, projection_ids
 
 __all__ = [
     "BASELINE_METHOD_PREFIX",
@@ -100,7 +104,12 @@ class Performance:
     requested_kw, baseline_kw, target_kw, actual_kw, reduction_kw [kW]; delivered_kwh and
     requested_kwh [kWh]; delivered_pct [%] (None when nothing was requested);
     baseline_confidence [%] (mean of the reported confidences, None when none was sent);
-    every power is None without data (``data_points`` 0).
+    every power is None without data (``data_points`` 0). expected_kw: the shed the VEN said
+    it expects to deliver, against expected_requested_kw requested from its projected baseline
+    [kW], expected_pct [%], per interval in expected_intervals (``vtn.expected``; None / empty
+    when the VEN sent no projection). baseline_adjustment: the day-of adjustment of the
+    VEN's baseline method, as the VTN computes it from the readings before the event
+    (``vtn.baseline_adjustment``; None when not computed or the method is not a preset).
     """
 
     event_id: str
@@ -122,6 +131,11 @@ class Performance:
     baseline_confidence: int | None
     computed_at: datetime
     intervals: tuple[PerformanceInterval, ...] = ()
+    expected_kw: float | None = None
+    expected_requested_kw: float | None = None
+    expected_pct: float | None = None
+    expected_intervals: tuple[ExpectedInterval, ...] = ()
+    baseline_adjustment: AppliedAdjustment | None = None
 
     def __post_init__(self) -> None:
         for name in ("start", "end", "computed_at"):
@@ -216,9 +230,13 @@ def compute(
     start = request.start
     end = request.end or max(now, start)
     own = [r for r in readings if r.ven_id == ven_id]
+    projected = projection_ids(own)
     usage = _latest(own, "usage")
-    baseline = _latest(own, "baseline")
+    baseline = _latest([r for r in own if r.report_request_id not in projected], "baseline")
     asked = participation in (Participation.OPTED_IN, Participation.NO_ANSWER)
+    foreseen = expectation(
+        event, own, lambda moment, base: requested_kw(event, moment, base, shares) if asked
+        else 0.0, to_kw=reading_kw, end=end)
     intervals: list[PerformanceInterval] = []
     method: str | None = None
     for t in sorted(set(usage) & set(baseline)):
@@ -265,4 +283,8 @@ def compute(
         baseline_confidence=confidence,
         computed_at=now,
         intervals=tuple(intervals),
+        expected_kw=foreseen.expected_kw if foreseen else None,
+        expected_requested_kw=foreseen.requested_kw if foreseen else None,
+        expected_pct=foreseen.expected_pct if foreseen else None,
+        expected_intervals=foreseen.intervals if foreseen else (),
     )

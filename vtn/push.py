@@ -30,7 +30,6 @@ check instead (a VEN behind a proxy with a web certificate).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 from contextvars import ContextVar
 from datetime import timedelta
@@ -39,6 +38,7 @@ from uuid import uuid4
 
 import aiohttp
 
+from common.clock import clock_sleep
 from common.errors import ConfigError, OadrError, ProtocolError, SignatureError, TargetMismatch
 from common.messages.event import DistributeEvent
 from common.messages.registration import CancelPartyRegistration, RequestReregistration
@@ -67,6 +67,14 @@ _SERVICE_OF: dict[type[Message], str] = {
     CancelPartyRegistration: "EiRegisterParty",
     RequestReregistration: "EiRegisterParty",
 }
+
+
+PUSH_BATCH = 100
+"""Items one round claims; ``AT_ONCE`` of their VENs are pushed to at the same time."""
+AT_ONCE = 8
+"""VENs a worker pushes to, or sweeps, at the same time: each holds a database connection at
+times, and more than the engine's pool keeps open (5, + 10 opened and closed on demand) would
+spend the time on opening connections."""
 
 
 def service_of(message: Message) -> str:
@@ -177,7 +185,7 @@ class PushWorker:
         *,
         verifier: Verifier,
         worker_id: str | None = None,
-        batch: int = 10,
+        batch: int = PUSH_BATCH,
         metrics: VtnMetrics | None = None,
     ) -> None:
         self._vtn = vtn
@@ -186,31 +194,55 @@ class PushWorker:
         self._verifier = verifier
         self.worker_id = worker_id or f"push-{uuid4().hex[:8]}"
         self._batch = batch
+        self._full = False
         self._limits = Limits(max_bytes=vtn.config.max_body_bytes)
 
     def __repr__(self) -> str:
         return f"PushWorker({self.worker_id!r})"
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set; between rounds wait ``push.interval`` (or for `stop`)."""
+        """Work until `stop` is set; between rounds wait ``push.interval`` of the VTN's clock
+        (or for `stop`)."""
         interval = self._vtn.config.push.interval.total_seconds()
         while not stop.is_set():
+            went_on, self._full = self._full, False
             try:
-                await self.run_once()
+                await self.run_once(sweep=not went_on)
             except Exception:  # keep delivering whatever one round hit (the log has it)
                 PUSH.exception("A push round failed; trying again in %.0f s", interval)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+            if self._full:  # a full batch: more may be due at once (a fan-out to many VENs)
+                await asyncio.sleep(0)
+                continue
+            await clock_sleep(self._vtn.clock, interval, stop)  # simulated time: scaled
 
-    async def run_once(self) -> int:
-        """One round: queue changed events, deliver what is due; returns how many were sent."""
-        await self.sweep_events()
+    async def run_once(self, *, sweep: bool = True) -> int:
+        """One round: queue changed events, deliver what is due; returns how many were sent.
+
+        ``run`` goes on at once after a full batch, without sweeping again until the outbox
+        is drained: each sweep looks at every push VEN whose events changed and that has not
+        had them yet, so sweeping after each batch of a fan-out to N VENs would cost N^2 / batch.
+        """
+        if sweep:
+            await self.sweep_events()
         items = await self._vtn.store.outbox.claim(self.worker_id, limit=self._batch)
-        delivered = 0
-        for item in items:
-            if await self.deliver(item):
-                delivered += 1
-        return delivered
+        self._full = len(items) >= self._batch
+        by_ven: dict[str, list[PushOutboxItem]] = {}
+        for item in items:  # oldest first: each VEN's items in the order they were queued
+            by_ven.setdefault(item.ven_id, []).append(item)
+
+        turns = asyncio.Semaphore(AT_ONCE)
+
+        async def in_order(queued: list[PushOutboxItem]) -> int:
+            async with turns:
+                return sum([await self.deliver(item) for item in queued])
+
+        # ``AT_ONCE`` VENs at a time, each VEN's messages one after the other
+        outcomes = await asyncio.gather(*(in_order(q) for q in by_ven.values()),
+                                        return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return sum(o for o in outcomes if isinstance(o, int))
 
     async def sweep_events(self) -> None:
         """Queue an oadrDistributeEvent for each push VEN whose events changed.
@@ -226,18 +258,25 @@ class PushWorker:
         vens = await store.polls.push_vens_with_changed_events(
             self._vtn.clock.now(), resend_gap=self._vtn.config.polls.frequency
         )
-        for ven_id in vens:
+        async def one(ven_id: str) -> None:
             try:
                 ven = await store.vens.get(ven_id)
             except NotFound:  # never expected: registrations are not deleted
-                continue
+                return
             if not ven.push or ven.report_only or ven.cancelled:  # it changed meanwhile
-                continue
+                return
             if await changed_events(self._vtn, ven) is None:
-                continue
+                return
             if await self._vtn.queue.has_pending(ven.ven_id, "oadrDistributeEvent"):
-                continue
+                return
             await self._vtn.queue.put(ven, distribute(self._vtn, ven, []))
+
+        for start in range(0, len(vens), AT_ONCE):  # lookups of one chunk are grouped
+            chunk = vens[start:start + AT_ONCE]
+            outcomes = await asyncio.gather(*(one(v) for v in chunk), return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
 
     async def deliver(self, item: PushOutboxItem) -> bool:
         """POST one claimed item; record the outcome. True when the VEN took it."""

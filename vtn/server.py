@@ -34,7 +34,7 @@ from typing import Any
 
 from aiohttp import web
 
-from common.clock import Clock, SystemClock
+from common.clock import Clock, SystemClock, clock_from, clock_sleep
 from common.errors import ConfigError
 from common.logformat import JsonFormatter, TextFormatter
 from common.security import server_context
@@ -44,8 +44,9 @@ from vtn.admin.routes import API_ROOT, admin_site
 from vtn.admin.token import ensure_admin_token
 from vtn.app import BOUNDARY_KEY, VTN_KEY, create_app
 from vtn.config import SQLITE_PREFIX, VtnConfig
+from vtn.connections import ConnectionLimits, ListenerSite
 from vtn.listeners import check_free, open_listeners
-from vtn.logs import SERVER
+from vtn.logs import SERVER, BadHttpLines
 from vtn.metrics import (
     MULTIPROCESS_ENV,
     VtnMetrics,
@@ -55,7 +56,7 @@ from vtn.metrics import (
 from vtn.push import HttpPushTransport, PushWorker
 from vtn.storage import StorageError, Store, open_store
 from vtn.storage.changes import KEEP_NOTICES
-from vtn.supervisor import Supervisor, stop_with
+from vtn.supervisor import Serving, Supervisor, stop_with
 
 __all__ = ["run", "serve"]
 
@@ -63,6 +64,10 @@ HOUSEKEEPING_INTERVAL = timedelta(minutes=1)
 """How often expired nonces and old finished pushes are deleted."""
 KEEP_FINISHED_PUSHES = timedelta(days=7)
 """How long delivered (or given up) outbox items are kept, for the operator to look at."""
+LINGERING_S = 10.0
+"""How long the rest of a refused request's body is read (and dropped) so that the VEN reads
+the answer before the connection closes (aiohttp's lingering close), at most
+``limits.body_timeout`` [s]."""
 
 
 @contextlib.contextmanager
@@ -159,10 +164,17 @@ async def _serve(
         app = create_app(config, store, clock=clock, extra_routes=extra_routes, metrics=metrics)
         worker = PushWorker(app[VTN_KEY], transport, verifier=app[BOUNDARY_KEY].verifier,
                             metrics=metrics)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        limits = config.limits
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False,
+            keepalive_timeout=limits.idle_timeout.total_seconds(),
+            lingering_time=min(LINGERING_S, limits.body_timeout.total_seconds()),
+        )
         await runner.setup()
+        guard = ConnectionLimits(header_timeout=limits.header_timeout.total_seconds(),
+                                 max_per_client=limits.max_connections_per_client)
         for sock in listeners:
-            await web.SockSite(runner, sock, ssl_context=tls).start()
+            await ListenerSite(runner, sock, ssl_context=tls, limits=guard).start()
         readiness.listening = True
         if token is not None:
             admin_runner = web.AppRunner(
@@ -177,6 +189,8 @@ async def _serve(
             cleanup_task = asyncio.create_task(_housekeeping(store, clock, stop),
                                                name="oadr-vtn-gc")
             _log_start(config, runner, admin_runner)
+            if config.clock.simulated:
+                SERVER.info("Simulated time, shared with the VENs: %r", clock)
         if ready is not None:
             ready.set()
         await stop.wait()
@@ -239,8 +253,7 @@ async def _housekeeping(store: Store, clock: Clock, stop: asyncio.Event) -> None
                 SERVER.debug("Deleted %d expired nonce(s), %d old push(es)", nonces, pushes)
         except StorageError as exc:
             SERVER.warning("Housekeeping failed, will try again: %s", exc)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=HOUSEKEEPING_INTERVAL.total_seconds())
+        await clock_sleep(clock, HOUSEKEEPING_INTERVAL.total_seconds(), stop)
 
 
 def _on_signal(stop: asyncio.Event, signum: signal.Signals) -> None:
@@ -309,6 +322,9 @@ def _configure_logging(level: str, worker: int | None, log_format: str = "text")
     for handler in logging.getLogger().handlers:
         handler.setFormatter(formatter)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    bad_http = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, BadHttpLines) for f in bad_http.filters):
+        bad_http.addFilter(BadHttpLines())
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl ...", not for operators
 
 
@@ -316,12 +332,12 @@ def run(config: VtnConfig, *, log_level: str = "INFO") -> int:
     """Serve `config` until SIGTERM/SIGINT: one process, or ``config.workers`` supervised ones.
 
     Returns the exit status: 0 after a stop signal, 1 when the VTN could not start or a worker
-    failed again right after being started (the reason is logged).
+    exited before it served at its first start (the reason is logged).
     """
     _configure_logging(log_level, None, config.log_format)
     if config.workers == 1:
         with contextlib.suppress(KeyboardInterrupt):
-            _run_loop(serve(config, clock=SystemClock()))
+            _run_loop(serve(config, clock=clock_from(config.clock)))
         return 0
     check_free(config.host, config.port)  # the ports before the state directory
     if config.admin.enabled:
@@ -338,15 +354,32 @@ async def _migrate(config: VtnConfig) -> None:
     await store.close()
 
 
-def _worker_main(config: VtnConfig, worker: int, log_level: str, supervisor: int) -> None:
-    """A worker process: serve until told to stop, or until its supervisor is gone; exit
-    status 2 when it cannot start."""
+def _worker_main(config: VtnConfig, worker: int, log_level: str, supervisor: int,
+                 serving: Serving) -> None:
+    """A worker process: serve until told to stop, or until its supervisor is gone; sets
+    `serving` once it takes requests; exit status 2 when it cannot start."""
     _configure_logging(log_level, worker, config.log_format)
     stop_with(supervisor)
     try:
-        _run_loop(serve(config, clock=SystemClock(), worker=worker, migrate=False))
+        _run_loop(_serve_worker(config, worker, serving))
     except (ConfigError, OSError) as exc:  # e.g. a port another program holds
         SERVER.error("Cannot start: %s", exc)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         pass
+
+
+async def _serve_worker(config: VtnConfig, worker: int, serving: Serving) -> None:
+    """``serve`` as worker `worker`, telling the supervisor through `serving` once it serves."""
+    ready = asyncio.Event()
+
+    async def tell() -> None:
+        await ready.wait()
+        serving.set()
+
+    teller = asyncio.create_task(tell(), name="oadr-vtn-serving")
+    try:
+        await serve(config, clock=clock_from(config.clock), worker=worker, migrate=False,
+                    ready=ready)
+    finally:
+        teller.cancel()

@@ -16,22 +16,25 @@ from typing import Any
 from vtn.config import VtnConfig
 from vtn.logs import SERVER
 
-__all__ = ["EARLY_EXIT_S", "PARENT_CHECK_S", "RESTART_DELAY_S", "STOP_GRACE_S", "Supervisor",
-           "WorkerMain", "stop_with"]
+__all__ = ["PARENT_CHECK_S", "RESTART_DELAY_MAX_S", "RESTART_DELAY_S", "STOP_GRACE_S",
+           "Serving", "Supervisor", "WorkerMain", "stop_with"]
 
 RESTART_DELAY_S = 1.0
-"""How long the supervisor waits before starting a worker that died again [s]."""
-EARLY_EXIT_S = 10.0
-"""A worker that exits this soon after its start failed to start (configuration, port): the
-supervisor then stops everything instead of restarting it [s]."""
+"""How long the supervisor waits before starting a worker that died again [s]; doubled for
+each restart after which the worker did not serve, up to ``RESTART_DELAY_MAX_S``."""
+RESTART_DELAY_MAX_S = 30.0
+"""The longest wait before starting a worker again [s]."""
 PARENT_CHECK_S = 1.0
 """How often a worker checks that its supervisor is still there [s]."""
 _PR_SET_PDEATHSIG = 1
 STOP_GRACE_S = 20.0
 """How long the supervisor waits for its workers to finish after a stop signal [s]."""
 
-WorkerMain = Callable[[VtnConfig, int, str, int], None]
-"""A worker process's main: (config, worker number, log level, supervisor pid)."""
+Serving = Any
+"""A ``multiprocessing`` Event the worker sets once it serves (``Serving.set()``)."""
+WorkerMain = Callable[[VtnConfig, int, str, int, Serving], None]
+"""A worker process's main: (config, worker number, log level, supervisor pid, the event it
+sets once it serves)."""
 
 
 def stop_with(supervisor: int) -> None:
@@ -52,7 +55,10 @@ class Supervisor:
     """Starts the workers, starts again one that dies, stops them all on SIGTERM/SIGINT.
 
     Each worker is a spawned process running ``worker_main(config, number, log_level,
-    supervisor_pid)`` (a module-level function, so that it can be spawned).
+    supervisor_pid, serving)`` (a module-level function, so that it can be spawned); it sets
+    `serving` once it takes requests. A worker that exits before it ever served at its first
+    start failed to start (configuration, port, database): the supervisor stops the VTN. Any
+    other exit (killed, crashed) is followed by a new start of that worker.
     """
 
     def __init__(self, config: VtnConfig, log_level: str, worker_main: WorkerMain) -> None:
@@ -60,7 +66,9 @@ class Supervisor:
         self._log_level = log_level
         self._worker_main = worker_main
         self._context = multiprocessing.get_context("spawn")
-        self._workers: dict[int, tuple[Any, float]] = {}
+        self._workers: dict[int, tuple[Any, Serving]] = {}
+        self._delays: dict[int, float] = {}
+        self._restarted: set[int] = set()
         self._stopping = False
 
     def run(self) -> int:
@@ -79,29 +87,36 @@ class Supervisor:
                 signal.signal(signum, handler)
 
     def _start(self, number: int) -> None:
+        serving = self._context.Event()
         process = self._context.Process(
-            target=self._worker_main, args=(self._config, number, self._log_level, os.getpid()),
+            target=self._worker_main,
+            args=(self._config, number, self._log_level, os.getpid(), serving),
             name=f"oadr-vtn-worker-{number}", daemon=False,
         )
         process.start()
-        self._workers[number] = (process, time.monotonic())
+        self._workers[number] = (process, serving)
 
     def _watch(self) -> int:
         while not self._stopping:
             sentinels = {p.sentinel: n for n, (p, _) in self._workers.items()}
             for sentinel in wait(list(sentinels), timeout=1.0):
                 number = sentinels[sentinel]
-                process, started = self._workers[number]
+                process, serving = self._workers[number]
                 process.join()
                 if self._stopping:
                     break
-                if time.monotonic() - started < EARLY_EXIT_S:
-                    SERVER.error("Worker %d exited with %s right after its start; stopping the "
-                                 "VTN", number, process.exitcode)
+                served = serving.is_set()
+                if not served and number not in self._restarted:
+                    SERVER.error("Worker %d exited with %s before it served; stopping the VTN",
+                                 number, process.exitcode)
                     return 1
-                SERVER.error("Worker %d exited with %s; starting it again", number,
-                             process.exitcode)
-                time.sleep(RESTART_DELAY_S)
+                delay = RESTART_DELAY_S if served else min(
+                    2 * self._delays.get(number, RESTART_DELAY_S), RESTART_DELAY_MAX_S)
+                self._delays[number] = delay
+                SERVER.error("Worker %d exited with %s%s; starting it again in %.0f s", number,
+                             process.exitcode, "" if served else " before it served", delay)
+                time.sleep(delay)
+                self._restarted.add(number)
                 self._start(number)
         return 0
 

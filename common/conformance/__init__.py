@@ -8,6 +8,7 @@ conversation (earlier messages, the time, known identifiers) and records the mes
 - ``event``, ``opt``, ``report``, ``registration``: the rules of each service.
 - ``context``: ``Exchange``, the conversation's state.
 - ``dispatch``: ``check`` and ``RULES`` (every rule).
+- ``run_report``: the kit's reports (JSON, JUnit XML, Markdown), for both sides.
 """
 
 from common.conformance.context import Exchange

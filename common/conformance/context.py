@@ -85,6 +85,9 @@ class Exchange:
     pull: bool | None = None
     metadata: dict[Direction, dict[str, Report]] = field(default_factory=dict)
     request_ids: dict[Direction, set[str]] = field(default_factory=dict)
+    reply_limit: int | None = None
+    """The replyLimit of the VEN's oadrRequestEvent awaiting its answer (A_E3_0655): an
+    answer holding that many events may leave the others out."""
 
     def feed(self, message: Message, *, at: datetime | None = None,
              direction: Direction | None = None) -> list[Finding]:
@@ -112,6 +115,11 @@ class Exchange:
         """The reportRequestIDs `party` has used in its requests so far."""
         return self.request_ids.setdefault(party, set())
 
+    def limited(self, message: DistributeEvent) -> bool:
+        """True when `message` may leave events out: it answers an oadrRequestEvent whose
+        replyLimit it reaches."""
+        return self.reply_limit is not None and len(message.events) >= self.reply_limit
+
     # ---- what the conversation teaches -------------------------------------------------------
 
     def record(self, message: Message) -> None:
@@ -123,8 +131,11 @@ class Exchange:
             self.vtn_ids.add(message.vtn_id)
             if message.ven_id:
                 self.ven_ids.add(message.ven_id)
+        elif isinstance(message, RequestEvent):
+            self.reply_limit = message.reply_limit
         elif isinstance(message, DistributeEvent):
             self._record_events(message)
+            self.reply_limit = None
         elif isinstance(message, CreatedEvent):
             for answer in message.event_responses:
                 qualified = answer.qualified_event_id
@@ -135,7 +146,8 @@ class Exchange:
             self.requests_by(party).update(r.report_request_id for r in message.report_requests)
 
     def _record_events(self, message: DistributeEvent) -> None:
-        previous, self.events = self.events, {}
+        previous = self.events
+        self.events = dict(previous) if self.limited(message) else {}
         for oadr_event in message.events:
             event = oadr_event.event
             descriptor = event.event_descriptor

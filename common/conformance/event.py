@@ -191,6 +191,8 @@ def _history(message: DistributeEvent, exchange: Exchange) -> Iterator[Finding]:
     for event_id, seen in exchange.events.items():
         current = present.get(event_id)
         if current is None:
+            if exchange.limited(message):  # cut by the VEN's replyLimit
+                continue
             over = (seen.end is not None and exchange.now is not None
                     and seen.end <= exchange.now)
             if seen.status not in _CLOSED and not over:

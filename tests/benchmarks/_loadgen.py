@@ -388,8 +388,10 @@ async def for_each(items: list[Any], concurrency: int, work: Callable[[Any], Awa
 # ---- phases -----------------------------------------------------------------------------------
 
 
-async def register(client: Client, ids: list[str], concurrency: int, limit_s: float) -> dict:
-    """Register every VEN over HTTP (oadrCreatePartyRegistration), `concurrency` at a time."""
+async def register(client: Client, ids: list[str], concurrency: int, limit_s: float,
+                   server_pid: int | None = None) -> dict:
+    """Register every VEN over HTTP (oadrCreatePartyRegistration), `concurrency` at a time;
+    the rate, and the server's CPU (all its processes) per registration [s] if `server_pid`."""
     requests = [(v, client.register_request(registration_body(v, i))) for i, v in enumerate(ids)]
     checks = client.checks
     ok = 0
@@ -407,10 +409,14 @@ async def register(client: Client, ids: list[str], concurrency: int, limit_s: fl
                 checks.error(f"register {ven_id}: got venID {message.ven_id}")
         ok += 1
 
+    cpu = process_cpu(server_pid) if server_pid is not None else float("nan")
     started = time.perf_counter()
     await for_each(requests, concurrency, one, started + limit_s)
     seconds = time.perf_counter() - started
-    return {"registered": ok, "seconds": seconds, "per_second": ok / seconds}
+    if server_pid is not None:
+        cpu = process_cpu(server_pid) - cpu
+    return {"registered": ok, "seconds": seconds, "per_second": ok / seconds,
+            "server_cpu_per_registration": cpu / ok if ok else float("nan")}
 
 
 async def drain(client: Client, polls: list[bytes], concurrency: int, limit_s: float) -> dict:
@@ -604,7 +610,11 @@ async def run(spec: dict) -> dict:
     pid = spec["server_pid"]
     try:
         if spec.get("register"):
-            results["register"] = await register(client, ids, concurrency, spec["register_limit_s"])
+            results["register"] = await register(client, ids, concurrency, spec["register_limit_s"],
+                                                 pid)
+        if spec.get("reregister"):  # the same VENs again (unchanged: a fleet restarting)
+            results["reregister"] = await register(client, ids, concurrency,
+                                                   spec["register_limit_s"], pid)
         if spec.get("drain"):
             results["drain"] = await drain(client, polls, concurrency, spec["register_limit_s"])
         if "closed" in spec:

@@ -1,7 +1,9 @@
 """VTN load benchmark: our VTN (SQLite) against openleadr's ``OpenADRServer``, same run.
 
 Run: ``.venv/bin/python -m tests.benchmarks vtn`` (``--quick`` on the command line, or
-``BENCH_QUICK=1``: 1,000 VENs only). About 5 minutes in full, 1.5 in quick mode.
+``BENCH_QUICK=1``: 1,000 VENs only). About 8 minutes in full, 4 in quick mode.
+``BENCH_VTN_ONLY=registration`` (or ``polls``) runs one part. The registration part
+(``_vtn_registration``: ours on SQLite and PostgreSQL against openleadr) runs first.
 
 Set-up (each server in its own process, plain HTTP on 127.0.0.1, no TLS, no signatures):
 
@@ -30,6 +32,9 @@ below the server's). Per server and VEN count it measures:
   VEN polls in rounds until each one has received oadrDistributeEvent; seconds from the
   creation request until the last VEN has it. It stops after ``FANOUT_LIMIT_S``; then the
   table shows ``>T (~N?)``: the seconds run and an extrapolation at the delivery rate reached.
+
+Each server runs ``POLL_ROUNDS`` times, the servers taking turns; the table keeps each one's
+best closed-loop round (every round's rate is printed as it ends).
 
 CPU: on a 2-core machine the server and the generator compete (and anything else running on
 the machine competes with both); server CPU per poll [ms] is printed as a less noisy figure.
@@ -67,6 +72,9 @@ FANOUT_LIMIT_S = 90.0
 STARTUP_LIMIT_S = 60.0
 LOADGEN_SLACK_S = 120.0
 POLL_SECONDS = 10
+POLL_ROUNDS = 2
+"""Each server is measured this many times, taking turns; the table keeps its best round (the
+machine is shared: the best round is the one least disturbed by anything else running)."""
 EVENT_INPUT = {
     "targets": {"all": True},
     "signal_name": "SIMPLE",
@@ -116,11 +124,13 @@ class Server:
     notes: list[str] = field(default_factory=list)
 
 
-def start_ours(work: Path, vens: int, workers: int = 1) -> Server:
+def start_ours(work: Path, vens: int, workers: int = 1, database_url: str | None = None) -> Server:
+    """Our VTN on a SQLite file in `work` (or on `database_url`), `vens` VENs seeded if more
+    than register over HTTP."""
     port = free_port()
     admin_port = free_port()  # a separate admin listener, kept off fixed ports
-    db = work / "vtn.sqlite"
-    url = f"sqlite+aiosqlite:///{db}"
+    url = database_url or f"sqlite+aiosqlite:///{work / 'vtn.sqlite'}"
+    database = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
     toml = (
         f"plain_http = true\nhost = \"127.0.0.1\"\nport = {port}\nworkers = {workers}\n"
         f"state_dir = {json.dumps(str(work))}\ndatabase_url = {json.dumps(url)}\n"
@@ -158,7 +168,7 @@ def start_ours(work: Path, vens: int, workers: int = 1) -> Server:
         stop(process)
         raise
     return Server(
-        name="ours (SQLite)" if workers == 1 else f"ours (SQLite, {workers} workers)",
+        name=f"ours ({database})" if workers == 1 else f"ours ({database}, {workers} workers)",
         process=process,
         base=f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b",
         fanout={
@@ -290,7 +300,8 @@ def report(rows: list[tuple[str, int, dict[str, Any]]], notes: list[str]) -> Non
             if f.get("missing"):  # stopped at the limit: extrapolate at the rate reached
                 rate = f["delivered"] / f["elapsed"] if f.get("delivered") else 0
                 fan = f">{f['elapsed']:.0f}" + (f" (~{vens / rate:.0f}?)" if rate else "")
-        cpu = c.get("server_cpu", float("nan")) / c["per_second"] * 1000 if c else None
+        cpu = (c.get("server_cpu", float("nan")) / c["per_second"] * 1000
+               if c and c.get("per_second") else None)
         table.append((
             name, f"{vens:,}", _num(c.get("per_second"), ".0f"), _num(c.get("p50_ms"), ".1f"),
             _num(c.get("p99_ms"), ".1f"), _open_cell(r.get("open")), fan, _num(cpu, ".2f"),
@@ -312,8 +323,11 @@ def report(rows: list[tuple[str, int, dict[str, Any]]], notes: list[str]) -> Non
         oc, lc = ours.get("closed", {}), ol.get("closed", {})
         of, lf = ours.get("fanout") or {}, ol.get("fanout") or {}
         fan = f", fan-out time {_ratio(of.get('seconds'), lf.get('seconds'))}" if of or lf else ""
+        ours_cpu = oc.get("server_cpu", 0) / oc["per_second"] if oc.get("per_second") else None
+        ol_cpu = lc.get("server_cpu", 0) / lc["per_second"] if lc.get("per_second") else None
         print(f"{name}/openleadr at {vens:,} VENs: polls/s "
-              f"{_ratio(oc.get('per_second'), lc.get('per_second'))} (target >= 3x), p99 "
+              f"{_ratio(oc.get('per_second'), lc.get('per_second'))} (target >= 3x), server CPU "
+              f"per poll {_ratio(ol_cpu, ours_cpu)} less, p99 "
               f"{_ratio(oc.get('p99_ms'), lc.get('p99_ms'))}{fan}")
     for name, vens, r in rows:
         o = r.get("open") or {}
@@ -350,6 +364,15 @@ def report(rows: list[tuple[str, int, dict[str, Any]]], notes: list[str]) -> Non
 
 def main() -> None:
     quick = "--quick" in sys.argv[1:] or os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    only = os.environ.get("BENCH_VTN_ONLY", "")
+    if only not in ("", "registration", "polls"):
+        raise SystemExit(f"BENCH_VTN_ONLY must be registration or polls, not {only!r}")
+    if only != "polls":
+        from tests.benchmarks import _vtn_registration
+
+        _vtn_registration.main(quick)
+    if only == "registration":
+        return
     counts = [1000] if quick else [1000, 10000]
     print(f"VTN load: plain HTTP on 127.0.0.1 (no TLS, no XML signatures); {CONCURRENCY} "
           f"connections, closed loop {CLOSED_SECONDS:.0f} s, open loop {OPEN_RATE:.0f}/s for "
@@ -363,16 +386,23 @@ def main() -> None:
         "ours persists to SQLite (WAL); openleadr keeps everything in memory",
         "both servers log at WARNING (openleadr: ERROR, as it warns per event without callback)",
     ]
+    kinds = ("ours", "ours-2", "openleadr")
     for vens in counts:
-        for kind in ("ours", "ours-2", "openleadr"):
-            started = time.perf_counter()
-            server, results = measure(kind, vens, fanout=vens == counts[-1])
-            name = server.name if server else kind
-            rows.append((name, vens, results))
-            if server is not None:
-                notes.extend(f"{name}: {n}" for n in server.notes)
-            print(f"  {name}, {vens:,} VENs: done in {time.perf_counter() - started:.0f} s",
-                  flush=True)
+        best: dict[str, tuple[str, int, dict[str, Any]]] = {}
+        for number in range(POLL_ROUNDS):
+            for kind in kinds:
+                started = time.perf_counter()
+                server, results = measure(kind, vens, fanout=vens == counts[-1])
+                name = server.name if server else kind
+                if server is not None and number == 0:
+                    notes.extend(f"{name}: {n}" for n in server.notes)
+                rate = (results.get("closed") or {}).get("per_second", 0.0)
+                print(f"  {name}, {vens:,} VENs, round {number + 1}: {rate:,.0f} polls/s, done "
+                      f"in {time.perf_counter() - started:.0f} s", flush=True)
+                kept = best.get(kind)
+                if kept is None or rate > (kept[2].get("closed") or {}).get("per_second", 0.0):
+                    best[kind] = (name, vens, results)
+        rows.extend(best[kind] for kind in kinds)
     print()
     report(rows, notes)
 

@@ -19,7 +19,7 @@ from common.messages.enums import (
     SignalName,
     SignalType,
 )
-from common.messages.event import CreatedEvent, EventResponse, EventSignal
+from common.messages.event import CreatedEvent, EventResponse, EventSignal, RequestEvent
 from common.messages.poll import Poll
 from common.messages.report import (
     LoadControlState,
@@ -302,6 +302,19 @@ def test_completed_or_ended_events_may_leave_the_list():
     exchange = Exchange()
     exchange.feed(first, at=NOW - timedelta(hours=2), direction=VTN)
     assert exchange.feed(distribute(request_id="d2"), at=NOW, direction=VTN) == []
+
+
+def test_a_reply_limit_may_leave_events_out_of_its_answer():
+    """A_E3_0655: an answer cut by the VEN's replyLimit is not missing events; the next
+    unlimited distribution must list them all again."""
+    two = distribute(event("e1"), event("e2", start=LATER))
+    limited = RequestEvent(request_id="q", ven_id="ven-1", reply_limit=1)
+    assert run([(two, VTN), (limited, VEN), (distribute(event("e1"), request_id="d2"), VTN),
+                (answer("e1"), VEN), (answer("e2"), VEN)]) == []
+    findings = run([(two, VTN), (limited, VEN), (distribute(event("e1"), request_id="d2"), VTN),
+                    (distribute(event("e1"), request_id="d3"), VTN)])
+    assert [f.rule.id for f in findings if f.rule.id == "event.all-events-present"] == [
+        "event.all-events-present"]
 
 
 def test_never_response_required_needs_no_answer():

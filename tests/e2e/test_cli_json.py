@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,14 @@ import pytest
 from common.messages.poll import Poll
 from common.xml import encode
 from tests.support.admin_api import Vtn, seed_reports
+from tests.support.energy_api import energy_api
+from tests.support.learning_data import write_load_csv, write_zone_csv
 from tests.support.processes import ROOT, Run, oadr_vtn
 from tests.support.ven_state import seed, write_config
 from ven.cli import _parser as ven_parser
+from ven.devices.config import load_building
+from ven.devices.simulated import simulated_history
+from ven.learning.simhistory import load_frame, simulated_zone_history
 from vtn.cli.parser import build_parser as vtn_parser
 from vtn.conformance import ScriptedVtn
 
@@ -42,7 +48,8 @@ def json_leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> 
 # `run` logs one JSON object per line while it runs; its own test reads those lines.
 VEN_JSON_COMMANDS = {"status", "invitations", "answer", "plan", "conformance",
                      "registration query", "registration reregister", "reports republish",
-                     "registration cancel", "capacity"}
+                     "registration cancel", "capacity", "model fit", "forecast",
+                     "opt schedule", "opt cancel", "energy plan", "energy strategy"}
 VTN_JSON_COMMANDS = {
     "ven list", "ven show", "ven cancel", "ven capacity",
     "event create", "event modify", "event cancel", "event list", "event show",
@@ -124,6 +131,16 @@ async def oadr_ven(*args: str) -> Run:
     return Run(process.returncode, out.decode(), err.decode())
 
 
+def learning_csvs(tmp_path: Path) -> tuple[Path, Path]:
+    """A zone CSV (the office's rtu-north, 3 simulated days) and a building CSV (2 weeks)."""
+    building = load_building(OFFICE)
+    start = datetime(2025, 7, 7, tzinfo=UTC)
+    zone = simulated_zone_history(building, "rtu-north", start, 3 * 24)
+    metered = simulated_history(building, start - timedelta(days=14), start)
+    return (write_zone_csv(zone, tmp_path / "zone.csv"),
+            write_load_csv(load_frame(building, metered), tmp_path / "load.csv"))
+
+
 async def test_ven_commands_print_one_json_document(tmp_path: Path):
     harness = ScriptedVtn()  # the operator commands talk to a VTN (no `run`: directly)
     config = write_config(tmp_path, await harness.start("127.0.0.1", 0))
@@ -131,9 +148,19 @@ async def test_ven_commands_print_one_json_document(tmp_path: Path):
     try:
         acted = {name: await oadr_ven(*name.split(), "--config", str(config))
                  for name in ("registration query", "registration reregister",
-                              "reports republish", "registration cancel")}
+                              "reports republish")}
+        acted["opt schedule"] = await oadr_ven(
+            "opt", "schedule", "--id", "opt-1", "--type", "out", "--start",
+            "2026-07-15T14:00Z", "--duration-min", "60", "--config", str(config))
+        acted["opt cancel"] = await oadr_ven("opt", "cancel", "opt-1", "--config", str(config))
+        acted["registration cancel"] = await oadr_ven("registration", "cancel", "--config",
+                                                      str(config))
     finally:
         await harness.stop()
+    async with energy_api(tmp_path / "running") as running:  # a running VEN's building API
+        acted["energy strategy"] = await oadr_ven("energy", "strategy", "comfort", "--config",
+                                                  str(running.config))
+    zone_csv, load_csv = learning_csvs(tmp_path)
     runs = {**acted,
         "status": await oadr_ven("status", "--config", str(config)),
         "invitations": await oadr_ven("invitations", "--config", str(config)),
@@ -142,7 +169,13 @@ async def test_ven_commands_print_one_json_document(tmp_path: Path):
                                "--level", "2", "--start", "2026-07-15T14:00"),
         "capacity": await oadr_ven("capacity", "--building", str(OFFICE), "--at",
                                    "2026-07-15T14:00"),
-        "conformance": await oadr_ven(  # push cases only: n/a, nothing is contacted
+        "model fit": await oadr_ven("model", "fit", "--csv", str(zone_csv), "--building",
+                                    str(OFFICE), "--zone", "rtu-north"),
+        "forecast": await oadr_ven("forecast", "--csv", str(load_csv), "--building",
+                                   str(OFFICE)),
+        "energy plan": await oadr_ven("energy", "plan", "--building", str(OFFICE), "--start",
+                                      "2026-07-15T06:00", "--strategy", "balanced"),
+        "conformance": await oadr_ven(  # push cases, no listener: n/a, nothing is contacted
             "conformance", "--vtn-url", "http://127.0.0.1:9/OpenADR2/Simple/2.0b",
             "--plain-http", "--cases", "N0_*", "--out", str(tmp_path / "kit")),
     }
@@ -150,6 +183,14 @@ async def test_ven_commands_print_one_json_document(tmp_path: Path):
     documents = {name: one_document(run) for name, run in runs.items()}
     assert isinstance(documents["plan"], dict) and documents["plan"]["intervals"]
     assert isinstance(documents["capacity"], dict) and documents["capacity"]["circuits"]
+    assert isinstance(documents["model fit"], dict) and documents["model fit"]["zones"]
+    assert isinstance(documents["forecast"], dict) and len(documents["forecast"]["intervals"]) == 96
+    energy = documents["energy plan"]
+    assert isinstance(energy, dict) and energy["status"] == "Optimal" and energy["commands"]
+    assert documents["energy strategy"]["strategy"]["name"] == "comfort"  # type: ignore[index]
+    scheduled = documents["opt schedule"]
+    assert isinstance(scheduled, dict) and scheduled["result"]["opt_id"] == "opt-1"
+    assert documents["opt cancel"]["result"] == {"opt_id": "opt-1", "cancelled": True}  # type: ignore[index]
     cancelled = documents["registration cancel"]
     assert isinstance(cancelled, dict)
     assert (cancelled["via"], cancelled["state"]) == ("this command", "done")

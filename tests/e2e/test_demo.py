@@ -208,6 +208,12 @@ def test_demo_table_and_chart_from_performance_json(tmp_path: Path):
                     for m in range(5) for kind in ("baseline", "usage")] for v in names}
     chart = write_chart(performance, readings, names, tmp_path / "chart.png")
     assert chart.read_bytes().startswith(b"\x89PNG")
+    local = write_chart(performance, readings, names, tmp_path / "local.png",
+                        zones={"hotel": "Europe/Madrid", "office": "America/Los_Angeles"},
+                        window=(datetime(2026, 7, 15, 20, 1, tzinfo=UTC),
+                                datetime(2026, 7, 15, 20, 5, tzinfo=UTC)),
+                        interval=MINUTE)
+    assert local.read_bytes().startswith(b"\x89PNG")
 
 
 # ---- --mqtt: the buildings' devices behind MQTT simulators ---------------------------------
@@ -278,3 +284,101 @@ def test_demo_mqtt_starts_one_simulator_per_building_on_the_broker(tmp_path: Pat
         listener.disconnect()
         listener.loop_stop()
     assert heard == {"office", "hotel", "home"}
+
+
+@pytest.mark.mqtt
+def test_demo_mqtt_runs_an_event_through_the_broker_end_to_end(tmp_path: Path):
+    """``python -m examples.demo --mqtt`` as it runs (VTN, three VENs and three MQTT building
+    simulators as processes), with a short event and 10 s reports: every building's row holds
+    every interval of the meter's usage (none lost while a meter reading is in transit), and
+    each VEN drove its building over MQTT."""
+    import uuid
+
+    from examples.demo import MQTT_BROKER, Demo, broker_reachable
+
+    if not broker_reachable(MQTT_BROKER):
+        pytest.skip("the Mosquitto broker on 127.0.0.1:1883 is not reachable")
+    demo = Demo(out=tmp_path, targets=("hotel", "home"), broker=MQTT_BROKER,
+                mqtt_prefix=f"demo-test-{uuid.uuid4().hex[:8]}", speed=1,  # the wall clock
+                event_length=timedelta(seconds=20), intervals=2, lead=timedelta(seconds=5),
+                report_s=10, report_every_s=None)
+    try:
+        port, _ = demo.prepare()
+        demo.start_vtn(port)
+        vens = demo.start_vens()
+        event = demo.issue_event(vens)
+        performance = demo.follow(event, vens)
+        demo.finish(performance, vens)
+    finally:
+        demo.stop()
+    rows = {p["ven_id"]: p for p in performance["performance"]}
+    assert {rows[vens[n]]["participation"] for n in ("hotel", "home")} == {"opted-in"}
+    assert rows[vens["office"]]["participation"] == "not-targeted"
+    assert all(rows[v]["data_points"] >= 2 for v in vens.values())
+    assert (tmp_path / "performance.png").exists()
+    for name in ("office", "hotel", "home"):
+        log = (tmp_path / "logs" / f"{name}.log").read_text()
+        assert "devices over MQTT" in log and "MQTT connected" in log, name
+
+
+# ---- simulated time: the VTN and the VENs as processes on one faster clock -----------------
+
+
+def test_demo_in_simulated_time_polls_and_carries_an_event_in_simulated_time(tmp_path: Path):
+    """``make demo``'s processes (VTN and three VENs) on a clock 240 times faster than the wall
+    clock ([clock] in every configuration): the VENs register and poll, the event the CLI issues
+    a simulated quarter of an hour ahead is carried out, and every time the VTN holds (the
+    event's, the readings', the performance rows') is on the simulated timeline."""
+    from common.clock import ScaledClock
+    from examples.demo import Demo
+    from vtn.config import load_config as load_vtn_config
+
+    demo = Demo(out=tmp_path, targets=("home",), speed=240, event_start=None,
+                lead=timedelta(minutes=15), event_length=timedelta(minutes=30), intervals=2,
+                before=timedelta(minutes=30), after=timedelta(0), startup_s=20)
+    try:
+        port, _ = demo.prepare()
+        clock = demo.clock
+        assert isinstance(clock, ScaledClock) and clock.speed == 240
+        assert load_vtn_config(tmp_path / "vtn.toml").clock.start == demo.sim_start
+        ven_config = parse_config((tmp_path / "ven" / "home.toml").read_text())
+        assert ven_config.clock == load_vtn_config(tmp_path / "vtn.toml").clock
+        assert ven_config.poll_interval == timedelta(seconds=240)  # a wall second
+        demo.start_vtn(port)
+        vens = demo.start_vens()
+        event = demo.issue_event(vens)
+        performance = demo.follow(event, vens)
+        readings = demo.vtn_cli("report", "export", "--ven", vens["home"])["readings"]
+        simulated_now = clock.now()
+    finally:
+        demo.stop()
+    assert demo.sim_start is not None
+    start = datetime.fromisoformat(event["start"].replace("Z", "+00:00"))
+    assert demo.sim_start < start < simulated_now  # the event's times are simulated times
+    assert start - demo.sim_start < timedelta(hours=6)  # on the simulated timeline
+    rows = {p["ven_id"]: p for p in performance["performance"]}
+    home = rows[vens["home"]]
+    assert home["participation"] == "opted-in" and home["data_points"] >= 2
+    assert datetime.fromisoformat(home["start"].replace("Z", "+00:00")) == start
+    times = [datetime.fromisoformat(r["start"].replace("Z", "+00:00")) for r in readings]
+    assert times and all(demo.sim_start <= t <= simulated_now for t in times)
+    assert max(times) - min(times) > timedelta(minutes=45)  # an hour passed in seconds
+    for name in ("vtn", "home"):
+        assert "Simulated time" in (tmp_path / "logs" / f"{name}.log").read_text(), name
+
+
+def test_demo_interval_table_means_the_vtn_rows_per_event_interval():
+    from examples.demo import interval_text
+
+    rows = [{"start": f"2026-07-16T01:{m:02d}:00Z", "duration": "PT1M", "baseline_kw": 10.0,
+             "requested_kw": 2.0, "target_kw": 8.0, "actual_kw": 8.0 if m < 15 else 9.0,
+             "reduction_kw": 2.0 if m < 15 else 1.0} for m in range(30)]
+    performance = {"performance": [{"ven_id": "v1", "start": "2026-07-16T01:00:00Z",
+                                    "requested_kw": 2.0, "intervals": rows}]}
+    text = interval_text(performance, {"v1": "home"}, {"home": "America/Los_Angeles"},
+                         timedelta(minutes=15))
+    lines = text.splitlines()
+    assert "per 15 min interval (local time, America/Los_Angeles)" in lines[0]
+    assert lines[2].split() == ["18:00-18:15", "10.0", "8.0", "8.0", "2.0", "100", "%"]
+    assert lines[3].split() == ["18:15-18:30", "10.0", "8.0", "9.0", "1.0", "50", "%"]
+    assert len(lines) == 4

@@ -2,12 +2,15 @@
 MQTT building simulator as separate processes through the Mosquitto broker.
 
 One event, in order: it is planned and its first commands reach the simulated devices over MQTT
-at once; the usage the VEN reports to the VTN is the MQTT meter's (the mean of the meter
-telemetry this test hears on the broker, interval by interval, not the VEN's model); a manual
-override published on one device's override topic opts that device out of the event (the VTN
-holds an optOut from the VEN with the device's resource ID); killing the simulator marks its
-devices offline, and the VTN gets a TELEMETRY_STATUS reading saying so. Reports every 10 s
-(``[reports]`` on both sides) keep it short; waits poll for conditions with a deadline.
+at once; the usage the VEN reports to the VTN is the MQTT meters' (the mean of the meter
+telemetry this test hears on the broker, interval by interval, not the VEN's model): the
+whole-building meter for the building's usage point, each circuit's meter for that circuit's
+point (its resource ID in reportDataSource); a manual override published on one device's
+override topic opts that device out of the event (the VTN holds an optOut from the VEN with the
+device's resource ID); killing the simulator marks its devices offline, and the VTN gets a
+TELEMETRY_STATUS reading per device saying so (oadrOnline false on each device's point).
+Reports every 10 s (``[reports]`` on both sides) keep it short; waits poll for conditions with a
+deadline.
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ import paho.mqtt.client as paho
 import pytest
 
 from common.xml.lexical import read_duration
+from tests.support.network import free_port
 from tests.support.processes import ROOT
 from tests.support.served_vtn import ServedVtn, served_vtn
+from ven.devices.config import load_building
 
 OFFICE = ROOT / "examples" / "buildings" / "office.toml"
 DEADLINE_S = 45.0  # bound of each wait [s]
@@ -70,26 +75,30 @@ def _process(args: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 
 class _Meter:
-    """Listens to the building meter's telemetry on the broker, as the VEN does."""
+    """Listens to meter telemetry on the broker (the building's and the circuits'), as the VEN
+    does; samples are kept by topic, the first topic being the building meter's."""
 
-    def __init__(self, topic: str) -> None:
-        self.samples: list[tuple[datetime, float]] = []
+    def __init__(self, *topics: str) -> None:
+        self.samples: dict[str, list[tuple[datetime, float]]] = {t: [] for t in topics}
+        self._building = topics[0]
         self._lock = threading.Lock()
         self._client = paho.Client(paho.CallbackAPIVersion.VERSION2,
                                    client_id=f"e2e-meter-{uuid.uuid4().hex[:8]}")
-        self._client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
+        self._client.on_connect = lambda c, *_: c.subscribe([(t, 1) for t in topics])
         self._client.on_message = self._message
 
     def _message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage
                  ) -> None:
         data = json.loads(message.payload)
         with self._lock:
-            self.samples.append((datetime.fromisoformat(data["ts"]), float(data["power_kw"])))
+            self.samples[message.topic].append((datetime.fromisoformat(data["ts"]),
+                                                float(data["power_kw"])))
 
-    def mean_kw(self, start: datetime, end: datetime) -> float | None:
-        """Mean of the samples stamped in [start, end) [kW]; None when there are none."""
+    def mean_kw(self, start: datetime, end: datetime, topic: str | None = None) -> float | None:
+        """Mean of the samples of `topic` (default: the building meter) stamped in [start, end)
+        [kW]; None when there are none."""
         with self._lock:
-            values = [kw for ts, kw in self.samples if start <= ts < end]
+            values = [kw for ts, kw in self.samples[topic or self._building] if start <= ts < end]
         return sum(values) / len(values) if values else None
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
@@ -125,8 +134,12 @@ def _wait(condition: Callable[[], object], what: str, logs: tuple[Path, ...] = (
 def test_an_event_drives_the_mqtt_building(tmp_path: Path) -> None:
     prefix = f"e2e-{uuid.uuid4().hex[:10]}"
     reports = f"[reports]\ngranularity = {REPORT_S}\nback_duration = {REPORT_S}\n"
+    building = load_building(OFFICE)
+    circuit_topics = {c.id: f"{prefix}/{c.meter}/telemetry" for c in building.circuits
+                      if c.meter is not None}
+    assert circuit_topics, "the office has metered circuits"
     with served_vtn(tmp_path, tables=reports) as vtn, \
-            _Meter(f"{prefix}/meter/telemetry") as meter:
+            _Meter(f"{prefix}/meter/telemetry", *circuit_topics.values()) as meter:
         ven_toml = tmp_path / "ven.toml"
         ven_toml.write_text(f"""\
 [vtn]
@@ -145,6 +158,9 @@ prefix = "{prefix}"
 stale_after = 3
 command_timeout = 20
 meter = "meter"
+circuit_meters = true
+[api]
+port = {free_port()}
 """)
         sim_log, ven_log, vtn_log = tmp_path / "sim.log", tmp_path / "ven.log", tmp_path / "vtn.log"
         logs = (ven_log, sim_log, vtn_log)
@@ -172,7 +188,17 @@ meter = "meter"
             assert match is not None
             device = match.group(1)
 
-            # the usage reported to the VTN is the MQTT meter's
+            # the VEN offers a usage point per metered circuit and a status point per device
+            offered = {c["report_name"]: {d["r_id"]: d["resource_id"] for d in c["data_points"]}
+                       for c in _admin(vtn, f"/reports/capabilities?ven_id={ven_id}")[
+                           "capabilities"]}
+            circuit_rids = {rid: res for rid, res in offered["METADATA_TELEMETRY_USAGE"].items()
+                            if res is not None}
+            assert set(circuit_rids.values()) == set(circuit_topics)
+            device_rids = {rid: res for rid, res in offered["METADATA_TELEMETRY_STATUS"].items()
+                           if res is not None}
+            assert set(device_rids.values()) == {d.id for d in building.devices}
+
             def metered() -> list[tuple[dict[str, Any], float]]:
                 found = _admin(vtn, f"/reports/readings?ven_id={ven_id}")["readings"]
                 out = []
@@ -182,15 +208,33 @@ meter = "meter"
                     start = datetime.fromisoformat(reading["start"])
                     if start < event_made:
                         continue
-                    mean = meter.mean_kw(start, start + read_duration(reading["duration"]))
+                    circuit = circuit_rids.get(reading["r_id"])
+                    mean = meter.mean_kw(start, start + read_duration(reading["duration"]),
+                                         None if circuit is None else circuit_topics[circuit])
                     if mean is not None:
                         out.append((reading, mean))
                 return out
 
-            _wait(metered, "a usage reading of the MQTT meter at the VTN", logs)
+            # the usage reported to the VTN is the MQTT meters' (building and circuits)
+            def every_meter_reported() -> bool:
+                seen = {r["r_id"] for r, _ in metered()}
+                return seen >= {*circuit_rids, "usage"}
+
+            _wait(every_meter_reported, "usage readings of every MQTT meter at the VTN", logs)
             for reading, mean in metered():
                 kw = reading["value"] * {"k": 1.0, "none": 1e-3, "M": 1e3}[reading["scale"]]
                 assert kw == pytest.approx(mean, rel=1e-3, abs=1e-3), reading
+
+            # the running VEN's shed capacity: each metered circuit's current kW is its meter's
+            listed = subprocess.run(
+                [sys.executable, "-m", "ven", "capacity", "--config", str(ven_toml), "--json",
+                 "--essential"], cwd=ROOT, check=True, capture_output=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)})
+            circuits = {c["circuit_id"]: c for c in json.loads(listed.stdout)["circuits"]}
+            assert {i for i, c in circuits.items() if c["metered"]} == set(circuit_topics)
+            for ident, topic in circuit_topics.items():  # one of its meter's latest readings
+                recent = {round(kw, 3) for _, kw in meter.samples[topic][-40:]}
+                assert circuits[ident]["current_kw"] in recent, (ident, recent)
 
             # a manual override at one device opts that device out of the event
             meter.publish(f"{prefix}/{device}/override", {"override": True})
@@ -210,10 +254,17 @@ meter = "meter"
             _wait(lambda: "is released: offline" in ven_log.read_text(),
                   "the VEN to see the devices offline", logs, 15.0)
 
-            def offline_reported() -> bool:
+            def offline_reported() -> set[str]:
+                """The devices whose status point said offline after the kill."""
                 found = _admin(vtn, f"/reports/readings?ven_id={ven_id}")["readings"]
-                return any(r["report_type"] == "x-resourceStatus" and r["value"] == 0.0
-                           and datetime.fromisoformat(r["start"]) > since
-                           - timedelta(seconds=REPORT_S) for r in found)
+                return {device_rids[r["r_id"]] for r in found
+                        if r["r_id"] in device_rids and r["value"] == 0.0
+                        and datetime.fromisoformat(r["start"]) > since}
 
-            _wait(offline_reported, "TELEMETRY_STATUS oadrOnline false at the VTN", logs)
+            _wait(lambda: offline_reported() == set(device_rids.values()),
+                  "TELEMETRY_STATUS oadrOnline false on every device's point at the VTN", logs)
+            online_before = {device_rids[r["r_id"]] for r in _admin(
+                vtn, f"/reports/readings?ven_id={ven_id}")["readings"]
+                if r["r_id"] in device_rids and r["value"] == 1.0
+                and datetime.fromisoformat(r["start"]) < since - timedelta(seconds=REPORT_S)}
+            assert online_before == set(device_rids.values())  # they were online before

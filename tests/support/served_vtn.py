@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from certs.pki import Pki
 from tests.support.network import free_port
 from tests.support.processes import LISTEN_WAIT, ROOT
 
@@ -33,18 +34,33 @@ def _accepts(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _written(token: Path) -> bool:
+    """Whether the VTN has finished writing its admin token (one line; the file is created
+    before the token is written into it)."""
+    try:
+        return token.read_text(encoding="utf-8").endswith("\n")
+    except FileNotFoundError:
+        return False
+
+
 @contextmanager
-def served_vtn(directory: Path, *, identity_header: str | None = None, tables: str = ""
-               ) -> Iterator[ServedVtn]:
+def served_vtn(directory: Path, *, identity_header: str | None = None, tables: str = "",
+               pki: Pki | None = None) -> Iterator[ServedVtn]:
     """A plain-HTTP VTN with its config, database and admin token in `directory`; with
     `identity_header` it takes the VEN's certificate fingerprint from that header (as behind a
-    TLS-terminating proxy), else it knows VENs by venID alone. `tables`: more of vtn.toml
-    (e.g. ``[reports]``)."""
+    TLS-terminating proxy), else it knows VENs by venID alone. With `pki` it serves HTTPS
+    instead (the VTN's RSA certificate, VEN certificates chaining to the bundle). `tables`:
+    more of vtn.toml (e.g. ``[reports]``)."""
     port, admin = free_port(), free_port()
     config = directory / "vtn.toml"
-    tls = f'[tls]\nclient_fingerprint_header = "{identity_header}"\n' if identity_header else ""
-    config.write_text(f"plain_http = true\nport = {port}\n{tls}[admin]\nport = {admin}\n"
-                      f"{tables}")
+    if pki is not None:
+        head = (f'port = {port}\n[tls]\ncert = "{pki.vtn_rsa.cert}"\nkey = "{pki.vtn_rsa.key}"\n'
+                f'ca = "{pki.ca_bundle}"\n')
+    else:
+        tls = (f'[tls]\nclient_fingerprint_header = "{identity_header}"\n' if identity_header
+               else "")
+        head = f"plain_http = true\nport = {port}\n{tls}"
+    config.write_text(f"{head}[admin]\nport = {admin}\n{tables}")
     log = directory / "vtn.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TZ": "UTC"}
     with log.open("wb") as out:
@@ -54,11 +70,12 @@ def served_vtn(directory: Path, *, identity_header: str | None = None, tables: s
     try:
         deadline = time.monotonic() + LISTEN_WAIT
         token = directory / "var" / "admin-token"
-        while not (_accepts(port) and _accepts(admin) and token.exists()):
+        while not (_accepts(port) and _accepts(admin) and _written(token)):
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, f"the VTN did not listen: {log.read_text()}"
             time.sleep(0.05)  # another process is starting
-        yield ServedVtn(f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b",
+        scheme = "http" if pki is None else "https"
+        yield ServedVtn(f"{scheme}://127.0.0.1:{port}/OpenADR2/Simple/2.0b",
                         f"http://127.0.0.1:{admin}", token)
     finally:
         if process.poll() is None:

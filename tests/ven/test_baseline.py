@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -13,6 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from common.baselines.adjustment import apply, same_day_adjustment
+from common.baselines.presets import CAISO, NYISO, PJM, PRESET_ADJUSTMENTS
+from common.clock import ManualClock
 from common.errors import ConfigError
 from ven.baseline import (
     CAISO_10_IN_10,
@@ -29,6 +33,13 @@ from ven.baseline import (
     XofYRule,
     compute_baseline,
 )
+from ven.brain import BuildingBrain
+from ven.brain.dryrun import make_signal
+from ven.brain.planning import EventPlan, event_baseline
+from ven.brain.words import describe_plan
+from ven.client.readings import PointKind
+from ven.devices.config import parse_building
+from ven.measurements import BuildingReadings
 
 TZ = "America/Los_Angeles"
 LA = ZoneInfo(TZ)
@@ -496,7 +507,7 @@ def test_public_api_is_pinned():
     assert sorted(ven.baseline.__all__) == sorted([
         "CAISO_10_IN_10", "NO_ADJUSTMENT", "NYISO_5_OF_10", "PJM_HIGH_4_OF_5", "AdjustmentKind",
         "AppliedAdjustment", "BaselineConfig", "BaselineResult", "Confidence", "DayType",
-        "Method", "SameDayAdjustment", "Selection", "XofYRule", "compute_baseline",
+        "Method", "SameDayAdjustment", "Selection", "XofYRule", "compute_baseline", "preset",
     ])
 
 
@@ -513,3 +524,67 @@ def test_a_bad_adjustment_window_is_named_in_words():
         SameDayAdjustment(kind=AdjustmentKind.RATIO, window=timedelta(0))
     with pytest.raises(ConfigError, match=r"gap must not be negative, got -15 min$"):
         SameDayAdjustment(kind=AdjustmentKind.RATIO, gap=timedelta(minutes=-15))
+
+
+# ---- the VEN's reported baseline carries the programme preset's day-of adjustment --------------
+
+BUILDINGS = Path(__file__).resolve().parents[2] / "examples" / "buildings"
+OFFICE_EVENT = datetime(2026, 7, 15, 21, 0, tzinfo=UTC)  # Wednesday 14:00 PDT
+QUARTER = timedelta(minutes=15)
+
+
+def office_with_event(building_file: Path) -> tuple[BuildingBrain, EventPlan]:
+    """The office brain run up to 15 min before a 1-hour SIMPLE level 2 event, planned."""
+    clock = ManualClock(OFFICE_EVENT - timedelta(hours=5))
+    brain = BuildingBrain.simulated(building_file, clock, seed=3)
+    while clock.now() < OFFICE_EVENT - QUARTER:
+        clock.advance(QUARTER)
+        brain.tick()
+    signal = make_signal("SIMPLE", start=OFFICE_EVENT, duration=timedelta(hours=1), level=2)
+    plan = brain.plan("ev-1", 0, [signal])
+    assert plan is not None
+    return brain, plan
+
+
+async def reported(brain: BuildingBrain, kind: PointKind, start: datetime,
+                   end: datetime) -> np.ndarray:
+    readings = await BuildingReadings(brain).read(kind, kind.value, start, end, QUARTER)
+    return np.array([r.value for r in readings])
+
+
+@pytest.mark.parametrize(("preset_line", "name", "kind"), [
+    ("", CAISO, AdjustmentKind.RATIO),
+    ('baseline = "pjm-high-4-of-5"', PJM, AdjustmentKind.ADDITIVE)])
+async def test_reported_baseline_carries_the_presets_day_of_adjustment(
+        tmp_path: Path, preset_line: str, name: str, kind: AdjustmentKind):
+    building = tmp_path / "office.toml"
+    building.write_text((BUILDINGS / "office.toml").read_text()
+                        + f"\n[programme]\n{preset_line}\n")
+    brain, plan = office_with_event(building)
+    adjustment = plan.baseline.adjustment
+    rule = PRESET_ADJUSTMENTS[name]
+    assert plan.baseline.config_name == name and BuildingReadings(brain).baseline_method == name
+    assert adjustment.applied and adjustment.kind is kind and adjustment.rule == rule
+    # inside the event: the unadjusted profile, adjusted
+    end = OFFICE_EVENT + timedelta(hours=1)
+    event = await reported(brain, PointKind.BASELINE, OFFICE_EVENT, end)
+    plain = event_baseline(brain.meter.history_kw(), brain.building, OFFICE_EVENT, end,
+                           adjusted=False).baseline.to_numpy()
+    assert len(event) == 4
+    assert event == pytest.approx(apply(plain, adjustment), abs=1e-3)
+    assert not np.allclose(event, plain, atol=1e-3)  # the adjustment changed it
+    # before it: unadjusted, so the usage and baseline reported over the preset's window give
+    # the VEN's adjustment again (what the VTN computes)
+    window = (OFFICE_EVENT - rule.lead, OFFICE_EVENT - rule.gap)
+    again = same_day_adjustment(await reported(brain, PointKind.BASELINE, *window),
+                                await reported(brain, PointKind.USAGE, *window), rule, 0.1)
+    assert again.value == pytest.approx(adjustment.value, rel=1e-3, abs=1e-3)
+    assert "3 h ending 1 h before the event" in describe_plan(plan, brain.building, UTC)
+
+
+def test_building_file_names_a_known_baseline_preset():
+    text = (BUILDINGS / "office.toml").read_text()
+    with pytest.raises(ConfigError, match=r"programme\.baseline.*must name a baseline preset"):
+        parse_building(text + '\n[programme]\nbaseline = "ERCOT 8-of-10"\n')
+    assert parse_building(text + '\n[programme]\nbaseline = "NYISO 5-of-10"\n'
+                          ).programme.baseline == NYISO

@@ -17,7 +17,7 @@ import pytest
 from tests.support.openleadr_vtn import OpenleadrVtn
 from tests.support.served_vtn import served_vtn
 from ven.cli import main
-from ven.conformance.catalog import CATALOG, select
+from ven.conformance.catalog import CATALOG, NO_LISTENER, select
 from ven.conformance.operator import NoOperator, OperatorUnavailable, ScriptOperator, Step
 from ven.conformance.runner import run_cases
 from ven.conformance.scenario import CaseResult, Outcome
@@ -146,11 +146,60 @@ async def test_the_kit_against_openleadrs_vtn_without_an_operator():
     assert _kit_findings([r.as_dict() for r in results]) == []
 
 
-def test_push_cases_are_reported_not_applicable_with_the_reason():
+async def test_push_variants_without_a_listener_are_not_applicable_with_the_reason():
     cases = select("N0_*,E0_6010")
     assert [c.case_id for c in cases][:2] == ["E0_6010", "N0_5010"]
-    assert all(c.run is None and "push" in (c.not_applicable or "") for c in cases)
-    assert len(CATALOG) == 44
+    assert all(c.push for c in cases) and len(CATALOG) == 135
+    # every push twin runs the scenario of its pull twin
+    assert CATALOG["E0_6020"].run is CATALOG["E1_1020"].run is not None
+    results = await run_cases(cases, vtn_url="http://127.0.0.1:9/OpenADR2/Simple/2.0b",
+                              operator=NoOperator())
+    assert {r.outcome for r in results} == {Outcome.NOT_APPLICABLE}
+    assert {r.reason for r in results if r.case_id != "N0_5025"} == {NO_LISTENER}
+    assert all(r.transcript == [] for r in results)  # nothing was sent
+
+
+PUSH_FAST = "[push]\ninterval = 0.1\nbackoff = 0.2\n"
+"""Our VTN's push worker looks for due pushes every 0.1 s (default 1 s)."""
+
+
+def test_the_push_variants_pass_against_our_vtn(tmp_path: Path, capsys):
+    """The kit registers for push with its listener's address; our VTN pushes (the VTN's
+    oadrRegisterReport, the event, the cancellation, the re-registration request) and the
+    kit answers in the HTTP answer. N0_* and one event case; the rest run in make
+    conformance."""
+    out = tmp_path / "report"
+    with served_vtn(tmp_path, identity_header=IDENTITY_HEADER, tables=PUSH_FAST) as vtn:
+        code = main(["conformance", "--vtn-url", vtn.url, "--plain-http",
+                     "--identity-header", f"{IDENTITY_HEADER}: {KIT_FINGERPRINT}",
+                     "--cases", "N0_*,E0_6020", "--push-listen", "127.0.0.1:0",
+                     "--push-wait", "10", "--push-quiet", "0.5",
+                     "--operator", "ours", "--operator-url", vtn.admin_url,
+                     "--operator-token-file", str(vtn.token_file), "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    report = json.loads((out / "report.json").read_text())
+    assert report["transport"] == "simpleHttp push"
+    assert {c["case_id"]: c["outcome"] for c in report["cases"]} == {
+        case.case_id: "n/a" if case.case_id == "N0_5025" else "pass"
+        for case in select("N0_*,E0_6020")}
+    by_id = {c["case_id"]: c for c in report["cases"]}
+    event = by_id["E0_6020"]["transcript"]
+    pushed = [(r["request"]["payload"], r["response"]["payload"]) for r in event
+              if r["direction"] == "vtn->ven"]
+    assert ("oadrDistributeEvent", "oadrResponse") in pushed
+    assert ("oadrRegisterReport", "oadrRegisteredReport") in pushed
+    registration = next(r for r in event if r["request"]["payload"]
+                        == "oadrCreatePartyRegistration")
+    assert "<oadr:oadrTransportAddress>http://127.0.0.1:" in registration["request"]["body"]
+    assert "<oadr:oadrHttpPullModel>false<" in registration["request"]["body"]
+    # the kit never polls in push mode
+    assert not [r for c in report["cases"] for r in c["transcript"]
+                if r["request"]["payload"] == "oadrPoll" and c["case_id"] != "N0_5080"]
+    cancelled = [r["request"]["payload"] for r in by_id["N0_5040"]["transcript"]
+                 if r["direction"] == "vtn->ven"]
+    assert "oadrCancelPartyRegistration" in cancelled
+    assert _kit_findings(report["cases"]) == []
 
 
 async def test_a_script_operator_is_run_with_the_step_and_its_parameters(tmp_path: Path):

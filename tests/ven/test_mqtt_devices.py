@@ -325,6 +325,41 @@ async def test_the_gateway_reconnects_after_the_connection_drops(prefix: str) ->
         await proxy.stop()
 
 
+@pytest.mark.mqtt
+@needs_broker
+async def test_the_last_will_tells_the_building_when_the_ven_is_gone(prefix: str) -> None:
+    """``<prefix>/ven/status``: "online" once connected, "offline" from the broker (the last
+    will) when the connection drops, "online" again after reconnecting, "offline" on close."""
+    heard: list[str] = []
+    topic = Topics(prefix).ven_status
+    proxy = _Proxy()
+    await proxy.start()
+    settings = MqttSettings(url=f"mqtt://127.0.0.1:{proxy.port}", prefix=prefix)
+    gw = MqttGateway(load_building(OFFICE), settings, SystemClock())
+    async with aiomqtt.Client(*BROKER) as building:
+        await building.subscribe(topic, qos=1)
+
+        async def listen() -> None:
+            async for message in building.messages:
+                heard.append(bytes(message.payload).decode())  # type: ignore[arg-type]
+
+        listener = asyncio.create_task(listen())
+        try:
+            gw.start()
+            assert await until(lambda: heard == ["online"], WAIT_S), heard
+            proxy.cut()  # no DISCONNECT: the broker publishes the will
+            assert await until(lambda: heard[:3] == ["online", "offline", "online"], WAIT_S), \
+                heard
+            await gw.close()
+            assert await until(lambda: heard[-1:] == ["offline"] and len(heard) == 4, WAIT_S), \
+                heard
+        finally:
+            listener.cancel()
+            await gw.close()
+            await proxy.stop()
+            await building.publish(topic, b"", qos=1, retain=True)  # clear the retained status
+
+
 def test_circuit_meters_are_read_only_when_configured() -> None:
     building = load_building(OFFICE)
     off = MqttGateway(building, MqttSettings(prefix="p"), SystemClock())

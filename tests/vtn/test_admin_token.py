@@ -1,9 +1,12 @@
-"""An admin token file that group or others may read or write is refused, never used or fixed."""
+"""An admin token file that group or others may read or write is refused, never used or fixed;
+workers making it together share one token."""
 
 from __future__ import annotations
 
 import os
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -82,3 +85,21 @@ def test_the_admin_routes_refuse_an_open_token_file(tmp_path: Path):
     path = token_file(tmp_path, 0o640)
     with pytest.raises(ConfigError, match=r"chmod 600"):
         admin_routes(config(path), clock=ManualClock(T0))(web.Application())
+
+
+def test_workers_making_the_token_together_share_one_and_never_read_it_half_written(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state" / "admin-token"
+    start = threading.Barrier(8)
+
+    def worker() -> str:
+        start.wait()
+        return ensure_admin_token(path)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        tokens = list(pool.map(lambda _: worker(), range(8)))
+    assert len(set(tokens)) == 1 and tokens[0]
+    assert read_admin_token(path) == tokens[0]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["admin-token"]  # no draft left behind

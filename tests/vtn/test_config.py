@@ -60,9 +60,9 @@ require_signatures = true
     assert config.database_url == f"sqlite+aiosqlite:///{tmp_path / 'var' / 'vtn.sqlite'}"
     assert config.admin.token_file == tmp_path / "var" / "admin-token"
     assert (config.admin.host, config.admin.port) == ("127.0.0.1", 8081)
-    # by default the VTN asks for usage, status and the baseline report
+    # by default the VTN asks for usage, status, the baseline report and the expected delivery
     assert config.reports.request == ("TELEMETRY_USAGE", "TELEMETRY_STATUS",
-                                      "x-TELEMETRY_BASELINE")
+                                      "x-TELEMETRY_BASELINE", "x-EXPECTED_DELIVERY")
 
 
 def test_reports_request_names_the_baseline_report(tmp_path: Path) -> None:
@@ -159,6 +159,9 @@ def test_tls_is_required_unless_plain_http_is_explicit() -> None:
         ({"market_contexts": "http://one"}, "market_contexts"),
         ({"signing.sign_messages": True}, "signing.cert"),
         ({"push.backoff_max": 0.5}, "push.backoff_max"),
+        ({"limits.header_timeout": 0}, "limits.header_timeout"),
+        ({"limits.body_timeout": -1}, "limits.body_timeout"),
+        ({"limits.max_connections_per_client": -1}, "limits.max_connections_per_client"),
         ({"no_such_setting": 1}, "no_such_setting"),
         ({"push.no_such_setting": 1}, "push.no_such_setting"),
         ({"admin.port": -1}, "admin.port"),

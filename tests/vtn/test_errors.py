@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from asyncpg.exceptions import CannotConnectNowError, UniqueViolationError
+from asyncpg.exceptions import InterfaceError as PostgresInterfaceError
 from lxml import etree
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from certs.pki import Pki
 from common.clock import ManualClock
@@ -19,6 +24,7 @@ from common.messages.registration import CreatedPartyRegistration, QueryRegistra
 from common.security import Signer
 from common.xml import decode, encode
 from tests.support.vtn_harness import (
+    HEADER,
     START,
     Harness,
     add_event,
@@ -28,6 +34,8 @@ from tests.support.vtn_harness import (
 )
 from vtn.config import SigningSettings, TlsSettings
 from vtn.services import SERVICES
+from vtn.storage import StorageError, StorageUnavailable
+from vtn.storage.errors import driver_failure
 
 FP = fingerprint_of(1)
 OTHER_FP = fingerprint_of(2)
@@ -185,6 +193,45 @@ async def test_internal_errors_leak_nothing(harness: Harness, monkeypatch) -> No
     assert isinstance(reply, CreatedOpt) and reply.response.response_code == 469
     assert "internal error (ref" in (reply.response.response_description or "")
     await _healthy(h, reg.ven_id)
+
+
+async def test_an_unavailable_database_is_503_with_retry_after(harness: Harness, monkeypatch):
+    h = harness
+    reg = await h.register(FP)
+
+    async def down(vtn, caller, message):
+        raise StorageUnavailable("add opt: the database failed: connection to secret-host lost")
+
+    monkeypatch.setitem(SERVICES["EiOpt"], CreateOpt, down)
+    opt = CreateOpt(opt_id="o", opt_type=OptType.OPT_IN, opt_reason=OptReason.ECONOMIC,
+                    ven_id=reg.ven_id, created_date_time=START, request_id="r", vavailability=())
+    response = await h.client.post("/OpenADR2/Simple/2.0b/EiOpt", data=encode(opt),
+                                   headers={"Content-Type": "application/xml", HEADER: FP})
+    assert response.status == 503 and response.headers["Retry-After"] == "5"
+    assert b"secret-host" not in await response.read()
+    await _healthy(h, reg.ven_id)
+
+
+def test_driver_failures_that_pass_are_unavailable_the_others_are_not() -> None:
+    full = OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
+    unavailable = driver_failure(full, "add opt")
+    assert isinstance(unavailable, StorageUnavailable)
+    assert str(unavailable) == "add opt: database or disk is full"
+    assert isinstance(driver_failure(ConnectionRefusedError(111, "refused"), "x"),
+                      StorageUnavailable)
+    assert isinstance(driver_failure(PoolTimeout("pool exhausted"), "x"), StorageUnavailable)
+    wrong = ProgrammingError("SELECT", {}, sqlite3.ProgrammingError("bad parameter"))
+    refused = driver_failure(wrong, "x")
+    assert isinstance(refused, StorageError) and not isinstance(refused, StorageUnavailable)
+    # asyncpg's own errors, as SQLAlchemy releases before 2.1 let them through on connecting
+    shutting_down = driver_failure(CannotConnectNowError("the database system is shutting down"),
+                                   "x")
+    assert isinstance(shutting_down, StorageUnavailable)
+    assert str(shutting_down) == "x: the database system is shutting down"
+    assert isinstance(driver_failure(PostgresInterfaceError("connection is closed"), "x"),
+                      StorageUnavailable)
+    unique = driver_failure(UniqueViolationError("duplicate key"), "x")
+    assert not isinstance(unique, StorageUnavailable)
 
 
 # ---- signatures -----------------------------------------------------------------------------

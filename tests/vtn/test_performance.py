@@ -5,6 +5,7 @@ form of the baseline's method and confidence."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from common.baselines.adjustment import AdjustmentKind
 from common.clock import ManualClock
 from common.messages.enums import (
     ExtensionValue,
@@ -25,6 +27,8 @@ from common.messages.enums import (
 from common.messages.types import ItemBase
 from vtn.admin.openapi import OPENAPI
 from vtn.admin.routes import API_ROOT, admin_app
+from vtn.baseline_adjustment import day_of_adjustment, unadjusted_kw, with_adjustment
+from vtn.cli.views import performance_table
 from vtn.config import AdminSettings, VtnConfig
 from vtn.domain import (
     Event,
@@ -322,7 +326,7 @@ def test_new_routes_are_in_the_openapi_document():
 
 
 def test_the_newest_migration_is_head():
-    assert head_revision() == "0007"
+    assert head_revision() == "0008"
 
 
 # ---- the wire: baseline method in the METADATA, confidence on each baseline value ---------------
@@ -428,3 +432,103 @@ async def test_cli_performance_table_json_csv_and_capacity(vtn: Vtn, tmp_path: P
         assert "largest reduction 20 kW" in await oadr_vtn("ven", "capacity", "ven-1")
     finally:
         await server.close()
+
+
+# ---- the baseline's day-of adjustment, computed by the VTN from the readings before the event ---
+
+QUARTER = timedelta(minutes=15)
+
+
+def before_event(baseline: float, actual: float, *, hours: int = 4,
+                 method: ExtensionValue = METHOD) -> list[Reading]:
+    """Baseline and usage [kW] per quarter hour over the `hours` before T0."""
+    out = []
+    for k in range(hours * 4):
+        t = T0 - timedelta(hours=hours) + k * QUARTER
+        base = reading("baseline", t, baseline, duration=QUARTER, confidence=90)
+        out += [dataclasses.replace(base, reading_type=method),
+                reading("usage", t, actual, duration=QUARTER)]
+    return out
+
+
+@pytest.mark.parametrize(("actual", "value", "capped"), [(110, 1.1, False), (130, 1.2, True),
+                                                         (70, 0.8, True)])
+def test_vtn_computes_the_caiso_ratio_over_the_3_h_ending_1_h_before(actual, value, capped):
+    readings = before_event(100, actual)
+    # the hour just before the event does not count: a jump there changes nothing
+    readings += [reading("usage", T0 - QUARTER, 500.0, duration=QUARTER)]
+    adjustment = day_of_adjustment(T0, "caiso-10-in-10", readings)
+    assert adjustment is not None and adjustment.applied
+    assert adjustment.kind is AdjustmentKind.RATIO
+    assert (adjustment.value, adjustment.capped) == (pytest.approx(value), capped)
+    assert adjustment.rule.window == timedelta(hours=3) and adjustment.rule.cap == 0.2
+
+
+def test_vtn_computes_the_pjm_additive_offset_and_undoes_it():
+    pjm = ExtensionValue("x-baseline-pjm-high-4-of-5")
+    ev = event(signal(SignalName.SIMPLE, SignalType.LEVEL, 2, 2))
+    readings = before_event(100, 112.5, method=pjm) + [
+        dataclasses.replace(r, reading_type=pjm) if r.report_type is ReportType.BASELINE else r
+        for r in pairs((120, 90), (120, 95))]
+    p = with_adjustment(compute(ev, "ven-1", readings, participation=Participation.OPTED_IN,
+                                now=T0 + 2 * HALF), readings)
+    assert p.baseline_method == "pjm-high-4-of-5"
+    adjustment = p.baseline_adjustment
+    assert adjustment is not None and adjustment.kind is AdjustmentKind.ADDITIVE
+    assert adjustment.value == pytest.approx(12.5) and not adjustment.capped
+    assert unadjusted_kw(p.baseline_kw, adjustment) == pytest.approx(120 - 12.5)
+
+
+def test_vtn_adjustment_without_readings_before_the_event_is_not_applied_with_a_reason():
+    adjustment = day_of_adjustment(T0, "caiso-10-in-10", pairs((100, 80)))
+    assert adjustment is not None and not adjustment.applied and adjustment.value == 1.0
+    assert "cover 0% of the adjustment window" in adjustment.reason
+    partial = day_of_adjustment(T0, "caiso-10-in-10", before_event(100, 110, hours=2))
+    assert partial is not None and not partial.applied  # 1 of its 3 h
+    assert unadjusted_kw(100.0, partial) is None
+    assert day_of_adjustment(T0, "my-own-method", before_event(100, 110)) is None
+    assert day_of_adjustment(T0, None, before_event(100, 110)) is None
+
+
+async def test_admin_and_cli_show_the_baseline_adjustment(vtn: Vtn):
+    store = vtn.store
+    ev = await stored_event(store, signal(SignalName.SIMPLE, SignalType.LEVEL, 2, 2))
+    await store.invitations.record_opt(ev.event_id, "ven-1", modification_number=0,
+                                       opt_type=OptType.OPT_IN)
+    rows = before_event(100, 110) + pairs((110, 80), (110, 85))
+    await store.reports.add_readings(rows)
+    await refresh_after_readings(vtn, await store.vens.get("ven-1"), rows)
+    root = web.Application()
+    root.add_subapp(API_ROOT, admin_app(vtn, token="t0ken"))
+    client = TestClient(TestServer(root))
+    await client.start_server()
+    headers = {"Authorization": "Bearer t0ken"}
+    try:
+        response = await client.get(f"{API_ROOT}/events/ev-1/performance", headers=headers)
+        body = await response.json()
+        assert response.status == 200, body
+        (row,) = body["performance"]
+        adjustment = row["baseline_adjustment"]
+        assert (adjustment["kind"], adjustment["value"], adjustment["applied"]) == (
+            "ratio", 1.1, True)
+        assert (adjustment["window_s"], adjustment["gap_s"], adjustment["cap"]) == (
+            3 * 3600, 3600, 0.2)
+        assert adjustment["text"] == ("day-of ratio ×1.100 (3 h ending 1 h before the event, "
+                                      "cap ±20 %)")
+        assert row["baseline_kw"] == 110 and row["unadjusted_baseline_kw"] == 100
+        response = await client.get(f"{API_ROOT}/events/ev-1/performance.csv", headers=headers)
+        (line,) = csv.DictReader(io.StringIO(await response.text()))
+        assert line["baseline_adjustment"] == adjustment["text"]
+        assert "ven-1: caiso-10-in-10 baseline, day-of ratio ×1.100" in performance_table(body)
+    finally:
+        await client.close()
+
+
+def test_vtn_adjustment_pairs_readings_of_different_lengths():
+    five = timedelta(minutes=5)
+    readings = [reading("usage", T0 - timedelta(hours=4) + k * five, 100.0 + 20 * (k % 3 == 0),
+                        duration=five) for k in range(48)]  # mean 106.67 kW
+    readings += [r for r in before_event(100, 0) if r.report_type is ReportType.BASELINE]
+    adjustment = day_of_adjustment(T0, "caiso-10-in-10", readings)
+    assert adjustment is not None and adjustment.applied
+    assert adjustment.value == pytest.approx(1 + 20 / 3 / 100)

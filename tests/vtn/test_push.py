@@ -263,3 +263,25 @@ async def test_http_push_transport_against_a_listening_ven(push_harness: Harness
     finally:
         await transport.close()
         await server.close()
+
+
+
+async def test_a_round_delivers_each_vens_messages_in_queue_order(push_harness: Harness) -> None:
+    h = push_harness
+    ven_id = await register_push(h)  # queues the VTN's METADATA oadrRegisterReport first
+    await add_event(h.store)
+    ven = FakeVen(ven_id)
+    worker = push_worker(h, ven)
+    assert await worker.run_once() == 2  # one round: both items of the VEN, one after the other
+    assert [url.rsplit("/", 1)[1] for url, _ in ven.received] == ["EiReport", "EiEvent"]
+
+
+async def test_a_round_without_a_sweep_sends_only_what_is_queued(push_harness: Harness) -> None:
+    h = push_harness
+    ven_id = await register_push(h)
+    await add_event(h.store)
+    ven = FakeVen(ven_id)
+    worker = push_worker(h, ven)
+    assert await worker.run_once(sweep=False) == 1  # the METADATA registration only
+    assert await worker.run_once() == 1  # swept: the event
+    assert [url.rsplit("/", 1)[1] for url, _ in ven.received] == ["EiReport", "EiEvent"]

@@ -435,6 +435,14 @@ async def test_reports_registered_requested_and_readings_stored_idempotently(
     assert got[0].report_requests[0].report_request_id == one_shot.report_request_id
     assert got[0].report_requests[0].report_specifier.granularity == timedelta(0)
     assert got[1].report_request_ids == (request.report_request_id,)
+    # data for the cancelled request gets the cancellation piggy-backed (R1_3050); data for a
+    # live request does not
+    late = await h.post("EiReport", update_report(ven_id, request.report_request_id, [7.0]),
+                        fingerprint=FP)
+    assert isinstance(late, UpdatedReport) and late.response.response_code == 200
+    assert late.cancel_report is not None
+    assert late.cancel_report.report_request_ids == (request.report_request_id,)
+    assert answer.cancel_report is None  # the answer to the live request's data, above
 
 
 async def test_report_requests_from_a_ven_are_not_supported(harness: Harness) -> None:
@@ -509,12 +517,13 @@ async def test_the_ven_baseline_is_requested_stored_and_used_for_performance(
     assert isinstance(reply, RegisteredReport) and reply.response.response_code == 200
     asked = {r.report_specifier.report_specifier_id: r for r in reply.report_requests}
     if baseline_report:
-        assert set(asked) == {"TELEMETRY_USAGE", "TELEMETRY_BASELINE", "TELEMETRY_STATUS"}
+        assert set(asked) == {"TELEMETRY_USAGE", "TELEMETRY_BASELINE", "TELEMETRY_STATUS",
+                              "EXPECTED_DELIVERY"}
         assert [p.r_id for p in asked["TELEMETRY_BASELINE"].report_specifier
                 .specifier_payloads] == ["baseline"]
         sent = [("TELEMETRY_USAGE", {"usage": 80.0}), ("TELEMETRY_BASELINE", {"baseline": 100.0})]
     else:
-        assert set(asked) == {"TELEMETRY_USAGE", "TELEMETRY_STATUS"}
+        assert set(asked) == {"TELEMETRY_USAGE", "TELEMETRY_STATUS", "EXPECTED_DELIVERY"}
         sent = [("TELEMETRY_USAGE", {"usage": 80.0, "baseline": 100.0})]
     for specifier, values in sent:
         request_id = asked[specifier].report_request_id
@@ -531,6 +540,55 @@ async def test_the_ven_baseline_is_requested_stored_and_used_for_performance(
         100.0, pytest.approx(20.0), pytest.approx(80.0), 80.0)
     assert (row.baseline_method, row.baseline_confidence) == ("caiso-10-in-10", 80)
     assert row.delivered_pct == pytest.approx(100.0)
+
+
+def _projection(ven_id: str, request_id: str, delta_kw: float, baseline_kw: float):
+    """What our VEN's plan expects over the event (two half-hour intervals from its start):
+    planned demand - baseline `delta_kw` and the projected baseline [kW]."""
+    start = START + timedelta(hours=1)
+    intervals = tuple(
+        Interval(payloads=(ReportPayload(r_id="expected_delta", value=delta_kw),
+                           ReportPayload(r_id="expected_baseline", value=baseline_kw)),
+                 dtstart=start + timedelta(minutes=30 * i), duration=timedelta(minutes=30))
+        for i in range(2))
+    report = Report(report_request_id=request_id, report_specifier_id="EXPECTED_DELIVERY",
+                    created_date_time=START, dtstart=start, duration=timedelta(hours=1),
+                    intervals=intervals)
+    return UpdateReport(request_id="p", reports=(report,), ven_id=ven_id)
+
+
+async def test_the_expected_delivery_is_stored_before_the_event_apart_from_the_baseline(
+    harness: Harness,
+) -> None:
+    h = harness
+    ven_id = (await h.register(FP)).ven_id
+    event = await add_event(h.store)  # SIMPLE level 2 (20 % of the baseline), in an hour
+    reply = await h.post("EiReport", _our_ven_metadata(ven_id, baseline_report=True),
+                         fingerprint=FP)
+    assert isinstance(reply, RegisteredReport)
+    asked = {r.report_specifier.report_specifier_id: r.report_request_id
+             for r in reply.report_requests}
+    # before the event: the plan expects 9 kW of the 24 kW asked from a 120 kW baseline
+    answer = await h.post("EiReport", _projection(ven_id, asked["EXPECTED_DELIVERY"], -9.0,
+                                                  120.0), fingerprint=FP)
+    assert isinstance(answer, UpdatedReport) and answer.response.response_code == 200
+    row = await h.store.performance.get(event.event_id, ven_id)
+    assert row is not None and row.data_points == 0 and row.baseline_kw is None
+    assert (row.expected_kw, row.expected_requested_kw) == (9.0, pytest.approx(24.0))
+    assert row.expected_pct == pytest.approx(37.5)
+    assert [(i.expected_kw, i.duration) for i in row.expected_intervals] == [
+        (9.0, timedelta(minutes=30))] * 2
+    # a revised plan replaces the figure; measured telemetry keeps its own baseline
+    await h.post("EiReport", _projection(ven_id, asked["EXPECTED_DELIVERY"], -12.0, 120.0),
+                 fingerprint=FP)
+    for specifier, values in (("TELEMETRY_USAGE", {"usage": 80.0}),
+                              ("TELEMETRY_BASELINE", {"baseline": 100.0})):
+        await h.post("EiReport", _telemetry(ven_id, asked[specifier], specifier, values),
+                     fingerprint=FP)
+    row = await h.store.performance.get(event.event_id, ven_id)
+    assert row is not None and row.data_points == 2 and row.baseline_kw == 100.0
+    assert row.requested_kw == pytest.approx(20.0) and row.reduction_kw == 20.0
+    assert (row.expected_kw, row.expected_pct) == (12.0, pytest.approx(50.0))
 
 
 async def test_a_vtn_configured_without_the_baseline_does_not_ask_for_it(tmp_path: Path) -> None:

@@ -252,6 +252,7 @@ async def test_the_public_api_is_pinned(tmp_path):
         "PollState",
         "ReadingQuery",
         "StorageError",
+        "StorageUnavailable",
         "Store",
         "open_store",
     ]

@@ -25,6 +25,7 @@ from common.messages.registration import CreatedPartyRegistration, CreatePartyRe
 from common.xml import decode, encode
 from tests.support.network import free_port
 from tests.support.processes import ROOT, listening
+from tests.support.waiting import until
 from vtn.config import AdminSettings, VtnConfig
 from vtn.server import serve
 
@@ -59,10 +60,12 @@ async def two_workers(tmp_path: Path, database_url: str) -> AsyncIterator[Served
     try:
         await listening(port, process, log)
         await listening(admin_port, process, log)
+        token = tmp_path / "admin-token"  # written just after the admin port is bound
+        assert await until(token.exists, WAIT), log.read_text()
         yield Served(
             base=f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b",
             admin=f"http://127.0.0.1:{admin_port}/admin/api/v1",
-            token=(tmp_path / "admin-token").read_text(encoding="ascii").strip(),
+            token=token.read_text(encoding="ascii").strip(),
             log=log,
             process=process,
         )

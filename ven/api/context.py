@@ -14,19 +14,22 @@ from ven.client.telemetry import TelemetryStore
 
 if TYPE_CHECKING:
     from ven.brain import BuildingBrain
+    from ven.brain.energyloop import EnergyManager
 
 __all__ = ["CONTEXT", "ApiContext", "context"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApiContext:
-    """The running VEN's parts the API reads: `brain` is None without a building file."""
+    """The running VEN's parts the API reads: `brain` is None without a building file,
+    `energy` (the always-on energy manager) without an ``[energy]`` table."""
 
     config: VenConfig
     store: Store
     telemetry: TelemetryStore
     clock: Clock
     brain: BuildingBrain | None = None
+    energy: EnergyManager | None = None
 
     def device_ids(self) -> list[str] | None:
         """The building's device IDs (None without a building)."""

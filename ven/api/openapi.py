@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ven.energy.strategy import STRATEGIES as _STRATEGIES
+
 __all__ = ["OPENAPI"]
 
 Json = dict[str, Any]
@@ -91,7 +93,11 @@ _SCHEMAS: Json = {
         "circuit_id": {"type": ["string", "null"], "description": "null: devices on no circuit"},
         "name": _TEXT, "essential": {"type": "boolean"},
         "priority": {"type": "integer", "description": "1..10, lower is shed first (0: none)"},
-        "meter": {"type": ["string", "null"]}, "current_kw": _NUMBER,
+        "meter": {"type": ["string", "null"]},
+        "metered": {"type": "boolean",
+                    "description": "current_kw is the circuit meter's reading (else the sum of "
+                                   "its devices')"},
+        "current_kw": {**_NUMBER, "description": "draw now [kW]"},
         "sheddable_kw": {**_NUMBER, "description": "0 on an essential circuit"},
         "devices": {"type": "array", "items": _ref("DeviceCapacity")}}),
     "Capacity": _object({
@@ -111,11 +117,59 @@ _SCHEMAS: Json = {
     "PlanInterval": _object({"start": _TIME, "duration_h": _NUMBER,
                              "in_event": {"type": "boolean"}, "baseline_kw": _NULL_NUMBER,
                              "target_kw": _NULL_NUMBER, "planned_kw": _NULL_NUMBER,
-                             "measured_kw": _NULL_NUMBER}),
+                             "measured_kw": _NULL_NUMBER, "requested_shed_kw": _NULL_NUMBER,
+                             "expected_shed_kw": _NULL_NUMBER, "expected_pct": _NULL_NUMBER,
+                             "shortfall_reasons": {"type": "array", "items": _TEXT}}),
     "Plan": _object({"event_id": _TEXT, "modification_number": {"type": "integer"},
                      "start": _TIME, "end": _TIME, "until": _TIME,
-                     "intervals": {"type": "array", "items": _ref("PlanInterval")}}),
+                     "requested_shed_kw": _NULL_NUMBER, "expected_shed_kw": _NULL_NUMBER,
+                     "expected_pct": _NULL_NUMBER, "falls_short": {"type": "boolean"},
+                     "intervals": {"type": "array", "items": _ref("PlanInterval")},
+                     "baseline": _ref("PlanBaseline")}),
+    "PlanBaseline": _object({
+        "preset": _TEXT, "method": _TEXT,
+        "confidence": {"type": "string", "enum": ["high", "medium", "low"]},
+        "adjustment": {"type": "object", "description": "The day-of adjustment: kind (none, "
+                       "ratio, additive), value (ratio or offset [kW]), raw, capped, applied, "
+                       "window_s, gap_s, cap, reason, text"},
+    }),
     "CurrentPlan": _object({"plan": {"oneOf": [_ref("Plan"), {"type": "null"}]}}),
+    "EnergyPlan": _object({
+        "made_at": _TIME, "start": _TIME, "in_force": {"type": "boolean"},
+        "strategy": _TEXT, "status": _TEXT, "horizon_h": _NUMBER, "step_min": _NUMBER,
+        "tariff": _TEXT, "currency": _TEXT, "forecast": _TEXT,
+        "dr_intervals": {"type": "integer"},
+        "left_to_event": {"type": "array", "items": _TEXT},
+        "solve_s": _NUMBER, "replans": {"type": "integer"}, "failures": {"type": "integer"},
+        "totals": {"type": "object", "additionalProperties": _NUMBER,
+                   "description": "energy_cost, demand_charge_increment, degradation_cost "
+                                  "[currency], carbon_kg, comfort_deviation_ch, "
+                                  "band_violation_ch [°C·h], dr_shortfall_kwh, "
+                                  "ev_shortfall_kwh, battery_throughput_kwh, peak_kw"},
+        "commands": {"type": "array", "items": {"type": "object"},
+                     "description": "sent now: device_id, command, kw / celsius / on"},
+        "next": {"type": "array", "items": {"type": "object"},
+                 "description": "the next intervals: start, import_kw, export_kw, "
+                                "<device>.kw, .soc, .temp_c"}}),
+    "EnergyStrategy": _object({
+        "name": {"type": "string", "enum": list(_STRATEGIES)},
+        "weights": {"type": "object", "additionalProperties": {"type": "number"}},
+        "source": {"type": "string", "description": "building file, or run time"},
+        "building_file": {"type": "string", "description": "the building file's strategy"}}),
+    "EnergyStrategyInput": {
+        "type": "object", "required": ["strategy"], "additionalProperties": False,
+        "properties": {
+            "strategy": {"type": "string", "enum": list(_STRATEGIES)},
+            "weights": {"type": "object", "additionalProperties": {"type": "number",
+                                                                   "minimum": 0},
+                        "description": "cost, comfort, carbon (balanced only); "
+                                       "degradation_per_kwh and penalty_* (any)"}}},
+    "EnergyStrategySet": _object({"strategy": _ref("EnergyStrategy"),
+                                  "replan": {"type": "string"}}),
+    "CurrentEnergyPlan": _object({
+        "enabled": {"type": "boolean"},
+        "strategy": {"oneOf": [_ref("EnergyStrategy"), {"type": "null"}]},
+        "plan": {"oneOf": [_ref("EnergyPlan"), {"type": "null"}]}}),
 }
 
 _PATHS: Json = {
@@ -174,6 +228,17 @@ _PATHS: Json = {
         "summary": "The current (or next) event's plan per interval",
         "responses": {"200": _json(_ref("CurrentPlan"), "The plan, or null"),
                       **_errors(404)}}},
+    "/energy/plan": {"get": {
+        "summary": "The always-on energy manager's plan in force (rolling-horizon MPC)",
+        "responses": {"200": _json(_ref("CurrentEnergyPlan"), "The plan, or null"),
+                      **_errors(404)}}},
+    "/energy/strategy": {"put": {
+        "summary": "Choose the energy manager's strategy (kept in the state file, wins over "
+                   "the building file's; re-planned at the manager's next look)",
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": _ref("EnergyStrategyInput")}}},
+        "responses": {"200": _json(_ref("EnergyStrategySet"), "The strategy now chosen"),
+                      **_errors(400, 404, 409)}}},
 }
 
 OPENAPI: Json = {
@@ -191,6 +256,6 @@ OPENAPI: Json = {
         "responses": {f"E{s}": _json(_ref("Error"), text) for s, text in (
             (400, "Invalid input"), (401, "Missing or wrong bearer token"),
             (404, "Unknown event or device, or no building"),
-            (409, "The event can no longer be answered"))},
+            (409, "The event can no longer be answered, or the energy manager is off"))},
     },
 }

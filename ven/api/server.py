@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from common.errors import ConfigError
-from ven.api import benefits, history, invitations, plans
+from ven.api import benefits, history, invitations, plans, strategy
 from ven.api.auth import auth_middleware, ensure_token, error_middleware
 from ven.api.context import CONTEXT, ApiContext
 from ven.api.dashboard import DASHBOARD_ROOT, dashboard_app
@@ -48,6 +48,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/flexibility", plans.flexibility),
     Route("GET", "/capacity", plans.capacity),
     Route("GET", "/plan", plans.current_plan),
+    Route("GET", "/energy/plan", plans.energy_plan),
+    Route("PUT", "/energy/strategy", strategy.set_strategy),
     Route("GET", "/benefits", benefits.benefits),
     Route("GET", "/devices", history.list_devices),
     Route("GET", "/telemetry", history.list_samples),

@@ -4,24 +4,29 @@
     result = compute_baseline(load_kw, start=..., end=..., timezone="America/Los_Angeles")
 
 Modules: `config` (parameters and presets), `grid` (local-time alignment, DST), `days`
-(eligibility), `xofy` (selection), `adjustment` (day-of adjustment), `fallback` (the chain for
-young meters), `result` (the returned dataclass), `compute` (the entry point).
+(eligibility), `xofy` (selection), `fallback` (the chain for young meters), `result` (the
+returned dataclass), `compute` (the entry point). The day-of adjustment's math is shared with
+the VTN: `common.baselines.adjustment`.
 """
 
+from common.baselines.adjustment import (
+    NO_ADJUSTMENT,
+    AdjustmentKind,
+    AppliedAdjustment,
+    SameDayAdjustment,
+)
 from ven.baseline.compute import compute_baseline
 from ven.baseline.config import (
     CAISO_10_IN_10,
-    NO_ADJUSTMENT,
     NYISO_5_OF_10,
     PJM_HIGH_4_OF_5,
-    AdjustmentKind,
     BaselineConfig,
     DayType,
-    SameDayAdjustment,
     Selection,
     XofYRule,
+    preset,
 )
-from ven.baseline.result import AppliedAdjustment, BaselineResult, Confidence, Method
+from ven.baseline.result import BaselineResult, Confidence, Method
 
 __all__ = [
     "CAISO_10_IN_10",
@@ -39,4 +44,5 @@ __all__ = [
     "Selection",
     "XofYRule",
     "compute_baseline",
+    "preset",
 ]

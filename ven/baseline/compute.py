@@ -9,15 +9,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from common.baselines.adjustment import (
+    AdjustmentKind,
+    AppliedAdjustment,
+    apply,
+    not_applied,
+    same_day_adjustment,
+)
 from common.errors import ConfigError
 from common.wording import duration_words
-from ven.baseline.adjustment import apply, same_day_adjustment
-from ven.baseline.config import CAISO_10_IN_10, AdjustmentKind, BaselineConfig
+from ven.baseline.config import CAISO_10_IN_10, BaselineConfig
 from ven.baseline.days import Context, is_weekend_or_holiday
 from ven.baseline.fallback import CHAIN
 from ven.baseline.grid import build_grid, day_number, local_keys, to_date, window_keys
 from ven.baseline.result import (
-    AppliedAdjustment,
     BaselineResult,
     Confidence,
     Estimate,
@@ -216,16 +221,13 @@ def _no_baseline(
     skipped: list[str],
 ) -> BaselineResult:
     """The flagged result when there is no load to build any baseline from: all NaN."""
-    kind = config.adjustment.kind
     return BaselineResult(
         baseline=pd.Series(np.nan, index=event_index, name="baseline_kw"),
         method=Method.NONE,
         config_name=config.name,
         days_used=(),
         days_required=ctx.rule.required_days,
-        adjustment=AppliedAdjustment(
-            kind=kind, value=1.0 if kind is AdjustmentKind.RATIO else 0.0, reason="no baseline"
-        ),
+        adjustment=not_applied(config.adjustment, "no baseline"),
         confidence=Confidence.LOW,
         note="; ".join([f"{config.name}: no baseline, no usable load before the event", *skipped]),
         interval=step,

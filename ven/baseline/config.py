@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import timedelta
 from enum import StrEnum
 
+from common.baselines.adjustment import NO_ADJUSTMENT, SameDayAdjustment
+from common.baselines.presets import CAISO, NYISO, PJM, PRESET_ADJUSTMENTS, method_slug
 from common.errors import ConfigError
-from common.wording import duration_words
 
 
 class DayType(StrEnum):
@@ -51,14 +51,6 @@ class Selection(StrEnum):
     HIGHEST = "highest"  # the X with the highest mean load over the event window
     MIDDLE = "middle"  # drop (Y - X) / 2 highest and as many lowest ("Olympic" mean); with
     # fewer than Y days found, the same number is dropped at each end while a day remains
-
-
-class AdjustmentKind(StrEnum):
-    """Same-day (day-of) adjustment of the baseline."""
-
-    NONE = "none"
-    RATIO = "ratio"  # baseline × (actual / baseline) over the adjustment window
-    ADDITIVE = "additive"  # baseline + (actual − baseline) over the adjustment window
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,40 +89,6 @@ class XofYRule:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SameDayAdjustment:
-    """Day-of adjustment from the event day's load before the event.
-
-    window: length of the adjustment window (a timedelta, e.g. 3 h).
-    gap: time between the end of the window and the event start (the window is
-        [start − gap − window, start − gap)).
-    cap: for `ratio`, the factor is kept within [1 − cap, 1 + cap]; for `additive`, the offset
-        [kW] within ± cap × the unadjusted baseline's mean over the window. None: uncapped.
-    """
-
-    kind: AdjustmentKind = AdjustmentKind.NONE
-    window: timedelta = timedelta(hours=3)
-    gap: timedelta = timedelta(hours=1)
-    cap: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind is AdjustmentKind.NONE:
-            return
-        if self.window <= timedelta(0):
-            raise ConfigError(
-                f"adjustment window must be positive, got {duration_words(self.window)}")
-        if self.gap < timedelta(0):
-            raise ConfigError(
-                f"adjustment gap must not be negative, got {duration_words(self.gap)}")
-        if self.cap is not None and not (self.cap >= 0 and math.isfinite(self.cap)):
-            raise ConfigError(f"adjustment cap must be a finite fraction >= 0, got {self.cap}")
-        if self.kind is AdjustmentKind.RATIO and self.cap is not None and self.cap >= 1:
-            raise ConfigError(f"a ratio cap must be below 1 (a factor > 0), got {self.cap}")
-
-
-NO_ADJUSTMENT = SameDayAdjustment()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class BaselineConfig:
     """A complete baseline method: the X-of-Y rules, look-back, adjustment and data quality.
 
@@ -160,41 +118,33 @@ class BaselineConfig:
     def caiso_10_in_10(cls) -> BaselineConfig:
         """CAISO 10-in-10 with a ±20 % day-of ratio (see the module docstring)."""
         return cls(
-            name="CAISO 10-in-10",
+            name=CAISO,
             weekday=XofYRule(x=10, y=10, min_days=5),
             weekend=XofYRule(x=4, y=4),
             lookback_days=45,
-            adjustment=SameDayAdjustment(
-                kind=AdjustmentKind.RATIO, window=timedelta(hours=3), gap=timedelta(hours=1),
-                cap=0.20,
-            ),
+            adjustment=PRESET_ADJUSTMENTS[CAISO],
         )
 
     @classmethod
     def nyiso_5_of_10(cls) -> BaselineConfig:
         """NYISO-style 5 highest of 10 weekdays, 2 of 3 like weekend days, in-day ratio."""
         return cls(
-            name="NYISO 5-of-10",
+            name=NYISO,
             weekday=XofYRule(x=5, y=10, selection=Selection.HIGHEST),
             weekend=XofYRule(x=2, y=3, selection=Selection.HIGHEST, day_type=DayType.DAY_OF_WEEK),
             lookback_days=30,
-            adjustment=SameDayAdjustment(
-                kind=AdjustmentKind.RATIO, window=timedelta(hours=2), gap=timedelta(hours=2),
-                cap=0.20,
-            ),
+            adjustment=PRESET_ADJUSTMENTS[NYISO],
         )
 
     @classmethod
     def pjm_high_4_of_5(cls) -> BaselineConfig:
         """PJM-style High 4 of 5 with the symmetric additive adjustment."""
         return cls(
-            name="PJM High 4 of 5",
+            name=PJM,
             weekday=XofYRule(x=4, y=5, selection=Selection.HIGHEST),
             weekend=XofYRule(x=2, y=3, selection=Selection.HIGHEST, day_type=DayType.DAY_OF_WEEK),
             lookback_days=45,
-            adjustment=SameDayAdjustment(
-                kind=AdjustmentKind.ADDITIVE, window=timedelta(hours=3), gap=timedelta(hours=1),
-            ),
+            adjustment=PRESET_ADJUSTMENTS[PJM],
         )
 
     @classmethod
@@ -209,3 +159,17 @@ class BaselineConfig:
 CAISO_10_IN_10 = BaselineConfig.caiso_10_in_10()
 NYISO_5_OF_10 = BaselineConfig.nyiso_5_of_10()
 PJM_HIGH_4_OF_5 = BaselineConfig.pjm_high_4_of_5()
+
+PRESETS: dict[str, BaselineConfig] = {
+    c.name: c for c in (CAISO_10_IN_10, NYISO_5_OF_10, PJM_HIGH_4_OF_5)}
+"""The programme presets by name."""
+
+
+def preset(name: str) -> BaselineConfig:
+    """The preset called `name` (its name, or the slug ``pjm-high-4-of-5``, any case)."""
+    wanted = method_slug(name)
+    for config in PRESETS.values():
+        if method_slug(config.name) == wanted:
+            return config
+    raise ConfigError(f"baseline: unknown programme preset {name!r}; one of "
+                      + ", ".join(repr(n) for n in PRESETS))

@@ -9,7 +9,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from ven.baseline.config import AdjustmentKind
+from common.baselines.adjustment import AppliedAdjustment, describe
 
 
 class Method(StrEnum):
@@ -34,22 +34,6 @@ class Confidence(StrEnum):
         """This confidence lowered by `steps` levels, never below LOW."""
         order = (Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW)
         return order[min(order.index(self) + max(steps, 0), len(order) - 1)]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AppliedAdjustment:
-    """The same-day adjustment as applied.
-
-    value: the ratio [-] (1.0 when not applied) or the additive offset [kW] (0.0 when not).
-    capped: the raw value was outside the cap and was clipped to it.
-    applied: False when none is configured or the data for it were missing.
-    """
-
-    kind: AdjustmentKind
-    value: float
-    capped: bool = False
-    applied: bool = False
-    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +78,11 @@ class BaselineResult:
     def ok(self) -> bool:
         """True when there is a baseline at all (method is not NONE)."""
         return self.method is not Method.NONE
+
+    @property
+    def adjustment_words(self) -> str:
+        """The day-of adjustment in words (``ratio ×1.083 (3 h ending 1 h before ...)``)."""
+        return describe(self.adjustment)
 
     @property
     def energy_kwh(self) -> float:

@@ -6,7 +6,8 @@
 
 Modules: `signals` (typed 2.0b event -> instruction signals), `meter` (simulated building,
 history and live readings), `planning` (baseline, request, dispatch, re-plan), `handler`
-(the ``EventHandler``), `outcome` (what was measured), `words` (log lines), `dryrun` (one
+(the ``EventHandler``), `outcome` (what was measured), `expectation` (what a plan expects
+to deliver against what is asked, and why it falls short), `words` (log lines), `dryrun` (one
 event simulated without a VTN: ``oadr-ven plan`` and the demo), `plancli` (that command),
 `chart` (its PNG). ``ven.measurements`` reads the meter for the VEN's reports.
 """

@@ -1,4 +1,5 @@
-"""``oadr-ven capacity``: the circuits a building may shed now, lowest priority first."""
+"""``oadr-ven capacity``: the circuits a building may shed now, lowest priority first (from the
+running VEN's building API, or the building file's simulated building)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,20 @@ from zoneinfo import ZoneInfo
 __all__ = ["HELP", "add_capacity_arguments", "capacity_command", "capacity_document"]
 
 HELP = ("List the circuits the dispatch may shed at a time, in the order it sheds them (lowest "
-        "priority first, essential circuits never), with their current and sheddable kW; the "
-        "current draw is the building file's simulated building without DR.")
+        "priority first, essential circuits never), with their current and sheddable kW: with "
+        "--config, now, from the running VEN's building API (what its devices and circuit "
+        "meters say); with --building, the building file's simulated building without DR.")
 
 
 def add_capacity_arguments(sub: argparse.ArgumentParser) -> None:
     """The options of ``oadr-ven capacity``."""
-    sub.add_argument("--building", required=True, metavar="FILE.toml", help="the building file")
+    source = sub.add_mutually_exclusive_group(required=True)
+    source.add_argument("--building", metavar="FILE.toml", help="the building file (simulated)")
+    source.add_argument("--config", metavar="FILE.toml",
+                        help="the running VEN's ven.toml: ask its building API ([api])")
     sub.add_argument("--at", metavar="TIME",
-                     help="ISO 8601 (no offset: the building's local time); default: now")
+                     help="ISO 8601 (no offset: the building's local time); default: now "
+                          "(--building only)")
     sub.add_argument("--essential", action="store_true",
                      help="list the essential circuits too (never sheddable: 0 kW)")
     sub.add_argument("--seed", type=int, default=0, help="weather seed (default: 0)")
@@ -29,6 +35,8 @@ def add_capacity_arguments(sub: argparse.ArgumentParser) -> None:
 
 def capacity_document(args: argparse.Namespace) -> dict[str, Any]:
     """The listing the parsed arguments ask for, as plain JSON values."""
+    if getattr(args, "config", None):
+        return _from_api(args)
     from common.clock import ManualClock
     from ven.brain.dryrun import parse_start
     from ven.devices.capacity import shed_capacity
@@ -49,6 +57,42 @@ def capacity_document(args: argparse.Namespace) -> dict[str, Any]:
             "circuits": [e.as_json() for e in entries]}
 
 
+def _from_api(args: argparse.Namespace) -> dict[str, Any]:
+    """``GET /capacity`` of the running VEN's building API (``ConfigError`` when its ``[api]``
+    is off, it does not answer, or refuses)."""
+    import urllib.error
+    import urllib.request
+
+    from common.errors import ConfigError
+    from ven.client.config import load_config
+
+    if args.at is not None:
+        raise ConfigError("--at: only with --building (--config lists the running VEN's now)")
+    config = load_config(args.config)
+    if not config.api.enabled:
+        raise ConfigError(f"{args.config}: the building API is off; set [api] port to list the "
+                          "running VEN's capacity (or use --building)")
+    host = f"[{config.api.host}]" if ":" in config.api.host else config.api.host
+    url = f"http://{host}:{config.api.port}/api/v1/capacity" + (
+        "?essential=true" if args.essential else "")
+    try:
+        token = config.api_token_file.read_text("utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"the building API token ({config.api_token_file}) cannot be read "
+                          f"({exc.strerror}); is the VEN running (`oadr-ven run`)?") from exc
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            found: dict[str, Any] = json.load(answer)
+    except urllib.error.HTTPError as exc:
+        raise ConfigError(f"the building API at {url} answered {exc.code}: "
+                          f"{exc.read().decode('utf-8', 'replace')[:200]}") from exc
+    except OSError as exc:
+        raise ConfigError(f"the building API at {url} does not answer ({exc}); is the VEN "
+                          "running (`oadr-ven run`)?") from exc
+    return found
+
+
 def capacity_command(args: argparse.Namespace) -> int:
     """Run ``oadr-ven capacity`` and print its listing (or JSON); returns the exit status."""
     data = capacity_document(args)
@@ -60,7 +104,8 @@ def capacity_command(args: argparse.Namespace) -> int:
     for entry in data["circuits"]:
         label = entry["circuit_id"] or "(no circuit)"
         kind = "essential" if entry["essential"] else f"priority {entry['priority']}"
-        lines.append(f"  {label} ({kind}): {entry['current_kw']:g} kW now, "
+        metered = " (metered)" if entry.get("metered") else ""
+        lines.append(f"  {label} ({kind}): {entry['current_kw']:g} kW now{metered}, "
                      f"{entry['sheddable_kw']:g} kW sheddable")
         lines.extend(f"    {d['device_id']} ({d['kind']}, {d['rule']}): {d['current_kw']:g} kW "
                      f"now, {d['sheddable_kw']:g} kW sheddable" for d in entry["devices"])

@@ -7,7 +7,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,8 +16,9 @@ import pandas as pd
 from common.clock import Clock
 from common.messages.enums import OptType
 from ven.baseline import BaselineResult, Confidence, Method
+from ven.brain.expectation import EventExpectation, expect, shortfall_lines
 from ven.brain.meter import HISTORY_DAYS, HISTORY_STEP, MeteredBuilding
-from ven.brain.outcome import measure
+from ven.brain.outcome import EventOutcome, measure
 from ven.brain.planning import (
     EventPlan,
     clip_signals,
@@ -76,6 +77,13 @@ class BuildingBrain:
     re-planned from the measured device states, with the forecast corrected by the last
     interval's measured - planned load (``replan_event``), before that interval's commands
     are applied. One DEBUG line per re-plan; the event's INFO summary counts them.
+
+    Each plan keeps control for `recovery` after the event (None: the building file's
+    ``[programme] recovery_minutes``, 60 by default, ``planning.RECOVERY_WINDOW``):
+    the devices are released as that plan's recovery schedule says (a zone's set point
+    stepped back to normal, a load switched back on when its turn comes), so that the load
+    stays at or below the no-event load plus ``Weights.rebound_free``; every device is
+    released when the window ends.
     """
 
     def __init__(
@@ -88,7 +96,13 @@ class BuildingBrain:
         closed_loop: bool = True,
         log_zone: tzinfo = UTC,
         gateway: DeviceGateway | None = None,
+        recovery: timedelta | None = None,
     ) -> None:
+        if recovery is None:
+            recovery = timedelta(minutes=meter.building.programme.recovery_minutes)
+        if recovery < timedelta(0):
+            raise ValueError(f"recovery window must not be negative, got {recovery}")
+        self.recovery = recovery
         self.meter = meter
         # where commands go and what the devices say back; the model itself by default
         self.gateway: DeviceGateway = gateway if gateway is not None else meter.simulation
@@ -126,12 +140,13 @@ class BuildingBrain:
         options: SolveOptions | None = None,
         closed_loop: bool = True,
         log_zone: tzinfo = UTC,
+        recovery: timedelta | None = None,
     ) -> BuildingBrain:
         """A brain for the simulated building of a building file, starting at clock.now()."""
         meter = MeteredBuilding.from_file(building_file, start=clock.now(), seed=seed,
                                           history_days=history_days)
         return cls(meter, clock, supported=supported, options=options, closed_loop=closed_loop,
-                   log_zone=log_zone)
+                   log_zone=log_zone, recovery=recovery)
 
     def __repr__(self) -> str:
         return f"BuildingBrain({self.building.id!r}, plans={sorted(self._plans)})"
@@ -147,6 +162,14 @@ class BuildingBrain:
         if found is not None:
             return found
         return next((p for p in reversed(self._recent) if p.event_id == event_id), None)
+
+    def expectation(self, event_id: str) -> EventExpectation | None:
+        """What the latest plan of `event_id` expects to deliver per event interval against
+        what is asked [kW], with the reasons of any shortfall (``ven.brain.expectation``)."""
+        plan = self.latest(event_id)
+        if plan is None:
+            return None
+        return expect(plan, self.building, released=self._released.get(event_id, ()))
 
     # ---- EventHandler ---------------------------------------------------------------------------
 
@@ -203,13 +226,15 @@ class BuildingBrain:
             log.info("Event %s is already over: nothing planned", event_id)
             return None
         baseline = self._event_baseline(start, end)
+        after = self._recovery_baseline(start, end)
         self._event_days.add(start.astimezone(self.zone).date())
         ahead = clip_signals(signals, now) if start < now else tuple(signals)
         previous = self._plans.get(event_id)
         released = self.released_devices()
         planned = plan_event(event_id, modification_number, ahead, baseline,
                              self.meter.simulation, previous=previous,
-                             opted_out=sorted({*opted_out, *released}), options=self._options)
+                             opted_out=sorted({*opted_out, *released}), options=self._options,
+                             recovery=self.recovery, recovery_baseline=after)
         self._released[event_id] = released
         if released:
             log.info("Event %s: planned without %s (offline or overridden)", event_id,
@@ -225,6 +250,9 @@ class BuildingBrain:
         log.info("%s", describe_plan(planned, self.building, self.log_zone))
         for note in planned.request.notes:
             log.info("Event %s: %s", event_id, note)
+        for line in shortfall_lines(expect(planned, self.building, released=released),
+                                    self.log_zone):
+            log.warning("%s", line[0].upper() + line[1:])
         self._drive_devices()
         return planned
 
@@ -254,7 +282,7 @@ class BuildingBrain:
                 del self._plans[event_id]
                 self._devices_out.pop(event_id, None)
                 self._recent.append(plan)
-                log.info("%s", describe_outcome(plan, measure(plan, self.meter), self.log_zone))
+                log.info("%s", describe_outcome(plan, self.outcome(plan), self.log_zone))
                 if plan.replans:
                     log.info("Event %s: re-planned %d time(s) in closed loop (%.2f s in all, "
                              "last forecast correction %+.2f kW)", event_id, plan.replans,
@@ -262,6 +290,17 @@ class BuildingBrain:
         self._follow_devices()
         self._drive_devices(now)
         return steps
+
+    def measured_kw(self, start: datetime, end: datetime) -> float:
+        """Mean measured building load over [start, end) [kW]: the gateway's meter when it has
+        one (``[mqtt] meter``), else the model's; NaN when not measured (yet)."""
+        real = self.gateway.metered_kw(start, end)
+        return self.meter.mean_kw(start, end) if real is None else real
+
+    def outcome(self, plan: EventPlan) -> EventOutcome:
+        """What `plan` has delivered so far, measured as ``measured_kw``."""
+        gateway = None if self.gateway is self.meter.simulation else self.gateway
+        return measure(plan, self.meter, gateway)
 
     @property
     def clock(self) -> Clock:
@@ -275,6 +314,19 @@ class BuildingBrain:
     def released_devices(self, now: datetime | None = None) -> frozenset[str]:
         """Devices the dispatch must leave out: offline or overridden (``DeviceGateway``)."""
         return frozenset(d for d, s in self.device_status(now).items() if not s.available)
+
+    def event_devices(self, moment: datetime | None = None) -> frozenset[str]:
+        """The devices an event's plan controls at `moment` (its recovery window included);
+        empty in normal operation. The energy manager leaves these to the event."""
+        plan, _ = self._in_control(moment or self._clock.now())
+        return frozenset() if plan is None else frozenset(plan.plan.power_kw.columns)
+
+    def send_commands(self, commands: Sequence[DeviceCommand]) -> None:
+        """Commands from outside the event dispatch (the energy manager): to the model, and to
+        the devices when they have a gateway of their own (not to released devices)."""
+        self._apply(commands)
+        if self.gateway is not self.meter.simulation:
+            self._send(commands)
 
     def _follow_devices(self) -> None:
         """Re-plan a running event without the devices that went offline or were overridden
@@ -323,7 +375,7 @@ class BuildingBrain:
         index = plan.request.index
         start = index[pos - 1]
         planned = float(plan.plan.net_load_kw.iloc[pos - 1])
-        measured = self.meter.mean_kw(start.to_pydatetime(), index[pos].to_pydatetime())
+        measured = self.measured_kw(start.to_pydatetime(), index[pos].to_pydatetime())
         error = measured - planned if math.isfinite(measured) else 0.0
         new = replan_event(plan, self.meter.simulation, pos, error_kw=error,
                            options=self._options)
@@ -394,20 +446,34 @@ class BuildingBrain:
 
     # ---- baselines and control state (for reports) ----------------------------------------------
 
-    def _event_baseline(self, start: datetime, end: datetime) -> BaselineResult:
+    def _recovery_baseline(self, start: datetime, end: datetime) -> pd.Series | None:
+        """The customer baseline [kW] over the recovery window after an event [start, end)
+        (with the event's day-of adjustment); None without a window or without data."""
+        if self.recovery <= timedelta(0):
+            return None
+        whole = self._event_baseline(start, end + self.recovery)
+        if not whole.ok:
+            return None
+        values = whole.baseline
+        return values[values.index >= pd.Timestamp(end).floor(HISTORY_STEP)]
+
+    def _event_baseline(self, start: datetime, end: datetime, *,
+                        adjusted: bool = True) -> BaselineResult:
         return event_baseline(self.meter.history_kw(), self.building, start, end,
                               event_days=tuple(self._event_days - {
-                                  start.astimezone(self.zone).date()}))
+                                  start.astimezone(self.zone).date()}), adjusted=adjusted)
 
     def baseline_kw(self, start: datetime, end: datetime) -> tuple[pd.Series, Method, Confidence]:
         """Baseline [kW] per metering interval overlapping [start, end): the event's baseline
-        inside an event, else the baseline engine's value (with method and confidence)."""
+        (with its day-of adjustment) inside an event, else the baseline engine's value without
+        the day-of adjustment (with method and confidence): a VTN compares it with the usage
+        before an event to check the event's adjustment."""
         a = pd.Timestamp(start).tz_convert("UTC").floor(HISTORY_STEP)
         b = pd.Timestamp(end).tz_convert("UTC").ceil(HISTORY_STEP)
         key = (a, b)
         result = self._baselines.get(key)
         if result is None:
-            result = self._event_baseline(a.to_pydatetime(), b.to_pydatetime())
+            result = self._event_baseline(a.to_pydatetime(), b.to_pydatetime(), adjusted=False)
             if len(self._baselines) >= _BASELINE_CACHE:
                 self._baselines.pop(next(iter(self._baselines)))
             self._baselines[key] = result

@@ -53,7 +53,8 @@ class MeteredBuilding:
         self._clock = ManualClock(begin - timedelta(days=history_days))
         self.simulation = SimulatedBuilding(building, self._clock, climate=climate, seed=seed)
         self._clock.advance(begin - self._clock.now())
-        self._seeded = self.simulation.run(begin, HISTORY_STEP)[TOTAL].rename("total_kw")
+        self._frame = self.simulation.run(begin, HISTORY_STEP)
+        self._seeded = self._frame[TOTAL].rename("total_kw")
         self._start = begin
         self._live_t: list[datetime] = []
         self._live_kw: list[float] = []
@@ -79,6 +80,12 @@ class MeteredBuilding:
     def time(self) -> datetime:
         """End of the last measured step (UTC)."""
         return self.simulation.time
+
+    @property
+    def history_frame(self) -> pd.DataFrame:
+        """The simulated history per metering interval with every column of
+        ``SimulatedBuilding.run`` (device powers [kW], base load, outdoor temperature)."""
+        return self._frame
 
     @property
     def last(self) -> Measurement | None:

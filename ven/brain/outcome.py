@@ -10,6 +10,7 @@ import pandas as pd
 
 from ven.brain.meter import MeteredBuilding
 from ven.brain.planning import EventPlan
+from ven.devices.gateway import DeviceGateway
 
 __all__ = ["COLUMNS", "EventOutcome", "measure"]
 
@@ -19,13 +20,18 @@ COLUMNS = ("baseline_kw", "target_kw", "planned_kw", "measured_kw", "measured_sh
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EventOutcome:
-    """An event's outcome, measured on the building's meter (not copied from the plan).
+    """An event's outcome, measured on the building's meter (not copied from the plan): the
+    real meter when the devices have one (``[mqtt] meter``), else the model's.
 
     table: one row per plan interval (index: start, UTC) with in_event, duration_h [h],
         baseline_kw (event baseline), requested_shed_kw, target_kw (baseline - requested
         shed: the load to stay under), planned_kw (the dispatch's expected net load),
-        measured_kw (metered mean load), measured_shed_kw (baseline - measured) [kW];
-        baseline and shed are NaN in the rebound intervals after the event.
+        measured_kw (metered mean load), measured_shed_kw (baseline - measured) [kW]; in the
+        recovery window after the event baseline_kw is that window's customer baseline when
+        the plan has one (``EventPlan.recovery_baseline``, else NaN), measured_shed_kw is
+        then negative for a rebound above it, and requested_shed_kw and target_kw are NaN;
+        no_event_kw: the building's load without the event, as the plan forecast it (the
+        recovery window's reference) [kW].
     requested_kwh / delivered_kwh: requested and measured shed over the event [kWh].
     """
 
@@ -49,27 +55,39 @@ class EventOutcome:
         return float(np.average(rows[column].to_numpy(dtype=float), weights=weights))
 
 
-def measure(plan: EventPlan, meter: MeteredBuilding) -> EventOutcome:
-    """The outcome of `plan` so far: intervals not metered yet have NaN measurements."""
+def measure(plan: EventPlan, meter: MeteredBuilding, gateway: DeviceGateway | None = None
+            ) -> EventOutcome:
+    """The outcome of `plan` so far: intervals not metered yet have NaN measurements. With a
+    `gateway` that has a meter of its own (``[mqtt] meter``), that meter's load is the measured
+    load, not the model's."""
     request = plan.request
     index = request.index
     hours = request.duration_h
     ends = (index + pd.to_timedelta(hours, unit="h")).round("us")  # 1/60 h is not whole ns
     in_event = np.asarray(request.in_event, dtype=bool)
-    baseline = np.where(in_event, request.baseline_kw.to_numpy(dtype=float), np.nan)
+    shown = in_event | (plan.recovery_baseline is not None)
+    baseline = np.where(shown, request.baseline_kw.to_numpy(dtype=float), np.nan)
     shed = plan.requested_kw.to_numpy(dtype=float)
-    measured = np.array([
-        meter.mean_kw(a.to_pydatetime(), b.to_pydatetime()) if b <= meter.time else math.nan
-        for a, b in zip(index, ends, strict=True)])
+    def metered(a: pd.Timestamp, b: pd.Timestamp) -> float:
+        real = None if gateway is None else gateway.metered_kw(a.to_pydatetime(),
+                                                               b.to_pydatetime())
+        if real is not None:
+            return real  # NaN until the meter has completed the interval
+        return meter.mean_kw(a.to_pydatetime(), b.to_pydatetime()) if b <= meter.time \
+            else math.nan
+
+    measured = np.array([metered(a, b) for a, b in zip(index, ends, strict=True)])
     table = pd.DataFrame({
         "in_event": in_event,
         "duration_h": hours,
         "baseline_kw": baseline,
         "requested_shed_kw": np.where(in_event, shed, np.nan),
-        "target_kw": baseline - shed,
+        "target_kw": np.where(in_event, baseline - shed, np.nan),
         "planned_kw": plan.plan.net_load_kw.to_numpy(dtype=float),
         "measured_kw": measured,
         "measured_shed_kw": baseline - measured,
+        "no_event_kw": (np.full(len(index), np.nan) if request.no_event_kw is None
+                        else request.no_event_kw.to_numpy(dtype=float)),
     }, index=index)
     event = table[in_event]
     requested = float((event["requested_shed_kw"] * event["duration_h"]).sum())

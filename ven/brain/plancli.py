@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,9 @@ def add_plan_arguments(sub: argparse.ArgumentParser) -> None:
                      help="e.g. 1h, 90min, 1h30m (default: 1h)")
     sub.add_argument("--intervals", type=int, default=1, metavar="N",
                      help="split the event into N equal signal intervals (default: 1)")
+    sub.add_argument("--recovery", metavar="DURATION",
+                     help="recovery window after the event, e.g. 30min, or 0 for none (default: "
+                          "the building file's [programme] recovery_minutes, else 1h)")
     sub.add_argument("--seed", type=int, default=0, help="weather and noise seed (default: 0)")
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_argument("--chart", metavar="OUT.png",
@@ -50,7 +54,11 @@ def run_plan(args: argparse.Namespace) -> DryRun:
         args.signal, start=parse_start(args.start, building.timezone),
         duration=parse_duration(args.duration), intervals=args.intervals,
         level=args.level, delta_kw=args.kw, setpoint_kw=args.setpoint_kw)
-    return dry_run(args.building, [signal], seed=args.seed)
+    recovery = None
+    if args.recovery is not None:
+        recovery = (timedelta(0) if args.recovery.strip() in ("0", "0h", "0min")
+                    else parse_duration(args.recovery))
+    return dry_run(args.building, [signal], seed=args.seed, recovery=recovery)
 
 
 def plan_command(args: argparse.Namespace) -> int:

@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from ven.baseline import BaselineResult, compute_baseline
+from ven.baseline import (
+    CAISO_10_IN_10,
+    NO_ADJUSTMENT,
+    BaselineConfig,
+    BaselineResult,
+    compute_baseline,
+    preset,
+)
 from ven.devices.model import Building
 from ven.devices.simulated import Forecast, SimulatedBuilding
 from ven.dispatch import (
@@ -28,13 +35,18 @@ from ven.dispatch import (
 from ven.dispatch.commands import inputs_from_forecast
 from ven.instructions import EventSignal, PlanRequest, SignalInterval, plan_request
 
-__all__ = ["BASELINE_STEP", "REPLAN_TIME_LIMIT_S", "EventPlan", "clip_signals", "event_baseline",
+__all__ = ["BASELINE_STEP", "RECOVERY_WINDOW", "REPLAN_TIME_LIMIT_S", "EventPlan",
+           "baseline_config", "clip_signals", "event_baseline",
            "forecast_bias", "plan_event", "plan_step", "replan_event"]
 
 BASELINE_STEP = timedelta(minutes=15)
 """Metering interval of the building's history, and of every baseline [min]."""
 MIN_PLAN_STEP = timedelta(minutes=1)
 """The shortest planning interval: the metered building's step [min]."""
+RECOVERY_WINDOW = timedelta(hours=1)
+"""Default recovery window: how long after the event the plan keeps control, releasing the
+devices in steps so that the load stays at or below the no-event load plus
+``Weights.rebound_free`` (``ModelData.rebound_floor``) [h]."""
 REPLAN_TIME_LIMIT_S = 2.0
 """Wall-time bound of one receding-horizon re-plan's solve [s] (keeps ``tick`` responsive)."""
 BIAS_DECAY = 0.5
@@ -56,6 +68,8 @@ class EventPlan:
         the latest re-plan's (a model of the remaining intervals only).
     replan_s: wall time of all the re-plans [s]; last_bias_kw: the building-level forecast
         correction the latest re-plan added to its next interval [kW].
+    recovery_baseline: the customer baseline over the recovery window [kW] (also in
+        ``request.baseline_kw``'s rows after the event), when the planner was given one.
     """
 
     event_id: str
@@ -72,6 +86,7 @@ class EventPlan:
     replans: int = 0
     replan_s: float = 0.0
     last_bias_kw: float = 0.0
+    recovery_baseline: pd.Series | None = None
 
     @property
     def start(self) -> datetime:
@@ -94,6 +109,12 @@ class EventPlan:
         return (self.request.index[0] + span).to_pydatetime()
 
 
+def baseline_config(building: Building) -> BaselineConfig:
+    """The building's programme preset (``[programme] baseline``; CAISO 10-in-10 if unset)."""
+    name = building.programme.baseline
+    return CAISO_10_IN_10 if name is None else preset(name)
+
+
 def event_baseline(
     history_kw: pd.Series,
     building: Building,
@@ -101,14 +122,21 @@ def event_baseline(
     end: datetime,
     *,
     event_days: Collection[date] = (),
+    adjusted: bool = True,
 ) -> BaselineResult:
-    """The baseline [kW] over [start, end) widened to whole metering intervals; `event_days`
-    (local dates of earlier events) are not eligible."""
+    """The baseline [kW] over [start, end) widened to whole metering intervals, by the
+    building's programme preset; `event_days` (local dates of earlier events) are not
+    eligible. `adjusted`: with the preset's day-of adjustment (events); False: without it
+    (the baseline reported outside events, so that the VTN can compute the adjustment from
+    it and the usage before an event)."""
     begin = pd.Timestamp(start).floor(BASELINE_STEP)
     finish = pd.Timestamp(end).ceil(BASELINE_STEP)
+    config = baseline_config(building)
+    if not adjusted:
+        config = dataclasses.replace(config, adjustment=NO_ADJUSTMENT)
     return compute_baseline(history_kw, start=begin.to_pydatetime(), end=finish.to_pydatetime(),
                             timezone=building.timezone, interval=BASELINE_STEP,
-                            event_days=event_days)
+                            event_days=event_days, config=config)
 
 
 def clip_signals(signals: Sequence[EventSignal], start: datetime) -> tuple[EventSignal, ...]:
@@ -147,12 +175,20 @@ def plan_event(
     opted_out: Collection[str] = (),
     options: SolveOptions | None = None,
     settle_on_baseline: bool = True,
+    recovery: timedelta = RECOVERY_WINDOW,
+    recovery_baseline: pd.Series | None = None,
 ) -> EventPlan:
     """Plan an event: request from `signals` and `baseline` on intervals of ``plan_step``
     (split at every signal edge), dispatch with the simulation's forecast and current device
     states. With `previous` (an earlier modification), the model
     is updated and re-solved in place when the intervals allow, else rebuilt. Devices in
     `opted_out` stay out of the event. A baseline without data falls back to the forecast.
+
+    The plan runs on for `recovery` after the event (the recovery window): there the load
+    should stay at or below the building's no-event load (the forecast made now, before the
+    event has changed the devices' states; an earlier plan's where it has one) plus
+    ``Weights.rebound_free``. `recovery_baseline`: the customer baseline over that window
+    [kW], shown next to the measured rebound (``request.baseline_kw`` after the event).
 
     The event is settled against the baseline: the building should draw baseline - requested
     shed. With `settle_on_baseline`, the dispatch (which sheds against its own forecast) is
@@ -162,10 +198,16 @@ def plan_event(
     building = simulation.building
     t0 = time.perf_counter()
     step = plan_step(signals)
-    request = plan_request(signals, building, baseline.baseline, step=step)
+    base_kw = baseline.baseline
+    if recovery_baseline is not None and len(recovery_baseline):
+        base_kw = pd.concat([base_kw, recovery_baseline])
+        base_kw = base_kw[~base_kw.index.duplicated(keep="first")].sort_index()
+    request = plan_request(signals, building, base_kw, step=step, rebound=recovery)
     forecast = _forecast_on(simulation, request)
     if not baseline.ok:
-        request = plan_request(signals, building, forecast.total_kw, step=step)
+        request = plan_request(signals, building, forecast.total_kw, step=step, rebound=recovery)
+    request = dataclasses.replace(
+        request, no_event_kw=_no_event(forecast.total_kw, previous))
     requested = request.target_kw.rename("requested_kw")
     if settle_on_baseline:
         gap = forecast.total_kw.to_numpy(dtype=float) - request.baseline_kw.to_numpy(dtype=float)
@@ -186,7 +228,20 @@ def plan_event(
     return EventPlan(
         event_id=event_id, modification_number=modification_number, signals=tuple(signals),
         baseline=baseline, requested_kw=requested, request=request, model=model,
-        result=result, plan=plan, solve_s=time.perf_counter() - t0, reused_model=reused)
+        result=result, plan=plan, solve_s=time.perf_counter() - t0, reused_model=reused,
+        recovery_baseline=recovery_baseline)
+
+
+def _no_event(forecast_kw: pd.Series, previous: EventPlan | None) -> pd.Series:
+    """The no-event load [kW] on the forecast's index: the earlier plan's where it has one
+    (made before the event changed the devices' states), else the forecast."""
+    out = forecast_kw.astype(float).rename("no_event_kw")
+    if previous is None or previous.request.no_event_kw is None:
+        return out
+    known = previous.request.no_event_kw
+    common = out.index.intersection(known.index)
+    out.loc[common] = known.loc[common].to_numpy(dtype=float)
+    return out
 
 
 def forecast_bias(error_kw: float, count: int, decay: float = BIAS_DECAY) -> np.ndarray:
@@ -282,7 +337,8 @@ def _tail_request(request: PlanRequest, requested: pd.Series, pos: int) -> PlanR
         baseline_kw=request.baseline_kw.iloc[pos:],
         price_usd_per_kwh=None if request.price_usd_per_kwh is None
         else request.price_usd_per_kwh.iloc[pos:],
-        rules=request.rules.iloc[pos:], notes=())
+        rules=request.rules.iloc[pos:], notes=(),
+        no_event_kw=None if request.no_event_kw is None else request.no_event_kw.iloc[pos:])
 
 
 def _without(request: PlanRequest, devices: Collection[str]) -> PlanRequest:

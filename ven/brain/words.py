@@ -102,7 +102,7 @@ def describe_plan(plan: EventPlan, building: Building, zone: tzinfo) -> str:
         words += f" (predicted shortfall {shortfall:.0f} kW)"
     b = plan.baseline
     baseline = (f"Baseline by {b.config_name} ({b.method.value}, {b.confidence.value} "
-                "confidence)" if b.ok
+                f"confidence; {b.adjustment_words})" if b.ok
                 else "No metered baseline: the forecast stands in for it")
     verb = "Re-planned" if plan.modification_number > 0 else "Planned"
     how = " in place" if plan.reused_model else ""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from common.clock import ClockSettings
 from common.errors import ConfigError
 from common.messages.enums import OptReason, OptType
 from common.security import normalize_fingerprint
@@ -24,6 +25,7 @@ __all__ = [
     "LOG_ZONES",
     "ApiSettings",
     "OptSchedule",
+    "PartPoint",
     "ProgrammeSettings",
     "PushSettings",
     "ReportPoints",
@@ -64,13 +66,25 @@ class TlsFiles:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PartPoint:
+    """A data point of one part of the building (a metered circuit, a device): its rID and the
+    resource it describes (the point's reportDataSource resourceID)."""
+
+    r_id: str
+    resource_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReportPoints:
     """The rIDs the VEN offers, and how often it can sample them.
 
     ``min_sampling`` / ``max_sampling`` bound the sampling period of telemetry [duration];
-    ``resource_id`` is the reportDataSource of every point (the building or meter ID).
+    ``resource_id`` is the reportDataSource of the building's points (the building or meter ID).
     ``baseline_method`` names the baseline method in the METADATA (the baseline rID's
     readingType becomes ``x-baseline-<method>``; ``None`` keeps ``Projected``).
+    ``usage_parts`` are extra TELEMETRY_USAGE points, one per metered circuit [kW];
+    ``status_parts`` extra TELEMETRY_STATUS points, one per device (both set by the running VEN
+    from its building file and ``[mqtt]``, ``ven.measurements.part_points``; never from TOML).
     """
 
     usage: str = "usage"
@@ -81,6 +95,8 @@ class ReportPoints:
     max_sampling: timedelta = timedelta(hours=1)
     resource_id: str | None = None
     baseline_method: str | None = None
+    usage_parts: tuple[PartPoint, ...] = ()
+    status_parts: tuple[PartPoint, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -210,6 +226,7 @@ class VenConfig:
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
     mqtt: MqttSettings | None = None  # devices over MQTT (ven.devices.mqtt), else simulated
     programme: ProgrammeSettings = field(default_factory=ProgrammeSettings)
+    clock: ClockSettings = field(default_factory=ClockSettings)  # simulated time, else wall
 
     @property
     def api_token_file(self) -> Path:
@@ -426,11 +443,11 @@ _TABLES: dict[str, object] = {
     "vtn": _VtnTable, "ven": _VenTable, "tls": _TlsTable | None, "events": _EventsTable,
     "reports": _ReportsTable, "retry": _RetryTable, "opt_schedules": tuple[_OptTable, ...],
     "push": _PushTable | None, "log": _LogTable, "api": _ApiTable,
-    "telemetry": _TelemetryTable, "programme": _ProgrammeTable,
+    "telemetry": _TelemetryTable, "programme": _ProgrammeTable, "clock": ClockSettings,
 }
 _ABSENT: dict[str, object] = {"events": {}, "reports": {}, "retry": {}, "opt_schedules": [],
                               "vtn": {}, "ven": {}, "log": {}, "api": {}, "telemetry": {},
-                              "programme": {}}
+                              "programme": {}, "clock": {}}
 
 
 def parse_config(text: str, *, base: Path = Path("."), source: str = "<string>") -> VenConfig:
@@ -569,6 +586,7 @@ def parse_config(text: str, *, base: Path = Path("."), source: str = "<string>")
         mqtt=read.get("mqtt") if isinstance(read.get("mqtt"), MqttSettings) else None,
         programme=ProgrammeSettings(compensation_per_kwh=programme.compensation_per_kwh,
                                     currency=programme.currency),
+        clock=read["clock"] if isinstance(read["clock"], ClockSettings) else ClockSettings(),
     )
 
 

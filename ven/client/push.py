@@ -19,7 +19,8 @@ Our interpretation of 2.0b simpleHttp push (task: VEN push mode):
   not XML -> 400; XML that is not valid 2.0b, an unsigned or badly signed message when
   signatures are verified (the pull policy), a payload of another service, a venID, vtnID or
   registrationID that is not ours, a push before registration -> HTTP 200 with an
-  oadrResponse whose eiResponse carries the 2.0b code (454/453, 463, 453, 452, 450). A
+  oadrResponse whose eiResponse carries the 2.0b code (454/453, 463, 453, 452, 450); a
+  cancellation gets an oadrCanceledPartyRegistration with the code instead (as in pull). A
   failure of ours gets 469 with a reference id that is logged. The server keeps serving.
 """
 
@@ -45,7 +46,11 @@ from common.errors import (
 )
 from common.messages.event import CreatedEvent, DistributeEvent
 from common.messages.poll import Response
-from common.messages.registration import CancelPartyRegistration, RequestReregistration
+from common.messages.registration import (
+    CanceledPartyRegistration,
+    CancelPartyRegistration,
+    RequestReregistration,
+)
 from common.messages.report import CancelReport, CreateReport, RegisterReport
 from common.messages.types import EiResponse, Message
 from common.security import peer_fingerprint, server_context
@@ -110,6 +115,20 @@ def _response(
         response=EiResponse(response_code=code, request_id=request_id or "",
                             response_description=description),
         ven_id=None if registration is None else registration.ven_id)
+
+
+def _refusal(client: VenClient, message: Message | None, code: int, description: str
+             ) -> Message:
+    """The answer refusing `message` with `code`: an oadrCanceledPartyRegistration carrying
+    the code for a cancellation (as in pull, certification case N0_5070), else an
+    oadrResponse."""
+    if isinstance(message, CancelPartyRegistration):
+        return CanceledPartyRegistration(
+            response=EiResponse(response_code=code, request_id=message.request_id,
+                                response_description=description),
+            registration_id=message.registration_id,
+            ven_id=None if client.registration is None else client.registration.ven_id)
+    return _response(client, code, getattr(message, "request_id", None), description)
 
 
 class _Refusal(Exception):
@@ -233,8 +252,7 @@ class PushServer:
             reference = _reference()
             log.warning("Refused a pushed %s from %s: %s (%d) [ref %s]",
                         _name(message), remote, exc.description, int(exc.code), reference)
-            reply = _response(client, int(exc.code), getattr(message, "request_id", None),
-                              f"{exc.description} (ref {reference})")
+            reply = _refusal(client, message, int(exc.code), f"{exc.description} (ref {reference})")
         except Exception:  # a bug or a storage failure: the VTN learns only a reference
             reference = _reference()
             log.exception("Failed on a pushed %s from %s [ref %s]", _name(message), remote,

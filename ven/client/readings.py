@@ -11,7 +11,7 @@ from typing import Protocol
 
 from common.messages.report import ResourceStatus
 
-__all__ = ["DeterministicSource", "PointKind", "Reading", "ReadingSource"]
+__all__ = ["DeterministicSource", "NotYetMeasured", "PointKind", "Reading", "ReadingSource"]
 
 
 class PointKind(StrEnum):
@@ -21,16 +21,27 @@ class PointKind(StrEnum):
     BASELINE = "baseline"  # baseline demand [kW]
     STATUS = "status"  # resource status (online, manual override, load control state)
     HISTORY = "history"  # historical demand [kW]
+    EXPECTED_DELTA = "expected_delta"  # planned change of demand against the baseline [kW]
+    EXPECTED_BASELINE = "expected_baseline"  # the baseline that change is counted from [kW]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reading:
     """One value for the interval starting at `start`: [kW] for power kinds, or a status;
-    `confidence` [%] how far the value can be trusted (sent as oadrReportPayload/confidence)."""
+    `confidence` [%] how far the value can be trusted (sent as oadrReportPayload/confidence);
+    `duration` the interval's length when it is not the report's granularity (projections of
+    an event's intervals)."""
 
     start: datetime
     value: float | ResourceStatus
     confidence: int | None = None
+    duration: timedelta | None = None
+
+
+class NotYetMeasured(Exception):
+    """Raised by ``ReadingSource.read`` when an interval that is over by the clock is not yet
+    complete at its source (a meter's reading stamped after its end has not arrived): the
+    report of that period waits for a later round instead of going out without it."""
 
 
 class ReadingSource(Protocol):
@@ -42,7 +53,8 @@ class ReadingSource(Protocol):
         """Readings of `r_id` for the intervals of length `granularity` in [start, end).
 
         One reading per interval start (``start + k * granularity``); an interval without data
-        is simply left out. Power values are averages over the interval [kW].
+        is simply left out. Power values are averages over the interval [kW]. May raise
+        ``NotYetMeasured`` (try the same window again later).
         """
         ...
 
@@ -73,6 +85,8 @@ class DeterministicSource:
         self, kind: PointKind, r_id: str, start: datetime, end: datetime, granularity: timedelta
     ) -> Sequence[Reading]:
         """See ``ReadingSource.read``."""
+        if kind in (PointKind.EXPECTED_DELTA, PointKind.EXPECTED_BASELINE):
+            return []  # no plans: nothing is projected
         readings = []
         moment = start
         while moment < end:

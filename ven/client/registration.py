@@ -91,7 +91,7 @@ async def register_reports(
     answer = await exchange.request("EiReport", message)
     if not isinstance(answer, RegisteredReport) or not answer.response.ok:
         raise _refusal(answer, "our report registration")
-    points = config.reports
-    log.info("Offered reports to the VTN: TELEMETRY_USAGE (%s, %s), TELEMETRY_STATUS (%s), "
-             "HISTORY_USAGE (%s)", points.usage, points.baseline, points.status, points.history)
+    log.info("Offered reports to the VTN: %s", "; ".join(
+        f"{r.report_specifier_id} ({', '.join(d.r_id for d in r.report_descriptions)})"
+        for r in message.reports))
     return answer

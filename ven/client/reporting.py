@@ -21,13 +21,14 @@ from common.messages.types import EiResponse
 from common.xml import encode
 from ven.client.config import ReportPoints
 from ven.client.invitations import new_id
-from ven.client.readings import ReadingSource
+from ven.client.readings import NotYetMeasured, ReadingSource
 from ven.client.reports import (
     METADATA_SPECIFIER,
     after_window,
     build_report,
     due_window,
     floor_time,
+    is_projection,
     pending_ids,
     subscribe,
 )
@@ -57,6 +58,7 @@ class ReportDesk:
         self._points = points
         self._source = source
         self._clock = clock
+        self._projected: dict[str, tuple[object, ...]] = {}  # last projection queued, by request
 
     async def accept(
         self, requests: Sequence[ReportRequest], request_id: str | None, ven_id: str
@@ -113,8 +115,12 @@ class ReportDesk:
             until = floor_time(min(now, sub.end or now), timedelta(seconds=sub.granularity_s))
             if message.report_to_follow and sub.covered_until < until:
                 window = (sub.covered_until, until)
-                report = await build_report(sub, window, self._points, self._source, now)
-                outgoing.append(update_report_item(ven_id, report, window))
+                try:
+                    report = await build_report(sub, window, self._points, self._source, now)
+                    outgoing.append(update_report_item(ven_id, report, window))
+                except NotYetMeasured:
+                    log.info("Report %s: its last period is not measured yet; not sent",
+                             request_id)
             changed.append(dataclasses.replace(
                 sub, state="cancelled", covered_until=max(until, sub.covered_until)))
             log.info("The VTN cancelled report %s (%s)", request_id, sub.report_name)
@@ -135,11 +141,43 @@ class ReportDesk:
         """
         queued = 0
         for sub in await self._store.subscriptions():
+            if is_projection(sub):
+                queued += await self._queue_projection(sub, ven_id)
+                continue
             while (window := due_window(sub, self._clock.now())) is not None:
                 now = self._clock.now()
-                report = await build_report(sub, window, self._points, self._source, now)
+                try:
+                    report = await build_report(sub, window, self._points, self._source, now)
+                except NotYetMeasured:
+                    break  # its meter has not completed the period: the next round
                 sub = after_window(sub, window[1])
                 await self._store.commit(subscriptions=[sub], now=now,
                                          outbox=[update_report_item(ven_id, report, window)])
                 queued += 1
         return queued
+
+    async def _queue_projection(self, sub: Subscription, ven_id: str) -> int:
+        """Queue the expected-delivery report (``is_projection``) when what the plans expect
+        differs from what was last queued for `sub` (once more after a restart); nothing while
+        no event is planned. Returns 1 when a report was queued, else 0."""
+        if sub.state != "active":
+            return 0
+        now = self._clock.now()
+        report = await build_report(sub, (now, now), self._points, self._source, now)
+        if not report.intervals:
+            return 0
+        seen = tuple((i.dtstart, i.duration, p.r_id, p.value)
+                     for i in report.intervals for p in i.payloads)
+        if self._projected.get(sub.report_request_id) == seen:
+            return 0
+        first = min(i.dtstart or now for i in report.intervals)
+        last = max((i.dtstart or now) + (i.duration or timedelta(0)) for i in report.intervals)
+        report = dataclasses.replace(
+            report, dtstart=first, duration=last - first,
+            report_id=f"{sub.report_request_id}-{now.strftime('%Y%m%dT%H%M%S%fZ')}")
+        await self._store.commit(subscriptions=[], now=now,
+                                 outbox=[update_report_item(ven_id, report, (first, last))])
+        self._projected[sub.report_request_id] = seen
+        log.info("Queued report %s: what the plans expect to deliver (%s)",
+                 sub.report_request_id, plural(len(report.intervals), "value"))
+        return 1

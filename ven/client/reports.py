@@ -30,12 +30,17 @@ from ven.client.store import Subscription
 __all__ = [
     "BASELINE_METHOD_PREFIX",
     "BASELINE_REPORT",
+    "EXPECTED_BASELINE_RID",
+    "EXPECTED_DELTA_RID",
+    "EXPECTED_REPORT",
+    "EXPECTED_SPECIFIER",
     "METADATA_SPECIFIER",
     "Offer",
     "baseline_reading_type",
     "build_report",
     "due_window",
     "floor_time",
+    "is_projection",
     "metadata_reports",
     "offers",
     "point_kind",
@@ -64,18 +69,42 @@ or ``x-baseline-<method>``) travels in a report of its own, named by an ``x-`` e
 (its METADATA form is ``x-METADATA_TELEMETRY_BASELINE``)."""
 
 
+EXPECTED_REPORT = ExtensionValue("x-EXPECTED_DELIVERY")
+"""The name of the report of what the VEN's plan expects to deliver in each event interval
+(METADATA form ``x-METADATA_EXPECTED_DELIVERY``, reportSpecifierID ``EXPECTED_DELIVERY``).
+Its points are projections (readingType ``Projected``): ``EXPECTED_DELTA_RID`` of reportType
+``deltaUsage`` (planned demand - baseline [kW], negative for a shed) and
+``EXPECTED_BASELINE_RID`` of reportType ``baseline`` (the event baseline that change is counted
+from [kW]), one interval per event interval of every planned event. Its sampling rate is
+``oadrOnChange``: the VEN sends it when a plan is made or changes, whatever the granularity."""
+EXPECTED_SPECIFIER = "EXPECTED_DELIVERY"
+EXPECTED_DELTA_RID = "expected_delta"
+EXPECTED_BASELINE_RID = "expected_baseline"
+
+
 def offers(points: ReportPoints) -> tuple[Offer, ...]:
-    """The four reports this VEN offers, from the configured rIDs."""
+    """The four reports this VEN offers, from the configured rIDs: the building's point first in
+    each, then those of its parts (``ReportPoints.usage_parts`` / ``status_parts``)."""
     return (
         Offer(specifier_id="TELEMETRY_USAGE", name=ReportName.TELEMETRY_USAGE,
-              points={points.usage: PointKind.USAGE}),
+              points={points.usage: PointKind.USAGE,
+                      **{p.r_id: PointKind.USAGE for p in points.usage_parts}}),
         Offer(specifier_id="TELEMETRY_BASELINE", name=BASELINE_REPORT,
               points={points.baseline: PointKind.BASELINE}),
         Offer(specifier_id="TELEMETRY_STATUS", name=ReportName.TELEMETRY_STATUS,
-              points={points.status: PointKind.STATUS}),
+              points={points.status: PointKind.STATUS,
+                      **{p.r_id: PointKind.STATUS for p in points.status_parts}}),
         Offer(specifier_id="HISTORY_USAGE", name=ReportName.HISTORY_USAGE,
               points={points.history: PointKind.HISTORY}),
+        Offer(specifier_id=EXPECTED_SPECIFIER, name=EXPECTED_REPORT,
+              points={EXPECTED_DELTA_RID: PointKind.EXPECTED_DELTA,
+                      EXPECTED_BASELINE_RID: PointKind.EXPECTED_BASELINE}),
     )
+
+
+def is_projection(sub: Subscription) -> bool:
+    """True for a subscription to the expected-delivery report (sent on change)."""
+    return sub.specifier_id == EXPECTED_SPECIFIER
 
 
 _KW = ItemBase.power(scale=SiScaleCode.KILO)
@@ -85,6 +114,8 @@ _DESCRIPTIONS = {
     PointKind.BASELINE: (ReportType.BASELINE, ReadingType.PROJECTED, _KW),
     PointKind.STATUS: (ReportType.X_RESOURCE_STATUS, ReadingType.X_NOT_APPLICABLE, None),
     PointKind.HISTORY: (ReportType.USAGE, ReadingType.DIRECT_READ, _KWH),
+    PointKind.EXPECTED_DELTA: (ReportType.DELTA_USAGE, ReadingType.PROJECTED, _KW),
+    PointKind.EXPECTED_BASELINE: (ReportType.BASELINE, ReadingType.PROJECTED, _KW),
 }
 BASELINE_METHOD_PREFIX = "x-baseline-"
 """readingType of the baseline rID when the VEN names its baseline method (an ``x-``
@@ -104,23 +135,30 @@ _METADATA_NAMES: dict[ReportName | ExtensionValue, ReportName | ExtensionValue] 
     BASELINE_REPORT: ExtensionValue("x-METADATA_TELEMETRY_BASELINE"),
     ReportName.TELEMETRY_STATUS: ReportName.METADATA_TELEMETRY_STATUS,
     ReportName.HISTORY_USAGE: ReportName.METADATA_HISTORY_USAGE,
+    EXPECTED_REPORT: ExtensionValue("x-METADATA_EXPECTED_DELIVERY"),
 }
 
 
 def metadata_reports(points: ReportPoints, now: datetime) -> tuple[Report, ...]:
     """The METADATA reports of our oadrRegisterReport (usage [kW], baseline [kW], status,
-    history [kWh per interval]) with the configured sampling rates.
+    history [kWh per interval], expected delivery [kW] sent on change) with the configured
+    sampling rates. A part's point (a metered
+    circuit's usage, a device's status) names its resource in its reportDataSource; the
+    building's points name ``resource_id`` (or nothing).
 
     As certification checks them: reportRequestID ``0``, no eiReportID, no dtstart or
     intervals, and a duration of the longest sampling period (never shorter than oadrMaxPeriod).
     """
-    rate = SamplingRate(min_period=points.min_sampling, max_period=points.max_sampling,
-                        on_change=False)
-    source = Target(resource_ids=(points.resource_id,)) if points.resource_id else None
+    building = Target(resource_ids=(points.resource_id,)) if points.resource_id else None
+    parts = {p.r_id: Target(resource_ids=(p.resource_id,))
+             for p in (*points.usage_parts, *points.status_parts)}
     reports = []
     for offer in offers(points):
+        rate = SamplingRate(min_period=points.min_sampling, max_period=points.max_sampling,
+                            on_change=offer.name == EXPECTED_REPORT)
         descriptions = []
         for r_id, kind in offer.points.items():
+            source = parts.get(r_id, building)
             report_type, reading_type, unit = _DESCRIPTIONS[kind]
             reading: ReadingType | ExtensionValue = reading_type
             if kind is PointKind.BASELINE:
@@ -242,7 +280,7 @@ async def build_report(
             if kind is PointKind.HISTORY and isinstance(value, float | int):
                 value = float(value) * granularity.total_seconds() / 3600.0
             intervals.append(Interval(
-                dtstart=reading.start, duration=granularity,
+                dtstart=reading.start, duration=reading.duration or granularity,
                 payloads=(ReportPayload(r_id=r_id, value=value, confidence=reading.confidence),),
             ))
     intervals.sort(key=lambda i: (i.dtstart or start))

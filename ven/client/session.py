@@ -44,6 +44,13 @@ from ven.client.invitations import (
     states,
 )
 from ven.client.messaging import Exchange
+from ven.client.optactions import (
+    CANCEL_PREFIX,
+    SCHEDULE_PREFIX,
+    cancel_schedule,
+    schedule_from_action,
+    send_schedule,
+)
 from ven.client.outbox import OutboxSender
 from ven.client.readings import ReadingSource
 from ven.client.registration import register, register_reports
@@ -297,7 +304,8 @@ class VenClient:
         return done
 
     async def perform(self, action: str) -> dict[str, Any]:
-        """Carry out one operator action (one of ``ACTIONS``) now; what came of it.
+        """Carry out one operator action (one of ``ACTIONS``, or an opt schedule to send or
+        cancel: ``ven.client.optactions``) now; what came of it.
 
         Raises ``ValueError`` for an unknown action, ``NotRegisteredOrAuthorized`` when the
         action needs a registration we do not have or the VTN refuses, transport errors as
@@ -308,8 +316,16 @@ class VenClient:
                    "query-registration": self.query_registration,
                    "reregister": self.register_again,
                    "republish-reports": self.republish_reports}
+        if action.startswith(SCHEDULE_PREFIX):
+            schedule = schedule_from_action(action)
+            return await send_schedule(self._exchange, self._need_registration().ven_id,
+                                       schedule, self._clock.now())
+        if action.startswith(CANCEL_PREFIX):
+            return await cancel_schedule(self._exchange, self._need_registration().ven_id,
+                                         action.removeprefix(CANCEL_PREFIX))
         if action not in actions:
-            raise ValueError(f"unknown operator action {action!r}; known: {', '.join(ACTIONS)}")
+            raise ValueError(f"unknown operator action {action!r}; known: {', '.join(ACTIONS)}, "
+                             f"{SCHEDULE_PREFIX}JSON, {CANCEL_PREFIX}OPT_ID")
         return await actions[action]()
 
     async def cancel_registration(self) -> dict[str, Any]:

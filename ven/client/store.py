@@ -290,6 +290,33 @@ class Store:
         """Record the operator's auto-answer setting (it outlives restarts)."""
         await self._set_meta({"auto_answer": "true" if value else "false"})
 
+    async def energy_plan(self) -> dict[str, Any] | None:
+        """The energy manager's plan in force as the running VEN saved it (None: none yet)."""
+        value = await self._meta("energy_plan")
+        return None if value is None else dict(json.loads(value))
+
+    async def save_energy_plan(self, summary: dict[str, Any] | None) -> None:
+        """Record the energy manager's plan in force (a JSON summary, for ``oadr-ven status``);
+        None forgets it (the energy manager is off)."""
+        if summary is None:
+            await self._write([("DELETE FROM meta WHERE key = ?", ("energy_plan",))])
+            return
+        await self._set_meta({"energy_plan": json.dumps(summary)})
+
+    async def energy_strategy(self) -> dict[str, Any] | None:
+        """The energy manager's strategy chosen at run time (``{"strategy", "weights"}``), None
+        when none was (the building file's applies)."""
+        value = await self._meta("energy_strategy")
+        return None if value is None else dict(json.loads(value))
+
+    async def save_energy_strategy(self, choice: dict[str, Any] | None) -> None:
+        """Record the strategy chosen at run time (it wins over the building file's at the
+        next start); None forgets it."""
+        if choice is None:
+            await self._write([("DELETE FROM meta WHERE key = ?", ("energy_strategy",))])
+            return
+        await self._set_meta({"energy_strategy": json.dumps(choice)})
+
     async def registration(self) -> Registration | None:
         """The current registration, or ``None``."""
         raw = await self._meta("registration")

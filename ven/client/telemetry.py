@@ -22,7 +22,8 @@ from typing import Any
 
 import aiosqlite
 
-__all__ = ["BUILDING_METER", "CSV_COLUMNS", "Delivery", "Sample", "TelemetryStore", "to_csv"]
+__all__ = ["BUILDING_METER", "CSV_COLUMNS", "Delivery", "Expected", "Sample", "TelemetryStore",
+           "to_csv"]
 
 BUILDING_METER = "building"
 """The device ID of the building's own meter in the telemetry."""
@@ -48,6 +49,18 @@ CREATE TABLE IF NOT EXISTS deliveries (
     end_time TEXT NOT NULL,
     delivered_kwh REAL NOT NULL,
     PRIMARY KEY (event_id, device_id)
+);
+CREATE TABLE IF NOT EXISTS expectations (
+    event_id TEXT NOT NULL,
+    modification_number INTEGER NOT NULL,
+    start TEXT NOT NULL,
+    duration_s REAL NOT NULL,
+    baseline_kw REAL NOT NULL,
+    requested_kw REAL NOT NULL,
+    expected_kw REAL NOT NULL,
+    reasons TEXT NOT NULL,
+    planned_at TEXT NOT NULL,
+    PRIMARY KEY (event_id, start)
 );
 """
 
@@ -83,6 +96,29 @@ class Delivery:
     start: datetime
     end: datetime
     delivered_kwh: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Expected:
+    """What the plan of an event expects in one event interval: its baseline, the shed asked
+    and the shed expected [kW], with the reasons of a shortfall; `planned_at` when the plan
+    was made (``ven.brain.expectation``)."""
+
+    event_id: str
+    modification_number: int
+    start: datetime
+    duration_s: float
+    baseline_kw: float
+    requested_kw: float
+    expected_kw: float
+    reasons: tuple[str, ...]
+    planned_at: datetime
+
+    @property
+    def expected_pct(self) -> float | None:
+        """Expected / requested shed [%]; None when nothing is asked."""
+        return 100.0 * self.expected_kw / self.requested_kw if self.requested_kw > 1e-9 \
+            else None
 
 
 class TelemetryStore:
@@ -189,6 +225,43 @@ class TelemetryStore:
         """The IDs of the events whose deliveries are stored."""
         async with self._db.execute("SELECT DISTINCT event_id FROM deliveries") as cursor:
             return {r["event_id"] for r in await cursor.fetchall()}
+
+
+    # ---- expectations -------------------------------------------------------------------------
+
+    async def put_expectations(self, event_id: str, rows: Sequence[Expected]) -> None:
+        """Replace what is stored of `event_id`'s expectation by `rows`, in one transaction."""
+        async with self._writing:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                await self._db.execute("DELETE FROM expectations WHERE event_id = ?",
+                                       (event_id,))
+                await self._db.executemany(
+                    "INSERT INTO expectations (event_id, modification_number, start, "
+                    "duration_s, baseline_kw, requested_kw, expected_kw, reasons, planned_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(e.event_id, e.modification_number, _instant(e.start), e.duration_s,
+                      e.baseline_kw, e.requested_kw, e.expected_kw, "\n".join(e.reasons),
+                      _instant(e.planned_at)) for e in rows])
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def expectations(self, event_ids: Iterable[str] | None = None) -> list[Expected]:
+        """The stored expectations (of `event_ids` only, if given), by event then start."""
+        async with self._db.execute(
+                "SELECT * FROM expectations ORDER BY event_id, start") as cursor:
+            rows = await cursor.fetchall()
+        wanted = None if event_ids is None else set(event_ids)
+        return [Expected(event_id=r["event_id"], modification_number=r["modification_number"],
+                         start=datetime.fromisoformat(r["start"]),
+                         duration_s=float(r["duration_s"]), baseline_kw=float(r["baseline_kw"]),
+                         requested_kw=float(r["requested_kw"]),
+                         expected_kw=float(r["expected_kw"]),
+                         reasons=tuple(x for x in r["reasons"].split("\n") if x),
+                         planned_at=datetime.fromisoformat(r["planned_at"]))
+                for r in rows if wanted is None or r["event_id"] in wanted]
 
 
 def _filters(device_id: str | None, quantity: str | None, start: datetime | None,

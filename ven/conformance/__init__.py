@@ -1,4 +1,5 @@
-"""The conformance kit's VEN side: it plays a 2.0b pull VEN against a VTN under test.
+"""The conformance kit's VEN side: it plays a 2.0b VEN (pull, or push with a listener) against
+a VTN under test.
 
 - ``wire``: its own raw client (``Wire``): every byte, header and TLS parameter recorded,
   every message judged by ``common.conformance``.
@@ -6,6 +7,8 @@
 - ``registration`` (N1_*), ``events`` (E1_*): the scenarios, named by certification case ID.
 - ``catalog``: every known case (run, or ``n/a`` with the reason) and ``select``.
 - ``operator``: the steps a person at the VTN would do (our admin API, a script, a prompt).
-- ``runner``: ``run_cases``; ``report``: JSON, JUnit XML and Markdown.
+- ``push``: ``PushListener``, where the VTN POSTs in the push variants.
+- ``runner``: ``run_cases``; ``report``: JSON, JUnit XML and Markdown (the shared writer
+  ``common.conformance.run_report``).
 - ``command``: ``oadr-ven conformance``.
 """

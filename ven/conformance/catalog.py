@@ -1,16 +1,20 @@
 """Every case the kit knows, by certification ID: the scenarios it runs (``registration``,
-``events``) and the cases it reports ``n/a`` with the reason."""
+``events``, ``opts``, ``reports``, ``general``, ``ported``; each pull case has its push twin,
+the same scenario over a push registration: N1_00xx/N0_50xx, E1_10xx/E0_60xx, P1_20xx/P0_70xx,
+R1_30xx-31xx/R0_80xx-81xx, G1_40xx/G0_90xx (G1_4015 has none), A_E3_*/A_E2_*) and the cases
+it reports ``n/a`` with the reason."""
 
 from __future__ import annotations
 
 import fnmatch
 
-from ven.conformance import events, registration
+from ven.conformance import events, general, opts, ported, registration, reports
 from ven.conformance.scenario import Case
 
-__all__ = ["CATALOG", "select"]
+__all__ = ["CATALOG", "NO_LISTENER", "select"]
 
-PUSH = "push (the VTN posts to the VEN) is not implemented by the kit; run the pull variant"
+NO_LISTENER = ("a push variant: the run has no push listener (--push-listen, --push-address); "
+               "run the pull variant, or give a listener the VTN can reach")
 XMPP = "XMPP is out of scope (CONFORMANCE.md: simpleHttp only until an issue asks for it)"
 
 _PUSH_TWINS = {
@@ -20,7 +24,22 @@ _PUSH_TWINS = {
     "E1_1010": "E0_6010", "E1_1020": "E0_6020", "E1_1025": "E0_6025", "E1_1027": "E0_6027",
     "E1_1030": "E0_6030", "E1_1040": "E0_6040", "E1_1050": "E0_6050", "E1_1060": "E0_6060",
     "E1_1065": "E0_6065", "E1_1070": "E0_6070", "E1_1080": "E0_6080",
+    "G1_4010": "G0_9010", "G1_4011": "G0_9011", "G1_4020": "G0_9020",
 }
+_FAMILIES = ("P1_", "R1_", "A_E3_")
+"""Families whose every case has a push twin: P1_2010 -> P0_7010, R1_3010 -> R0_8010,
+A_E3_0420 -> A_E2_0420."""
+
+
+def push_twin(case_id: str) -> str | None:
+    """The push twin of pull case `case_id` (None: it has none)."""
+    if case_id in _PUSH_TWINS:
+        return _PUSH_TWINS[case_id]
+    if case_id.startswith("A_E3_"):
+        return "A_E2_" + case_id[5:]
+    if case_id.startswith(_FAMILIES):
+        return f"{case_id[0]}0_{int(case_id[3:7]) + 5000:04d}"
+    return None
 
 _NOT_RUN = (
     ("N1_0025", "Pre-allocated venID (pull)",
@@ -35,14 +54,20 @@ _NOT_RUN = (
 
 def _catalog() -> dict[str, Case]:
     cases: dict[str, Case] = {}
-    for case_id, title, run, operator in (*registration.CASES, *events.CASES):
+    for case_id, title, run, operator in (*registration.CASES, *events.CASES, *opts.CASES,
+                                          *reports.CASES, *general.CASES, *ported.CASES):
         cases[case_id] = Case(case_id, title, run, steps=_steps(run.__doc__),
                               operator=operator)
-    for case_id, title, reason in _NOT_RUN:
+    for case_id, title, reason in (*_NOT_RUN, *reports.NOT_RUN, *general.NOT_RUN):
         cases[case_id] = Case(case_id, title, None, not_applicable=reason)
-    for pull, push in _PUSH_TWINS.items():
-        title = cases[pull].title.replace("(pull)", "(push)")
-        cases[push] = Case(push, title, None, not_applicable=PUSH)
+    for pull in list(cases):
+        push = push_twin(pull)
+        if push is None:
+            continue
+        twin = cases[pull]
+        cases[push] = Case(push, twin.title.replace("(pull)", "(push)"), twin.run,
+                           steps=twin.steps, not_applicable=twin.not_applicable,
+                           operator=twin.operator, push=True)
     return dict(sorted(cases.items()))
 
 

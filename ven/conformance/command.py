@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common.security import client_context, normalize_fingerprint
+from common.security import client_context, normalize_fingerprint, server_context
 from ven.conformance.catalog import select
 from ven.conformance.operator import (
     NoOperator,
@@ -21,13 +21,21 @@ from ven.conformance.operator import (
     read_token,
 )
 from ven.conformance.report import RunInfo, as_json, counts, write_reports
-from ven.conformance.runner import run_cases
-from ven.conformance.scenario import CaseResult, Outcome
+from ven.conformance.runner import PushSetup, run_cases
+from ven.conformance.scenario import (
+    PUSH_QUIET,
+    PUSH_WAIT,
+    Case,
+    CaseResult,
+    Outcome,
+    TlsFiles,
+)
 
 __all__ = ["HELP", "add_conformance_arguments", "conformance_command"]
 
-HELP = ("Test a VTN by URL: the kit plays a 2.0b pull VEN through certification cases "
-        "(N1_*, E1_*) and writes JSON, JUnit XML and Markdown reports.")
+HELP = ("Test a VTN by URL: the kit plays a 2.0b VEN through certification cases "
+        "(pull N1_*, E1_*, P1_*, R1_*, G1_*, A_E3_*; push N0_*, E0_*, P0_*, R0_*, G0_*, "
+        "A_E2_* with --push-listen) and writes JSON, JUnit XML and Markdown reports.")
 
 
 def add_conformance_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +54,20 @@ def add_conformance_arguments(parser: argparse.ArgumentParser) -> None:
                              "TLS-terminating proxy in front of the VTN would (e.g. "
                              "'X-Client-Fingerprint: AA:BB:...'); without it, or a client "
                              "certificate, the VTN cannot tell who sends oadrQueryRegistration")
+    parser.add_argument("--push-listen", metavar="HOST:PORT",
+                        help="run the push variants (N0_*, E0_*, P0_*, ...): listen here "
+                             "for the VTN's pushes (TLS with --cert/--key/--ca when the VTN "
+                             "URL is https)")
+    parser.add_argument("--push-address", metavar="URL",
+                        help="the transport address to register (default: the listener's "
+                             "http(s)://HOST:PORT); set it when the VTN reaches the kit "
+                             "through another name")
+    parser.add_argument("--push-wait", type=float, default=PUSH_WAIT, metavar="S",
+                        help=f"push: how long to wait for an expected push [s] "
+                             f"(default {PUSH_WAIT:g})")
+    parser.add_argument("--push-quiet", type=float, default=PUSH_QUIET, metavar="S",
+                        help=f"push: how long without a push means nothing is waiting [s] "
+                             f"(default {PUSH_QUIET:g})")
     parser.add_argument("--cases", default="N1_*,E1_*",
                         help="comma-separated glob patterns of case IDs (default N1_*,E1_*)")
     parser.add_argument("--operator", choices=["ours", "script", "prompt", "none"],
@@ -90,6 +112,13 @@ def _ssl(args: argparse.Namespace) -> ssl.SSLContext | None:
     return client_context(args.cert, args.key, ca=args.ca, check_hostname=False)
 
 
+def _tls_files(args: argparse.Namespace) -> TlsFiles | None:
+    """The client certificate files of an https run (``_ssl`` has checked they are given)."""
+    if args.vtn_url.startswith("http://"):
+        return None
+    return TlsFiles(str(args.cert), str(args.key), str(args.ca))
+
+
 def _identity_header(args: argparse.Namespace) -> dict[str, str] | None:
     if args.identity_header is None:
         return None
@@ -97,6 +126,27 @@ def _identity_header(args: argparse.Namespace) -> dict[str, str] | None:
     if not colon or not name.strip() or not value.strip():
         raise _UsageError("--identity-header needs 'NAME: VALUE'")
     return {name.strip(): value.strip()}
+
+
+def _push(args: argparse.Namespace) -> PushSetup | None:
+    if args.push_listen is None:
+        if args.push_address is not None:
+            raise _UsageError("--push-address needs --push-listen")
+        return None
+    host, _, port = args.push_listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise _UsageError(f"--push-listen wants HOST:PORT, got {args.push_listen!r}")
+    tls = None
+    if not args.vtn_url.startswith("http://"):
+        tls = server_context(args.cert, args.key, ca=args.ca)
+    return PushSetup(host.strip("[]"), int(port), args.push_address, tls,
+                     wait=args.push_wait, quiet=args.push_quiet)
+
+
+def transport_of(cases: list[Case]) -> str:
+    """``simpleHttp pull``, ``simpleHttp push`` or both, after the cases selected."""
+    kinds = {"push" if c.push else "pull" for c in cases}
+    return "simpleHttp " + " and ".join(k for k in ("pull", "push") if k in kinds)
 
 
 def _progress(result: CaseResult) -> None:
@@ -123,7 +173,8 @@ def conformance_command(args: argparse.Namespace) -> int:
         operator = _operator(args)
         context = _ssl(args)
         headers = _identity_header(args)
-    except (_UsageError, OSError) as exc:
+        push = _push(args)
+    except (_UsageError, OSError, ssl.SSLError) as exc:
         sys.stderr.write(f"oadr-ven conformance: {exc}\n")
         return 2
     cases = select(args.cases)
@@ -133,9 +184,11 @@ def conformance_command(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     results = asyncio.run(run_cases(cases, vtn_url=args.vtn_url, operator=operator,
                                     ssl_context=context, ven_name=args.ven_name,
-                                    headers=headers,
+                                    headers=headers, push=push,
+                                    tls_files=_tls_files(args),
                                     progress=None if args.json else _progress))
-    info = RunInfo(args.vtn_url, operator.name, started, datetime.now(UTC))
+    info = RunInfo(args.vtn_url, operator.name, started, datetime.now(UTC),
+                   transport=transport_of(cases))
     paths = write_reports(args.out, info, results)
     tally = counts(results)
     summary = ", ".join(f"{n} {o}" for o, n in tally.items())

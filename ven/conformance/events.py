@@ -1,4 +1,5 @@
-"""E1: B-profile event cases (pull), the harness playing the VEN against the VTN under test.
+"""E1/E0: B-profile event cases (pull, and the same scenarios as push twins), the harness
+playing the VEN against the VTN under test.
 
 Events are created by the operator (``Step.CREATE_EVENT``, for this VEN only); without one
 these cases are ``needs-operator``. Each function's docstring lists its steps.
@@ -34,14 +35,14 @@ async def _event(h: Harness, signal: str = "SIMPLE", *, value: float = 1,
 
 async def _distribution(h: Harness, text: str, *, event_id: str = "",
                         count: int = 1) -> DistributeEvent:
-    """Poll until an oadrDistributeEvent with `event_id` (or `count` events) arrives."""
+    """Take the VTN's messages (pull: polls; push: pushes) until an oadrDistributeEvent with
+    `event_id` (or `count` events) arrives."""
     for _ in range(4):
-        record = await h.poll()
-        reply = record.reply
+        reply = await h.next_message()
         if isinstance(reply, DistributeEvent) and (
                 event_id in _ids(reply) if event_id else len(reply.events) >= count):
             return reply
-        if reply is not None and not isinstance(reply, Response):
+        if reply is not None:
             await h.answer(reply, answer_events=False)
             continue
         break
@@ -71,7 +72,7 @@ async def e1_1010(h: Harness) -> None:
     h.expect(distribute.vtn_id == h.vtn_id, "the vtnID is the one that registered the VEN",
              f"{distribute.vtn_id!r} (registered by {h.vtn_id!r})")
     h.expect(not distribute.events, "no events", f"events {_ids(distribute)}")
-    h.expect_reply(await h.poll(), Response, "an oadrPoll brings oadrResponse")
+    await h.nothing_waiting("nothing is waiting for the VEN")
 
 
 async def _one_signal(h: Harness, signal: str, signal_type: str | None, value: float) -> None:
@@ -164,22 +165,32 @@ async def e1_1065(h: Harness) -> None:
     h.expect(record is not None and isinstance(record.reply, Response),
              "the VTN answers the unneeded oadrCreatedEvent with oadrResponse",
              f"{record.reply_name if record else None}")
-    h.expect_reply(await h.poll(), Response, "the next oadrPoll brings oadrResponse")
+    await h.nothing_waiting("the VTN keeps serving")
 
 
 async def e1_1080(h: Harness) -> None:
-    """Negative: an oadrPoll with its element name in the wrong case (``oadrpoll``) is
-    refused (an HTTP error or an error responseCode); a correct poll then still works."""
+    """Negative: an oadrPoll (push: oadrRequestEvent) with its element name in the wrong case
+    (``oadrpoll``) is refused (an HTTP error or an error responseCode); a correct payload then
+    still works."""
     await h.bootstrap()
     assert h.ven_id is not None
-    body = encode(Poll(ven_id=h.ven_id)).replace(b"oadrPoll", b"oadrpoll")
-    record = await h.send("OadrPoll", body, name="oadrpoll (wrong case)")
+    if h.push:
+        body = encode(RequestEvent(request_id=h.request_id(), ven_id=h.ven_id)).replace(
+            b"oadrRequestEvent", b"oadrrequestevent")
+        record = await h.send("EiEvent", body, name="oadrrequestevent (wrong case)")
+    else:
+        body = encode(Poll(ven_id=h.ven_id)).replace(b"oadrPoll", b"oadrpoll")
+        record = await h.send("OadrPoll", body, name="oadrpoll (wrong case)")
     code = response_code(record.reply)
     h.expect(record.error is not None or (record.status or 0) >= 400
              or (code is not None and code != 200),
              "the wrong-case payload is refused",
              f"HTTP {record.status} {record.reply_name} responseCode {code}")
-    h.expect_reply(await h.poll(), Response, "a correct oadrPoll still brings oadrResponse")
+    if h.push:
+        h.expect_reply(await h.probe(), DistributeEvent,
+                       "a correct oadrRequestEvent still brings oadrDistributeEvent")
+    else:
+        h.expect_reply(await h.poll(), Response, "a correct oadrPoll still brings oadrResponse")
 
 
 CASES = (

@@ -5,10 +5,16 @@ Steps (``Step``) and their parameters (JSON objects):
 - ``create_event``: ``{"ven_id", "signal_name", "signal_type", "value", "start",
   "duration", "response_required"}``: create an event for this VEN only (``start`` is
   ``+5m``-style or ISO 8601; ``duration`` ISO 8601). Result: ``{"event_id": ...}`` if known.
+- ``cancel_event``: ``{"ven_id", "event_id"}``: the VTN cancels an event it created for this
+  VEN (the cancellation goes out as a modification).
 - ``cancel_registration``: ``{"ven_id", "registration_id"}``: the VTN cancels the VEN's
   registration (it sends oadrCancelPartyRegistration at the next poll).
 - ``request_reregistration``: ``{"ven_id"}``: the VTN sends oadrRequestReregistration.
-- ``request_report``: ``{"ven_id", "report_specifier_id"}``: the VTN asks for a report.
+- ``request_report``: ``{"ven_id", "report_specifier_id"}``, optionally ``"one_shot"``
+  (default true), ``"granularity"``, ``"duration"`` (ISO 8601) and ``"start"``: the VTN asks
+  for a report (oadrCreateReport).
+- ``cancel_report``: ``{"ven_id", "report_request_id", "report_to_follow"}``: the VTN
+  cancels a report request (oadrCancelReport).
 
 Adapters:
 
@@ -51,9 +57,11 @@ SCRIPT_CANNOT = 3
 
 class Step(StrEnum):
     CREATE_EVENT = "create_event"
+    CANCEL_EVENT = "cancel_event"
     CANCEL_REGISTRATION = "cancel_registration"
     REQUEST_REREGISTRATION = "request_reregistration"
     REQUEST_REPORT = "request_report"
+    CANCEL_REPORT = "cancel_report"
 
 
 class OperatorUnavailable(Exception):
@@ -110,14 +118,22 @@ class OursOperator:
             answer = await self._post("/events", body)
             event = answer.get("event", answer)
             return {"event_id": event.get("event_id")} if isinstance(event, dict) else {}
+        if step is Step.CANCEL_EVENT:
+            return await self._post(f"/events/{params['event_id']}/cancel", {})
         if step is Step.CANCEL_REGISTRATION:
             return await self._post(f"/vens/{ven_id}/cancel", {})
         if step is Step.REQUEST_REREGISTRATION:
             return await self._post(f"/vens/{ven_id}/reregister", {})
         if step is Step.REQUEST_REPORT:
-            return await self._post("/reports/subscriptions", {
-                "ven_id": ven_id, "report_specifier_id": params["report_specifier_id"],
-                "one_shot": True})
+            request = {"ven_id": ven_id, "report_specifier_id": params["report_specifier_id"],
+                       "one_shot": bool(params.get("one_shot", True))}
+            request.update({k: params[k] for k in ("granularity", "duration", "start")
+                            if params.get(k) is not None})
+            return await self._post("/reports/subscriptions", request)
+        if step is Step.CANCEL_REPORT:
+            return await self._post(
+                f"/reports/subscriptions/{params['report_request_id']}/cancel",
+                {"report_to_follow": bool(params.get("report_to_follow", False))})
         raise OperatorUnavailable(f"step {step} is not supported by --operator ours")
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""N1: registration cases (pull), the harness playing the VEN against the VTN under test.
+"""N1/N0: registration cases (pull, and the same scenarios as push twins), the harness
+playing the VEN against the VTN under test.
 
 Each function is one case, written from the case's description (CONFORMANCE.md §2.2); its
 docstring lists its steps.
@@ -6,6 +7,7 @@ docstring lists its steps.
 
 from __future__ import annotations
 
+from common.conformance import payload_name
 from common.messages.event import RequestEvent
 from common.messages.poll import Poll, Response
 from common.messages.registration import (
@@ -61,19 +63,20 @@ async def n1_0015(h: Harness) -> None:
 
 async def n1_0020(h: Harness) -> None:
     """Query; oadrCreatePartyRegistration (pull) -> 200 with venID, registrationID and a poll
-    frequency; oadrRegisterReport -> oadrRegisteredReport 200; poll until oadrResponse: on the
-    way the VTN sends its own (possibly empty) oadrRegisterReport."""
+    frequency (pull); oadrRegisterReport -> oadrRegisteredReport 200; take the VTN's messages
+    until nothing waits: among them the VTN's own (possibly empty) oadrRegisterReport."""
     h.expect_reply(await h.query(), CreatedPartyRegistration,
                    "the VTN answers oadrQueryRegistration")
     created = await h.register()
-    h.expect(created.requested_oadr_poll_freq is not None,
-             "the registration gives oadrRequestedOadrPollFreq (pull VEN)")
+    if not h.push:
+        h.expect(created.requested_oadr_poll_freq is not None,
+                 "the registration gives oadrRequestedOadrPollFreq (pull VEN)")
     await h.register_reports()
     seen = await h.drain()
     names = [type(m).__name__ for m in seen]
     h.expect(any(type(m).__name__ == "RegisterReport" for m in seen),
              "the VTN sends its own oadrRegisterReport after the registration",
-             f"polls brought {names or 'nothing'}")
+             f"{'pushes' if h.push else 'polls'} brought {names or 'nothing'}")
 
 
 async def n1_0030(h: Harness) -> None:
@@ -90,41 +93,49 @@ async def n1_0030(h: Harness) -> None:
              "oadrCanceledPartyRegistration names the registrationID",
              f"{canceled.registration_id!r}")
     h.registration_id = None
-    ok, seen = refused(await h.poll())
-    h.expect(ok, "an oadrPoll after the cancellation is refused (no payload, or 463)", seen)
+    ok, seen = refused(await h.probe())
+    h.expect(ok, "a payload after the cancellation is refused (no payload, or 463)", seen)
     h.ven_id = None
 
 
 async def n1_0040(h: Harness) -> None:
-    """Bootstrap; the operator cancels the registration at the VTN; the next oadrPoll brings
-    oadrCancelPartyRegistration; the VEN answers oadrCanceledPartyRegistration -> oadrResponse
-    200; later polls are refused."""
+    """Bootstrap; the operator cancels the registration at the VTN; the VTN sends
+    oadrCancelPartyRegistration (pull: in the next oadrPoll's answer; push: a push, answered
+    oadrCanceledPartyRegistration in the HTTP answer); pull: the VEN POSTs
+    oadrCanceledPartyRegistration -> oadrResponse 200; later payloads are refused."""
     await h.bootstrap()
     registration_id = h.registration_id
     await h.operate(Step.CANCEL_REGISTRATION, ven_id=h.ven_id, registration_id=registration_id)
-    record = await h.poll()
-    cancel = h.expect_reply(record, CancelPartyRegistration,
-                            "the next oadrPoll brings oadrCancelPartyRegistration")
+    cancel = await h.next_message()
+    h.expect(isinstance(cancel, CancelPartyRegistration),
+             "the VTN sends oadrCancelPartyRegistration",
+             f"got {payload_name(cancel) if cancel is not None else 'nothing'}")
+    assert isinstance(cancel, CancelPartyRegistration)
     h.expect(cancel.registration_id == registration_id,
              "it names the VEN's registrationID", f"{cancel.registration_id!r}")
     ven_id = h.ven_id
-    answer = await h.send("EiRegisterParty", CanceledPartyRegistration(
-        response=h.ok(cancel.request_id), registration_id=cancel.registration_id,
-        ven_id=ven_id))
-    h.expect_reply(answer, Response, "the VTN acknowledges oadrCanceledPartyRegistration")
+    if not h.push:
+        answer = await h.send("EiRegisterParty", CanceledPartyRegistration(
+            response=h.ok(cancel.request_id), registration_id=cancel.registration_id,
+            ven_id=ven_id))
+        h.expect_reply(answer, Response, "the VTN acknowledges oadrCanceledPartyRegistration")
     h.registration_id = None
-    ok, seen = refused(await h.poll())
-    h.expect(ok, "an oadrPoll after the cancellation is refused (no payload, or 463)", seen)
+    ok, seen = refused(await h.probe())
+    h.expect(ok, "a payload after the cancellation is refused (no payload, or 463)", seen)
     h.ven_id = None
 
 
 async def n1_0050(h: Harness) -> None:
-    """Bootstrap; the operator asks for a re-registration; the next oadrPoll brings
-    oadrRequestReregistration; the VEN registers again (with its registrationID) -> 200."""
+    """Bootstrap; the operator asks for a re-registration; the VTN sends
+    oadrRequestReregistration (pull: the next oadrPoll's answer; push: a push); the VEN
+    registers again (with its registrationID) -> 200."""
     await h.bootstrap()
     await h.operate(Step.REQUEST_REREGISTRATION, ven_id=h.ven_id)
-    request = h.expect_reply(await h.poll(), RequestReregistration,
-                             "the next oadrPoll brings oadrRequestReregistration")
+    request = await h.next_message()
+    h.expect(isinstance(request, RequestReregistration),
+             "the VTN sends oadrRequestReregistration",
+             f"got {payload_name(request) if request is not None else 'nothing'}")
+    assert isinstance(request, RequestReregistration)
     h.expect(request.ven_id == h.ven_id, "it names the VEN's venID", f"{request.ven_id!r}")
     ven_id = h.ven_id
     await h.register(ven_id=ven_id, registration_id=h.registration_id,

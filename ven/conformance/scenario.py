@@ -4,12 +4,15 @@ check).
 
 A case is a coroutine ``run(h: Harness)``. It fails at the first ``h.expect`` that does not
 hold (``CaseFailed``); a step the operator cannot do ends it as ``needs-operator``
-(``NeedsOperator``). Every message either way is recorded by the ``Wire`` and judged by
-``common.conformance``; any finding fails a case that would otherwise pass.
+(``NeedsOperator``); a case that finds the VTN does not offer an optional feature ends as
+``n/a`` with the reason (``NotApplicable``). Every message either way is recorded by the
+``Wire`` and judged by ``common.conformance``; any finding fails a case that would otherwise
+pass.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from common.conformance import payload_name
 from common.messages.enums import (
     OptType,
     ProfileName,
@@ -26,7 +30,12 @@ from common.messages.enums import (
     ResponseRequired,
     TransportName,
 )
-from common.messages.event import CreatedEvent, DistributeEvent, EventResponse
+from common.messages.event import (
+    CreatedEvent,
+    DistributeEvent,
+    EventResponse,
+    RequestEvent,
+)
 from common.messages.poll import Poll, Response
 from common.messages.registration import (
     CanceledPartyRegistration,
@@ -45,13 +54,16 @@ from common.messages.report import (
     Report,
     ReportDescription,
     SamplingRate,
+    UpdatedReport,
+    UpdateReport,
 )
 from common.messages.types import EiResponse, ItemBase, Message, QualifiedEventId
 from ven.conformance.operator import Operator, OperatorFailed, OperatorUnavailable, Step
 from ven.conformance.wire import Record, Wire
 
 __all__ = [
-    "Case", "CaseFailed", "CaseResult", "Check", "Harness", "NeedsOperator", "Outcome",
+    "Case", "CaseFailed", "CaseResult", "Check", "Harness", "NeedsOperator", "NotApplicable",
+    "Outcome", "TlsFiles",
 ]
 
 
@@ -68,6 +80,21 @@ class CaseFailed(Exception):
 
 class NeedsOperator(Exception):
     """A step needs an operator this run does not have."""
+
+
+class NotApplicable(Exception):
+    """The case does not apply to this VTN (an optional feature it does not offer, or a
+    transport the run does not use); the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """The kit's client certificate, its key and the CA bundle for the VTN (https runs): the
+    security case G1_4010 opens connections of its own with them."""
+
+    cert: str
+    key: str
+    ca: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +121,8 @@ class Case:
     """Why the kit reports the case ``n/a`` (push, XMPP, not for a VTN...)."""
     operator: bool = False
     """True when the case needs operator steps."""
+    push: bool = False
+    """A push variant: the kit registers with a transport address and the VTN pushes."""
 
 
 @dataclass
@@ -124,15 +153,28 @@ _IDS = itertools.count(1)
 
 POLL_LIMIT = 12
 """Polls a ``drain`` makes at most before it gives up waiting for an empty oadrResponse."""
+PUSH_WAIT = 15.0
+"""Push variants: how long the kit waits for a push it expects [s]."""
+PUSH_QUIET = 3.0
+"""Push variants: how long no push must arrive for "nothing is waiting" [s]."""
 
 
 class Harness:
     """The harness VEN inside one case (see the module docstring)."""
 
-    def __init__(self, wire: Wire, operator: Operator, *, ven_name: str) -> None:
+    def __init__(self, wire: Wire, operator: Operator, *, ven_name: str,
+                 push_address: str | None = None, push_wait: float = PUSH_WAIT,
+                 push_quiet: float = PUSH_QUIET, tls_files: TlsFiles | None = None) -> None:
         self.wire = wire
+        self.tls_files = tls_files
         self.operator = operator
         self.ven_name = ven_name
+        self.push_address = push_address
+        """Push variant: the transport address registered (the kit's listener); else pull."""
+        self.push_wait = push_wait
+        self.push_quiet = push_quiet
+        if push_address is not None:
+            wire.push_answer = self.reply_for
         self.checks: list[Check] = []
         self.ven_id: str | None = None
         self.registration_id: str | None = None
@@ -175,8 +217,8 @@ class Harness:
         return CreatePartyRegistration(
             request_id=self.request_id(), profile_name=ProfileName.B,
             transport_name=TransportName.SIMPLE_HTTP, report_only=False, xml_signature=False,
-            ven_name=self.ven_name, http_pull_model=True, ven_id=ven_id,
-            registration_id=registration_id)
+            ven_name=self.ven_name, http_pull_model=self.push_address is None, ven_id=ven_id,
+            registration_id=registration_id, transport_address=self.push_address)
 
     async def register(self, *, ven_id: str | None = None, registration_id: str | None = None,
                        text: str = "the VTN registers the VEN") -> CreatedPartyRegistration:
@@ -225,46 +267,99 @@ class Harness:
     def ok(self, request_id: str) -> EiResponse:
         return EiResponse(response_code=200, request_id=request_id)
 
+    @property
+    def push(self) -> bool:
+        """True in a push variant (the VTN POSTs to the kit; the kit never polls)."""
+        return self.push_address is not None
+
     async def poll(self) -> Record:
         assert self.ven_id is not None
         return await self.send("OadrPoll", Poll(ven_id=self.ven_id))
 
+    async def next_message(self, *, wait: float | None = None) -> Message | None:
+        """The VTN's next message for the VEN, ``None`` when nothing is waiting: pull, what an
+        oadrPoll brings (oadrResponse: nothing); push, the next push within `wait` seconds
+        (default ``push_wait``)."""
+        if self.push:
+            deadline = asyncio.get_running_loop().time() + (
+                self.push_wait if wait is None else wait)
+            while True:
+                left = deadline - asyncio.get_running_loop().time()
+                try:
+                    message = await asyncio.wait_for(self.wire.inbox.get(), max(left, 0))
+                except TimeoutError:
+                    return None
+                named = getattr(message, "ven_id", None)
+                if named is None or named == self.ven_id:  # else: late, for an earlier VEN
+                    return message
+        record = await self.poll()
+        self.expect(record.reply is not None, "the VTN answers oadrPoll with a payload",
+                    f"HTTP {record.status} {record.error or _snippet(record.response_body)}")
+        return None if isinstance(record.reply, Response) else record.reply
+
+    async def nothing_waiting(self, text: str) -> None:
+        """Expect the VTN to have nothing for the VEN: pull, an oadrPoll brings oadrResponse;
+        push, nothing is pushed for ``push_quiet`` seconds."""
+        if self.push:
+            message = await self.next_message(wait=self.push_quiet)
+            self.expect(message is None, f"{text} (push: nothing more is pushed)",
+                        f"pushed {payload_name(message) if message else ''}")
+            return
+        self.expect_reply(await self.poll(), Response, f"{text} (an oadrPoll brings oadrResponse)")
+
+    async def probe(self) -> Record:
+        """A payload a registered VEN may send (pull: oadrPoll; push: oadrRequestEvent)."""
+        assert self.ven_id is not None
+        if self.push:
+            return await self.send("EiEvent", RequestEvent(request_id=self.request_id(),
+                                                           ven_id=self.ven_id))
+        return await self.poll()
+
     async def drain(self, *, answer_events: bool = True) -> list[Message]:
-        """Poll until the VTN answers oadrResponse (nothing waiting), answering what it sends
-        as a VEN must; the messages it sent."""
+        """Take what the VTN has for the VEN until nothing waits (pull: oadrResponse; push:
+        ``push_quiet`` seconds without a push), answering as a VEN must; the messages."""
         seen: list[Message] = []
         for _ in range(POLL_LIMIT):
-            record = await self.poll()
-            self.expect(record.reply is not None, "the VTN answers oadrPoll with a payload",
-                        f"HTTP {record.status} {record.error or _snippet(record.response_body)}")
-            reply = record.reply
-            assert reply is not None
-            if isinstance(reply, Response):
+            message = await self.next_message(wait=self.push_quiet if self.push else None)
+            if message is None:
                 return seen
-            seen.append(reply)
-            await self.answer(reply, answer_events=answer_events)
-        self.expect(False, f"the VTN's queue empties within {POLL_LIMIT} polls",
-                    f"still sending after {POLL_LIMIT} polls")
+            seen.append(message)
+            await self.answer(message, answer_events=answer_events)
+        self.expect(False, f"the VTN's queue empties within {POLL_LIMIT} messages",
+                    f"still sending after {POLL_LIMIT} messages")
         return seen
 
-    async def answer(self, message: Message, *, answer_events: bool = True) -> None:
-        """What the VEN sends back for `message` received in a poll."""
+    def reply_for(self, message: Message) -> Message | None:
+        """The VEN's answer to `message` (push: the HTTP answer; pull: POSTed by ``answer``);
+        ``None`` for an oadrDistributeEvent (push: oadrResponse 200, then the case sends
+        oadrCreatedEvent in a POST of its own, as in pull)."""
         if isinstance(message, RegisterReport):
-            await self.send("EiReport", RegisteredReport(
-                response=self.ok(message.request_id), ven_id=self.ven_id))
-        elif isinstance(message, CreateReport):
-            await self.send("EiReport", CreatedReport(
+            return RegisteredReport(response=self.ok(message.request_id), ven_id=self.ven_id)
+        if isinstance(message, CreateReport):
+            return CreatedReport(
                 response=self.ok(message.request_id), ven_id=self.ven_id,
-                pending_reports=tuple(r.report_request_id for r in message.report_requests)))
-        elif isinstance(message, CancelReport):
-            await self.send("EiReport", CanceledReport(
-                response=self.ok(message.request_id), ven_id=self.ven_id))
-        elif isinstance(message, DistributeEvent) and answer_events:
+                pending_reports=tuple(r.report_request_id for r in message.report_requests))
+        if isinstance(message, CancelReport):
+            return CanceledReport(response=self.ok(message.request_id), ven_id=self.ven_id)
+        if isinstance(message, UpdateReport):  # a VTN's report (R1_3070-3120)
+            return UpdatedReport(response=self.ok(message.request_id), ven_id=self.ven_id)
+        if isinstance(message, CancelPartyRegistration):
+            return CanceledPartyRegistration(
+                response=self.ok(message.request_id), registration_id=message.registration_id,
+                ven_id=self.ven_id)
+        return None
+
+    async def answer(self, message: Message, *, answer_events: bool = True) -> None:
+        """What the VEN does about `message` from the VTN: the answer (pull: POSTed; push:
+        given already as the HTTP answer), and for events an oadrCreatedEvent POST."""
+        reply = self.reply_for(message)
+        if reply is not None and not self.push:
+            service = "EiRegisterParty" if isinstance(reply, CanceledPartyRegistration) else (
+                "EiReport")
+            await self.send(service, reply)
+        if isinstance(message, DistributeEvent) and answer_events:
             await self.opt(message, OptType.OPT_IN)
         elif isinstance(message, CancelPartyRegistration):
-            await self.send("EiRegisterParty", CanceledPartyRegistration(
-                response=self.ok(message.request_id), registration_id=message.registration_id,
-                ven_id=self.ven_id))
             self.ven_id = self.registration_id = None
 
     async def opt(self, distribute: DistributeEvent, opt: OptType,
@@ -288,7 +383,7 @@ class Harness:
 
     async def bootstrap(self) -> None:
         """N1_0020's sequence without its checks of the VTN's own reports: query, register,
-        register the VEN's reports, poll until nothing waits."""
+        register the VEN's reports, take what the VTN sends until nothing waits."""
         await self.query()
         await self.register()
         await self.register_reports()

@@ -14,8 +14,10 @@ is an HTTP error whose body is not declared XML: a refusal without a payload).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -69,6 +71,9 @@ class Record:
     findings: list[Finding] = field(default_factory=list)
     request_findings: int = 0
     """How many of ``findings`` (the first ones) are about the request; the rest: the reply."""
+    direction: str = "ven->vtn"
+    """Who sent the request: ``ven->vtn`` (the kit's POST) or ``vtn->ven`` (a push to the
+    kit's listener, answered by the kit)."""
 
     def payload_of(self, index: int) -> str:
         """The payload finding `index` is about."""
@@ -80,8 +85,8 @@ class Record:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "service": self.service, "url": self.url,
-            "sent_at": self.sent_at.isoformat(),
+            "service": self.service, "url": self.url, "direction": self.direction,
+            "at": self.sent_at.isoformat(), "sent_at": self.sent_at.isoformat(),
             "received_at": self.received_at.isoformat() if self.received_at else None,
             "request": {"payload": self.request_name, "headers": self.request_headers,
                         "body": self.request_body.decode("utf-8", "replace")},
@@ -89,7 +94,7 @@ class Record:
                          "headers": self.response_headers,
                          "body": self.response_body.decode("utf-8", "replace")},
             "tls": self.tls.as_dict() if self.tls else None,
-            "error": self.error,
+            "error": self.error, "note": "",
             "findings": [{**f.as_dict(), "payload": self.payload_of(i)}
                          for i, f in enumerate(self.findings)],
         }
@@ -97,7 +102,10 @@ class Record:
 
 def _tls_of(response: aiohttp.ClientResponse) -> Tls | None:
     connection = response.connection
-    transport = connection.transport if connection is not None else None
+    # A small answer read at once releases the connection before the caller sees it; the
+    # protocol object (aiohttp's, not public) still has the TLS transport.
+    transport = (connection.transport if connection is not None
+                 else getattr(getattr(response, "_protocol", None), "transport", None))
     ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
     if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
         return None
@@ -125,6 +133,10 @@ class Wire:
         self._session: aiohttp.ClientSession | None = None
         self.exchange = Exchange()
         self.records: list[Record] = []
+        self.inbox: asyncio.Queue[Message] = asyncio.Queue()
+        """What the VTN pushed to the kit's listener (push variants), oldest first."""
+        self.push_answer: Callable[[Message], Message | None] | None = None
+        """The running case's answer to a pushed message (``None``: oadrResponse 200)."""
 
     async def __aenter__(self) -> Wire:
         self._session = aiohttp.ClientSession(
@@ -139,6 +151,8 @@ class Wire:
         """A new conversation: a fresh Exchange and an empty record list."""
         self.exchange = Exchange()
         self.records = []
+        self.inbox = asyncio.Queue()
+        self.push_answer = None
 
     async def post(self, service: str, message: Message | bytes, *, name: str | None = None
                    ) -> Record:

@@ -13,6 +13,9 @@ participating battery may also discharge up to ``max_discharge_kw``. PV is never
 Comfort limits and shed-time limits are left out: the figure is the most the dispatch may take
 now, not what it would plan.
 
+`circuit_kw` is each metered circuit's meter reading now [kW] (``[mqtt] circuit_meters``):
+where given it is that circuit's current kW (``metered`` true), else the sum of its devices.
+
 Order (the dispatch's tie-break, ``ven.dispatch.objective``): devices on no circuit first
 (priority 0), then circuits by priority, lowest first (ties by id). An essential circuit is
 never shed: it is left out unless `include_essential`, and then comes last with 0 sheddable kW.
@@ -58,8 +61,9 @@ class DeviceCapacity:
 class CircuitCapacity:
     """One circuit now (circuit_id None: the devices on no circuit).
 
-    priority: the circuit's 1..10 (0 for no circuit); current_kw / sheddable_kw: sums over its
-    devices [kW] (sheddable 0 on an essential circuit); meter: the circuit's meter hint.
+    priority: the circuit's 1..10 (0 for no circuit); current_kw: its meter's reading when
+    ``metered``, else the sum over its devices [kW]; sheddable_kw: the sum over its devices
+    [kW] (0 on an essential circuit); meter: the circuit's meter hint.
     """
 
     circuit_id: str | None
@@ -70,12 +74,13 @@ class CircuitCapacity:
     current_kw: float
     sheddable_kw: float
     devices: tuple[DeviceCapacity, ...]
+    metered: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON values, powers rounded to 0.001 kW."""
         return {
             "circuit_id": self.circuit_id, "name": self.name, "essential": self.essential,
-            "priority": self.priority, "meter": self.meter,
+            "priority": self.priority, "meter": self.meter, "metered": self.metered,
             "current_kw": round(self.current_kw, 3), "sheddable_kw": round(self.sheddable_kw, 3),
             "devices": [{"device_id": d.device_id, "kind": d.kind, "rule": d.rule.value,
                          "current_kw": round(d.current_kw, 3),
@@ -107,10 +112,12 @@ def shed_capacity(
     at: datetime,
     *,
     include_essential: bool = False,
+    circuit_kw: Mapping[str, float] | None = None,
 ) -> list[CircuitCapacity]:
     """The circuits the dispatch may shed at `at` (tz-aware), in shed order (see the module).
 
     current_kw: each device's draw now [kW]; a device missing from it counts as 0.
+    circuit_kw: metered circuits' load now [kW], their current kW where given.
     Circuits without a (non-PV) device are listed too (their uncontrolled load is not
     sheddable: 0 kW).
     """
@@ -134,13 +141,15 @@ def shed_capacity(
         if circuit.essential and not include_essential:
             continue
         entries.append(_entry(circuit.id, circuit.name, circuit.essential, circuit.priority,
-                              circuit.meter, groups[circuit.id]))
+                              circuit.meter, groups[circuit.id],
+                              (circuit_kw or {}).get(circuit.id)))
     return entries
 
 
 def _entry(ident: str | None, name: str, essential: bool, priority: int, meter: str | None,
-           devices: list[DeviceCapacity]) -> CircuitCapacity:
+           devices: list[DeviceCapacity], metered_kw: float | None = None) -> CircuitCapacity:
     return CircuitCapacity(
         circuit_id=ident, name=name, essential=essential, priority=priority, meter=meter,
-        current_kw=sum(d.current_kw for d in devices),
-        sheddable_kw=sum(d.sheddable_kw for d in devices), devices=tuple(devices))
+        current_kw=sum(d.current_kw for d in devices) if metered_kw is None else metered_kw,
+        sheddable_kw=sum(d.sheddable_kw for d in devices), devices=tuple(devices),
+        metered=metered_kw is not None)

@@ -18,6 +18,13 @@ defaults; unknown keys are errors)::
     [programme]                        # optional: what the DR programme pays
     compensation_per_kwh = 0.75        # per delivered kWh [currency/kWh], >= 0
     currency = "EUR"                   # ven.toml's [programme] overrides both when set
+    baseline = "CAISO 10-in-10"        # the baseline preset and its day-of adjustment
+                                       # ("NYISO 5-of-10", "PJM High 4 of 5"); the default
+    recovery_minutes = 60              # after each event: staggered release [min], 0..720
+
+    [energy]                           # optional: the always-on energy manager (off when
+    strategy = "economic"              # absent); see ven.energy.config and
+                                       # docs/energy-manager.md
 
     [[circuits]]                       # optional: the circuits that feed the devices
     id = "lighting"                    # required, unique among circuits
@@ -56,6 +63,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from common.baselines.presets import PRESET_ADJUSTMENTS, adjustment_for
 from common.tomlconfig import Check, Reader, converter_for, parse_toml, read_toml, show
 from ven.devices.history import RESERVED_COLUMNS
 from ven.devices.hours import expand_hourly
@@ -122,15 +130,32 @@ def building_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>")
     """The validated building of a parsed TOML document."""
     reader = _reader()
     top = reader.fields(Building, data, "", _BASE, skip={"devices", "circuits", "programme"},
-                        extra={"devices", "circuits", "climate", "programme"})
+                        extra={"devices", "circuits", "climate", "programme", "energy"})
     circuits = _circuits(data.get("circuits", []), reader)
     devices = _devices(data.get("devices", []), reader, {c.id for c in circuits})
     if "climate" in data:
         reader.dataclass(Climate, data["climate"], "climate", _BASE)
     programme = reader.dataclass(Programme, data.get("programme", {}), "programme", _BASE)
+    if "energy" in data:
+        problem = energy_problem(data["energy"], str(top.get("timezone", "UTC")))
+        if problem is not None:
+            reader.problems.add("energy", problem)
     reader.problems.raise_if_any(source)
     return Building(**top, devices=tuple(devices), circuits=tuple(circuits),
                     programme=programme if isinstance(programme, Programme) else Programme())
+
+
+def energy_problem(table: object, timezone: str) -> str | None:
+    """What is wrong with an ``[energy]`` table (None when ``ven.energy.config`` accepts it)."""
+    from ven.energy.config import parse_energy_table
+
+    if not isinstance(table, Mapping):
+        return "must be a table"
+    try:
+        parse_energy_table(table, timezone=timezone)
+    except ValueError as exc:  # EnergyConfigError, StrategyError, TariffError
+        return str(exc)
+    return None
 
 
 def climate_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>") -> Climate:
@@ -285,7 +310,10 @@ _RULES: dict[str, Check] = {
     "circuit": _identifier,
     "meter": lambda v: None if v.strip() else f"must be a non-empty string, got {show(v)}",
     "compensation_per_kwh": _non_negative,
+    "recovery_minutes": _between(0.0, 720.0),
     "currency": lambda v: None if v.strip() else f"must be a non-empty string, got {show(v)}",
+    "baseline": lambda v: None if adjustment_for(v) is not None else (
+        f"must name a baseline preset ({', '.join(PRESET_ADJUSTMENTS)}), got {show(v)}"),
     "rated_kw": _positive,
     "max_kw": _positive,
     "r_c_per_kw": _positive,

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ven.devices.commands import DeviceCommand
 
-__all__ = ["DeviceGateway", "DeviceStatus"]
+__all__ = ["CircuitMeters", "DeviceGateway", "DeviceStatus", "HeardTelemetry"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,4 +58,35 @@ class DeviceGateway(Protocol):
     def metered_kw(self, start: datetime, end: datetime) -> float | None:
         """Mean metered building load over [start, end) [kW]; None when the gateway has no
         meter of its own (the brain's model is the meter); NaN when the meter said nothing."""
+        ...
+
+
+@runtime_checkable
+class CircuitMeters(Protocol):
+    """A gateway that also hears meters of single circuits (``MqttGateway`` with
+    ``[mqtt] circuit_meters``)."""
+
+    @property
+    def metered_circuits(self) -> tuple[str, ...]:
+        """The circuits with a meter the gateway listens to."""
+        ...
+
+    def metered_circuit_kw(self, circuit_id: str, start: datetime, end: datetime
+                           ) -> float | None:
+        """Mean metered load of one circuit over [start, end) [kW]; None when it has no meter,
+        NaN when the meter said nothing (or the window is not complete)."""
+        ...
+
+    def circuit_kw_now(self, circuit_id: str, now: datetime) -> float | None:
+        """The circuit meter's latest reading [kW] when fresh at `now`, else None."""
+        ...
+
+
+@runtime_checkable
+class HeardTelemetry(Protocol):
+    """A gateway whose devices report their own readings (``MqttGateway``): the telemetry
+    recorder stores what they say, not the model's figures."""
+
+    def device_power(self) -> Mapping[str, tuple[datetime, float]]:
+        """Each device's latest reported power by id: (its time stamp, [kW])."""
         ...

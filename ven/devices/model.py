@@ -65,10 +65,18 @@ class Programme:
     compensation_per_kwh: what the programme pays per delivered kWh [currency/kWh];
     currency: the programme's currency (e.g. "EUR"). None = not set here (ven.toml's
     ``[programme]``, else 0 and "USD"). ven.toml's ``[programme]`` overrides these.
+    baseline: the programme's baseline preset, with its day-of adjustment
+    (``common.baselines.presets``: "CAISO 10-in-10", "NYISO 5-of-10", "PJM High 4 of 5", or
+    their slugs); None = CAISO 10-in-10.
+    recovery_minutes: the recovery window after each event [min] (0..720): the plan keeps
+    control that long, releasing the devices in steps so that the load stays near the
+    no-event load (``ven.brain.planning.RECOVERY_WINDOW``: 60).
     """
 
     compensation_per_kwh: float | None = None
     currency: str | None = None
+    baseline: str | None = None
+    recovery_minutes: float = 60.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -72,6 +72,7 @@ class MqttGateway:
             ident: deque(maxlen=_METER_SAMPLES) for ident in self._circuit_topics.values()}
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._announced: dict[str, tuple[bool, bool]] = {}
+        self._announced_at: datetime | None = None  # the latest moment announced
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
@@ -198,11 +199,17 @@ class MqttGateway:
             del self._pending[name]
 
     def device_status(self, now: datetime) -> dict[str, DeviceStatus]:
-        """See ``DeviceGateway.device_status``; logs each device going offline/overridden."""
+        """See ``DeviceGateway.device_status``; logs each device going offline/overridden (a
+        look at a moment before the latest one looked at, for a report, logs nothing)."""
         out = {}
+        announce = self._announced_at is None or now >= self._announced_at
+        if announce:
+            self._announced_at = now
         for dev in self.building.devices:
             status = self._status(dev.id, now)
             out[dev.id] = status
+            if not announce:
+                continue
             key = (status.online, status.override)
             if self._announced.get(dev.id, (True, False)) != key:
                 if not status.available:
@@ -248,6 +255,15 @@ class MqttGateway:
         readings = self._circuit_meter.get(circuit_id)
         return None if readings is None else _mean(readings, start, end)
 
+    def circuit_kw_now(self, circuit_id: str, now: datetime) -> float | None:
+        """Circuit `circuit_id`'s latest meter reading [kW] when it is fresh at `now` (not
+        older than ``stale_after``), else None (not metered, never heard, or stale)."""
+        readings = self._circuit_meter.get(circuit_id)
+        if not readings:
+            return None
+        ts, kw = readings[-1]
+        return kw if now - min(ts, now) <= self.settings.stale_after else None
+
     @property
     def metered_circuits(self) -> tuple[str, ...]:
         """The circuits with a meter the gateway listens to."""
@@ -271,6 +287,10 @@ class MqttGateway:
                 self._pending[command.device_id] = (ident, now)
             self._outbox.put_nowait((self.topics.command(command.device_id),
                                      encode_command(message)))
+
+    def device_power(self) -> dict[str, tuple[datetime, float]]:
+        """Each device's latest reported power by id: (its time stamp, [kW])."""
+        return {d: (t.ts, t.power_kw) for d, t in self._last.items()}
 
     @property
     def statuses(self) -> Mapping[str, Telemetry]:

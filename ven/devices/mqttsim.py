@@ -25,12 +25,13 @@ import logging
 import signal
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiomqtt
 
-from common.clock import SystemClock
+from common.clock import Clock, ClockSettings, clock_from
+from common.errors import ConfigError
 from ven.devices.commands import Release, UnsupportedCommand
 from ven.devices.mqttcodec import (
     PayloadError,
@@ -137,7 +138,7 @@ class BuildingOnMqtt:
 
 async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     """Run the simulator until `stop`, reconnecting to the broker with back-off."""
-    clock = SystemClock()
+    clock = _clock(args)
     simulation = SimulatedBuilding.from_file(args.building, clock, seed=args.seed)
     topics = Topics(args.prefix)
     building = BuildingOnMqtt(simulation, topics, meter=args.meter)
@@ -188,6 +189,12 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     log.info("Simulator stopped")
 
 
+def _clock(args: argparse.Namespace) -> Clock:
+    """The wall clock, or the simulated time of --speed/--sim-start/--wall-start."""
+    return clock_from(ClockSettings(speed=args.speed, start=args.sim_start,
+                                    wall_start=args.wall_start))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ven.devices.mqttsim",
                                 description=__doc__.split("\n\n", 1)[0] if __doc__ else None)
@@ -200,6 +207,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="simulation seed (default %(default)s)")
     p.add_argument("--interval", type=float, default=1.0,
                    help="seconds between steps and telemetry (default %(default)s)")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="simulated time: this many times faster than the wall clock, reading "
+                        "--sim-start at --wall-start (the VEN's [clock] speed, start, "
+                        "wall_start; default 1: the wall clock)")
+    p.add_argument("--sim-start", type=datetime.fromisoformat, default=None,
+                   help="simulated time at --wall-start (ISO 8601 with its offset)")
+    p.add_argument("--wall-start", type=datetime.fromisoformat, default=None,
+                   help="wall time at which simulated time reads --sim-start (ISO 8601)")
     p.add_argument("--username", default=None)
     p.add_argument("--password", default=None)
     p.add_argument("--log-level", default="INFO")
@@ -210,6 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.interval <= 0:
         parser().error("--interval must be positive")
+    try:
+        _clock(args)
+    except ConfigError as exc:
+        parser().error(str(exc))
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

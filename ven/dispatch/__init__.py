@@ -11,6 +11,9 @@ shed far beyond it: see "no-export-from-storage" and "shed-beyond-target" in
 
 Re-planning a modified event on the same intervals: ``update_request(model, request)`` then
 ``solve(model, options, previous=result)`` re-solves in place from the previous solution.
+
+Large buildings (more than ``DECOMPOSE_ABOVE`` devices): ``plan`` solves by groups of devices
+built straight as arrays, with a proven gap (``plan_decomposed``, see ``decompose.py``).
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ven.dispatch.build import build_model
+from ven.dispatch.decompose import DEFAULT_GROUP_SIZE, solve_decomposed
 from ven.dispatch.inputs import DispatchInputs, InitialState, Weights
-from ven.dispatch.results import DispatchPlan, extract
+from ven.dispatch.prepare import prepare
+from ven.dispatch.results import DispatchPlan, extract, extract_values
 from ven.dispatch.solver import SolveOptions, SolveResult, SolveStatus, solve
 from ven.instructions import PlanRequest
 
 __all__ = [
+    "DECOMPOSE_ABOVE",
     "DispatchInputs",
     "DispatchPlan",
     "InitialState",
@@ -35,17 +41,37 @@ __all__ = [
     "build_model",
     "extract",
     "plan",
+    "plan_decomposed",
     "solve",
     "update_request",
 ]
 
 
+DECOMPOSE_ABOVE = 200
+"""Above this many dispatchable devices ``plan`` solves by groups (``plan_decomposed``)."""
+
+
 def plan(
     inputs: DispatchInputs, weights: Weights | None = None, options: SolveOptions | None = None
 ) -> DispatchPlan:
-    """Build, solve and extract in one call."""
+    """Build, solve and extract in one call (by groups above DECOMPOSE_ABOVE devices)."""
+    if len(inputs.building.devices) > DECOMPOSE_ABOVE:
+        return plan_decomposed(inputs, weights, options)
     model = build_model(inputs, weights)
     return extract(model, solve(model, options))
+
+
+def plan_decomposed(
+    inputs: DispatchInputs,
+    weights: Weights | None = None,
+    options: SolveOptions | None = None,
+    group_size: int = DEFAULT_GROUP_SIZE,
+) -> DispatchPlan:
+    """Plan by groups of about `group_size` devices, without Pyomo; the plan's ``mip_gap``
+    is proven by a Lagrangian bound and ``status`` says whether it is within the MIP gap."""
+    data = prepare(inputs, weights or Weights())
+    solved = solve_decomposed(data, options, group_size)
+    return extract_values(data, solved.result, solved.values, data.target, data.price)
 
 
 def update_request(model: pyo.ConcreteModel, request: PlanRequest) -> bool:

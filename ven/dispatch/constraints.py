@@ -52,8 +52,9 @@ def define_building_constraints(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     building-shed = sum over devices of (baseline - planned power) [kW]; shed + shortfall >=
     target in event intervals with a positive target (elsewhere the load may rise, e.g. to
-    pre-cool or charge on a price signal); shed + excess >= -rebound_free * baseline after
-    the event.
+    pre-cool or charge on a price signal); after the event (the recovery window) shed +
+    excess >= ``ModelData.rebound_floor``: the planned load stays at or below the no-event
+    load plus ``rebound_free`` of it, or pays ``Weights.rebound`` per kWh above.
 
     no-export-from-storage: in event intervals with a shed target the planned net load
     (building baseline - shed) stays at or above max(0, the lower of target and baseline net
@@ -121,7 +122,7 @@ def define_building_constraints(m: pyo.ConcreteModel, data: ModelData) -> None:
         {t: (None, linear([(1.0, shed[t]), (-1.0, over[t])]), target[t]) for t in event},
     )
     excess = v["rebound-excess"]
-    free = (-data.weights.rebound_free * np.clip(data.building_baseline, 0, None)).tolist()
+    free = data.rebound_floor.tolist()
     after = np.flatnonzero(~data.in_event).tolist()
     add_rows(
         m,
@@ -203,10 +204,12 @@ def define_onoff_constraints(m: pyo.ConcreteModel, data: ModelData) -> None:
 
 
 def define_thermal_constraints(m: pyo.ConcreteModel, data: ThermalData, prefix: str) -> None:
-    """`prefix`-thermal-balance: exact 1R1C step of the deviation from setpoint [°C].
+    """`prefix`-thermal-balance: exact 1R1C step of the deviation from setpoint [°C], and
+    `prefix`-recovery-debt-balance at the end of a recovery window.
 
     dev[t] = above-in + above-out - below-in - below-out;
-    dev[t] - decay[t] * dev[t-1] - gain[t] * power[t] = drive[t].
+    dev[t] - decay[t] * dev[t-1] - gain[t] * power[t] = drive[t];
+    debt - sign * dev[T-1] >= -sign * reference (``ModelData.recovery_debt``).
     """
     v = m.vars
     p = v[f"{prefix}-power"]
@@ -229,6 +232,14 @@ def define_thermal_constraints(m: pyo.ConcreteModel, data: ThermalData, prefix: 
                 terms += [(k, a_i[t - 1]), (k, ao_i[t - 1]), (-k, b_i[t - 1]), (-k, bo_i[t - 1])]
             rows[dev, t] = (drive[i][t], linear(terms), drive[i][t])
     add_rows(m, f"{prefix}-thermal-balance", rows)
+    debt = m.data.recovery_debt(data)
+    owed = v[f"{prefix}-recovery-debt"]
+    last = data.base.shape[1] - 1
+    add_rows(m, f"{prefix}-recovery-debt-balance", {
+        data.ids[i]: (-s * ref, linear([(1.0, owed[k]), (-s, ai[i][last]), (-s, ao[i][last]),
+                                        (s, bi[i][last]), (s, bo[i][last])]), None)
+        for k, (i, s, ref) in enumerate(zip(debt.devices.tolist(), debt.sign.tolist(),
+                                            debt.reference.tolist(), strict=True))})
 
 
 def define_battery_constraints(m: pyo.ConcreteModel, data: ModelData) -> None:

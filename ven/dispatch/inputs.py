@@ -47,7 +47,11 @@ class Weights:
     ev_delay: per kWh an EV is behind its baseline at the end, per priority point [USD/kWh].
     switching: per shed start or release of an on/off load with timing rules [USD].
     rebound: per kWh above baseline beyond the free rebound after the event [USD/kWh].
-    rebound_free: rebound allowed without penalty [fraction of the building baseline].
+    rebound_free: rebound allowed without penalty [fraction of the no-event load] (the
+        recovery window's tolerance, see ``ModelData.rebound_floor``).
+    recovery_debt: per kWh of electric energy a thermal device still owes (a zone above its
+        cooling setpoint, a tank below its setpoint) at the end of a recovery window [USD/kWh]
+        (see ``ModelData.recovery_debt_costs``).
     export: per kWh the planned net load goes below the "no-export-from-storage" floor
         during the event [USD/kWh] (above shortfall: a target is never met by exporting).
     overshed: per kWh shed beyond the target during the event [USD/kWh] (above
@@ -70,6 +74,7 @@ class Weights:
     switching: float = 0.0
     rebound: float = 1.0
     rebound_free: float = 0.10
+    recovery_debt: float = 1.2
     export: float = 20.0
     overshed: float = 0.5
     circuit_priority: float = 0.0005

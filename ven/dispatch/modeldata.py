@@ -16,6 +16,7 @@ __all__ = [
     "EvData",
     "ModelData",
     "OnOffData",
+    "RecoveryDebt",
     "ThermalData",
 ]
 
@@ -121,6 +122,19 @@ class CircuitData:
 
 
 @dataclass(frozen=True, slots=True)
+class RecoveryDebt:
+    """Thermal devices that may owe energy at the end of a recovery window (see
+    ``ModelData.recovery_debt``): their positions in the ThermalData, the sign that makes a
+    debt positive (+1 cooling, -1 heating), the reference deviation from the setpoint at the
+    end [°C], and the cost per °C owed [USD-equivalent/°C]."""
+
+    devices: np.ndarray
+    sign: np.ndarray
+    reference: np.ndarray
+    cost: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
 class ModelData:
     """All numbers of one dispatch model."""
 
@@ -142,6 +156,47 @@ class ModelData:
     weights: Weights
     circuits: CircuitData = field(default_factory=CircuitData)
     notes: list[str] = field(default_factory=list)
+    no_event: np.ndarray | None = None  # the recovery window's reference load [kW]
+
+    @property
+    def rebound_floor(self) -> np.ndarray:
+        """Least building shed per interval after the event before "rebound-excess" costs
+        [kW]: the planned net load (building_baseline - shed) may reach the no-event load
+        plus ``Weights.rebound_free`` of it, i.e. shed >= building_baseline - no_event -
+        rebound_free * max(no_event, 0). The no-event load is ``no_event`` (the load the
+        building would draw without the event, fixed when the event was first planned), else
+        the dispatch's own forecast ``building_baseline`` (then: shed >= -rebound_free *
+        max(baseline, 0)). A re-plan made after the event's end forecasts from the warm
+        zones, so its forecast holds the rebound already: only the fixed reference caps it."""
+        base = self.building_baseline
+        ref = base if self.no_event is None else self.no_event
+        return base - ref - self.weights.rebound_free * np.clip(ref, 0, None)
+
+    def recovery_debt(self, td: ThermalData) -> RecoveryDebt:
+        """The thermal energy devices still owe at the end of a plan that ends with a recovery
+        window (its last interval after the event); empty otherwise.
+
+        A zone left warmer (cooling) or a tank left cooler (heating) at the window's end than
+        where its baseline schedule would leave it recovers at full power once released: a
+        rebound after the plan. Per device, "`prefix`-recovery-debt" >= sign * (deviation at
+        the end - reference deviation) [°C], >= 0, costs ``Weights.recovery_debt`` per kWh of
+        the electric energy that recovering it takes (dt / |gain| [kWh/°C] in the last
+        interval). The reference is the deviation the baseline schedule (the forecast) reaches
+        from the initial state, so a zone that floats unoccupied owes nothing."""
+        n = len(td.ids)
+        empty = RecoveryDebt(np.zeros(0, dtype=int), np.zeros(0), np.zeros(0), np.zeros(0))
+        if not self.n_t or self.in_event[-1] or not n:
+            return empty
+        gain = td.gain[:, -1]
+        live = np.flatnonzero(np.abs(gain) > 1e-12)
+        if not len(live):
+            return empty
+        dev = td.gain[:, 0] * td.base[:, 0] + td.drive[:, 0]
+        for t in range(1, self.n_t):
+            dev = td.decay[:, t] * dev + td.gain[:, t] * td.base[:, t] + td.drive[:, t]
+        sign = np.where(gain[live] < 0, 1.0, -1.0)  # cooling owes when warmer, heating cooler
+        cost = self.weights.recovery_debt * self.dt[-1] / np.abs(gain[live])
+        return RecoveryDebt(live, sign, dev[live], cost)
 
     @property
     def target_rows(self) -> np.ndarray:

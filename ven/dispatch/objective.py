@@ -28,8 +28,10 @@ def _vector_terms(vec: list[VarData], cost: np.ndarray | float) -> list[Monomial
 
 
 def _thermal_terms(
-    m: pyo.ConcreteModel, data: ThermalData, prefix: str, weight: float, band: float, dt: np.ndarray
+    m: pyo.ConcreteModel, md: ModelData, data: ThermalData, prefix: str, weight: float,
+    band: float,
 ) -> list[MonomialTermExpression]:
+    dt = md.dt
     inside = weight * data.priority[:, None] * dt[None, :]
     outside = inside + band * dt[None, :]
     v = m.vars
@@ -38,11 +40,14 @@ def _thermal_terms(
         *_grid_terms(v[f"{prefix}-below-in"], inside),
         *_grid_terms(v[f"{prefix}-above-out"], outside),
         *_grid_terms(v[f"{prefix}-below-out"], outside),
+        *_vector_terms(v[f"{prefix}-recovery-debt"], md.recovery_debt(data).cost),
     ]
 
 
 def define_objective(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """Minimise [USD-equivalent]: shortfall + rebound + export + discomfort - price * shed.
+    """Minimise [USD-equivalent]: shortfall + rebound + export + discomfort - price * shed,
+    plus the thermal energy still owed at the end of a recovery window
+    (``ModelData.recovery_debt``).
 
     Battery discharge is never free: every kWh charged or discharged costs battery_cycle, and
     discharge beyond the target costs overshed, and into export export, per kWh on top.
@@ -83,8 +88,8 @@ def define_objective(m: pyo.ConcreteModel, data: ModelData) -> None:
     terms += _grid_terms(v["onoff-release"], w.switching)
     cd = data.curtail
     terms += _grid_terms(v["curtail-reduction"], w.shed * cd.priority[:, None] * dt)
-    terms += _thermal_terms(m, data.hvac, "hvac", w.zone, w.comfort_band, dt)
-    terms += _thermal_terms(m, data.water, "water-heater", w.tank, w.comfort_band, dt)
+    terms += _thermal_terms(m, data, data.hvac, "hvac", w.zone, w.comfort_band)
+    terms += _thermal_terms(m, data, data.water, "water-heater", w.tank, w.comfort_band)
     terms += _grid_terms(v["battery-charge"], w.battery_cycle * dt)
     terms += _grid_terms(v["battery-discharge"], w.battery_cycle * dt)
     terms += _vector_terms(v["battery-terminal-shortfall"], w.battery_terminal)

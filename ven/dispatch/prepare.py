@@ -118,6 +118,14 @@ def prepare(inputs: DispatchInputs, weights: Weights) -> ModelData:
         [d for d in devs if isinstance(d, EvCharger)], inputs, baseline, allowed, dt, hour_f
     )
     total = base_load - pv + sum((baseline[d.id] for d in devs), np.zeros(n_t))
+    no_event = None
+    if req.no_event_kw is not None:
+        no_event = series_on(index, req.no_event_kw)
+        bad = ~np.isfinite(no_event)
+        if bad.any():
+            notes.append(f"no-event load: {int(bad.sum())} missing values replaced by the "
+                         "forecast")
+            no_event = np.where(bad, total, no_event)
     return ModelData(
         index=index,
         dt=dt,
@@ -137,6 +145,7 @@ def prepare(inputs: DispatchInputs, weights: Weights) -> ModelData:
         weights=weights,
         circuits=prepare_circuits(inputs, [d.id for d in devs]),
         notes=notes,
+        no_event=no_event,
     )
 
 

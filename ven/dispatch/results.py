@@ -75,31 +75,59 @@ def _grid(m: pyo.ConcreteModel, name: str, shape: tuple[int, int]) -> np.ndarray
     return np.nan_to_num(values, nan=0.0).reshape(shape)
 
 
-def _vector(m: pyo.ConcreteModel, name: str) -> np.ndarray:
-    comp = m.component(name)
-    values = np.fromiter(
-        (math.nan if v.value is None else v.value for v in comp.values()), float, len(comp)
-    )
-    return np.nan_to_num(values, nan=0.0)
-
-
 def extract(model: pyo.ConcreteModel, result: SolveResult) -> DispatchPlan:
     """Build the DispatchPlan from the variable values loaded by :func:`solve`."""
     data: ModelData = model.data
+    values: dict[str, np.ndarray] = {}
+    if result.has_solution:
+        for name, shape in value_shapes(data).items():
+            values[name] = _grid(model, name, shape)
+    target = _params(model, "shed-target", data.n_t)  # the current event, also after updates
+    price = _params(model, "energy-price", data.n_t)
+    return extract_values(data, result, values, target, price)
+
+
+def value_shapes(data: ModelData) -> dict[str, tuple[int, int]]:
+    """The components :func:`extract_values` reads, with their (devices, intervals) shapes."""
+    shapes = {
+        "onoff-shed": data.onoff.base.shape,
+        "curtail-reduction": data.curtail.base.shape,
+        "battery-charge": data.battery.base.shape,
+        "battery-discharge": data.battery.base.shape,
+        "battery-energy": data.battery.base.shape,
+        "ev-power": data.ev.base.shape,
+    }
+    for prefix, td in (("hvac", data.hvac), ("water-heater", data.water)):
+        for part in ("power", "above-in", "above-out", "below-in", "below-out"):
+            shapes[f"{prefix}-{part}"] = td.base.shape
+    return shapes
+
+
+def extract_values(
+    data: ModelData,
+    result: SolveResult,
+    values: dict[str, np.ndarray],
+    target: np.ndarray,
+    price: np.ndarray,
+) -> DispatchPlan:
+    """Build the DispatchPlan from solution values by component name (see value_shapes).
+
+    target/price: the event's shed target [kW] and energy price [USD/kWh] per interval.
+    """
     n_t = data.n_t
     solved = result.has_solution
     od, cd, bd, ed = data.onoff, data.curtail, data.battery, data.ev
     if solved:
-        u = np.round(_grid(model, "onoff-shed", od.base.shape)) * od.allowed
-        x = np.clip(_grid(model, "curtail-reduction", cd.base.shape), 0, cd.upper)
-        hvac_p = _grid(model, "hvac-power", data.hvac.base.shape)
-        water_p = _grid(model, "water-heater-power", data.water.base.shape)
-        charge = _grid(model, "battery-charge", bd.base.shape)
-        discharge = _grid(model, "battery-discharge", bd.base.shape)
-        ev_p = _grid(model, "ev-power", ed.base.shape)
-        zone = _temperatures(model, "hvac", data.hvac)
-        tank = _temperatures(model, "water-heater", data.water)
-        energy = _grid(model, "battery-energy", bd.base.shape)
+        u = np.round(values["onoff-shed"]) * od.allowed
+        x = np.clip(values["curtail-reduction"], 0, cd.upper)
+        hvac_p = values["hvac-power"]
+        water_p = values["water-heater-power"]
+        charge = values["battery-charge"]
+        discharge = values["battery-discharge"]
+        ev_p = values["ev-power"]
+        zone = _temperatures(values, "hvac", data.hvac)
+        tank = _temperatures(values, "water-heater", data.water)
+        energy = values["battery-energy"]
     else:
         u = np.zeros_like(od.base)
         x = np.zeros_like(cd.base)
@@ -117,8 +145,6 @@ def extract(model: pyo.ConcreteModel, result: SolveResult) -> DispatchPlan:
     base = base.reshape(len(ids), n_t)
     idx = data.index
     shed = (base - power).sum(axis=0)
-    target = _params(model, "shed-target", n_t)  # the current event, also after update_request
-    price = _params(model, "energy-price", n_t)
     short = np.where(data.in_event, np.clip(target - shed, 0, None), 0.0)
     net = data.base_load - data.pv + power.sum(axis=0)
     cost = float((price * net * data.dt).sum()) if data.has_price else None
@@ -159,13 +185,12 @@ def _params(m: pyo.ConcreteModel, name: str, n_t: int) -> np.ndarray:
     return np.array([pyo.value(comp[t]) for t in range(n_t)], dtype=float)
 
 
-def _temperatures(m: pyo.ConcreteModel, prefix: str, td: ThermalData) -> np.ndarray:
-    shape = td.base.shape
+def _temperatures(values: dict[str, np.ndarray], prefix: str, td: ThermalData) -> np.ndarray:
     dev = (
-        _grid(m, f"{prefix}-above-in", shape)
-        + _grid(m, f"{prefix}-above-out", shape)
-        - _grid(m, f"{prefix}-below-in", shape)
-        - _grid(m, f"{prefix}-below-out", shape)
+        values[f"{prefix}-above-in"]
+        + values[f"{prefix}-above-out"]
+        - values[f"{prefix}-below-in"]
+        - values[f"{prefix}-below-out"]
     )
     return td.setpoint[:, None] + dev
 

@@ -9,6 +9,7 @@ Infeasibility, time limits and solver errors are statuses, never exceptions.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 import sys
@@ -52,11 +53,15 @@ def _spend_highs_banner() -> None:
         os.close(saved)
 
 
+spend_highs_banner = _spend_highs_banner
+
+
 class SolveStatus(StrEnum):
     """Outcome of a solve."""
 
     OPTIMAL = "optimal"  # optimal within the relative MIP gap
     TIME_LIMIT = "time_limit"  # stopped by a limit; ``has_solution`` says if a plan exists
+    FEASIBLE = "feasible"  # a plan whose proven gap (``mip_gap``) is above the MIP gap asked
     INFEASIBLE = "infeasible"
     ERROR = "error"
 
@@ -68,7 +73,10 @@ class SolveOptions:
     time_limit_s: wall time for the whole solve [s]; mip_rel_gap: relative MIP gap at which
     a plan counts as optimal [fraction]; threads: HiGHS threads (None = HiGHS's choice);
     rounding: run the LP-rounding heuristic first (see ``rounding.py``) and skip the MIP
-    search when its plan is already within the gap.
+    search when its plan is already within the gap. mip_stall_s / mip_stall_gap: once the MIP
+    search has a plan within mip_stall_gap [fraction] of its bound, it stops after
+    mip_stall_s [s] in which neither the plan nor the bound improved (status ``feasible``,
+    with the gap it reached); None keeps searching until mip_rel_gap or the time limit.
     """
 
     time_limit_s: float = 10.0
@@ -77,6 +85,8 @@ class SolveOptions:
     presolve: bool = True
     log_to_console: bool = False
     rounding: bool = True
+    mip_stall_s: float | None = 1.0
+    mip_stall_gap: float = 0.05
 
 
 @dataclass(slots=True)
@@ -275,6 +285,7 @@ def run_highs(
 
     onoff_columns: column of each on/off binary (devices, intervals), -1 when absent;
     lower/upper: the columns' bounds [model units], restored after the rounding pass.
+    warm_x: a re-plan's previous solution: its on/off schedule is one more candidate.
     """
     t0 = time.perf_counter()
     deadline = t0 + max(opts.time_limit_s, 0.0)
@@ -282,8 +293,12 @@ def run_highs(
     n_bin = int((onoff_columns >= 0).sum())
     candidate = None
     if n_bin and opts.rounding:
+        first = None
+        if warm_x is not None:
+            first = np.where(onoff_columns >= 0, np.round(warm_x[np.maximum(onoff_columns, 0)]), 0)
         candidate = _rounding_pass(
-            highs, data, onoff_columns, lower, upper, deadline, opts.mip_rel_gap
+            highs, data, onoff_columns, lower, upper, deadline, opts.mip_rel_gap,
+            first_schedule=first,
         )
     if candidate is not None and (
         candidate.gap() <= opts.mip_rel_gap or candidate.objective - candidate.bound <= 1e-6
@@ -309,7 +324,15 @@ def run_highs(
     if start is not None:
         highs.setSolution(len(start), np.arange(len(start), dtype=np.int32), start)
     highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.0))
-    run_status = highs.run()
+    stall = _StallWatch(opts.mip_stall_s, opts.mip_stall_gap) if n_bin else None
+    if stall is not None and stall.enabled:
+        highs.setCallback(stall.on_interrupt, None)
+        highs.startCallback(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
+    try:
+        run_status = highs.run()
+    finally:
+        if stall is not None and stall.enabled:
+            highs.stopCallback(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
     model_status = highs.getModelStatus()
     info = highs.getInfo()
     has_solution = info.primal_solution_status == highspy.kSolutionStatusFeasible
@@ -324,6 +347,10 @@ def run_highs(
         gap = float(info.mip_gap)
     else:
         gap = 0.0
+    message = highs.modelStatusToString(model_status)
+    if stall is not None and stall.stopped and has_solution:
+        status = SolveStatus.FEASIBLE
+        message = f"MIP search stopped after {stall.stall_s:g} s without progress"
     if candidate is not None and (x is None or candidate.objective < objective - 1e-9):
         x, objective, has_solution, gap = candidate.x, candidate.objective, True, candidate.gap()
     return RunOutcome(
@@ -332,8 +359,38 @@ def run_highs(
         x=x,
         objective=objective,
         mip_gap=gap,
-        message=highs.modelStatusToString(model_status),
+        message=message,
     )
+
+
+class _StallWatch:
+    """HiGHS MIP interrupt callback: stop once the gap is small and nothing improves."""
+
+    def __init__(self, stall_s: float | None, stall_gap: float) -> None:
+        self.stall_s = stall_s if stall_s is not None else math.inf
+        self.enabled = stall_s is not None and stall_s > 0
+        self.stall_gap = stall_gap
+        self.best_gap = math.inf
+        self.since = 0.0
+        self.stopped = False
+
+    def on_interrupt(
+        self,
+        _kind: highspy.cb.HighsCallbackType,
+        _message: str,
+        out: highspy.cb.HighsCallbackOutput,
+        into: highspy.cb.HighsCallbackInput,
+        _user: object,
+    ) -> None:
+        """Set ``user_interrupt`` once the gap is small and stalled for ``stall_s``."""
+        now = float(out.running_time)
+        gap = float(out.mip_gap)
+        if self.best_gap - gap > 1e-3:  # progress: the gap closed by more than 0.1 point
+            self.best_gap, self.since = gap, now
+            return
+        if gap <= self.stall_gap and now - self.since >= self.stall_s:
+            self.stopped = True
+            into.user_interrupt = True
 
 
 def _run(
@@ -395,8 +452,13 @@ def _rounding_pass(
     upper: np.ndarray,
     deadline: float,
     gap: float,
+    *,
+    first_schedule: np.ndarray | None = None,
 ) -> _Candidate | None:
     """LP relaxation, round the on/off binaries, re-solve the LP with them fixed.
+
+    first_schedule: a re-plan's previous on/off schedule: tried after the rounded ones, or
+    first when the relaxation did not finish.
 
     The relaxation gets at most half of the remaining time; when it does not finish, the
     on/off loads stay on (a plan that is always feasible) and the bound is unknown (-inf).
@@ -405,19 +467,27 @@ def _rounding_pass(
     present = cols_grid >= 0
     cols = cols_grid[present].astype(np.int32)
     best: _Candidate | None = None
+    raw: object = highs.getOptionValue("presolve")
+    presolve = str(raw[1] if isinstance(raw, tuple) else raw)  # (status, value) in 1.16
     highs.setOptionValue("solve_relaxation", True)
     try:
+        if highs.getBasis().valid:  # a re-plan: simplex from the last basis, no presolve
+            highs.setOptionValue("presolve", "off")
         highs.setOptionValue("time_limit", max(0.5 * (deadline - time.perf_counter()), 0.0))
         highs.run()
+        highs.setOptionValue("presolve", "off")  # the fixed LPs start from this basis
         schedules: Iterator[np.ndarray]
         if highs.getModelStatus() == ms.kOptimal:
             bound = float(highs.getInfo().objective_function_value)
             x_lp = np.asarray(highs.getSolution().col_value, dtype=float)
             u_lp = np.where(present, x_lp[np.maximum(cols_grid, 0)], 0.0)
-            schedules = (fn(data.onoff, data.dt, u_lp, th) for fn, th in ROUNDING_VARIANTS)
+            rounded = (fn(data.onoff, data.dt, u_lp, th) for fn, th in ROUNDING_VARIANTS)
+            schedules = itertools.chain(rounded,
+                                        [] if first_schedule is None else [first_schedule])
         else:
             bound = -math.inf
-            schedules = iter([np.zeros(cols_grid.shape)])
+            fallback = [np.zeros(cols_grid.shape)]  # no shed: always within the rules
+            schedules = iter(fallback if first_schedule is None else [first_schedule, *fallback])
         seen: list[np.ndarray] = []
         try:
             for u_int in schedules:
@@ -440,6 +510,7 @@ def _rounding_pass(
             highs.changeColsBounds(len(cols), cols, lower[cols], upper[cols])
     finally:
         highs.setOptionValue("solve_relaxation", False)
+        highs.setOptionValue("presolve", presolve)
     return best
 
 

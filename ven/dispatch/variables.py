@@ -80,7 +80,8 @@ def define_thermal_variables(m: pyo.ConcreteModel, data: ThermalData, prefix: st
     """`prefix`-power [kW] and the temperature's split around the setpoint [°C].
 
     above-in/below-in stay inside the comfort band; above-out/below-out measure how far the
-    temperature leaves it.
+    temperature leaves it; recovery-debt [°C] what a device still owes at the end of a
+    recovery window (``ModelData.recovery_debt``).
     """
     big = 60.0
     m.vars[f"{prefix}-power"] = add_grid_var(m, f"{prefix}-power", data.ids, data.p_lo, data.p_hi)
@@ -90,6 +91,8 @@ def define_thermal_variables(m: pyo.ConcreteModel, data: ThermalData, prefix: st
     m.vars[f"{prefix}-below-in"] = add_grid_var(m, f"{prefix}-below-in", data.ids, 0.0, below)
     m.vars[f"{prefix}-above-out"] = add_grid_var(m, f"{prefix}-above-out", data.ids, 0.0, big)
     m.vars[f"{prefix}-below-out"] = add_grid_var(m, f"{prefix}-below-out", data.ids, 0.0, big)
+    m.vars[f"{prefix}-recovery-debt"] = add_vector_var(
+        m, f"{prefix}-recovery-debt", len(m.data.recovery_debt(data).devices), 0.0, None)
 
 
 def define_battery_variables(m: pyo.ConcreteModel, data: ModelData) -> None:

@@ -10,6 +10,7 @@ from aiohttp import web
 from vtn.admin.audit import event_summary, note
 from vtn.admin.context import context, json_body, query_bool, query_instant, query_int
 from vtn.admin.event_input import event_to_input, merge_patch, parse_event_request
+from vtn.admin.performance import expected_json
 from vtn.admin.problems import BadRequest, ConflictError
 from vtn.admin.render import event_json, invitation_json
 from vtn.domain import Event, EventRequest, Ven, targets_ven
@@ -153,7 +154,8 @@ async def cancel(request: web.Request) -> web.Response:
 
 
 async def responses(request: web.Request) -> web.Response:
-    """GET /events/{event_id}/responses: per targeted VEN, delivery and opt (404 if unknown)."""
+    """GET /events/{event_id}/responses: per targeted VEN, delivery and opt, and the shed it
+    said it expects to deliver against the shed requested (404 if unknown)."""
     ctx = context(request)
     event = await ctx.store.events.get(request.match_info["event_id"])
     invitations = {i.ven_id: i for i in await ctx.store.invitations.list_for_event(
@@ -162,8 +164,10 @@ async def responses(request: web.Request) -> web.Response:
     targeted = [v for v in vens.values() if _targets(event, v) and not v.cancelled]
     ven_ids = sorted({v.ven_id for v in targeted} | set(invitations)
                      | set(event.request.targets.ven_ids))
-    rows = [invitation_json(ven_id, vens.get(ven_id), invitations.get(ven_id),
-                            event.modification_number) for ven_id in ven_ids]
+    performance = {p.ven_id: p for p in await ctx.store.performance.for_event(event.event_id)}
+    rows = [{**invitation_json(ven_id, vens.get(ven_id), invitations.get(ven_id),
+                               event.modification_number), **expected_json(performance.get(ven_id))}
+            for ven_id in ven_ids]
     return web.json_response({
         "event_id": event.event_id,
         "modification_number": event.modification_number,

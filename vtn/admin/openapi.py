@@ -19,6 +19,12 @@ _IDS: Json = {"type": "array", "items": {"type": "string"}}
 _INPUT_DURATION: Json = {"type": "string", "examples": ["PT1H30M", "1h30m", "15m", "90s"],
                          "description": "ISO 8601 duration or a short form (2d, 1h30m, 15m, 90s)"}
 
+_EXPECTED: Json = {name: {"type": ["number", "null"], "description": text} for name, text in (
+    ("expected_kw", "Shed the VEN said, before the event, it expects to deliver (its "
+     "x-EXPECTED_DELIVERY projection) [kW]; null without one"),
+    ("expected_requested_kw", "Shed requested against the VEN's projected baseline [kW]"),
+    ("expected_pct", "Expected / requested shed [%]"))}
+
 
 def _ref(name: str) -> Json:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -213,7 +219,9 @@ _SCHEMAS: Json = {
         "opt": {"type": ["string", "null"], "enum": ["optIn", "optOut", None]},
         "opted_at": _NULL_TIME, "opt_modification_number": {"type": ["integer", "null"]},
         "response_code": {"type": ["integer", "null"]},
-    }, description="One targeted VEN: what it received and how it answered"),
+        **_EXPECTED,
+    }, description="One targeted VEN: what it received, how it answered and what it said it "
+                   "expects to deliver"),
     "EventResponses": _object({
         "event_id": _TEXT, "modification_number": {"type": "integer"},
         "responses": {"type": "array", "items": _ref("Response")}}),
@@ -293,6 +301,13 @@ _SCHEMAS: Json = {
         "reading_type": _TEXT, "data_quality": _NULL_TEXT,
     }, description="value is in item_units with the SI prefix scale (e.g. W with k = kW)"),
     "ReadingList": _list_of("readings", "Reading"),
+    "ExpectedInterval": _object({
+        "start": _TIME, "duration": _DURATION, "baseline_kw": {"type": "number"},
+        "requested_kw": {"type": "number"}, "expected_kw": {"type": "number"},
+        "expected_pct": {"type": ["number", "null"]},
+    }, description="One event interval as the VEN projected it before (or during) the event: "
+                   "its projected baseline, the shed requested against it and the shed it "
+                   "expects to deliver [kW], expected / requested [%]"),
     "PerformanceInterval": _object({
         "start": _TIME, "duration": _DURATION, "baseline_kw": {"type": "number"},
         "requested_kw": {"type": "number"}, "target_kw": {"type": "number"},
@@ -321,7 +336,29 @@ _SCHEMAS: Json = {
                                 "description": "Time-weighted mean reported confidence [%]"},
         "computed_at": _TIME,
         "intervals": {"type": "array", "items": _ref("PerformanceInterval")},
+        **_EXPECTED,
+        "expected_intervals": {"type": "array", "items": _ref("ExpectedInterval")},
+        "baseline_adjustment": {"oneOf": [_ref("BaselineAdjustment"), {"type": "null"}],
+                                "description": "The day-of adjustment of the baseline method, "
+                                "computed by the VTN from the readings before the event; null "
+                                "when the method is not a known preset"},
+        "unadjusted_baseline_kw": {"type": ["number", "null"], "description":
+                                   "baseline_kw without that adjustment [kW]"},
     }, description="One VEN in one event; powers are time-weighted means over data_points"),
+    "BaselineAdjustment": _object({
+        "kind": {"type": "string", "enum": ["none", "ratio", "additive"]},
+        "value": {"type": "number", "description": "Ratio [-] or offset [kW] (see unit); "
+                  "1 or 0 when not applied"},
+        "unit": {"type": "string", "enum": ["ratio", "kW"]},
+        "raw": {"type": ["number", "null"], "description": "Before the cap"},
+        "capped": {"type": "boolean"}, "applied": {"type": "boolean"},
+        "window_s": {"type": ["number", "null"], "description": "Window length [s]"},
+        "gap_s": {"type": ["number", "null"],
+                  "description": "From the window's end to the event start [s]"},
+        "cap": {"type": ["number", "null"], "description": "Cap as a fraction; null: uncapped"},
+        "reason": _TEXT, "text": {**_TEXT, "description": "The adjustment in words"},
+    }, description="Day-of (same-day) baseline adjustment: window [start - gap - window, "
+                   "start - gap)"),
     "EventPerformance": _object({
         "event_id": _TEXT, "performance": {"type": "array", "items": _ref("Performance")}}),
     "BaselinePoint": _object({

@@ -22,10 +22,14 @@ from typing import Any
 
 from aiohttp import web
 
+from common.baselines.adjustment import adjustment_json, describe
 from common.messages.enums import ReportType
 from vtn.admin.context import context, query_instant
 from vtn.admin.problems import BadRequest
 from vtn.admin.render import span, when
+from vtn.baseline_adjustment import LEAD as ADJUSTMENT_LEAD
+from vtn.baseline_adjustment import unadjusted_kw, with_adjustment
+from vtn.expected import projection_ids
 from vtn.performance import (
     BASELINE_METHOD_PREFIX,
     Participation,
@@ -33,7 +37,7 @@ from vtn.performance import (
     compute,
     reading_kw,
 )
-from vtn.services.performance import participation
+from vtn.services.performance import part_usage_rids, participation
 from vtn.storage import ReadingQuery
 
 __all__ = [
@@ -42,6 +46,7 @@ __all__ = [
     "capacity",
     "event_performance",
     "event_performance_csv",
+    "expected_json",
     "performance_json",
 ]
 
@@ -51,7 +56,8 @@ PERFORMANCE_COLUMNS = (
     "event_id", "ven_id", "ven_name", "participation", "modification_number", "start", "end",
     "requested_kw", "baseline_kw", "target_kw", "actual_kw", "reduction_kw", "delivered_pct",
     "delivered_kwh", "requested_kwh", "data_points", "baseline_method", "baseline_confidence",
-    "computed_at",
+    "computed_at", "expected_kw", "expected_requested_kw", "expected_pct",
+    "baseline_adjustment", "unadjusted_baseline_kw",
 )
 """The keys of a performance row, in CSV column order (intervals are left out of the CSV)."""
 
@@ -78,6 +84,10 @@ def performance_json(p: Performance, *, ven_name: str | None = None,
         "delivered_kwh": _round(p.delivered_kwh, 4), "requested_kwh": _round(p.requested_kwh, 4),
         "data_points": p.data_points, "baseline_method": p.baseline_method,
         "baseline_confidence": p.baseline_confidence, "computed_at": when(p.computed_at),
+        **expected_json(p),
+        "baseline_adjustment": None if p.baseline_adjustment is None
+        else adjustment_json(p.baseline_adjustment),
+        "unadjusted_baseline_kw": _round(unadjusted_kw(p.baseline_kw, p.baseline_adjustment)),
     }
     if intervals:
         body["intervals"] = [{
@@ -86,7 +96,20 @@ def performance_json(p: Performance, *, ven_name: str | None = None,
             "target_kw": _round(i.target_kw), "actual_kw": _round(i.actual_kw),
             "reduction_kw": _round(i.reduction_kw), "confidence": i.confidence,
         } for i in p.intervals]
+        body["expected_intervals"] = [{
+            "start": when(i.start), "duration": span(i.duration),
+            "baseline_kw": _round(i.baseline_kw), "requested_kw": _round(i.requested_kw),
+            "expected_kw": _round(i.expected_kw), "expected_pct": _round(i.expected_pct, 1),
+        } for i in p.expected_intervals]
     return body
+
+
+def expected_json(p: Performance | None) -> Json:
+    """What the VEN said it expects to deliver in the event: mean expected and requested shed
+    [kW] and their ratio [%] (nulls when it sent no projection; ``vtn.expected``)."""
+    return {"expected_kw": _round(p.expected_kw) if p else None,
+            "expected_requested_kw": _round(p.expected_requested_kw) if p else None,
+            "expected_pct": _round(p.expected_pct, 1) if p else None}
 
 
 async def _names(request: web.Request) -> dict[str, str | None]:
@@ -107,7 +130,18 @@ async def _rows(request: web.Request) -> tuple[str, list[Performance]]:
             ven = await store.vens.get(invitation.ven_id)
             rows.append(compute(event, ven.ven_id, (), now=ctx.clock.now(),
                                 participation=await participation(ctx.vtn, event, ven)))
+    rows = [await _adjusted(request, p) for p in rows]
     return event.event_id, sorted(rows, key=lambda p: p.ven_id)
+
+
+async def _adjusted(request: web.Request, p: Performance) -> Performance:
+    """`p` with the day-of adjustment the VTN computes from the VEN's readings before the
+    event (read now: the stored row does not keep it; ``vtn.baseline_adjustment``)."""
+    store = context(request).store
+    readings = await store.reports.readings(ReadingQuery(
+        ven_id=p.ven_id, start_from=p.start - ADJUSTMENT_LEAD, start_before=p.start))
+    parts = part_usage_rids(await store.reports.capabilities(p.ven_id))
+    return with_adjustment(p, [r for r in readings if r.r_id not in parts])
 
 
 async def event_performance(request: web.Request) -> web.Response:
@@ -125,8 +159,11 @@ async def event_performance_csv(request: web.Request) -> web.Response:
     writer = csv.DictWriter(buffer, fieldnames=PERFORMANCE_COLUMNS, lineterminator="\n")
     writer.writeheader()
     names = await _names(request)
-    writer.writerows(performance_json(p, ven_name=names.get(p.ven_id), intervals=False)
-                     for p in rows)
+    for p in rows:
+        row = performance_json(p, ven_name=names.get(p.ven_id), intervals=False)
+        row["baseline_adjustment"] = (  # its words in the CSV
+            None if p.baseline_adjustment is None else describe(p.baseline_adjustment))
+        writer.writerow(row)
     name = f"performance-{event_id}.csv".replace('"', "")
     return web.Response(text=buffer.getvalue(), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -144,9 +181,11 @@ async def baseline(request: web.Request) -> web.Response:
         ven_id=ven.ven_id, start_from=start_from, start_before=start_before,
         limit=_MAX_BASELINE))
     series: dict[Any, Json] = {}
+    projected = projection_ids(readings)  # the baseline of a projection is not a reading
     for r in readings:
         kw = reading_kw(r)
-        if r.report_type is not ReportType.BASELINE or kw is None:
+        if r.report_type is not ReportType.BASELINE or kw is None \
+                or r.report_request_id in projected:
             continue
         kind = r.reading_type.value
         series[r.start] = {  # a value resent under a newer report request wins
@@ -169,8 +208,10 @@ async def capacity(request: web.Request) -> web.Response:
     best = max(shown, key=lambda p: p.reduction_kw or 0.0, default=None)
     recent = context(request).clock.now() - _RECENT
     latest = await store.reports.readings(ReadingQuery(ven_id=ven.ven_id, start_from=recent))
+    projected = projection_ids(latest)
     baselines = [(r, kw) for r in latest
-                 if r.report_type is ReportType.BASELINE and (kw := reading_kw(r)) is not None]
+                 if r.report_type is ReportType.BASELINE and r.report_request_id not in projected
+                 and (kw := reading_kw(r)) is not None]
     last = baselines[-1] if baselines else None
     share = (best.reduction_kw / best.baseline_kw
              if best and best.baseline_kw and best.reduction_kw is not None else None)

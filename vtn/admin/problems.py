@@ -6,8 +6,9 @@
     ├── NotFoundError   404  an id in the path is unknown
     └── ConflictError   409  the request contradicts the stored state
 
-Storage errors (``vtn.storage.NotFound`` / ``Conflict``) become 404 / 409 here too; anything
-else is a 500 whose body carries only a reference id, which is logged with the traceback.
+Storage errors (``vtn.storage.NotFound`` / ``Conflict``) become 404 / 409 here too, a database
+that cannot be used now (``StorageUnavailable``) 503 with Retry-After; anything else is a 500
+whose body carries only a reference id, which is logged with the traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from uuid import uuid4
 
 from aiohttp import web
 
-from vtn.storage import Conflict, NotFound
+from vtn.storage import Conflict, NotFound, StorageUnavailable
 
 __all__ = [
     "ApiError",
@@ -32,6 +33,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("oadr.vtn.admin")
+
+RETRY_AFTER_S = 5
+"""Retry-After of the 503 answered while the database is unavailable [s]."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -95,6 +99,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(404, str(exc))
     except Conflict as exc:
         return error_response(409, str(exc))
+    except StorageUnavailable as exc:
+        log.error("admin API: %s %s: the database is unavailable: %s", request.method,
+                  request.path, exc)
+        response = error_response(503, "the database is unavailable; try again later")
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
     except web.HTTPException as exc:
         if exc.status >= 400:
             return error_response(exc.status, exc.reason)

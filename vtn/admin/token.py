@@ -26,13 +26,22 @@ def ensure_admin_token(path: Path) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         token = secrets.token_urlsafe(_TOKEN_BYTES)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        # Written whole under a private name, then linked into place: whoever reads `path` (a
+        # second worker, an operator's script) never sees it half written, and of two workers
+        # starting together the second one's link fails and it uses the first one's token.
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, flags, 0o600)
-        except FileExistsError:  # another worker made it first: use theirs
-            return read_admin_token(path)
-        with os.fdopen(fd, "w", encoding="ascii") as file:
-            file.write(token + "\n")
+            with os.fdopen(fd, "w", encoding="ascii") as file:
+                file.write(token + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            try:
+                os.link(draft, path)
+            except FileExistsError:  # another worker made it first: use theirs
+                return read_admin_token(path)
+        finally:
+            draft.unlink(missing_ok=True)
         return token
     return read_admin_token(path)
 

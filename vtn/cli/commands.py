@@ -129,9 +129,17 @@ def _event_list(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:
         "limit": None if args.limit is None else str(args.limit),
     }
     if args.current:
-        query["ending_after"] = datetime.now().astimezone().isoformat()
+        query["ending_after"] = _now(args).isoformat()
     data = api.get("/events", query)
     return data, views.event_table(data["events"], utc=args.utc)
+
+
+def _now(args: argparse.Namespace) -> datetime:
+    """The VTN's time: its configuration's clock (simulated time with ``[clock]``)."""
+    from common.clock import clock_from
+    from vtn.cli.connection import cli_config
+
+    return clock_from(cli_config(args).clock).now()
 
 
 def _event_show(api: AdminClient, args: argparse.Namespace) -> tuple[Any, str]:

@@ -357,6 +357,10 @@ def _run_ven_parser(actions: argparse._SubParsersAction) -> None:
     run.add_argument("--quiet", type=float, default=30.0, metavar="SECONDS",
                      help="how long the harness watches for what must not happen, e.g. a "
                           "poll after a cancelled registration (default 30)")
+    run.add_argument("--push", action="store_true",
+                     help="run the push variants (N0_50xx, E0_60xx, A_E0_*): the VEN registers "
+                          "for push and the harness POSTs to its transport address (with "
+                          "--cert/--key as its client certificate over https)")
 
 
 def _serve_parser(commands: argparse._SubParsersAction) -> None:

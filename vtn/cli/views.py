@@ -156,21 +156,32 @@ def ven_detail(ven: Json, *, utc: bool) -> str:
     return "\n".join(lines)
 
 
+def expected_words(row: Json) -> str:
+    """``61 of 100 kW (61%)``: what the VEN expects to deliver against the shed requested, or
+    ``-`` when it said nothing."""
+    expected, requested, pct = (row.get("expected_kw"), row.get("expected_requested_kw"),
+                                row.get("expected_pct"))
+    if expected is None:
+        return "-"
+    share = "" if pct is None else f" ({pct:.0f}%)"
+    return f"{expected:.0f} of {requested or 0:.0f} kW{share}"
+
+
 def responses_table(body: Json, *, utc: bool) -> str:
-    """Per targeted VEN: which modification it has, when it first and last received it, and
-    how it answered."""
+    """Per targeted VEN: which modification it has, when it first and last received it, how
+    it answered, and the shed it expects to deliver against the shed requested."""
     rows = [[r["ven_id"], r["ven_name"],
              r["delivered_modification_number"] if r["delivered"] else "-",
              "yes" if r["current"] else "no", show_time(r.get("first_delivered_at"), utc=utc),
              show_time(r["delivered_at"], utc=utc),
-             r["opt"] or "no answer", show_time(r["opted_at"], utc=utc)]
+             r["opt"] or "no answer", show_time(r["opted_at"], utc=utc), expected_words(r)]
             for r in body["responses"]]
     head = (f"Event {body['event_id']}, modification {body['modification_number']}: "
             f"{len(rows)} VEN(s)")
     if not rows:
         return head
     return head + "\n" + table(["VEN ID", "NAME", "HAS MOD", "CURRENT", "FIRST DELIVERED",
-                                "LAST DELIVERED", "OPT", "ANSWERED"], rows)
+                                "LAST DELIVERED", "OPT", "ANSWERED", "EXPECTS"], rows)
 
 
 def opt_table(opts: list[Json], *, utc: bool) -> str:
@@ -216,10 +227,27 @@ def performance_table(body: Json) -> str:
              p["target_kw"], p["actual_kw"], p["reduction_kw"], p["delivered_pct"],
              p["delivered_kwh"], p["data_points"],
              None if p["baseline_confidence"] is None else f"{p['baseline_confidence']}%",
-             p["baseline_method"]]
+             p["baseline_method"], p.get("expected_kw"), p.get("expected_pct")]
             for p in body["performance"]]
     if not rows:
         return f"No performance for event {body['event_id']} yet (no readings in its window)."
     return f"Event {body['event_id']}\n" + table(
         ["VEN", "PARTICIPATION", "REQUESTED kW", "BASELINE kW", "TARGET kW", "ACTUAL kW",
-         "ACHIEVED kW", "% DELIVERED", "kWh", "POINTS", "CONFIDENCE", "METHOD"], rows)
+         "ACHIEVED kW", "% DELIVERED", "kWh", "POINTS", "CONFIDENCE", "METHOD", "EXPECTED kW",
+         "% EXPECTED"], rows) + _adjustment_lines(body["performance"])
+
+
+def _adjustment_lines(rows: list[Json]) -> str:
+    """One line per VEN: its baseline's day-of adjustment as the VTN computed it."""
+    lines = []
+    for p in rows:
+        adjustment = p.get("baseline_adjustment")
+        if adjustment is None:
+            continue
+        unadjusted = p.get("unadjusted_baseline_kw")
+        before = "" if unadjusted is None else f"; {unadjusted} kW unadjusted"
+        lines.append(f"  {p['ven_name'] or p['ven_id']}: {p['baseline_method']} baseline, "
+                     f"{adjustment['text']}{before}")
+    return "".join("\n" + line for line in (["Baseline day-of adjustment (computed by the "
+                                              "VTN from the readings before the event):",
+                                              *lines] if lines else []))

@@ -13,15 +13,19 @@ Adapters (``make_operator``):
 
 - ``none``: every step is unsupported (the default: such cases end ``needs-operator``);
 - ``script:COMMAND``: runs ``COMMAND STEP [ARG...]`` with the environment variables
-  ``OADR_CASE``, ``OADR_STEP`` and ``OADR_EVENT_ID`` (when the step names an event). Exit
-  status 0: done; 3: unsupported; anything else: failed (its stderr is the reason). Steps:
+  ``OADR_CASE``, ``OADR_STEP``, ``OADR_EVENT_ID`` (when the step names an event) and
+  ``OADR_OPT_ID`` / ``OADR_OPT_*`` (opt schedules, ``OptWindow.env``). Exit status 0: done;
+  3: unsupported; anything else: failed (its stderr is the reason). Steps:
   ``query-registration``, ``cancel-registration``, ``register`` (register again, after a
-  cancellation), ``opt-out EVENT_ID``, ``opt-in EVENT_ID``;
+  cancellation), ``opt-out EVENT_ID``, ``opt-in EVENT_ID``, ``republish-reports`` (send the
+  METADATA oadrRegisterReport again), ``opt-schedule OPT_ID`` (send an opt schedule with that
+  optID, window in ``OADR_OPT_*``), ``cancel-opt-schedule OPT_ID``;
 - ``prompt``: prints the step on the terminal and waits for Enter (done) or ``s`` (skip:
   unsupported); unsupported when stdin is not a terminal;
 - ``ours-ven:CONFIG``: this project's VEN, driven with ``oadr-ven`` commands on its config
   and state file (``python -m ven answer EVENT_ID --opt out --config CONFIG``,
-  ``python -m ven registration cancel|query|reregister --config CONFIG``), as a subprocess;
+  ``python -m ven registration cancel|query|reregister --config CONFIG``, ``python -m ven
+  reports republish``, ``python -m ven opt schedule|cancel``), as a subprocess;
   the steps it has no command for are unsupported.
 """
 
@@ -31,11 +35,19 @@ import asyncio
 import os
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["SCRIPT_UNSUPPORTED", "Operator", "Step", "StepOutcome", "make_operator"]
+__all__ = [
+    "SCRIPT_UNSUPPORTED",
+    "Operator",
+    "OptWindow",
+    "Step",
+    "StepOutcome",
+    "make_operator",
+]
 
 SCRIPT_UNSUPPORTED = 3
 """The exit status by which an operator script says "this step cannot be done here"."""
@@ -54,17 +66,52 @@ class StepOutcome(StrEnum):
 
 @dataclass(frozen=True)
 class Step:
-    """One action on the VEN's side: ``name`` (``opt-out``), its ``event_id`` if any, and a
-    sentence for a person."""
+    """One action on the VEN's side: ``name`` (``opt-out``), its ``event_id`` or ``opt_id`` if
+    any, a sentence for a person, and for an opt schedule its ``window``."""
 
     case_id: str
     name: str
     text: str
     event_id: str | None = None
+    opt_id: str | None = None
+    window: OptWindow | None = None
 
     def argv(self) -> list[str]:
-        """The step as command arguments: ``[name]`` or ``[name, event_id]``."""
-        return [self.name] if self.event_id is None else [self.name, self.event_id]
+        """The step as command arguments: ``[name]``, ``[name, event_id]`` or
+        ``[name, opt_id]``."""
+        subject = self.event_id if self.event_id is not None else self.opt_id
+        return [self.name] if subject is None else [self.name, subject]
+
+    def env(self) -> dict[str, str]:
+        """The step's facts as ``OADR_*`` environment variables (script operators)."""
+        env = {"OADR_CASE": self.case_id, "OADR_STEP": self.name}
+        if self.event_id is not None:
+            env["OADR_EVENT_ID"] = self.event_id
+        if self.opt_id is not None:
+            env["OADR_OPT_ID"] = self.opt_id
+        if self.window is not None:
+            env |= self.window.env()
+        return env
+
+
+@dataclass(frozen=True)
+class OptWindow:
+    """An opt schedule's window for the ``opt-schedule`` step: opt ``in`` or ``out`` from
+    ``start`` for ``duration`` (``None``: open-ended), for ``resource_id`` (``None``: the whole
+    VEN)."""
+
+    opt: str
+    start: datetime
+    duration: timedelta | None
+    resource_id: str | None = None
+
+    def env(self) -> dict[str, str]:
+        """``OADR_OPT_TYPE`` (in/out), ``OADR_OPT_START`` (ISO 8601), ``OADR_OPT_DURATION_S``
+        (empty: open-ended) and ``OADR_OPT_RESOURCE`` (empty: the whole VEN)."""
+        return {"OADR_OPT_TYPE": self.opt, "OADR_OPT_START": self.start.isoformat(),
+                "OADR_OPT_DURATION_S": "" if self.duration is None
+                else f"{self.duration.total_seconds():g}",
+                "OADR_OPT_RESOURCE": self.resource_id or ""}
 
 
 class Operator(Protocol):
@@ -94,9 +141,7 @@ class ScriptOperator:
         self._command = command
 
     async def perform(self, step: Step) -> tuple[StepOutcome, str]:
-        env = {**os.environ, "OADR_CASE": step.case_id, "OADR_STEP": step.name}
-        if step.event_id is not None:
-            env["OADR_EVENT_ID"] = step.event_id
+        env = {**os.environ, **step.env()}
         return await _run([self._command, *step.argv()], env)
 
 
@@ -128,6 +173,10 @@ class OursVenOperator:
         opts = {"opt-out": "out", "opt-in": "in"}
         if step.name in opts and step.event_id is not None:
             command = ["answer", step.event_id, "--opt", opts[step.name]]
+        elif step.name == "opt-schedule" and step.opt_id is not None and step.window is not None:
+            command = _schedule_command(step.opt_id, step.window)
+        elif step.name == "cancel-opt-schedule" and step.opt_id is not None:
+            command = ["opt", "cancel", step.opt_id]
         elif step.name in _OURS_VEN_COMMANDS:
             command = _OURS_VEN_COMMANDS[step.name]
         else:
@@ -142,8 +191,20 @@ _OURS_VEN_COMMANDS = {
     "query-registration": ["registration", "query"],
     "cancel-registration": ["registration", "cancel"],
     "register": ["registration", "reregister"],
+    "republish-reports": ["reports", "republish"],
 }
 """The ``oadr-ven`` command of each step that names no event."""
+
+
+def _schedule_command(opt_id: str, window: OptWindow) -> list[str]:
+    """``oadr-ven opt schedule`` arguments for `window`."""
+    command = ["opt", "schedule", "--id", opt_id, "--type", window.opt,
+               "--start", window.start.isoformat()]
+    if window.duration is not None:
+        command += ["--duration-min", f"{window.duration.total_seconds() / 60:g}"]
+    if window.resource_id is not None:
+        command += ["--resource", window.resource_id]
+    return command
 
 
 async def _run(argv: list[str], env: dict[str, str], cwd: str | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from common.conformance import Finding
 from common.messages.types import Message
@@ -50,25 +51,36 @@ class Record:
     note: str = ""
     message: Message | None = field(default=None, repr=False)
     """The VEN's decoded message (not serialised: the body is)."""
+    direction: str = "ven->vtn"
+    """``ven->vtn``: the VEN's request and the harness's answer; ``vtn->ven``: a push, the
+    harness's message (``request_body``, named by ``answer``) and the VEN's HTTP answer
+    (``response_body``, named by ``payload``, decoded into ``message``)."""
 
-    def as_dict(self) -> dict[str, object]:
-        """The record as JSON-able values (bodies as UTF-8 text, replacement for bad bytes)."""
+    def as_dict(self) -> dict[str, Any]:
+        """The record in the shared report's shape (``common.conformance.run_report``; bodies
+        as UTF-8 text, replacement for bad bytes). For a push the request is the harness's."""
+        push = self.direction == "vtn->ven"
+        tls = None if self.tls_version is None else {
+            "version": self.tls_version, "cipher": self.cipher,
+            "peer_fingerprint": self.client_fingerprint, "peer_sha256": None}
         return {
+            "direction": self.direction,
             "at": self.at.isoformat(),
             "case": self.case_id,
             "service": self.service,
-            "payload": self.payload,
-            "status": self.status,
-            "answer": self.answer,
-            "request_headers": self.request_headers,
-            "request_body": self.request_body.decode("utf-8", "replace"),
-            "response_body": self.response_body.decode("utf-8", "replace"),
-            "tls_version": self.tls_version,
-            "cipher": self.cipher,
-            "client_fingerprint": self.client_fingerprint,
-            "findings": [f.as_dict() for f in self.findings],
-            "harness_findings": [f.as_dict() for f in self.harness_findings],
+            "url": self.service,
+            "request": {"payload": self.answer if push else self.payload,
+                        "headers": self.request_headers,
+                        "body": self.request_body.decode("utf-8", "replace")},
+            "response": {"status": self.status, "payload": self.payload if push else self.answer,
+                         "headers": {},
+                         "body": self.response_body.decode("utf-8", "replace")},
+            "tls": tls,
+            "error": None,
             "note": self.note,
+            "findings": [{**f.as_dict(), "payload": self.payload} for f in self.findings],
+            "harness_findings": [{**f.as_dict(), "payload": self.answer}
+                                 for f in self.harness_findings],
         }
 
 
@@ -84,14 +96,16 @@ class CaseResult:
     transcript: list[Record] = field(default_factory=list)
     seconds: float = 0.0
 
-    def as_dict(self) -> dict[str, object]:
-        """The result as JSON-able values."""
+    def as_dict(self) -> dict[str, Any]:
+        """The result in the shared report's shape (``common.conformance.run_report``)."""
         return {
-            "case": self.case_id,
+            "case_id": self.case_id,
             "title": self.title,
             "outcome": str(self.outcome),
             "reason": self.reason,
             "seconds": round(self.seconds, 3),
-            "findings": [f.as_dict() for f in self.findings],
+            "checks": [],
+            "findings": [{**f.as_dict(), "payload": r.payload}
+                         for r in self.transcript for f in r.findings],
             "transcript": [r.as_dict() for r in self.transcript],
         }

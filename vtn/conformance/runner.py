@@ -14,25 +14,31 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from common.errors import ConfigError
-from common.security import server_context
+from common.security import client_context, server_context
+from vtn.conformance.catalog import CASES, PUSH_CASES
 from vtn.conformance.operator import Operator, make_operator
 from vtn.conformance.records import CaseResult, Outcome
 from vtn.conformance.report import summary, write_reports
-from vtn.conformance.scenarios import CASES, Case, Context
+from vtn.conformance.scenarios import Case, Context, push_id
 from vtn.conformance.server import ScriptedVtn
 
 __all__ = ["run_cases", "run_ven", "select"]
 
 
-def select(ids: Iterable[str] | None) -> tuple[Case, ...]:
-    """The cases named by `ids` (``N1_0010`` or ``N1_0010_TH_VTN``), in run order; all when
-    `ids` is empty or ``None``. Raises ``ConfigError`` for an unknown ID."""
+def select(ids: Iterable[str] | None, *, push: bool = False) -> tuple[Case, ...]:
+    """The cases named by `ids` (``N1_0010`` or ``N1_0010_TH_VTN``; with `push` their push
+    twins ``N0_5010``, and a pull ID names its twin too), in run order; all when `ids` is
+    empty or ``None``. Raises ``ConfigError`` for an unknown ID."""
+    table = PUSH_CASES if push else CASES
     wanted = {i.upper().removesuffix("_TH_VTN") for i in ids or ()}
-    known = {case.id.removesuffix("_TH_VTN") for case in CASES}
+    if push:
+        pull_ids = {c.id.removesuffix("_TH_VTN") for c in CASES}
+        wanted = {push_id(i) if i in pull_ids else i for i in wanted}
+    known = {case.id.removesuffix("_TH_VTN") for case in table}
     if unknown := sorted(wanted - known):
         raise ConfigError(f"unknown case(s) {', '.join(unknown)}; known: "
                           f"{', '.join(sorted(known))}")
-    return tuple(c for c in CASES if not wanted or c.id.removesuffix("_TH_VTN") in wanted)
+    return tuple(c for c in table if not wanted or c.id.removesuffix("_TH_VTN") in wanted)
 
 
 async def run_cases(vtn: ScriptedVtn, cases: Sequence[Case], operator: Operator, *,
@@ -76,20 +82,30 @@ def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
     return server_context(args.cert, args.key, ca=args.ca)
 
 
+def _push_tls(args: argparse.Namespace) -> ssl.SSLContext:
+    """The harness's client context for pushing to an https VEN: its certificate, the VEN's
+    CA; the VEN is known by its certificate, not a host name."""
+    return client_context(args.cert, args.key, ca=args.ca, check_hostname=False)
+
+
 async def _run(args: argparse.Namespace) -> int:
-    cases = select(args.case)
+    cases = select(args.case, push=args.push)
     operator = make_operator(args.operator)
     host, port = _listen(args.listen)
+    tls = _tls(args)
     vtn = ScriptedVtn(vtn_id=args.vtn_id, poll_freq=timedelta(seconds=args.poll_freq),
-                      ven_fingerprint=args.ven_fingerprint)
-    url = await vtn.start(host, port, _tls(args))
+                      ven_fingerprint=args.ven_fingerprint, push=args.push,
+                      push_tls=_push_tls(args) if tls is not None else None)
+    url = await vtn.start(host, port, tls)
     sys.stderr.write(f"oadr-vtn: conformance harness listening; point the VEN at {url}\n")
     started = datetime.now(UTC)
     try:
         results = await run_cases(vtn, cases, operator, timeout=args.timeout, quiet=args.quiet)
     finally:
         await vtn.stop()
-    files = write_reports(Path(args.out), results, target=url, started=started)
+    files = write_reports(Path(args.out), results, target=url, started=started,
+                          operator=args.operator,
+                          transport="simpleHttp push" if args.push else "simpleHttp pull")
     counts = summary(results)
     for result in results:
         sys.stdout.write(f"{result.case_id:18} {result.outcome!s:15} {result.reason}\n")

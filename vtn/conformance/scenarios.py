@@ -1,4 +1,6 @@
-"""The scripted cases, named by their certification IDs (CONFORMANCE.md §2.2, pull variants).
+"""The scripted registration and event cases, named by their certification IDs
+(CONFORMANCE.md §2.2), and what every case works with (``Context``, ``Case``, ``push_id``);
+the whole table, with the P, R, G and ported A_E cases, is ``catalog``.
 
 Each case is an ``async`` function of a ``Context`` returning ``(Outcome, reason)``. It
 drives the VEN only through the protocol: what the harness queues for its polls and how it
@@ -56,7 +58,7 @@ from vtn.conformance.operator import Operator, Step, StepOutcome
 from vtn.conformance.records import Outcome
 from vtn.conformance.server import ScriptedVtn
 
-__all__ = ["CASES", "Case", "Context"]
+__all__ = ["BASE_CASES", "PASSED", "Case", "Context", "Verdict", "make_event", "push_id"]
 
 MARKET_CONTEXT = "http://conformance.example/market"
 
@@ -77,7 +79,12 @@ class Context:
     start: int = 0
 
     async def polls(self, count: int, after: int | None = None) -> bool:
-        """Whether the VEN polled `count` times after record `after` (default: now)."""
+        """Whether the VEN polled `count` times after record `after` (default: now). Push
+        variants: a push VEN does not poll; this waits ``quiet`` seconds (so what the VEN
+        would send by then is judged) and says True."""
+        if self.vtn.push:
+            await self.vtn.until(lambda: False, self.quiet)
+            return True
         index = len(self.vtn.records) if after is None else after
         return await self.vtn.until(
             lambda: len(self.vtn.received(index, Poll)) >= count, self.timeout)
@@ -87,6 +94,10 @@ class Context:
         vtn = self.vtn
         if not await vtn.until(lambda: vtn.registration is not None, self.timeout):
             return Outcome.FAIL, "the VEN is not registered with the harness"
+        pushed = vtn.registration is not None and vtn.registration.push_address is not None
+        if pushed != vtn.push:
+            return Outcome.FAIL, (f"the VEN registered for {'push' if pushed else 'pull'}; "
+                                  f"these are the {'push' if vtn.push else 'pull'} variants")
         if not await self.polls(1):
             return Outcome.FAIL, "the registered VEN does not poll"
         return None
@@ -202,8 +213,10 @@ async def n1_0020(ctx: Context) -> Verdict:
     if not await vtn.until(lambda: seen(CreatePartyRegistration), ctx.timeout):
         return Outcome.FAIL, "the VEN sent no oadrCreatePartyRegistration"
     registration = vtn.received(0, CreatePartyRegistration)[0]
-    if registration.http_pull_model is False:  # type: ignore[attr-defined]
-        return Outcome.NOT_APPLICABLE, "the VEN registered for push: this harness runs pull cases"
+    if (registration.http_pull_model is False) != vtn.push:  # type: ignore[attr-defined]
+        return Outcome.FAIL, (f"the VEN registered for "
+                              f"{'pull' if vtn.push else 'push'}; these are the "
+                              f"{'push' if vtn.push else 'pull'} variants")
     if not await vtn.until(lambda: seen(RegisterReport), ctx.timeout):
         return Outcome.FAIL, "the VEN sent no oadrRegisterReport after registering"
     if not await vtn.until(lambda: seen(RegisteredReport), ctx.timeout):
@@ -498,7 +511,7 @@ class Case:
     run: Callable[[Context], Awaitable[Verdict]]
 
 
-CASES: tuple[Case, ...] = (
+BASE_CASES: tuple[Case, ...] = (
     Case("N1_0010_TH_VTN", "VEN query registration", n1_0010),
     Case("N1_0020_TH_VTN", "Bootstrap sequence", n1_0020),
     Case("E1_1010_TH_VTN", "Empty oadrDistributeEvent", e1_1010),
@@ -517,5 +530,14 @@ CASES: tuple[Case, ...] = (
     Case("N1_0030_TH_VTN", "VEN cancels its registration", n1_0030),
     Case("N1_0040_TH_VTN", "VTN cancels the registration", n1_0040),
 )
-"""Every case, in the order a run takes them (the cancellations last: they end the
-registration)."""
+"""The cases written here, in run order (the cancellations last: they end the registration);
+``catalog.CASES`` is every case."""
+
+
+def push_id(case_id: str) -> str:
+    """The push twin of a pull case ID: N1_0010 -> N0_5010, E1_1020 -> E0_6020,
+    A_E1_0110 -> A_E0_0110 (the ``_TH_VTN`` suffix kept)."""
+    if case_id.startswith("A_E1_"):
+        return "A_E0_" + case_id[5:]
+    series, number, rest = case_id[0], int(case_id[3:7]), case_id[7:]
+    return f"{series}0_{number + 5000:04d}{rest}"

@@ -14,6 +14,7 @@ or storage: it is a script, not a VTN.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
 from collections import deque
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+import aiohttp
 from aiohttp import web
 
 from common.conformance import DECODES, Direction, Exchange, Finding, Rule, payload_name
@@ -37,6 +39,7 @@ from common.messages.registration import (
     CreatePartyRegistration,
     Profile,
     QueryRegistration,
+    RequestReregistration,
 )
 from common.messages.report import (
     CanceledReport,
@@ -56,6 +59,10 @@ __all__ = ["HTTP_HEADERS", "SERVICES", "Outgoing", "ScriptedVtn", "ok"]
 SERVICES = ("EiRegisterParty", "EiEvent", "EiOpt", "EiReport", "OadrPoll")
 MAX_BODY = 1024 * 1024
 """The largest request body read [bytes]."""
+PUSH_TIMEOUT = 15.0
+"""How long one push to the VEN may take [s]."""
+PUSH_SETTLE = 0.2
+"""A push goes out once no request of the VEN has been handled for this long [s]."""
 
 HTTP_HEADERS = Rule("http.headers", "requests must carry the HTTP headers Host, Content-Length "
                     "and Content-Type application/xml (log review 1200)")
@@ -88,10 +95,12 @@ class Outgoing:
 
 @dataclass
 class Registration:
-    """The VEN's registration with the harness."""
+    """The VEN's registration with the harness (``push_address``: its transport address when
+    it registered for push)."""
 
     ven_id: str
     registration_id: str
+    push_address: str | None = None
 
 
 class ScriptedVtn:
@@ -102,8 +111,9 @@ class ScriptedVtn:
     """
 
     def __init__(self, *, vtn_id: str = "TH-VTN-1", poll_freq: timedelta = timedelta(seconds=10),
-                 ven_fingerprint: str | None = None, base_path: str = "/OpenADR2/Simple/2.0b"
-                 ) -> None:
+                 ven_fingerprint: str | None = None, base_path: str = "/OpenADR2/Simple/2.0b",
+                 push: bool = False, push_tls: ssl.SSLContext | None = None,
+                 push_settle: float = PUSH_SETTLE) -> None:
         self.vtn_id = vtn_id
         self.poll_freq = poll_freq
         self.ven_fingerprint = (normalize_fingerprint(ven_fingerprint)
@@ -121,6 +131,15 @@ class ScriptedVtn:
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.push = push
+        """The push variants: the VEN is expected to register for push, and what is queued
+        for it is POSTed to its transport address instead of waiting for a poll."""
+        self._push_tls = push_tls
+        self._push_settle = push_settle
+        self._kick = asyncio.Event()
+        self._pusher: asyncio.Task[None] | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._last_request = 0.0
 
     # ---- life ------------------------------------------------------------------------------
 
@@ -140,13 +159,108 @@ class ScriptedVtn:
         bound = self._runner.addresses[0][1]
         scheme = "https" if tls is not None else "http"
         self.url = f"{scheme}://{host}:{bound}{self.base_path}"
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=PUSH_TIMEOUT))
+        self._pusher = asyncio.create_task(self._push_loop())
         return self.url
 
     async def stop(self) -> None:
-        """Stop listening."""
+        """Stop listening (and pushing)."""
+        if self._pusher is not None:
+            self._pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pusher
+            self._pusher = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    # ---- push ------------------------------------------------------------------------------
+
+    def _push_target(self) -> str | None:
+        return self.registration.push_address if self.registration is not None else None
+
+    async def _push_loop(self) -> None:
+        """Deliver the outbox to a push VEN, one message at a time, each once no request of
+        the VEN has been handled for ``push_settle`` seconds (so the VEN has its answer to
+        the registration before the first push)."""
+        while True:
+            await self._kick.wait()
+            self._kick.clear()
+            while self._push_target() is not None and self.outbox:
+                settle = self._last_request + self._push_settle - time.monotonic()
+                if settle > 0:
+                    await asyncio.sleep(settle)
+                    continue
+                target = self._push_target()
+                if target is None or not self.outbox:
+                    break
+                item = self.outbox.popleft()
+                if item.on_delivery is not None:
+                    item.on_delivery()
+                await self._push_one(target, item)
+
+    async def _push_one(self, target: str, item: Outgoing) -> None:
+        """POST `item` to the VEN at `target`; record it and the VEN's HTTP answer."""
+        assert self._session is not None
+        message = item.message
+        service = _service_of(message)
+        body = encode(message)
+        record = Record(at=datetime.now(UTC), case_id=self.case_id, service=service,
+                        request_headers={"Content-Type": "application/xml"}, request_body=body,
+                        payload="", answer=payload_name(message), direction="vtn->ven")
+        if item.deliberate:
+            record.note = "deliberate fault (negative case): not taught to the exchange"
+        else:
+            record.harness_findings = self.exchange.feed(message, at=record.at,
+                                                         direction=Direction.VTN_TO_VEN)
+        try:
+            async with self._session.post(f"{target.rstrip('/')}/{service}", data=body,
+                                          headers=record.request_headers,
+                                          ssl=self._push_tls or False) as response:
+                record.status = response.status
+                self._tls_facts_of(response, record)  # before the read releases the connection
+                record.response_body = await response.read()
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            record.status = 0
+            record.note = f"push failed: {type(exc).__name__}: {exc}"
+        else:
+            self._judge_push_answer(record)
+        self.records.append(record)
+        self._changed.set()
+
+    def _judge_push_answer(self, record: Record) -> None:
+        if record.status != 200 or not record.response_body.strip():
+            record.note = (record.note + "; " if record.note else "") + (
+                f"the VEN answered HTTP {record.status}")
+            return
+        try:
+            reply = decode(record.response_body)
+        except OadrError as exc:
+            record.findings.append(Finding(rule=DECODES, path="/", expected="a 2.0b payload",
+                                           seen=type(exc).__name__, message=str(exc)))
+            return
+        record.message = reply
+        record.payload = payload_name(reply)
+        record.findings.extend(self.exchange.feed(reply, at=datetime.now(UTC),
+                                                  direction=Direction.VEN_TO_VTN))
+
+    @staticmethod
+    def _tls_facts_of(response: aiohttp.ClientResponse, record: Record) -> None:
+        connection = response.connection
+        # A small answer read at once releases the connection before the caller sees it;
+        # the protocol object (aiohttp's, not public) still has the TLS transport.
+        transport = (connection.transport if connection is not None
+                     else getattr(getattr(response, "_protocol", None), "transport", None))
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        if ssl_object is None:
+            return
+        record.tls_version = ssl_object.version()
+        cipher = ssl_object.cipher()
+        record.cipher = cipher[0] if cipher else None
+        record.client_fingerprint = peer_fingerprint(ssl_object)
 
     # ---- what scenarios use ----------------------------------------------------------------
 
@@ -166,6 +280,7 @@ class ScriptedVtn:
         """Hand `message` to the VEN at its next poll (after what is queued already)."""
         item = Outgoing(message, deliberate, on_delivery)
         self.outbox.append(item)
+        self._kick.set()
         return item
 
     def since(self, start: int) -> list[Record]:
@@ -212,7 +327,9 @@ class ScriptedVtn:
             response = self._respond(record)
         finally:
             self.records.append(record)
+            self._last_request = time.monotonic()
             self._changed.set()
+            self._kick.set()
         return response
 
     def _tls_facts(self, request: web.Request, record: Record) -> None:
@@ -307,13 +424,28 @@ class ScriptedVtn:
 
     def _register(self, message: CreatePartyRegistration) -> CreatedPartyRegistration:
         current = self.registration
+        push_address = (message.transport_address if message.http_pull_model is False
+                        else None)
         if current is None or message.registration_id != current.registration_id:
             ven_id = current.ven_id if current else self.new_id("th-ven")
-            self.registration = Registration(ven_id, self.new_id("th-reg"))
+            self.registration = Registration(ven_id, self.new_id("th-reg"), push_address)
             # The VTN's own (empty) metadata follows a registration (N1_0020).
             self.queue(RegisterReport(request_id=self.new_id("register-report"),
                                       ven_id=ven_id))
+        else:
+            current.push_address = push_address
         return self._created_registration(message.request_id)
+
+
+def _service_of(message: Message) -> str:
+    """The VEN service a pushed `message` goes to."""
+    if isinstance(message, DistributeEvent):
+        return "EiEvent"
+    if isinstance(message, CancelPartyRegistration | RequestReregistration):
+        return "EiRegisterParty"
+    if isinstance(message, CreateOpt | CancelOpt):
+        return "EiOpt"
+    return "EiReport"
 
 
 def _request_id_of(message: Message) -> str:

@@ -9,11 +9,10 @@ SQLite every write transaction takes the one write lock.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from common.clock import Clock
+from common.clock import Clock, clock_sleep
 from vtn.domain import Ven
 from vtn.storage import StorageError, Store
 
@@ -62,10 +61,10 @@ class LastSeen:
             LOG.warning("Could not record that %d VEN(s) were seen: %s", len(due), exc)
 
     async def run(self, stop: asyncio.Event, every: float = FLUSH_SECONDS) -> None:
-        """Flush every `every` seconds until `stop`, then once more."""
+        """Flush every `every` seconds of the clock's time (simulated time: scaled) until
+        `stop`, then once more."""
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=every)
+            await clock_sleep(self._clock, every, stop)
             try:
                 await self.flush()
             except Exception:  # a bug here must not end the flushing for good

@@ -3,6 +3,10 @@
 Called after every oadrUpdateReport with the readings it stored: each event whose active
 period overlaps them gets the VEN's row recomputed from *all* the VEN's stored readings of the
 event window (``vtn.performance.compute``), so late or resent readings replace, never add.
+
+Performance is the VEN's as a whole: when a report offers several usage points (a building and
+its metered circuits, each naming its resource in reportDataSource), the usage of the parts is
+left out (``part_usage_rids``).
 """
 
 from __future__ import annotations
@@ -10,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from common.messages.enums import OptType
-from vtn.domain import Event, Reading, Ven
+from common.messages.enums import OptType, ReportType
+from vtn.domain import Event, Reading, ReportCapability, Ven
 from vtn.performance import DEFAULT_SIMPLE_LEVEL_SHARES, Participation, Performance, compute
 from vtn.services.context import Vtn
 from vtn.storage import ReadingQuery
 
-__all__ = ["participation", "recompute", "refresh_after_readings"]
+__all__ = ["part_usage_rids", "participation", "recompute", "refresh_after_readings"]
 
 _LOOKBACK = timedelta(hours=1)
 """How far before the event's start an interval may begin and still overlap it."""
@@ -48,12 +52,30 @@ async def participation(vtn: Vtn, event: Event, ven: Ven) -> Participation:
     return Participation.NO_ANSWER
 
 
+def part_usage_rids(capabilities: Sequence[ReportCapability]) -> frozenset[str]:
+    """The usage rIDs that measure a part of a VEN, not the whole: in a report with several
+    usage points, those that name a resource (reportDataSource) when one does not; when every
+    one names a resource, all but the first offered."""
+    parts: set[str] = set()
+    for capability in capabilities:
+        usage = [d for d in capability.descriptions if d.report_type is ReportType.USAGE]
+        if len(usage) < 2:
+            continue
+        whole = [d for d in usage if d.resource_id is None] or usage[:1]
+        parts.update(d.r_id for d in usage if d not in whole)
+    return frozenset(parts)
+
+
 async def recompute(vtn: Vtn, event: Event, ven: Ven) -> Performance:
-    """Compute `ven`'s performance in `event` from its stored readings and store it."""
+    """Compute `ven`'s performance in `event` from its stored readings (the usage of its parts
+    left out, ``part_usage_rids``) and store it."""
     now = vtn.clock.now()
     end = event.request.end or now
     readings = await vtn.store.reports.readings(ReadingQuery(
         ven_id=ven.ven_id, start_from=event.request.start - _LOOKBACK, start_before=end))
+    parts = part_usage_rids(await vtn.store.reports.capabilities(ven.ven_id))
+    if parts:
+        readings = tuple(r for r in readings if r.r_id not in parts)
     stance = await participation(vtn, event, ven)
     result = compute(event, ven.ven_id, readings, participation=stance, now=now,
                      shares=_shares(vtn))

@@ -18,7 +18,7 @@ from common.xml import encode, from_element, parse
 from vtn.domain import PushOutboxItem, Ven
 from vtn.storage import Store
 
-__all__ = ["POLL_WORKER", "MessageQueue", "decode_item"]
+__all__ = ["POLL_WORKER", "MessageQueue", "decode_item", "payload_marker"]
 
 POLL_WORKER = "oadrPoll"
 """The worker name recorded on items delivered by a poll."""
@@ -41,10 +41,16 @@ class MessageQueue:
 
     async def has_pending(self, ven_id: str, payload_type: str) -> bool:
         """True if an undelivered message whose payload is `payload_type` waits for `ven_id`."""
-        marker = f":{payload_type} ".encode()
+        marker = payload_marker(payload_type)
         return any(
             marker in item.payload for item in await self._store.outbox.pending(ven_id=ven_id)
         )
+
+
+def payload_marker(payload_type: str) -> bytes:
+    """Bytes found in a queued payload of `payload_type` (e.g. ``oadrRegisterReport``), and in
+    no other: its root element's tag, as ``encode`` writes it."""
+    return f":{payload_type} ".encode()
 
 
 def decode_item(item: PushOutboxItem) -> Message:

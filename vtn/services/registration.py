@@ -21,12 +21,16 @@ Interpretations (README "Deviations / interpretations"):
   given (the VEN renames itself), a cancelled registration, or a VEN silent for longer than
   the window (the certificate moved to a renamed VEN).
 - Every successful oadrCreatePartyRegistration, also one that changes nothing, is followed by
-  the VTN's oadrRegisterReport (N1_0020, N1_0060), unless one is still waiting for the VEN.
+  the VTN's oadrRegisterReport (N1_0020, N1_0060), unless one is still waiting for the VEN. It
+  is queued in the registration's own transaction, and registrations arriving together share
+  one (``Store.registrations``: group commit); the reply leaves after the commit.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import logging
 from datetime import datetime, timedelta
 
 from common.errors import InvalidData, InvalidId, NotAllowed, NotRegisteredOrAuthorized
@@ -41,15 +45,18 @@ from common.messages.registration import (
     QueryRegistration,
     RequestReregistration,
 )
+from common.xml.templates import TextTemplate
 from vtn.domain import Ven, VenRegistration
 from vtn.logs import PROTOCOL, ven_label
 from vtn.services.context import Caller, Vtn, new_request_id, ok
-from vtn.services.report import queue_vtn_metadata
-from vtn.storage import Conflict, NotFound
+from vtn.services.report import metadata_welcome, queue_vtn_metadata
+from vtn.storage import Conflict
+from vtn.storage.registrations import VenIdTaken
 
 __all__ = [
     "PROFILES",
     "cancel_registration",
+    "encode_created",
     "handle_cancel_party_registration",
     "handle_canceled_party_registration",
     "handle_create_party_registration",
@@ -78,6 +85,38 @@ def _second_ven(ven: Ven, message: CreatePartyRegistration, now: datetime) -> bo
     if ven.cancelled or message.registration_id or message.ven_name == ven.ven_name:
         return False
     return ven.last_seen_at is not None and now - ven.last_seen_at < live_window(ven)
+
+
+@functools.lru_cache(maxsize=8)
+def _created_template(vtn_id: str, poll_frequency: timedelta) -> TextTemplate:
+    return TextTemplate(
+        lambda request_id, registration_id, ven_id: CreatedPartyRegistration(
+            response=ok(request_id),
+            vtn_id=vtn_id,
+            profiles=PROFILES,
+            registration_id=registration_id,
+            ven_id=ven_id,
+            requested_oadr_poll_freq=poll_frequency,
+        ),
+        3,
+    )
+
+
+def encode_created(reply: CreatedPartyRegistration) -> bytes | None:
+    """The unsigned encoding of a successful registration's reply, from a template (the bytes
+    ``encode`` makes, a few µs instead of tens); ``None`` for any other reply."""
+    if (
+        reply.registration_id is None
+        or reply.ven_id is None
+        or reply.requested_oadr_poll_freq is None
+        or reply.profiles != PROFILES
+        or reply.service_specific_info is not None
+        or reply.extensions is not None
+        or reply.response != ok(reply.response.request_id)
+    ):
+        return None
+    template = _created_template(reply.vtn_id, reply.requested_oadr_poll_freq)
+    return template.render(reply.response.request_id, reply.registration_id, reply.ven_id)
 
 
 def _created(vtn: Vtn, request_id: str, ven: Ven | None) -> CreatedPartyRegistration:
@@ -135,26 +174,24 @@ def _same(ven: Ven, wanted: VenRegistration) -> bool:
 
 
 async def _new_ven(vtn: Vtn, caller: Caller, message: CreatePartyRegistration) -> Ven:
-    """Register a VEN whose certificate (or venID, on plain HTTP) is not known yet."""
+    """Register a VEN whose certificate (or venID, on plain HTTP) is not known yet, with the
+    VTN's oadrRegisterReport queued for it."""
     if message.registration_id:
         raise InvalidId(f"registrationID {message.registration_id!r} is not known")
-    ven_id = message.ven_id
-    if ven_id is not None:
-        try:
-            await vtn.store.vens.get(ven_id)
-        except NotFound:
-            pass
-        else:
-            raise NotRegisteredOrAuthorized(f"venID {ven_id!r} belongs to another certificate")
-    ven_id = ven_id or new_request_id()
+    ven_id = message.ven_id or new_request_id()
     fingerprint = caller.fingerprint or f"{UNAUTHENTICATED}{ven_id}"
-    wanted = _wanted(vtn, fingerprint, message)
+    wanted = dataclasses.replace(_wanted(vtn, fingerprint, message), ven_id=ven_id)
     try:
-        return await vtn.store.vens.create(dataclasses.replace(wanted, ven_id=ven_id))
+        return await vtn.store.registrations.create(wanted, metadata_welcome(ven_id))
+    except VenIdTaken:
+        raise NotRegisteredOrAuthorized(
+            f"venID {ven_id!r} belongs to another certificate"
+        ) from None
     except Conflict:  # the same VEN registering twice at once: the first one won
         again = await vtn.store.vens.by_fingerprint(fingerprint)
         if again is None:
             raise
+        await queue_vtn_metadata(vtn, again)
         return again
 
 
@@ -165,20 +202,21 @@ async def handle_create_party_registration(
     ven = caller.ven
     if ven is None:
         ven = await _new_ven(vtn, caller, message)
-        await _after_registration(vtn, caller, ven, "registered")
+        _log_registration(caller, ven, "registered")
         return _created(vtn, message.request_id, ven)
     if message.registration_id and message.registration_id != ven.registration_id:
         raise InvalidId(f"registrationID {message.registration_id!r} is not this VEN's")
     if _second_ven(ven, message, vtn.clock.now()):
         await _refuse_second_ven(vtn, caller, ven, message)
     wanted = _wanted(vtn, ven.fingerprint, message)
+    welcome = metadata_welcome(ven.ven_id)  # N1_0060: a registration is followed by it
     if _same(ven, wanted):
         PROTOCOL.info("VEN %s registered again, unchanged", ven_label(ven))
-        await queue_vtn_metadata(vtn, ven)  # N1_0060: a registration is followed by it
+        await vtn.store.registrations.welcome(ven.ven_id, welcome)
         return _created(vtn, message.request_id, ven)
     wanted = dataclasses.replace(wanted, ven_id=ven.ven_id)
-    ven = await vtn.store.vens.reregister(ven.ven_id, wanted)
-    await _after_registration(vtn, caller, ven, "re-registered")
+    ven = await vtn.store.registrations.reregister(ven.ven_id, wanted, welcome)
+    _log_registration(caller, ven, "re-registered")
     return _created(vtn, message.request_id, ven)
 
 
@@ -207,9 +245,10 @@ async def _refuse_second_ven(
     )
 
 
-async def _after_registration(vtn: Vtn, caller: Caller, ven: Ven, what: str) -> None:
-    """Log it, and queue the VTN's own METADATA report registration, as a 2.0b VTN must
-    (N1_0020; ``report.queue_vtn_metadata``: not twice while one waits)."""
+def _log_registration(caller: Caller, ven: Ven, what: str) -> None:
+    """Log a registration; its oadrRegisterReport (N1_0020) was queued with it."""
+    if not PROTOCOL.isEnabledFor(logging.INFO):
+        return
     mode = "pull" if ven.http_pull_model else f"push to {ven.transport_address}"
     PROTOCOL.info(
         "VEN %s %s from %s, fingerprint %s, registration %s (%s)",
@@ -220,7 +259,6 @@ async def _after_registration(vtn: Vtn, caller: Caller, ven: Ven, what: str) -> 
         ven.registration_id,
         mode,
     )
-    await queue_vtn_metadata(vtn, ven)
 
 
 async def handle_cancel_party_registration(

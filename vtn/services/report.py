@@ -43,6 +43,8 @@ from common.messages.report import (
     UpdateReport,
 )
 from common.messages.types import EiResponse, Period
+from common.xml import encode
+from common.xml.templates import TextTemplate
 from vtn.domain import (
     Reading,
     ReportCapability,
@@ -54,7 +56,9 @@ from vtn.domain import (
 from vtn.logs import PROTOCOL, ven_label
 from vtn.services.context import Caller, Vtn, new_request_id, ok
 from vtn.services.performance import refresh_after_readings
+from vtn.services.queue import payload_marker
 from vtn.storage import NotFound
+from vtn.storage.registrations import Welcome
 
 __all__ = [
     "HISTORY_WINDOW",
@@ -67,6 +71,7 @@ __all__ = [
     "handle_register_report",
     "handle_registered_report",
     "handle_update_report",
+    "metadata_welcome",
     "queue_vtn_metadata",
     "request_report",
 ]
@@ -304,6 +309,21 @@ async def handle_registered_report(vtn: Vtn, caller: Caller, message: Registered
     return Response(response=ok(message.response.request_id), ven_id=ven.ven_id)
 
 
+_METADATA = TextTemplate(lambda r, v: RegisterReport(request_id=r, ven_id=v), 2)
+_REGISTER_REPORT = payload_marker("oadrRegisterReport")
+
+
+def metadata_welcome(ven_id: str) -> Welcome:
+    """The VTN's METADATA oadrRegisterReport for `ven_id`, to queue with its registration
+    unless one is already waiting for it (``queue_vtn_metadata`` in the registration's
+    transaction)."""
+    request_id = new_request_id()
+    payload = _METADATA.render(request_id, ven_id)
+    if payload is None:
+        payload = encode(RegisterReport(request_id=request_id, ven_id=ven_id))
+    return Welcome(payload, _REGISTER_REPORT)
+
+
 async def queue_vtn_metadata(vtn: Vtn, ven: Ven, report_request_id: str | None = None) -> bool:
     """Queue the VTN's METADATA (an oadrRegisterReport without reports) for `ven`, unless one
     is already waiting for it; True if queued. `report_request_id` names the VEN's METADATA
@@ -436,8 +456,11 @@ def _readings(
 
 async def handle_update_report(vtn: Vtn, caller: Caller, message: UpdateReport) -> UpdatedReport:
     """oadrUpdateReport: store every reading (resending one is harmless), then recompute the
-    VEN's performance in the events the readings overlap."""
+    VEN's performance in the events the readings overlap. Data for a request the VTN has
+    cancelled is answered with the cancellation piggy-backed on the oadrUpdatedReport (its
+    oadrCancelReport stays queued too; R1_3050)."""
     ven = caller.registered()
+    cancelled: list[str] = []
     capabilities = {
         c.report_specifier_id: c for c in await vtn.store.reports.capabilities(ven.ven_id)
     }
@@ -445,6 +468,8 @@ async def handle_update_report(vtn: Vtn, caller: Caller, message: UpdateReport) 
     received: list[Reading] = []
     for report in message.reports:
         subscription = await _own_subscription(vtn, ven, report.report_request_id)
+        if subscription.cancelled and subscription.report_request_id not in cancelled:
+            cancelled.append(subscription.report_request_id)
         capability = capabilities.get(subscription.report_specifier_id)
         readings = _readings(ven, report, subscription, capability)
         stored += await vtn.store.reports.add_readings(readings)
@@ -459,7 +484,10 @@ async def handle_update_report(vtn: Vtn, caller: Caller, message: UpdateReport) 
             )
     PROTOCOL.info("Stored %d reading(s) from VEN %s", stored, ven_label(ven))
     await refresh_after_readings(vtn, ven, received)
-    return UpdatedReport(response=ok(message.request_id), ven_id=ven.ven_id)
+    piggyback = CancelReport(request_id=new_request_id(), report_request_ids=tuple(cancelled),
+                             report_to_follow=False, ven_id=ven.ven_id) if cancelled else None
+    return UpdatedReport(response=ok(message.request_id), cancel_report=piggyback,
+                         ven_id=ven.ven_id)
 
 
 async def handle_canceled_report(vtn: Vtn, caller: Caller, message: CanceledReport) -> Response:

@@ -1,7 +1,7 @@
 """The VTN's persistence: SQLAlchemy 2 async on SQLite (embedded) or PostgreSQL, with Alembic."""
 
 from vtn.storage.changes import ALL_VENS, EVENTS
-from vtn.storage.errors import Conflict, NotFound, StorageError
+from vtn.storage.errors import Conflict, NotFound, StorageError, StorageUnavailable
 from vtn.storage.events import CANCELLED_VISIBLE_FOR
 from vtn.storage.outbox import DEFAULT_LEASE
 from vtn.storage.polls import PollState
@@ -18,6 +18,7 @@ __all__ = [
     "PollState",
     "ReadingQuery",
     "StorageError",
+    "StorageUnavailable",
     "Store",
     "open_store",
 ]

@@ -19,26 +19,37 @@ class Batches(Generic[T, R]):
 
     The first caller is handled at once; callers that arrive while a call is under way wait
     for the next one, which takes everything that arrived meanwhile (up to `limit` items per
-    call). ``submit`` returns its item's result when the call holding it returned, and raises
-    what that call raised.
+    call). Up to `parallel` calls may be under way at once (a database with many connections
+    and a round trip per statement, PostgreSQL: one batch is sent while another waits).
+    ``submit`` returns its item's result when the call holding it returned, and raises what
+    that call raised.
     """
 
     def __init__(
-        self, handle: Callable[[list[T]], Awaitable[Sequence[R]]], *, limit: int = 1000
+        self,
+        handle: Callable[[list[T]], Awaitable[Sequence[R]]],
+        *,
+        limit: int = 1000,
+        parallel: int = 1,
     ) -> None:
+        if parallel < 1:
+            raise ValueError("parallel must be at least 1")
         self._handle = handle
         self._limit = limit
+        self._parallel = parallel
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
-        self._busy = False
-        self._task: asyncio.Task[None] | None = None
+        self._running = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: T) -> R:
         """Handle `item` (with whatever else is waiting); its result."""
         done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, done))
-        if not self._busy:
-            self._busy = True
-            self._task = asyncio.get_running_loop().create_task(self._drain())
+        if self._running < self._parallel:
+            self._running += 1
+            task = asyncio.get_running_loop().create_task(self._drain())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await done
 
     async def _drain(self) -> None:
@@ -60,10 +71,11 @@ class Batches(Generic[T, R]):
                         if not done.done():
                             done.set_result(result)
         finally:
-            self._busy = False
-            for _, done in self._waiting:  # only left behind when cancelled mid-way
-                done.cancel()
-            self._waiting = []
+            self._running -= 1
+            if self._running == 0:
+                for _, done in self._waiting:  # only left behind when cancelled mid-way
+                    done.cancel()
+                self._waiting = []
 
 
 class GroupCommit(Batches[T, None]):

@@ -11,10 +11,13 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+from asyncpg.exceptions import InterfaceError as PostgresInterfaceError
+from asyncpg.exceptions import PostgresError
 from sqlalchemy import event, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -28,7 +31,7 @@ from common.clock import Clock
 from common.errors import ConfigError
 from vtn.config import safe_url
 from vtn.storage.changes import ChangeListener, notice_rows, notify_statement, taken_changes
-from vtn.storage.errors import StorageError, translate_integrity_error
+from vtn.storage.errors import driver_failure, translate_integrity_error
 from vtn.storage.tables import ChangeNoticeRow
 
 __all__ = ["WRITE_OPTIONS", "Database", "create_engine_for", "in_chunks"]
@@ -123,6 +126,12 @@ def _switch_to_wal(cursor: Any) -> None:
             raise
 
 
+_DRIVER_FAILURES = (DBAPIError, OSError, PoolTimeout, PostgresError, PostgresInterfaceError)
+"""What the driver, the socket or the connection pool raise when the database fails
+(``vtn.storage.errors.driver_failure`` tells which of them mean "unavailable now"). asyncpg's
+own errors are listed too: SQLAlchemy releases before 2.1 let those raised while connecting
+(e.g. ``CannotConnectNowError`` while the server shuts down) through unwrapped."""
+
 _TELL = "oadr_tell"
 
 
@@ -172,8 +181,8 @@ class Database:
         try:
             async with self._sessions() as session, session.begin():
                 yield session
-        except (DBAPIError, OSError) as exc:
-            raise StorageError("reading from the database failed") from exc
+        except _DRIVER_FAILURES as exc:
+            raise driver_failure(exc, "reading from the database failed") from exc
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
@@ -184,8 +193,8 @@ class Database:
             async with self.engine.connect() as connection:
                 await connection.execution_options(**SINGLE_READ_OPTIONS)
                 yield connection
-        except (DBAPIError, OSError) as exc:
-            raise StorageError("reading from the database failed") from exc
+        except _DRIVER_FAILURES as exc:
+            raise driver_failure(exc, "reading from the database failed") from exc
 
     @asynccontextmanager
     async def write(self, what: str) -> AsyncIterator[AsyncSession]:
@@ -212,8 +221,8 @@ class Database:
                             session.info[_TELL] = (self, changes)
                 except IntegrityError as exc:
                     raise translate_integrity_error(exc, what) from exc
-                except (DBAPIError, OSError) as exc:
-                    raise StorageError(f"{what}: the database failed") from exc
+                except _DRIVER_FAILURES as exc:
+                    raise driver_failure(exc, f"{what}: the database failed") from exc
 
     def tell(self, changes: set[str]) -> None:
         """Give committed change notices to this process's listeners (a failing listener is

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from vtn.expected import ExpectedInterval
 from vtn.performance import Participation, Performance, PerformanceInterval
 from vtn.storage.database import Database
 from vtn.storage.tables import PerformanceRow, table_of
@@ -37,6 +38,9 @@ class PerformanceStore:
             "delivered_pct": p.delivered_pct, "data_points": p.data_points,
             "baseline_method": p.baseline_method, "baseline_confidence": p.baseline_confidence,
             "computed_at": p.computed_at, "intervals": [_interval_json(i) for i in p.intervals],
+            "expected_kw": p.expected_kw, "expected_requested_kw": p.expected_requested_kw,
+            "expected_pct": p.expected_pct,
+            "expected_intervals": [_expected_json(i) for i in p.expected_intervals],
         }
         insert = self._db.insert(_TABLE).values(**values)
         statement = insert.on_conflict_do_update(
@@ -75,6 +79,19 @@ def _interval_json(i: PerformanceInterval) -> dict[str, Any]:
             "requested_kw": i.requested_kw, "confidence": i.confidence}
 
 
+def _expected_json(i: ExpectedInterval) -> dict[str, Any]:
+    return {"start": i.start.isoformat(), "duration_s": i.duration.total_seconds(),
+            "baseline_kw": i.baseline_kw, "requested_kw": i.requested_kw,
+            "expected_kw": i.expected_kw}
+
+
+def _expected(data: dict[str, Any]) -> ExpectedInterval:
+    return ExpectedInterval(
+        start=datetime.fromisoformat(data["start"]),
+        duration=timedelta(seconds=data["duration_s"]), baseline_kw=data["baseline_kw"],
+        requested_kw=data["requested_kw"], expected_kw=data["expected_kw"])
+
+
 def _interval(data: dict[str, Any]) -> PerformanceInterval:
     return PerformanceInterval(
         start=datetime.fromisoformat(data["start"]),
@@ -93,4 +110,7 @@ def _to_performance(row: PerformanceRow) -> Performance:
         delivered_pct=row.delivered_pct, data_points=row.data_points,
         baseline_method=row.baseline_method, baseline_confidence=row.baseline_confidence,
         computed_at=row.computed_at, intervals=tuple(_interval(d) for d in row.intervals),
+        expected_kw=row.expected_kw, expected_requested_kw=row.expected_requested_kw,
+        expected_pct=row.expected_pct,
+        expected_intervals=tuple(_expected(d) for d in row.expected_intervals or ()),
     )

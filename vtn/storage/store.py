@@ -19,6 +19,7 @@ from vtn.storage.opts import OptStore
 from vtn.storage.outbox import OutboxStore
 from vtn.storage.performance import PerformanceStore
 from vtn.storage.polls import PollStore
+from vtn.storage.registrations import RegistrationStore
 from vtn.storage.reports import ReportStore
 from vtn.storage.status import StatusStore
 from vtn.storage.tables import rowcount
@@ -33,8 +34,9 @@ class Store:
     database; ``polls`` answers the questions of an empty oadrPoll (and of a push sweep) in one
     query; ``status`` those of ``/ready`` and ``/metrics``.
 
-    Every method is one transaction (delivery records arriving together share one: group
-    commit); nothing is cached in memory, so several VTN workers may share one database.
+    Every method is one transaction (delivery records and registrations arriving together
+    share one: group commit); nothing is cached in memory, so several VTN workers may share
+    one database.
     Writes that may give VENs new work send change notices (``subscribe``, ``listen``:
     ``vtn.storage.changes``). Use ``open_store`` to make one and ``close`` (or ``async with``)
     to release its connections.
@@ -43,6 +45,8 @@ class Store:
     def __init__(self, db: Database) -> None:
         self._db = db
         self.vens = VenStore(db)
+        self.registrations = RegistrationStore(db)
+        """Registrations from the VENs with their first message, by group commit."""
         self.events = EventStore(db)
         self.invitations = InvitationStore(db)
         self.opts = OptStore(db)

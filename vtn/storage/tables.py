@@ -279,6 +279,10 @@ class PerformanceRow(Base):
     baseline_confidence: Mapped[int | None]
     computed_at: Mapped[datetime]
     intervals: Mapped[list[Any]]
+    expected_kw: Mapped[float | None]
+    expected_requested_kw: Mapped[float | None]
+    expected_pct: Mapped[float | None]
+    expected_intervals: Mapped[list[Any] | None]
 
 
 class NonceRow(Base):

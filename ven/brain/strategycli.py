@@ -1,0 +1,93 @@
+"""``oadr-ven energy strategy NAME``: choose the running VEN's energy strategy through its
+building API (``PUT /energy/strategy``; kept in the state file)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.request
+from typing import Any
+
+from common.errors import ConfigError
+from ven.energy.strategy import STRATEGIES
+
+__all__ = ["HELP", "add_strategy_arguments", "strategy_command"]
+
+HELP = ("Choose the running VEN's energy strategy (economic, comfort, environmental, balanced) "
+        "through its building API; it is kept in the state file, wins over the building "
+        "file's at the next start, and the energy manager re-plans with it at its next look.")
+
+
+def add_strategy_arguments(sub: argparse.ArgumentParser) -> None:
+    """The options of ``oadr-ven energy strategy``."""
+    sub.add_argument("name", choices=STRATEGIES, metavar="NAME",
+                     help=f"the strategy: {', '.join(STRATEGIES)}")
+    sub.add_argument("--weight", action="append", default=[], metavar="KEY=VALUE",
+                     help="a weight (cost, comfort, carbon: balanced only; "
+                          "degradation_per_kwh, penalty_*: any); repeatable")
+    sub.add_argument("--config", default="ven.toml", metavar="FILE.toml",
+                     help="the running VEN's ven.toml (default: ven.toml)")
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _weights(items: list[str]) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            weights[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not key.strip():
+            raise ConfigError(f"--weight {item!r}: expected KEY=NUMBER")
+    return weights
+
+
+def _put(config_path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``PUT /energy/strategy`` on the running VEN's building API (``ConfigError`` when its
+    ``[api]`` is off, it does not answer, or refuses)."""
+    from ven.client.config import load_config
+
+    config = load_config(config_path)
+    if not config.api.enabled:
+        raise ConfigError(f"{config_path}: the building API is off; set [api] port to choose "
+                          "the running VEN's strategy")
+    host = f"[{config.api.host}]" if ":" in config.api.host else config.api.host
+    url = f"http://{host}:{config.api.port}/api/v1/energy/strategy"
+    try:
+        token = config.api_token_file.read_text("utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"the building API token ({config.api_token_file}) cannot be read "
+                          f"({exc.strerror}); is the VEN running (`oadr-ven run`)?") from exc
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="PUT",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            found: dict[str, Any] = json.load(answer)
+    except urllib.error.HTTPError as exc:
+        raise ConfigError(f"the building API at {url} answered {exc.code}: "
+                          f"{exc.read().decode('utf-8', 'replace')[:300]}") from exc
+    except OSError as exc:
+        raise ConfigError(f"the building API at {url} does not answer ({exc}); is the VEN "
+                          "running (`oadr-ven run`)?") from exc
+    return found
+
+
+def strategy_command(args: argparse.Namespace) -> int:
+    """Run ``oadr-ven energy strategy`` and print the strategy now chosen (or JSON)."""
+    body: dict[str, Any] = {"strategy": args.name}
+    if args.weight:
+        body["weights"] = _weights(args.weight)
+    data = _put(args.config, body)
+    if args.json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return 0
+    chosen = data["strategy"]
+    weights = ", ".join(f"{k} {v:g}" for k, v in chosen["weights"].items())
+    sys.stdout.write(f"Energy strategy: {chosen['name']} ({weights}); kept in the state file, "
+                     f"it wins over the building file's ({chosen['building_file']}); the "
+                     "energy manager re-plans with it at its next look.\n")
+    return 0

@@ -1,0 +1,1 @@
+"""The always-on energy manager: tariffs, strategies and the rolling-horizon MPC (LP on HiGHS)."""
