@@ -3,11 +3,12 @@
 ``PlainOpenleadrVtn`` is openleadr's ``OpenADRServer`` in its normal mode: internal polling
 (openleadr's own message queue answers each oadrPoll), events added with
 ``server.add_event``, every VEN accepted by an ``on_create_party_registration`` handler that
-hands out a fresh (ven_id, registration_id), a ``ven_lookup`` over those registrations, and an
-``on_register_report`` that takes every report offered at the VEN's minimum sampling
-interval. Nothing is added to openleadr's routes: it has no EiOpt service, so an oadrCreateOpt
-gets whatever openleadr's web server answers. openleadr's VTN never pushes (it has no
-client for a VEN's push endpoint), so it is run over pull only.
+hands out a fresh (ven_id, registration_id) (a re-registration keeps its venID), a
+``ven_lookup`` over those registrations, and an ``on_register_report`` that takes every
+report offered at the VEN's minimum sampling interval. Nothing is added to openleadr's
+routes: it has no EiOpt service, so an oadrCreateOpt gets whatever openleadr's web server
+answers. openleadr's VTN never pushes (it has no client for a VEN's push endpoint), so it is
+run over pull only.
 
 ``OpenleadrOperator`` performs the kit's operator steps that openleadr's in-process API
 offers: ``create_event`` (``server.add_event``) and ``cancel_event``
@@ -51,6 +52,7 @@ class PlainOpenleadrVtn:
         self.reports: list[tuple[str, str, datetime, Any]] = []  # ven, r_id, time, value
         self.opts: list[tuple[str, str, str]] = []  # ven, event, opt type
         self.port = 0
+        self._registrations = 0
         self._runner: web.AppRunner | None = None
         self.server.add_handler("on_create_party_registration", self._on_register)
         self.server.add_handler("on_register_report", self._on_register_report)
@@ -77,7 +79,10 @@ class PlainOpenleadrVtn:
 
     async def _on_register(self, payload: dict[str, Any]) -> tuple[str, str]:
         number = len(self.vens) + 1
-        ven_id, registration_id = f"ven-{number:04d}", f"reg-{number:04d}"
+        known = payload.get("ven_id")  # a re-registration keeps its venID
+        ven_id = known if isinstance(known, str) and known in self.vens else f"ven-{number:04d}"
+        self._registrations += 1
+        registration_id = f"reg-{self._registrations:04d}"
         self.vens[ven_id] = {"ven_id": ven_id, "ven_name": payload.get("ven_name"),
                              "fingerprint": None, "registration_id": registration_id}
         return ven_id, registration_id
