@@ -588,3 +588,47 @@ def test_building_file_names_a_known_baseline_preset():
         parse_building(text + '\n[programme]\nbaseline = "ERCOT 8-of-10"\n')
     assert parse_building(text + '\n[programme]\nbaseline = "NYISO 5-of-10"\n'
                           ).programme.baseline == NYISO
+
+
+async def test_event_planned_before_its_adjustment_window_is_replanned_once_it_is_complete(
+        caplog: pytest.LogCaptureFixture):
+    clock = ManualClock(OFFICE_EVENT - timedelta(hours=5))
+    brain = BuildingBrain.simulated(BUILDINGS / "office.toml", clock, seed=3)
+    while clock.now() < OFFICE_EVENT - timedelta(hours=3):
+        clock.advance(QUARTER)
+        brain.tick()
+    signal = make_signal("SIMPLE", start=OFFICE_EVENT, duration=timedelta(hours=1), level=2)
+    early = brain.plan("ev-1", 0, [signal])
+    assert early is not None
+    assert not early.baseline.adjustment.applied
+    assert "lacks data" in early.baseline.adjustment.reason
+    rule = PRESET_ADJUSTMENTS[CAISO]
+    caplog.set_level("INFO", logger="ven.brain")
+    while clock.now() < OFFICE_EVENT - rule.gap - QUARTER:
+        clock.advance(QUARTER)
+        brain.tick()
+    assert brain.plans["ev-1"].baseline is early.baseline  # the window is not complete yet
+    assert "day-of adjustment now applied" not in caplog.text
+    clock.advance(QUARTER)  # the window ends (1 h before the event)
+    brain.tick()
+    plan = brain.plans["ev-1"]
+    adjustment = plan.baseline.adjustment
+    assert adjustment.applied and adjustment.kind is AdjustmentKind.RATIO
+    assert adjustment.value != 1.0
+    lines = [r for r in caplog.records if "day-of adjustment now applied" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].levelname == "INFO"
+    assert f"×{adjustment.value:.3f}" in lines[0].getMessage()
+    end = OFFICE_EVENT + timedelta(hours=1)
+    plain = event_baseline(brain.meter.history_kw(), brain.building, OFFICE_EVENT, end,
+                           adjusted=False).baseline.to_numpy()
+    assert plan.baseline.baseline.to_numpy() == pytest.approx(apply(plain, adjustment),
+                                                               abs=1e-3)
+    event = await reported(brain, PointKind.BASELINE, OFFICE_EVENT, end)
+    assert event == pytest.approx(apply(plain, adjustment), abs=1e-3)
+    assert plan.request.baseline_kw.to_numpy() == pytest.approx(
+        apply(early.request.baseline_kw.to_numpy(), adjustment), abs=1e-3)
+    # further ticks do not re-plan again for the adjustment
+    clock.advance(QUARTER)
+    brain.tick()
+    assert len([r for r in caplog.records
+                if "day-of adjustment now applied" in r.getMessage()]) == 1

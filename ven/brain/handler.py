@@ -15,7 +15,7 @@ import pandas as pd
 
 from common.clock import Clock
 from common.messages.enums import OptType
-from ven.baseline import BaselineResult, Confidence, Method
+from ven.baseline import AdjustmentKind, BaselineResult, Confidence, Method
 from ven.brain.expectation import EventExpectation, expect, shortfall_lines
 from ven.brain.meter import HISTORY_DAYS, HISTORY_STEP, MeteredBuilding
 from ven.brain.outcome import EventOutcome, measure
@@ -65,7 +65,9 @@ class BuildingBrain:
     steps the metered building up to `now`, applying the active plan's commands at each plan
     interval and releasing every device when no plan is in control. Nothing sleeps: the VEN's
     loop (or a test's ``ManualClock``) drives ``tick``. `supported` is the client's list of
-    supported signal names (the list that decides a 460 answer).
+    supported signal names (the list that decides a 460 answer). An event planned before its
+    day-of adjustment window had data is planned again at the first ``tick`` after the window
+    ends, with the adjusted baseline (``_apply_day_of``).
 
     With a `gateway` of its own (MQTT devices), the model still steps whole minutes that are
     over, but the devices are sent the commands of the plan interval in force at once: when a
@@ -118,6 +120,8 @@ class BuildingBrain:
         self._recent: deque[EventPlan] = deque(maxlen=_RECENT_PLANS)
         self._event_days: set[date] = set()
         self._baselines: dict[tuple[pd.Timestamp, pd.Timestamp], BaselineResult] = {}
+        # event -> end of its day-of adjustment window, for events planned before it had data
+        self._day_of_due: dict[str, datetime] = {}
         self._applied: tuple[str, int, int] | None = None  # the model's commands: whose
         self._controlling = False
         self._sent: tuple[str, int, int, int] | None = None  # the devices' commands: whose
@@ -245,6 +249,13 @@ class BuildingBrain:
                         f": {planned.result.message}" if planned.result.message else "")
         self._plans[event_id] = planned
         self._devices_out[event_id] = tuple(sorted(opted_out))
+        adjustment = baseline.adjustment
+        window_end = start - adjustment.rule.gap
+        if adjustment.kind is not AdjustmentKind.NONE and not adjustment.applied \
+                and now < window_end:
+            self._day_of_due[event_id] = window_end  # re-planned then (``_apply_day_of``)
+        else:
+            self._day_of_due.pop(event_id, None)
         self._applied = None  # apply the new plan's commands at the model's next step
         self._sent = None  # and send them to the devices now (when the event is on)
         log.info("%s", describe_plan(planned, self.building, self.log_zone))
@@ -262,6 +273,7 @@ class BuildingBrain:
         plan = self._plans.pop(event_id, None)
         self._devices_out.pop(event_id, None)
         self._released.pop(event_id, None)
+        self._day_of_due.pop(event_id, None)
         if plan is None:
             return
         self._recent.append(plan)
@@ -281,15 +293,38 @@ class BuildingBrain:
             if plan.until <= self.meter.time:
                 del self._plans[event_id]
                 self._devices_out.pop(event_id, None)
+                self._day_of_due.pop(event_id, None)
                 self._recent.append(plan)
                 log.info("%s", describe_outcome(plan, self.outcome(plan), self.log_zone))
                 if plan.replans:
                     log.info("Event %s: re-planned %d time(s) in closed loop (%.2f s in all, "
                              "last forecast correction %+.2f kW)", event_id, plan.replans,
                              plan.replan_s, plan.last_bias_kw)
+        self._apply_day_of()
         self._follow_devices()
         self._drive_devices(now)
         return steps
+
+    def _apply_day_of(self) -> None:
+        """Re-plan (``plan``, which computes the event baseline again) each event planned
+        before its day-of adjustment window had data, once that window is complete (the meter
+        stands at or after its end), so that its baseline and shed target carry the
+        adjustment."""
+        for event_id, due in list(self._day_of_due.items()):
+            plan = self._plans.get(event_id)
+            if plan is None or self.meter.time < due:
+                continue
+            del self._day_of_due[event_id]
+            new = self.plan(event_id, plan.modification_number, plan.signals,
+                            opted_out=self._devices_out.get(event_id, ()))
+            if new is None:
+                continue
+            words = new.baseline.adjustment_words.removeprefix("day-of ")
+            if new.baseline.adjustment.applied:
+                log.info("Event %s: day-of adjustment now applied: %s", event_id, words)
+            else:
+                log.warning("Event %s: day-of adjustment still not applied once its window "
+                            "ended: %s", event_id, words)
 
     def measured_kw(self, start: datetime, end: datetime) -> float:
         """Mean measured building load over [start, end) [kW]: the gateway's meter when it has
