@@ -60,10 +60,8 @@ def capacity_document(args: argparse.Namespace) -> dict[str, Any]:
 def _from_api(args: argparse.Namespace) -> dict[str, Any]:
     """``GET /capacity`` of the running VEN's building API (``ConfigError`` when its ``[api]``
     is off, it does not answer, or refuses)."""
-    import urllib.error
-    import urllib.request
-
     from common.errors import ConfigError
+    from ven.api.calls import call_building_api
     from ven.client.config import load_config
 
     if args.at is not None:
@@ -72,25 +70,7 @@ def _from_api(args: argparse.Namespace) -> dict[str, Any]:
     if not config.api.enabled:
         raise ConfigError(f"{args.config}: the building API is off; set [api] port to list the "
                           "running VEN's capacity (or use --building)")
-    host = f"[{config.api.host}]" if ":" in config.api.host else config.api.host
-    url = f"http://{host}:{config.api.port}/api/v1/capacity" + (
-        "?essential=true" if args.essential else "")
-    try:
-        token = config.api_token_file.read_text("utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"the building API token ({config.api_token_file}) cannot be read "
-                          f"({exc.strerror}); is the VEN running (`oadr-ven run`)?") from exc
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            found: dict[str, Any] = json.load(answer)
-    except urllib.error.HTTPError as exc:
-        raise ConfigError(f"the building API at {url} answered {exc.code}: "
-                          f"{exc.read().decode('utf-8', 'replace')[:200]}") from exc
-    except OSError as exc:
-        raise ConfigError(f"the building API at {url} does not answer ({exc}); is the VEN "
-                          "running (`oadr-ven run`)?") from exc
-    return found
+    return call_building_api(config, "/capacity" + ("?essential=true" if args.essential else ""))
 
 
 def capacity_command(args: argparse.Namespace) -> int:

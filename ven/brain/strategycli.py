@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import urllib.error
-import urllib.request
 from typing import Any
 
 from common.errors import ConfigError
@@ -48,32 +46,14 @@ def _weights(items: list[str]) -> dict[str, float]:
 def _put(config_path: str, body: dict[str, Any]) -> dict[str, Any]:
     """``PUT /energy/strategy`` on the running VEN's building API (``ConfigError`` when its
     ``[api]`` is off, it does not answer, or refuses)."""
+    from ven.api.calls import call_building_api
     from ven.client.config import load_config
 
     config = load_config(config_path)
     if not config.api.enabled:
         raise ConfigError(f"{config_path}: the building API is off; set [api] port to choose "
                           "the running VEN's strategy")
-    host = f"[{config.api.host}]" if ":" in config.api.host else config.api.host
-    url = f"http://{host}:{config.api.port}/api/v1/energy/strategy"
-    try:
-        token = config.api_token_file.read_text("utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"the building API token ({config.api_token_file}) cannot be read "
-                          f"({exc.strerror}); is the VEN running (`oadr-ven run`)?") from exc
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), method="PUT",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            found: dict[str, Any] = json.load(answer)
-    except urllib.error.HTTPError as exc:
-        raise ConfigError(f"the building API at {url} answered {exc.code}: "
-                          f"{exc.read().decode('utf-8', 'replace')[:300]}") from exc
-    except OSError as exc:
-        raise ConfigError(f"the building API at {url} does not answer ({exc}); is the VEN "
-                          "running (`oadr-ven run`)?") from exc
-    return found
+    return call_building_api(config, "/energy/strategy", method="PUT", body=body)
 
 
 def strategy_command(args: argparse.Namespace) -> int:
