@@ -61,6 +61,9 @@ KIT_FINGERPRINT = "4B:49:54:00:00:00:00:00:00:01"
 """The kit's identity at our VTN (as a TLS-terminating proxy would pass it), for N1/N0."""
 PUSH_FAST = "[push]\ninterval = 0.1\nbackoff = 0.2\n"
 """Our VTN looks for due pushes every 0.1 s (default 1 s), so push runs stay short."""
+CONSOLE = "[events]\noverlap = \"refuse\"\n"
+"""Our VTN's admin API refuses an event overlapping another of its market context for the same
+VEN, as certification's A_E3_0530 asks of the VTN's console (the default only warns)."""
 PUSH_WAIT, PUSH_QUIET = 10.0, 0.5
 """The kit's push waits against a VTN on loopback [s]."""
 VEN_TIMEOUT, VEN_QUIET = 10.0, 1.0
@@ -138,7 +141,7 @@ async def our_vtn(directory: Path, *, push: bool) -> Run:
         where = directory / ("identity" if identity else "plain")
         where.mkdir(parents=True, exist_ok=True)
         with served_vtn(where, identity_header=IDENTITY_HEADER if identity else None,
-                        tables=PUSH_FAST) as vtn:
+                        tables=PUSH_FAST + CONSOLE) as vtn:
             operator = OursOperator(vtn.admin_url, read_token(vtn.token_file))
             results += await _kit_against_vtn(vtn.url, patterns, operator, push=push,
                                               identity=identity)
@@ -178,14 +181,16 @@ def _ven_config(directory: Path, url: str, push_port: int | None) -> Path:
     config.write_text(push + f'[vtn]\nurl = "{url}"\nallow_plain_http = true\n'
                       '[ven]\nname = "conformance-ven"\ndatabase = "state/ven.sqlite"\n'
                       'poll_interval_s = 0.1\n[retry]\ninitial_s = 0.1\nmax_s = 0.4\n'
-                      + HARNESS_VEN_TABLES)
+                      f'[api]\nport = {free_port()}\n' + HARNESS_VEN_TABLES)
     return config
 
 
 HARNESS_VEN_TABLES = (f'[events]\nmarket_contexts = ["{HARNESS_MARKET}"]\n'
                       '[reports]\nmin_sampling_s = 1\n')
 """Our VEN takes part in the harness's market context only (A_E1_0325/0360 offer another) and
-samples telemetry every second at the finest (the R cases wait for periodic reports)."""
+samples telemetry every second at the finest (the R cases wait for periodic reports). Its
+building API is on (``[api] port``, written by ``_ven_config``): the operator reads the VEN's
+event states there for the observation cases (A_E1_0210-0268, 0370)."""
 
 
 @contextlib.asynccontextmanager

@@ -479,10 +479,13 @@ def _energy_manager(brain: BuildingBrain, config: VenConfig, clock: Clock
     if settings is None:
         log.info("Energy manager off (no [energy] table in %s)", config.building_file)
         return None
-    log.info("Energy manager on: %s strategy, %s tariff, re-planning %g h every %g min",
+    log.info("Energy manager on: %s strategy, %s tariff%s, re-planning %g h every %g min",
              settings.strategy.name, settings.tariff.kind,
+             "" if settings.price_feed is None else
+             f" and the price feed {settings.price_feed.source} (every "
+             f"{settings.price_feed.refresh.total_seconds() / 60:g} min)",
              settings.horizon.total_seconds() / 3600, settings.step.total_seconds() / 60)
-    return EnergyManager(brain, settings, clock)
+    return EnergyManager(brain, settings, clock)  # logs each zone's model in force
 
 
 def _connect_devices(brain: BuildingBrain, client: Any, background: set[asyncio.Task[None]]

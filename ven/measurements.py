@@ -139,13 +139,14 @@ class BuildingReadings:
         return readings
 
     def _expected(self, kind: PointKind, since: datetime) -> list[Reading]:
-        """The plans' projection for every event interval that ends after `since`, with its
-        own length: planned demand - baseline [kW] (negative for a shed; ``EXPECTED_DELTA``)
-        or the event baseline [kW] (``EXPECTED_BASELINE``), rounded to 0.1 kW (a re-plan that
-        moves a figure by less is not news)."""
+        """The announced projection (``BuildingBrain.announced``: the latest plan's when a
+        re-plan changed it materially) for every event interval that ends after `since`, with
+        its own length: planned demand - baseline [kW] (negative for a shed;
+        ``EXPECTED_DELTA``) or the event baseline [kW] (``EXPECTED_BASELINE``), rounded to
+        0.1 kW. The report desk sends it again whenever it changes."""
         readings = []
         for event_id in sorted(self._brain.plans):
-            expectation = self._brain.expectation(event_id)
+            expectation = self._brain.announced(event_id)
             for item in expectation.intervals if expectation is not None else ():
                 if item.start + item.duration <= since or not math.isfinite(item.baseline_kw):
                     continue

@@ -4,7 +4,8 @@ After each ``BuildingBrain.tick`` the recorder takes the meter's latest measurem
 device's mean power [kW], the building's net load [kW] and the outdoor temperature [°C] (the
 building meter, ``BUILDING_METER``); the building's load of every live step since the last
 capture is taken too. ``flush()`` writes what was taken, stores what each planned event's
-latest plan expects to deliver when it changed (``expectations``, for ``oadr-ven status``),
+plan is announced to deliver (``BuildingBrain.announced``: the latest plan's, once a re-plan
+changed it materially) when it changed (``expectations``, for ``oadr-ven status``),
 stores what each device delivered in the events that are over (``deliveries``), and purges
 the samples older than the retention once every ``purge_every`` of the injected clock.
 
@@ -138,10 +139,10 @@ class TelemetryRecorder:
         return written
 
     async def _record_expectations(self) -> None:
-        """Store what each planned event's latest plan expects, when it changed."""
+        """Store what each planned event's plan is announced to deliver, when it changed."""
         now = self._clock.now()
         for event_id in self._brain.plans:
-            found = self._brain.expectation(event_id)
+            found = self._brain.announced(event_id)
             if found is None:
                 continue
             rows = [Expected(event_id=event_id, modification_number=found.modification_number,

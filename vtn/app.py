@@ -165,11 +165,13 @@ class Boundary:
         self._unavailable_logged_at = -UNAVAILABLE_LOG_EVERY_S
 
     async def run(self, stop: asyncio.Event) -> None:
-        """The boundary's background work until `stop`: writing when VENs were last seen, and
-        what ``Vtn.polls`` does in the background (hearing other processes' changes)."""
+        """The boundary's background work until `stop`: writing when VENs were last seen,
+        what ``Vtn.polls`` does in the background (hearing other processes' changes), and
+        handing the request counts to the metrics (``VtnMetrics.run``)."""
         await asyncio.gather(
             asyncio.create_task(self.seen.run(stop), name="oadr-vtn-last-seen"),
             asyncio.create_task(self._vtn.polls.run(stop), name="oadr-vtn-change-notices"),
+            asyncio.create_task(self._metrics.run(stop), name="oadr-vtn-metrics"),
         )
 
     @property

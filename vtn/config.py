@@ -1,14 +1,14 @@
 """The VTN configuration: a frozen, nested value from TOML and/or overrides, checked field by field.
 
-Every field is documented on ``VtnConfig`` and its sections. ``load_config(path, overrides)``
-reads a TOML file (identity, listening and storage at the top level; ``[tls]``, ``[signing]``,
-``[polls]``, ``[events]``, ``[reports]``, ``[push]``, ``[limits]``, ``[admin]``, ``[clock]``
-tables; durations in seconds [s], paths relative to the file's directory) and applies overrides (the
-CLI's options, dotted keys such as ``admin.port``) on top, with ``common.tomlconfig``. Every
-mistake is reported at once in one ``common.errors.ConfigError``, each naming its field
-(``tls.cert: ...``). TLS is required unless ``plain_http = true`` is set explicitly: nothing
-ever falls back to plain HTTP on its own. The admin listener is plain HTTP and stays on
-loopback unless ``admin.allow_remote = true``.
+Every field is documented on ``VtnConfig`` and its sections. ``load_config(path, overrides)`` reads
+a TOML file (identity, listening and storage at the top level; ``[tls]``, ``[signing]``,
+``[database]``, ``[polls]``, ``[events]``, ``[reports]``, ``[push]``, ``[limits]``, ``[admin]``,
+``[clock]`` tables; durations in seconds [s], paths relative to the file's directory) and applies
+overrides (the CLI's options, dotted keys such as ``admin.port``) on top, with
+``common.tomlconfig``. Every mistake is reported at once in one ``common.errors.ConfigError``, each
+naming its field (``tls.cert: ...``). TLS is required unless ``plain_http = true`` is set
+explicitly: nothing ever falls back to plain HTTP on its own. The admin listener is plain HTTP and
+stays on loopback unless ``admin.allow_remote = true``.
 
 The flat keys of earlier versions (``tls_cert``, ``admin_port``, ``push_interval``,
 ``poll_cache``, ...; see ``FLAT_KEYS``) are still accepted, in the file and as overrides: each is
@@ -52,6 +52,7 @@ __all__ = [
     "REPORTABLE",
     "STATE_DIR",
     "AdminSettings",
+    "DatabaseSettings",
     "EventSettings",
     "LimitSettings",
     "PollSettings",
@@ -116,6 +117,15 @@ LOG_FORMATS = ("text", "json")
 
 def _log_format(value: str) -> str | None:
     return None if value in LOG_FORMATS else f"{value!r} is not one of {', '.join(LOG_FORMATS)}"
+
+
+OVERLAP_MODES = ("warn", "refuse")
+"""The values of ``events.overlap``."""
+
+
+def _overlap_mode(value: str) -> str | None:
+    return None if value in OVERLAP_MODES else (
+        f"{value!r} is not one of {', '.join(OVERLAP_MODES)}")
 
 
 def _vtn_id(value: str) -> str | None:
@@ -200,6 +210,29 @@ class SigningSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DatabaseSettings:
+    """``[database]``: the connection pool of each VTN process (PostgreSQL; SQLite keeps its
+    own defaults: it has one writer anyway).
+
+    - ``pool_size``: connections each process keeps open. Sized to what one process has in
+      flight at once (polls that read or write, the push worker's ``push.concurrency``): a
+      request that finds none free waits for one (``pool_timeout``).
+    - ``max_overflow``: connections opened beyond ``pool_size`` at a peak and closed again
+      when returned (each costs a new connection, TLS and authentication included).
+    - ``pool_timeout``: how long a request waits for a free connection before it is answered
+      503 [s].
+
+    Every process holds up to ``pool_size + max_overflow`` connections plus one for change
+    notices: ``workers`` x that, for every ``serve`` process on the database, must stay under
+    PostgreSQL's ``max_connections`` (100 by default).
+    """
+
+    pool_size: int = field(default=20, metadata=rules(check=_between(1, 1000)))
+    max_overflow: int = field(default=10, metadata=rules(check=_between(0, 1000)))
+    pool_timeout: timedelta = field(default=timedelta(seconds=30), metadata=_POSITIVE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PollSettings:
     """``[polls]``: pull VENs.
 
@@ -220,11 +253,15 @@ class EventSettings:
       reported ``near`` [s] (absent: it goes from ``far`` to ``active``).
     - ``simple_level_shares``: the programme's shed at SIMPLE levels 1, 2, 3 as shares of the
       VEN's baseline [-], used to compute the requested shed in event performance.
+    - ``overlap``: what the admin API does with an event that overlaps another of the same
+      market context for the same VEN: ``warn`` (keep it, with a warning; the default) or
+      ``refuse`` (409; what certification's A_E3_0530 expects of the VTN's console).
     """
 
     near_window: timedelta | None = field(default=None, metadata=_NOT_NEGATIVE)
     simple_level_shares: tuple[float, ...] = field(default=(0.1, 0.2, 0.3),
                                                    metadata=rules(check=_shares))
+    overlap: str = field(default="warn", metadata=rules(check=_overlap_mode))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -253,6 +290,8 @@ class PushSettings:
     - ``timeout``: how long one POST to a VEN may take [s].
     - ``max_attempts``: attempts before a push is given up.
     - ``backoff``, ``backoff_max``: the first retry delay, doubled per attempt, capped [s].
+    - ``concurrency``: VENs pushed to at the same time (each VEN's own messages still one
+      after the other, in order); keep it below ``database.pool_size``.
     - ``check_hostname``: check the VEN's host name against its HTTPS certificate, as a
       browser would. Off by default: 2.0b VEN certificates name the VEN, not a host; the VTN
       then requires the certificate the VEN registered with (its fingerprint). Either way the
@@ -265,6 +304,7 @@ class PushSettings:
         check=lambda v: None if v >= 1 else "must be at least 1"))
     backoff: timedelta = field(default=timedelta(seconds=2), metadata=_NOT_NEGATIVE)
     backoff_max: timedelta = timedelta(minutes=5)
+    concurrency: int = field(default=16, metadata=rules(check=_between(1, 1000)))
     check_hostname: bool = False
 
 
@@ -353,11 +393,11 @@ class VtnConfig:
       per line: time, level, logger, message and any extra fields; ``oadr-vtn serve
       --log-format json`` too).
 
-    Sections: ``tls`` (``TlsSettings``), ``signing`` (``SigningSettings``), ``polls``
-    (``PollSettings``), ``events`` (``EventSettings``), ``reports`` (``ReportSettings``),
-    ``push`` (``PushSettings``), ``limits`` (``LimitSettings``), ``admin``
-    (``AdminSettings``), ``clock`` (``common.clock.ClockSettings``: simulated time, N times
-    faster than the wall clock; the VENs need the same three values).
+    Sections: ``database`` (``DatabaseSettings``), ``tls`` (``TlsSettings``), ``signing``
+    (``SigningSettings``), ``polls`` (``PollSettings``), ``events`` (``EventSettings``), ``reports``
+    (``ReportSettings``), ``push`` (``PushSettings``), ``limits`` (``LimitSettings``), ``admin``
+    (``AdminSettings``), ``clock`` (``common.clock.ClockSettings``: simulated time, N times faster
+    than the wall clock; the VENs need the same three values).
     """
 
     vtn_id: str = field(default="OADR-VTN", metadata=rules(check=_vtn_id))
@@ -372,6 +412,7 @@ class VtnConfig:
         check=lambda v: None if v >= 1024 else "must be at least 1024"))
     workers: int = field(default=1, metadata=rules(check=_between(1, 64)))
     log_format: str = field(default="text", metadata=rules(check=_log_format))
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
     tls: TlsSettings = field(default_factory=TlsSettings)
     signing: SigningSettings = field(default_factory=SigningSettings)
     polls: PollSettings = field(default_factory=PollSettings)

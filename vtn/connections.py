@@ -32,6 +32,9 @@ __all__ = ["LOG_EVERY_S", "ConnectionLimits", "GuardedConnection", "ListenerSite
 
 LOG_EVERY_S = 10.0
 """Connections closed by a limit are logged at most this often, with their count [s]."""
+_EARLY_S = 0.005
+"""A header timer that fires this much before its deadline counts as on time [s] (event
+loops round timers)."""
 
 
 class _Tally:
@@ -94,7 +97,12 @@ class GuardedConnection(asyncio.Protocol):
         self._limits = limits
         self._address: str | None = None
         self._transport: Any = None
-        self._deadline: asyncio.TimerHandle | None = None
+        self._due: float | None = None
+        """The loop time by which the request head must be complete; None: not waiting."""
+        self._timer: asyncio.TimerHandle | None = None
+        """The timer that checks `_due`: set once per ``header_timeout`` at most, not per
+        request (a new timer per request, and its cancel, cost more than the rest of the
+        guard); when it fires it closes the connection, or waits for a later `_due`."""
         self._busy = False
 
     def connection_made(self, transport: Any) -> None:  # asyncio's or uvloop's transport
@@ -112,13 +120,16 @@ class GuardedConnection(asyncio.Protocol):
         if self._address is None:  # refused: aiohttp never saw it
             return
         self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._limits.release(self._address)
         self._address = None
         self._transport = None
         self._inner.connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if not self._busy and self._deadline is None:  # the first byte of a new request
+        if not self._busy and self._due is None:  # the first byte of a new request
             self._arm()
         self._inner.data_received(data)
 
@@ -141,17 +152,27 @@ class GuardedConnection(asyncio.Protocol):
         self._busy = False
 
     def _arm(self) -> None:
-        self._disarm()
-        self._deadline = asyncio.get_running_loop().call_later(
-            self._limits.header_timeout, self._too_slow)
+        loop = asyncio.get_running_loop()
+        self._due = loop.time() + self._limits.header_timeout
+        if self._timer is None:
+            self._timer = loop.call_at(self._due, self._check)
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._due = None  # a timer set meanwhile finds nothing due when it fires
+
+    def _check(self) -> None:
+        self._timer = None
+        due = self._due
+        if due is None:
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() < due - _EARLY_S:  # armed again since this timer was set
+            self._timer = loop.call_at(due, self._check)
+            return
+        self._too_slow()
 
     def _too_slow(self) -> None:
-        self._deadline = None
+        self._due = None
         if self._busy or self._transport is None or self._address is None:
             return
         self._limits.too_slow(self._address)

@@ -7,6 +7,10 @@ and a ``baseline`` point (the baseline that change is counted from [kW]). The re
 report request that carries projected ``deltaUsage`` are the projection; its baseline is
 kept apart from the baseline the VEN measures against (``projection_ids``).
 
+A VEN sends its projection again when a re-plan changes it materially; each value sent again
+replaces the one before (``ReportStore.add_readings``), so the expectation is the latest the
+VEN said for each interval, and ``said_at`` tells when (the latest value's ``received_at``).
+
 Per projected interval, clipped to the event's active period: expected shed = −delta [kW];
 requested shed = the VTN's own request (``vtn.performance.requested_kw``) against the projected
 baseline [kW]. The event's figures are time-weighted means; expected_pct = expected / requested
@@ -23,19 +27,21 @@ from datetime import datetime, timedelta
 from common.messages.enums import ReadingType, ReportType
 from vtn.domain import Event, Reading
 
-__all__ = ["Expectation", "ExpectedInterval", "expectation", "projection_ids"]
+__all__ = ["Expectation", "ExpectedInterval", "expectation", "latest_said", "projection_ids"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExpectedInterval:
     """One projected interval inside the event: start, length, the projected baseline, the
-    shed requested against it and the shed the VEN expects to deliver [kW]."""
+    shed requested against it and the shed the VEN expects to deliver [kW]; said_at: when the
+    VTN received the latest of these values (None when unknown)."""
 
     start: datetime
     duration: timedelta
     baseline_kw: float
     requested_kw: float
     expected_kw: float
+    said_at: datetime | None = None
 
     @property
     def expected_pct(self) -> float | None:
@@ -58,6 +64,16 @@ class Expectation:
     requested_kw: float
     expected_pct: float | None
     intervals: tuple[ExpectedInterval, ...]
+
+    @property
+    def said_at(self) -> datetime | None:
+        """When the VEN last changed what it expects (the latest ``said_at``), None if unknown."""
+        return latest_said(self.intervals)
+
+
+def latest_said(intervals: Iterable[ExpectedInterval]) -> datetime | None:
+    """The latest ``said_at`` of `intervals` (None when none is known)."""
+    return max((i.said_at for i in intervals if i.said_at is not None), default=None)
 
 
 def _is_projected_delta(r: Reading) -> bool:
@@ -84,7 +100,7 @@ def expectation(
     own = list(readings)
     ids = projection_ids(own)
     deltas: dict[datetime, tuple[Reading, float]] = {}
-    bases: dict[datetime, float] = {}
+    bases: dict[datetime, tuple[Reading, float]] = {}
     for r in own:
         kw = to_kw(r) if r.report_request_id in ids else None
         if kw is None or not math.isfinite(kw) or r.duration <= timedelta(0):
@@ -92,7 +108,7 @@ def expectation(
         if _is_projected_delta(r):
             deltas[r.start] = (r, kw)
         elif r.report_type is ReportType.BASELINE:
-            bases[r.start] = kw
+            bases[r.start] = (r, kw)
     start = event.request.start
     out = []
     for t in sorted(set(deltas) & set(bases)):
@@ -100,10 +116,11 @@ def expectation(
         lo, hi = max(t, start), min(t + delta.duration, end)
         if hi <= lo:
             continue
-        base = bases[t]
+        base_reading, base = bases[t]
+        said = [s for s in (delta.received_at, base_reading.received_at) if s is not None]
         out.append(ExpectedInterval(start=lo, duration=hi - lo, baseline_kw=base,
                                     requested_kw=max(request(lo, base), 0.0),
-                                    expected_kw=-delta_kw))
+                                    expected_kw=-delta_kw, said_at=max(said, default=None)))
     hours = sum(i.hours for i in out)
     if not out or hours <= 0:
         return None

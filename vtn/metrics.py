@@ -18,8 +18,12 @@ before ``prometheus_client`` is imported, which is why the workers are spawned a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
+import time
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +47,11 @@ NO_EI_CODE = "none"
 """The ``ei_code`` label of a request refused below 2.0b (not XML, too large: HTTP 4xx)."""
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Request latency buckets [s]: an empty poll takes about a millisecond."""
+LATENCY_BOUNDS = (*LATENCY_BUCKETS, float("inf"))
+"""The histogram's upper bounds, as prometheus_client keeps them (``+Inf`` last)."""
+FLUSH_EVERY_S = 1.0
+"""Requests are counted in the process and handed to prometheus_client this often [s]."""
+
 
 
 def multiprocess_dir_of(state_dir: Path) -> Path:
@@ -56,6 +65,36 @@ def prepare_multiprocess_dir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True, mode=0o700)
     os.environ[MULTIPROCESS_ENV] = str(path)
+
+
+class _Tally:
+    """One label set's requests since the last flush: count, total seconds [s] and count per
+    latency bucket, with the prometheus_client children they go to."""
+
+    __slots__ = ("buckets", "count", "counter", "histogram", "total")
+
+    def __init__(self, counter: Counter, histogram: Histogram) -> None:
+        self.counter = counter
+        self.histogram = histogram
+        self.count = 0
+        self.total = 0.0
+        internals = (getattr(histogram, "_sum", None), getattr(histogram, "_buckets", None))
+        usable = internals[1] is not None and len(internals[1]) == len(LATENCY_BOUNDS)
+        self.buckets: list[int] | None = [0] * len(LATENCY_BOUNDS) if usable else None
+
+    def flush(self) -> None:
+        if not self.count or self.buckets is None:
+            return
+        self.counter.inc(self.count)
+        # prometheus_client has no public way to add many observations at once: its
+        # histogram's sum and bucket values (checked to exist in __init__) take them
+        self.histogram._sum.inc(self.total)
+        for value, count in zip(self.histogram._buckets, self.buckets,
+                                strict=True):
+            if count:
+                value.inc(count)
+        self.count, self.total = 0, 0.0
+        self.buckets = [0] * len(LATENCY_BOUNDS)
 
 
 class _DatabaseState(Collector):
@@ -121,7 +160,8 @@ class VtnMetrics:
             "tried again later) or given_up (failed for the last time)",
             ["outcome"], registry=recording)
         self._state = _DatabaseState()
-        self._children: dict[tuple[str, int, int | None], tuple[Counter, Histogram]] = {}
+        self._tallies: dict[tuple[str, int, int | None], _Tally] = {}
+        self._flushed_at = time.monotonic()
         if multiprocess_dir is None:
             self.registry = recording
         else:
@@ -134,17 +174,41 @@ class VtnMetrics:
 
     def request(self, service: str, http_status: int, ei_code: int | None,
                 seconds: float) -> None:
-        """Count one 2.0b request answered in `seconds` [s] (the labelled children are kept:
-        ``labels`` costs more than the count itself, on every poll)."""
+        """Count one 2.0b request answered in `seconds` [s]: added up in this process and
+        handed to prometheus_client at most ``FLUSH_EVERY_S`` later (``flush``; each of its
+        counts takes a lock, and a histogram observation several: several times the cost of
+        adding up here, on every poll)."""
         key = (service, http_status, ei_code)
-        children = self._children.get(key)
-        if children is None:
+        tally = self._tallies.get(key)
+        if tally is None:
             code = NO_EI_CODE if ei_code is None else str(ei_code)
-            children = (self.requests.labels(service, str(http_status), code),
-                        self.latency.labels(service))
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+            tally = _Tally(self.requests.labels(service, str(http_status), code),
+                           self.latency.labels(service))
+            self._tallies[key] = tally
+        if tally.buckets is None:  # prometheus_client without the internals _Tally uses
+            tally.counter.inc()
+            tally.histogram.observe(seconds)
+            return
+        tally.count += 1
+        tally.total += seconds
+        tally.buckets[bisect_left(LATENCY_BOUNDS, seconds)] += 1
+        if time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the requests counted since the last flush to prometheus_client (done by
+        ``request`` and ``exposition``, and every ``FLUSH_EVERY_S`` by ``run``)."""
+        self._flushed_at = time.monotonic()
+        for tally in self._tallies.values():
+            tally.flush()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """``flush`` every ``FLUSH_EVERY_S`` until `stop` (a worker that stops receiving
+        requests must still publish its last counts to the scraping worker)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), FLUSH_EVERY_S)
+            self.flush()
 
     def push(self, outcome: str) -> None:
         """Count one push attempt: ``delivered``, ``retry`` or ``given_up``."""
@@ -163,4 +227,5 @@ class VtnMetrics:
 
     def exposition(self) -> bytes:
         """Every metric in the Prometheus text format (all workers' in multiprocess mode)."""
+        self.flush()
         return generate_latest(self.registry)

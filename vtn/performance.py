@@ -37,7 +37,7 @@ from common.baselines.adjustment import AppliedAdjustment
 from common.messages.enums import ReportType, SignalName, SignalType
 from vtn.domain import Event, Reading, Signal
 from vtn.domain.checks import require_aware
-from vtn.expected import ExpectedInterval, expectation, projection_ids
+from vtn.expected import ExpectedInterval, expectation, latest_said, projection_ids
 
 __all__ = [
     "BASELINE_METHOD_PREFIX",
@@ -107,7 +107,8 @@ class Performance:
     every power is None without data (``data_points`` 0). expected_kw: the shed the VEN said
     it expects to deliver, against expected_requested_kw requested from its projected baseline
     [kW], expected_pct [%], per interval in expected_intervals (``vtn.expected``; None / empty
-    when the VEN sent no projection). baseline_adjustment: the day-of adjustment of the
+    when the VEN sent no projection; the latest the VEN said for each interval, ``expected_at``
+    when it last changed). baseline_adjustment: the day-of adjustment of the
     VEN's baseline method, as the VTN computes it from the readings before the event
     (``vtn.baseline_adjustment``; None when not computed or the method is not a preset).
     """
@@ -136,6 +137,11 @@ class Performance:
     expected_pct: float | None = None
     expected_intervals: tuple[ExpectedInterval, ...] = ()
     baseline_adjustment: AppliedAdjustment | None = None
+
+    @property
+    def expected_at(self) -> datetime | None:
+        """When the VTN received the latest change of the VEN's expectation (None without)."""
+        return latest_said(self.expected_intervals)
 
     def __post_init__(self) -> None:
         for name in ("start", "end", "computed_at"):

@@ -2,16 +2,19 @@
 
 A ``PushWorker`` repeatedly
 
-1. sweeps the push VENs: one whose events changed since its last delivery, and that has no
-   oadrDistributeEvent waiting, gets one queued (its content is built when it is sent, so it
+1. sweeps the push VENs: each one whose events changed since its last delivery, and that has
+   no oadrDistributeEvent waiting, gets one queued, all in one transaction
+   (``vtn.services.event.queue_changed_events``; its content is built when it is sent, so it
    always carries the VEN's current events);
-2. claims due outbox items (``FOR UPDATE SKIP LOCKED`` in storage: several workers, on one or
-   several machines, never hold the same item) and POSTs each to
-   ``<transportAddress>/<service>``, signed at that moment when signing is on;
-3. treats the VEN's synchronous reply (oadrCreatedEvent, oadrCreatedReport, ...) like a request
-   from that VEN (signature bound to its registered certificate), and records the delivery; a
-   failure is retried after ``push.backoff`` doubled per attempt (capped), and given up after
-   ``push.max_attempts``.
+2. claims due outbox items in batches (``FOR UPDATE SKIP LOCKED`` in storage: several workers,
+   on one or several machines, never hold the same item) and POSTs each to
+   ``<transportAddress>/<service>``, signed at that moment when signing is on,
+   ``push.concurrency`` VENs at a time, each VEN's own items one after the other;
+3. records the batch's deliveries in one transaction (the items delivered and the events each
+   VEN received: ``OutboxStore.finish_pushes``), then treats each VEN's synchronous reply
+   (oadrCreatedEvent, oadrCreatedReport, ...) like a request from that VEN (signature bound to
+   its registered certificate); a failure is retried after ``push.backoff`` doubled per
+   attempt (capped), and given up after ``push.max_attempts``.
 
 The network is behind ``PushTransport`` (``send(url, body) -> (status, body)``), so tests run
 without sockets; ``HttpPushTransport`` is the aiohttp one. Time comes from the injected clock.
@@ -25,13 +28,21 @@ failed attempt. (aiohttp pins only full SHA-256 digests and only with an unverif
 ``TCPConnector._get_fingerprint``, keeping the verified context; tests/vtn/test_push_e2e.py
 covers both outcomes.) ``push.check_hostname = true`` switches to the web's usual host-name
 check instead (a VEN behind a proxy with a web certificate).
+
+Connections: a push whose certificate is pinned opens a new connection (aiohttp's pool keys
+connections by host and port, not by the certificate expected, so a kept connection would skip
+the check for the next VEN at that address; in a fan-out each VEN gets one push anyway). Pushes
+without a pin (plain HTTP in development, or ``push.check_hostname``, a per-host check) reuse
+kept-alive connections per address.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 from uuid import uuid4
@@ -49,12 +60,12 @@ from common.security.signing import SIGNATURE_TAG
 from common.xml import Limits, encode, from_element, parse
 from vtn.app import dispatch
 from vtn.config import VtnConfig
-from vtn.domain import PushOutboxItem, Ven
+from vtn.domain import Event, PushOutboxItem, Ven
 from vtn.logs import PUSH, ven_label
 from vtn.metrics import VtnMetrics
 from vtn.services.context import Caller, Vtn
-from vtn.services.event import changed_events, current_events, deliver_events, distribute
-from vtn.services.queue import decode_item
+from vtn.services.event import current_events, distribute, queue_changed_events
+from vtn.services.queue import decode_item, payload_marker
 from vtn.storage import NotFound
 
 __all__ = ["HttpPushTransport", "PushTransport", "PushWorker", "service_of"]
@@ -69,12 +80,13 @@ _SERVICE_OF: dict[type[Message], str] = {
 }
 
 
-PUSH_BATCH = 100
-"""Items one round claims; ``AT_ONCE`` of their VENs are pushed to at the same time."""
-AT_ONCE = 8
-"""VENs a worker pushes to, or sweeps, at the same time: each holds a database connection at
-times, and more than the engine's pool keeps open (5, + 10 opened and closed on demand) would
-spend the time on opening connections."""
+PUSH_BATCH = 500
+"""Items one round claims; ``push.concurrency`` of their VENs are pushed to at the same time,
+and their deliveries recorded in one transaction at the end of the round."""
+
+
+_DISTRIBUTE = payload_marker("oadrDistributeEvent")
+"""In the payload of a queued oadrDistributeEvent only (built afresh when it is sent)."""
 
 
 def service_of(message: Message) -> str:
@@ -112,7 +124,24 @@ class HttpPushTransport:
                 raise ConfigError(f"tls.cert/tls.key/tls.ca: cannot load them: {exc}") from exc
         self._timeout = aiohttp.ClientTimeout(total=config.push.timeout.total_seconds())
         self._max = max_response_bytes or config.max_body_bytes
-        self._session: aiohttp.ClientSession | None = None
+        self._limit = config.push.concurrency
+        self._pinned: aiohttp.ClientSession | None = None
+        self._pooled: aiohttp.ClientSession | None = None
+
+    def _session(self, pinned: bool) -> aiohttp.ClientSession:
+        """The session for a push with (a new connection each) or without a certificate pin
+        (connections kept alive per address)."""
+        if pinned:
+            if self._pinned is None:
+                connector = _PinningConnector(ssl=self._context if self._context else True,
+                                              force_close=True)
+                self._pinned = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+            return self._pinned
+        if self._pooled is None:
+            connector = _PinningConnector(ssl=self._context if self._context else True,
+                                          limit=self._limit)
+            self._pooled = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+        return self._pooled
 
     async def send(
         self, url: str, body: bytes, *, peer_fingerprint: str | None = None
@@ -120,15 +149,12 @@ class HttpPushTransport:
         """POST `body` to `url` (responses larger than the body cap are cut off and refused);
         with `peer_fingerprint`, an https VEN must present that certificate before anything
         is sent."""
-        if self._session is None:
-            # a new connection per push: a pooled one would skip the per-VEN certificate check
-            connector = _PinningConnector(ssl=self._context if self._context else True,
-                                          force_close=True)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+        expected = peer_fingerprint if url.lower().startswith("https:") else None
+        session = self._session(pinned=expected is not None)
         headers = {"Content-Type": "application/xml"}
-        pin = _PIN.set(peer_fingerprint if url.lower().startswith("https:") else None)
+        pin = _PIN.set(expected)
         try:
-            async with self._session.post(url, data=body, headers=headers) as response:
+            async with session.post(url, data=body, headers=headers) as response:
                 chunks = []
                 size = 0
                 while chunk := await response.content.read(64 * 1024):
@@ -141,10 +167,11 @@ class HttpPushTransport:
             _PIN.reset(pin)
 
     async def close(self) -> None:
-        """Close the connection pool."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        """Close the connection pools."""
+        for session in (self._pinned, self._pooled):
+            if session is not None:
+                await session.close()
+        self._pinned = self._pooled = None
 
 
 _PIN: ContextVar[str | None] = ContextVar("oadr_push_pin", default=None)
@@ -173,6 +200,19 @@ class _PinningConnector(aiohttp.TCPConnector):
     def _get_fingerprint(self, req: aiohttp.ClientRequest) -> aiohttp.Fingerprint | None:
         expected = _PIN.get()
         return super()._get_fingerprint(req) if expected is None else _VenFingerprint(expected)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pushed:
+    """A claimed item the VEN took (HTTP 200), to be recorded delivered."""
+
+    item: PushOutboxItem
+    ven: Ven
+    name: str
+    """The message's type name, for the log."""
+    events: list[Event] | None
+    """The events an oadrDistributeEvent carried (``None`` for other messages)."""
+    reply: bytes
 
 
 class PushWorker:
@@ -230,98 +270,134 @@ class PushWorker:
         for item in items:  # oldest first: each VEN's items in the order they were queued
             by_ven.setdefault(item.ven_id, []).append(item)
 
-        turns = asyncio.Semaphore(AT_ONCE)
+        vens = await self._look_up(list(by_ven))
+        turns = asyncio.Semaphore(self._vtn.config.push.concurrency)
+        pushed: list[_Pushed] = []
 
-        async def in_order(queued: list[PushOutboxItem]) -> int:
+        async def in_order(queued: list[PushOutboxItem]) -> None:
             async with turns:
-                return sum([await self.deliver(item) for item in queued])
+                for item in queued:
+                    done = await self._push(item, vens.get(item.ven_id))
+                    if done is not None:
+                        pushed.append(done)
 
-        # ``AT_ONCE`` VENs at a time, each VEN's messages one after the other
+        # ``push.concurrency`` VENs at a time, each VEN's messages one after the other
         outcomes = await asyncio.gather(*(in_order(q) for q in by_ven.values()),
                                         return_exceptions=True)
+        if pushed:  # recorded even when another VEN's push raised: these VENs have them
+            await self._finish(pushed)
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
-        return sum(o for o in outcomes if isinstance(o, int))
+        return len(pushed)
 
-    async def sweep_events(self) -> None:
-        """Queue an oadrDistributeEvent for each push VEN whose events changed.
+    async def sweep_events(self) -> int:
+        """Queue an oadrDistributeEvent for each push VEN whose events changed; how many.
 
-        One query finds those VENs (``polls.push_vens_with_changed_events``): an idle sweep
-        loads no VEN, however many are registered.
-
-        A cancellation the VEN has not acknowledged (``domain.awaits_acknowledgement``) is
-        pushed again, but not sooner than ``polls.frequency`` after its last push: the pace a
-        polling VEN would get it at, not every round.
+        One transaction for all (``queue_changed_events``): an idle sweep is one query and
+        loads no VEN, however many are registered. A cancellation the VEN has not acknowledged
+        (``domain.awaits_acknowledgement``) is pushed again, but not sooner than
+        ``polls.frequency`` after its last push: the pace a polling VEN would get it at, not
+        every round.
         """
-        store = self._vtn.store
-        vens = await store.polls.push_vens_with_changed_events(
-            self._vtn.clock.now(), resend_gap=self._vtn.config.polls.frequency
-        )
-        async def one(ven_id: str) -> None:
-            try:
-                ven = await store.vens.get(ven_id)
-            except NotFound:  # never expected: registrations are not deleted
-                return
-            if not ven.push or ven.report_only or ven.cancelled:  # it changed meanwhile
-                return
-            if await changed_events(self._vtn, ven) is None:
-                return
-            if await self._vtn.queue.has_pending(ven.ven_id, "oadrDistributeEvent"):
-                return
-            await self._vtn.queue.put(ven, distribute(self._vtn, ven, []))
-
-        for start in range(0, len(vens), AT_ONCE):  # lookups of one chunk are grouped
-            chunk = vens[start:start + AT_ONCE]
-            outcomes = await asyncio.gather(*(one(v) for v in chunk), return_exceptions=True)
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException):
-                    raise outcome
+        return len(await queue_changed_events(self._vtn))
 
     async def deliver(self, item: PushOutboxItem) -> bool:
-        """POST one claimed item; record the outcome. True when the VEN took it."""
+        """POST one claimed item and record the outcome (alone: ``run_once`` records a whole
+        batch at once). True when the VEN took it."""
+        vens = await self._look_up([item.ven_id])
+        done = await self._push(item, vens.get(item.ven_id))
+        if done is not None:
+            await self._finish([done])
+        return done is not None
+
+    async def _look_up(self, ven_ids: list[str]) -> dict[str, Ven]:
+        """The VENs of `ven_ids` that are known, read together (``VenStore.get`` answers
+        lookups that arrive at once with one statement)."""
+        found = await asyncio.gather(*(self._vtn.store.vens.get(v) for v in ven_ids),
+                                     return_exceptions=True)
+        vens: dict[str, Ven] = {}
+        for ven in found:
+            if isinstance(ven, NotFound):
+                continue
+            if isinstance(ven, BaseException):
+                raise ven
+            vens[ven.ven_id] = ven
+        return vens
+
+    async def _push(self, item: PushOutboxItem, ven: Ven | None) -> _Pushed | None:
+        """POST one claimed item to `ven` (``None``: unknown); a failure is recorded at once,
+        a success returned for ``_finish``."""
         store = self._vtn.store
-        try:
-            ven = await store.vens.get(item.ven_id)
-        except NotFound:
+        if ven is None:
             await store.outbox.mark_failed(
                 item.item_id, worker=self.worker_id, backoff=None, error="VEN unknown"
             )
-            return False
+            return None
         if not ven.push:  # it re-registered for pull since the claim: leave the item to its poll
             await store.outbox.release(item.item_id, worker=self.worker_id)
-            return False
-        try:
-            message = decode_item(item)
-        except ProtocolError as exc:  # written by an older VTN and no longer readable
-            return await self._fail(item, ven, "a queued message", exc.description, final=True)
+            return None
         events = None
-        if isinstance(message, DistributeEvent):  # always the VEN's current list
+        message: Message
+        if _DISTRIBUTE in item.payload:  # always the VEN's current list: no need to parse it
             events = await current_events(self._vtn, ven)
             message = distribute(self._vtn, ven, events)
+        else:
+            try:
+                message = decode_item(item)
+            except ProtocolError as exc:  # written by an older VTN and no longer readable
+                await self._fail(item, ven, "a queued message", exc.description, final=True)
+                return None
+            if isinstance(message, DistributeEvent):
+                events = await current_events(self._vtn, ven)
+                message = distribute(self._vtn, ven, events)
         name = type(message).__name__
         if not ven.transport_address:
-            return await self._fail(item, ven, name, "the VEN has no transport address", final=True)
+            await self._fail(item, ven, name, "the VEN has no transport address", final=True)
+            return None
         url = f"{ven.transport_address.rstrip('/')}/{service_of(message)}"
         body = encode(message, signer=self._vtn.signer)
         pin = None if self._vtn.config.push.check_hostname else ven.fingerprint
         try:
             status, reply = await self._transport.send(url, body, peer_fingerprint=pin)
         except (OSError, aiohttp.ClientError, TimeoutError) as exc:
-            return await self._fail(item, ven, name, f"{type(exc).__name__}: {exc}")
+            await self._fail(item, ven, name, f"{type(exc).__name__}: {exc}")
+            return None
         except ValueError as exc:  # no certificate fingerprint to pin (a plain-HTTP registration)
             error = f"cannot authenticate the VEN: {exc}"
-            return await self._fail(item, ven, name, error, final=True)
+            await self._fail(item, ven, name, error, final=True)
+            return None
         if status != 200:
-            return await self._fail(item, ven, name, f"HTTP {status}")
-        await store.outbox.mark_delivered(item.item_id, worker=self.worker_id)
-        self._count("delivered")
-        if events is not None:
-            await deliver_events(self._vtn, ven, events)
-        PUSH.info("Pushed %s to VEN %s (attempt %d)", name, ven_label(ven), item.attempts)
-        if reply.strip():
-            await self._process_reply(ven, reply)
-        return True
+            await self._fail(item, ven, name, f"HTTP {status}")
+            return None
+        return _Pushed(item, ven, name, events, reply)
+
+    async def _finish(self, pushed: Sequence[_Pushed]) -> None:
+        """Record `pushed` delivered, with the events each VEN received, in one transaction;
+        then log them and handle the VENs' replies."""
+        deliveries: dict[str, dict[str, int]] = {}
+        for done in pushed:
+            if done.events:
+                numbers = deliveries.setdefault(done.ven.ven_id, {})
+                for event in done.events:
+                    numbers[event.event_id] = max(numbers.get(event.event_id, -1),
+                                                  event.modification_number)
+        await self._vtn.store.outbox.finish_pushes(
+            [done.item.item_id for done in pushed], worker=self.worker_id, deliveries=deliveries)
+        now = self._vtn.clock.now()
+        for done in pushed:
+            self._count("delivered")
+            if done.events:
+                await self._vtn.deliveries.delivered(self._vtn.store, now, done.ven, done.events)
+            PUSH.info("Pushed %s to VEN %s (attempt %d)", done.name, ven_label(done.ven),
+                      done.item.attempts)
+        turns = asyncio.Semaphore(self._vtn.config.push.concurrency)
+
+        async def reply(done: _Pushed) -> None:
+            async with turns:
+                await self._process_reply(done.ven, done.reply)
+
+        await asyncio.gather(*(reply(d) for d in pushed if d.reply.strip()))
 
     async def _fail(
         self, item: PushOutboxItem, ven: Ven, name: str, error: str, *, final: bool = False

@@ -148,7 +148,8 @@ async def _serve(
     loop = asyncio.get_running_loop()
     token = _admin_token(config) if admin_listeners else None
     transport = HttpPushTransport(config)
-    store = await open_store(config.database_url, clock=clock, migrate=migrate)
+    store = await open_store(config.database_url, clock=clock, migrate=migrate,
+                             pool=config.database)
     runner: web.AppRunner | None = None
     admin_runner: web.AppRunner | None = None
     push_task: asyncio.Task[None] | None = None

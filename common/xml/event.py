@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from functools import partial
 from typing import Any, Final
 
@@ -465,7 +466,27 @@ def _build_event(key: tuple[object, ...]) -> etree._Element:
     return prototype
 
 
+FILLED_KEEP: Final = 64
+"""oadrEvent elements kept filled, by the identity of the ``OadrEvent`` they were written from."""
+_filled: dict[int, tuple[OadrEvent, etree._Element]] = {}
+
+
 def _write_event(parent: etree._Element, value: OadrEvent) -> None:
+    """Append `value` as oadrEvent. The same ``OadrEvent`` object written again (a VTN sending
+    one event's form to many VENs: ``vtn.services.eventforms``) is appended as a copy of the
+    element filled the first time, kept for the last ``FILLED_KEEP`` objects (each entry holds
+    its object, so an id is never reused while kept)."""
+    kept = _filled.get(id(value))
+    if kept is not None and kept[0] is value:
+        parent.append(deepcopy(kept[1]))
+        return
+    _fill_event(parent, value)
+    if len(_filled) >= FILLED_KEEP:
+        del _filled[next(iter(_filled))]  # the oldest
+    _filled[id(value)] = (value, deepcopy(parent[-1]))
+
+
+def _fill_event(parent: etree._Element, value: OadrEvent) -> None:
     event = value.event
     descriptor_value = event.event_descriptor
     period_value = event.active_period

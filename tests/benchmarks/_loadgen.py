@@ -31,6 +31,7 @@ import sys
 import time
 from array import array
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -593,6 +594,20 @@ async def fanout(client: Client, polls: list[bytes], spec: dict) -> dict:
     }
 
 
+async def together(spec: dict, phase: str) -> float:
+    """Start `phase` at the same moment as other generators: write ``ready_file.PHASE``, wait
+    for ``go_file.PHASE`` (the bench writes the wall-clock start time there once every
+    generator is ready), sleep until then; how late this generator was [s]."""
+    Path(f"{spec['ready_file']}.{phase}").write_text("ready", encoding="utf-8")
+    go = Path(f"{spec['go_file']}.{phase}")
+    while not go.exists() or not go.read_text(encoding="utf-8").strip():
+        await asyncio.sleep(0.05)
+    delay = float(go.read_text(encoding="utf-8")) - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    return max(0.0, -delay)
+
+
 async def run(spec: dict) -> dict:
     """Run the phases named in `spec` against one server; the results, JSON-ready."""
     ids = ven_ids(spec["prefix"], spec["vens"])
@@ -609,9 +624,14 @@ async def run(spec: dict) -> dict:
     results["encode_seconds"] = time.perf_counter() - encode_started
     pid = spec["server_pid"]
     try:
+        if "register" in spec.get("together", {}).get("phases", ()):
+            results["late_s"] = await together(spec["together"], "register")
         if spec.get("register"):
             results["register"] = await register(client, ids, concurrency, spec["register_limit_s"],
                                                  pid)
+        if "reregister" in spec.get("together", {}).get("phases", ()):
+            results["late_s"] = max(results.get("late_s", 0.0),
+                                    await together(spec["together"], "reregister"))
         if spec.get("reregister"):  # the same VENs again (unchanged: a fleet restarting)
             results["reregister"] = await register(client, ids, concurrency,
                                                    spec["register_limit_s"], pid)
@@ -619,6 +639,8 @@ async def run(spec: dict) -> dict:
             results["drain"] = await drain(client, polls, concurrency, spec["register_limit_s"])
         if "closed" in spec:
             c = spec["closed"]
+            if "closed" in spec.get("together", {}).get("phases", ()):
+                results["late_s"] = await together(spec["together"], "closed")
             results["closed"] = await closed_loop(
                 client, polls, c.get("concurrency", concurrency), c["seconds"], c["warmup"], pid
             )

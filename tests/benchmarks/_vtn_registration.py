@@ -10,11 +10,18 @@ a firmware update). The servers take turns, round after round (2 in quick mode, 
 the table shows each one's best round (the machine is shared; all rounds are printed). Ours
 commits each registration (the VEN and its queued oadrRegisterReport) before it answers;
 openleadr keeps a dict.
+
+Pinned (``bench_vtn.PIN``; the default on 2 or more CPUs) the servers are measured in pairs
+instead, unless ``BENCH_VTN_PAIRED=0``: ours on SQLite, then on PostgreSQL, each at the same
+time as an openleadr server, both on the server CPU, each registration phase starting at the
+same moment for both (``bench_vtn.run_together``); PostgreSQL itself is not pinned.
+``BENCH_VTN_IN_TURN=1`` runs the rounds in turn as well.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import time
@@ -73,6 +80,7 @@ def _run(server: vtn.Server, work: Path, count: int) -> dict[str, Any]:
     done = vtn.subprocess.run(
         [vtn.PYTHON, "-m", "tests.benchmarks._loadgen", str(path)],
         cwd=vtn.ROOT, capture_output=True, text=True, timeout=600, check=False,
+        preexec_fn=vtn.pinned("generator"),
     )
     if done.returncode != 0 or not done.stdout.strip():
         raise RuntimeError(f"load generator failed ({done.returncode}): {done.stderr[-3000:]}")
@@ -107,6 +115,67 @@ def measure(kind: str, count: int) -> tuple[str, dict[str, Any]]:
                 _postgres("drop", database)
 
 
+def measure_pair(database: str, count: int) -> dict[str, dict[str, Any]]:
+    """Ours on `database` (``sqlite`` or ``postgresql``) and openleadr at the same time, both
+    pinned to the server CPU, each registering `count` VENs (then again, unchanged) from its
+    own generator, both starting at the same moment (``bench_vtn.run_together``). PostgreSQL
+    itself is not pinned. Results by kind (``ours``, ``openleadr``)."""
+    name = f"oadr_bench_{uuid.uuid4().hex[:16]}"
+    url = None
+    with contextlib.ExitStack() as stack:
+        servers: dict[str, vtn.Server] = {}
+        try:
+            if database == "postgresql":
+                url = _postgres("create", name)
+                if url is None:
+                    return {"ours": {"error": "no PostgreSQL server (skipped)"}, "openleadr": {}}
+            for kind in ("ours", "openleadr"):
+                work = Path(stack.enter_context(tempfile.TemporaryDirectory(
+                    prefix=f"bench-vtn-registration-pair-{kind}-")))
+                servers[kind] = (vtn.start_openleadr(work, count) if kind == "openleadr"
+                                 else vtn.start_ours(work, 0, database_url=url))
+            specs = {kind: {
+                "base": server.base, "server_pid": server.process.pid, "prefix": vtn.PREFIX,
+                "vens": count, "concurrency": vtn.CONCURRENCY, "register": True,
+                "reregister": True, "register_limit_s": 240.0,
+            } for kind, server in servers.items()}
+            return vtn.run_together(servers, specs, ("register", "reregister"), 2 * 240.0)
+        finally:
+            for server in servers.values():
+                vtn.stop(server.process)
+            if url is not None:
+                _postgres("drop", name)
+
+
+def report_pairs(pairs: list[tuple[str, dict[str, dict[str, Any]]]], count: int) -> None:
+    """The paired registration runs, one line each, with the ratios ours / openleadr."""
+    print(f"Paired registration, {count:,} VENs: ours and openleadr at once, both on CPU "
+          f"{vtn.PIN[0] if vtn.PIN else '-'}, their generators on CPU "
+          f"{vtn.PIN[1] if vtn.PIN else '-'} (PostgreSQL not pinned)")
+    print("database  phase  ours /s  openleadr /s  ratio  ours cores  openleadr cores  "
+          "ours CPU µs/reg  openleadr CPU µs/reg  late s  errors")
+    for database, r in pairs:
+        if any("error" in x for x in r.values()):
+            print(f"{database}  failed: {[x.get('error', '')[:300] for x in r.values()]}")
+            continue
+        late = max(x.get("late_s", 0.0) for x in r.values())
+        errors = sum(x.get("errors", 0) for x in r.values())
+        for phase in ("register", "reregister"):
+            o, theirs = r["ours"].get(phase), r["openleadr"].get(phase)
+            if not o or not theirs:
+                continue
+            o_cpu = o["server_cpu_per_registration"]
+            t_cpu = theirs["server_cpu_per_registration"]
+            print(f"{database}  {phase}  {o['per_second']:,.0f}  {theirs['per_second']:,.0f}  "
+                  f"{vtn._ratio(o['per_second'], theirs['per_second'])}  "
+                  f"{o_cpu * o['per_second']:.2f}  {t_cpu * theirs['per_second']:.2f}  "
+                  f"{o_cpu * 1e6:.0f}  {t_cpu * 1e6:.0f}  {late:.1f}  {errors}")
+        for kind in ("ours", "openleadr"):
+            for e in r[kind].get("first_errors", [])[:3]:
+                print(f"  {database} {kind}: error: {e}")
+    print()
+
+
 def _cell(r: dict[str, Any], phase: str) -> tuple[str, str]:
     g = r.get(phase)
     if not g:
@@ -129,7 +198,8 @@ def report(rows: list[tuple[str, dict[str, Any]]], count: int, rounds: int) -> N
     widths = [max(len(str(x)) for x in col) for col in zip(header, *table, strict=False)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(f"Registration over HTTP: {count:,} VENs, {vtn.CONCURRENCY} at a time, then the same "
-          f"VENs again (unchanged); best of {rounds} rounds")
+          f"VENs again (unchanged); best of {rounds} rounds; {vtn.placement()} (PostgreSQL "
+          f"itself is not pinned)")
     print(line.format(*header))
     print(line.format(*("-" * w for w in widths)))
     for t in table:
@@ -177,6 +247,18 @@ def main(quick: bool) -> None:
     in each (so that a change in the machine's load hits all of them alike)."""
     count = 3000 if quick else 10000
     rounds = 2 if quick else 3
+    if vtn.PIN is not None and os.environ.get("BENCH_VTN_PAIRED", "1") not in ("", "0"):
+        pairs = []
+        for number in range(rounds):
+            for database in ("sqlite", "postgresql"):
+                started = time.perf_counter()
+                pairs.append((database, measure_pair(database, count)))
+                print(f"  paired registration, {database}, round {number + 1}: done in "
+                      f"{time.perf_counter() - started:.0f} s", flush=True)
+        print()
+        report_pairs(pairs, count)
+        if os.environ.get("BENCH_VTN_IN_TURN", "") in ("", "0"):
+            return
     kinds = ("sqlite", "postgresql", "openleadr")
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
     names: dict[str, str] = {}

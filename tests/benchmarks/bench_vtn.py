@@ -36,8 +36,21 @@ below the server's). Per server and VEN count it measures:
 Each server runs ``POLL_ROUNDS`` times, the servers taking turns; the table keeps each one's
 best closed-loop round (every round's rate is printed as it ends).
 
-CPU: on a 2-core machine the server and the generator compete (and anything else running on
-the machine competes with both); server CPU per poll [ms] is printed as a less noisy figure.
+CPU: each server under test is pinned to one CPU and the load generator to another
+(``sched_setaffinity`` before the process starts; its threads inherit it), the same CPU for
+every server in turn, so that each gets at most one core and the generator never competes with
+it. ``BENCH_PIN=S,G`` picks the server's and the generator's CPU (default: the last and the
+first CPU this process may use), ``BENCH_PIN=off`` leaves placement to the kernel. Pinned, the
+2-worker configuration (which needs more than one core) is left out unless ``BENCH_VTN_WORKERS=1``.
+Anything else running on the machine may still run on either CPU: the cores each server
+actually used and its CPU per poll are printed with the rates.
+
+Paired closed loop (pinned runs, unless ``BENCH_VTN_PAIRED=0``): before the rounds in turn,
+ours (one process) and openleadr run at the same time, both on the server CPU, each with its
+own generator; both closed loops start at the same moment (``run_together``: the generators
+wait at a barrier after registering and draining). The kernel gives both servers the same
+share of that CPU whatever else runs, so the ratio of their rates is the ratio of what each
+does with the same CPU: the fair polls/s comparison on a shared machine.
 """
 
 from __future__ import annotations
@@ -51,6 +64,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +89,55 @@ POLL_SECONDS = 10
 POLL_ROUNDS = 2
 """Each server is measured this many times, taking turns; the table keeps its best round (the
 machine is shared: the best round is the one least disturbed by anything else running)."""
+
+
+def _pin_setting() -> tuple[int, int] | None:
+    """(server CPU, generator CPU) from ``BENCH_PIN``, or None: not pinned."""
+    value = os.environ.get("BENCH_PIN", "").strip().lower()
+    if value in ("off", "0", "no", "none"):
+        return None
+    if value:
+        server, generator = (int(part) for part in value.split(","))
+        return server, generator
+    available = sorted(os.sched_getaffinity(0))
+    if len(available) < 2:
+        return None
+    return available[-1], available[0]
+
+
+GENERATOR_NICE = -5
+"""Pinned load generators run at this niceness when the user may raise priority (root): the
+generator of the faster server sends more requests on a CPU shared with other work, and must
+not be what limits it."""
+
+PIN = _pin_setting()
+"""(server CPU, load generator CPU), or None (``BENCH_PIN=off`` or a single CPU)."""
+
+
+def pinned(role: str) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that pins the child to the `role`'s CPU (``server`` or
+    ``generator``), or None when not pinning."""
+    if PIN is None:
+        return None
+    cpu = PIN[0] if role == "server" else PIN[1]
+
+    def pin() -> None:
+        os.sched_setaffinity(0, {cpu})
+        if role == "generator":  # the measuring side must not be what limits a server
+            with contextlib.suppress(OSError):
+                os.nice(GENERATOR_NICE)
+
+    return pin
+
+
+def placement() -> str:
+    """One line saying where the servers and the generator run."""
+    if PIN is None:
+        return "not pinned: the kernel places servers and generator on the shared CPUs"
+    return (f"each server pinned to CPU {PIN[0]} (in turn, the same for all), the load "
+            f"generator to CPU {PIN[1]}; other work on the machine may use either")
+
+
 EVENT_INPUT = {
     "targets": {"all": True},
     "signal_name": "SIMPLE",
@@ -154,6 +217,7 @@ def start_ours(work: Path, vens: int, workers: int = 1, database_url: str | None
         [PYTHON, "-m", "vtn", "serve", "--config", str(work / "vtn.toml"),
          "--log-level", "WARNING"],
         cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=pinned("server"),
     )
     try:
         wait_listening(port, process, STARTUP_LIMIT_S)
@@ -190,6 +254,7 @@ def start_openleadr(work: Path, vens: int) -> Server:
         [PYTHON, "-m", "tests.benchmarks._openleadr_server", "--port", str(port),
          "--poll-seconds", str(POLL_SECONDS)],
         cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=pinned("server"),
     )
     try:
         wait_listening(port, process, STARTUP_LIMIT_S)
@@ -229,6 +294,7 @@ def run_loadgen(work: Path, server: Server, vens: int, *, fanout: bool) -> dict[
     done = subprocess.run(
         [PYTHON, "-m", "tests.benchmarks._loadgen", str(path)],
         cwd=ROOT, capture_output=True, text=True, timeout=limit, check=False,
+        preexec_fn=pinned("generator"),
     )
     if done.returncode != 0 or not done.stdout.strip():
         raise RuntimeError(f"load generator failed ({done.returncode}): {done.stderr[-3000:]}")
@@ -258,6 +324,109 @@ def measure(kind: str, vens: int, *, fanout: bool) -> tuple[Server | None, dict[
             return server, {"error": f"{type(exc).__name__}: {exc}", "log_tail": tail}
         finally:
             stop(server.process if server is not None else None)
+
+
+PAIRED_START_S = 1.0
+"""The paired closed loops start this long after both generators are ready (have registered
+and drained their VENs) [s]."""
+
+
+def run_together(servers: dict[str, Server], specs: dict[str, dict[str, Any]],
+                 phases: tuple[str, ...], limit_s: float) -> dict[str, dict[str, Any]]:
+    """One generator per server (``specs[kind]``, all pinned to the generator CPU), each of
+    their `phases` (``register``, ``reregister``, ``closed``) started at the same moment once
+    all are ready for it; each one's results (or ``{"error": ...}``) by kind."""
+    generators: dict[str, subprocess.Popen] = {}
+    go = next(iter(servers.values())).log.parent / "go"
+    ready = {kind: server.log.parent / "ready" for kind, server in servers.items()}
+    try:
+        for kind, server in servers.items():
+            spec = {**specs[kind], "together": {
+                "phases": phases, "ready_file": str(ready[kind]), "go_file": str(go)}}
+            path = server.log.parent / "spec-together.json"
+            path.write_text(json.dumps(spec), encoding="utf-8")
+            generators[kind] = subprocess.Popen(
+                [PYTHON, "-m", "tests.benchmarks._loadgen", str(path)], cwd=ROOT,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                preexec_fn=pinned("generator"),
+            )
+        deadline = time.monotonic() + limit_s
+        for phase in phases:
+            while not all(Path(f"{path}.{phase}").exists() for path in ready.values()):
+                if time.monotonic() > deadline or any(
+                        g.poll() is not None for g in generators.values()):
+                    break
+                time.sleep(0.05)
+            Path(f"{go}.{phase}").write_text(f"{time.time() + PAIRED_START_S:.3f}",
+                                             encoding="utf-8")
+        results: dict[str, dict[str, Any]] = {}
+        for kind, generator in generators.items():
+            out, err = generator.communicate(timeout=limit_s + LOADGEN_SLACK_S)
+            if generator.returncode != 0 or not out.strip():
+                results[kind] = {"error": f"load generator failed ({generator.returncode}): "
+                                          f"{err[-1500:]}"}
+            else:
+                results[kind] = json.loads(out.strip().splitlines()[-1])
+        return results
+    finally:
+        for generator in generators.values():
+            if generator.poll() is None:
+                generator.kill()
+                generator.wait()
+
+
+def paired_closed_loop(vens: int) -> dict[str, dict[str, Any]]:
+    """Ours (one process) and openleadr at the same time, both pinned to the server CPU, each
+    loaded by its own generator (both pinned to the generator CPU) in a closed loop that starts
+    at the same moment: the kernel shares that CPU between the two servers alike, whatever
+    else runs on the machine. Results by kind (``ours``, ``openleadr``)."""
+    with contextlib.ExitStack() as stack:
+        servers: dict[str, Server] = {}
+        try:
+            for kind in ("ours", "openleadr"):
+                work = Path(stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix=f"bench-vtn-paired-{kind}-")))
+                servers[kind] = (start_openleadr(work, vens) if kind == "openleadr"
+                                 else start_ours(work, vens))
+            specs = {kind: {
+                "base": server.base, "server_pid": server.process.pid, "prefix": PREFIX,
+                "vens": vens, "concurrency": CONCURRENCY,
+                "register": server.register_over_http, "drain": server.drain,
+                "register_limit_s": 240.0,
+                "closed": {"seconds": CLOSED_SECONDS, "warmup": WARMUP_SECONDS},
+            } for kind, server in servers.items()}
+            return run_together(servers, specs, ("closed",), 2 * 240.0 + CLOSED_SECONDS)
+        finally:
+            for server in servers.values():
+                stop(server.process)
+
+
+def report_paired(rounds: list[dict[str, dict[str, Any]]], vens: int) -> None:
+    """The paired closed loops, round by round, and the ratios ours / openleadr."""
+    print(f"Paired closed loop, {vens:,} VENs: both servers at once on CPU "
+          f"{PIN[0] if PIN else '-'}, each with its own generator on CPU "
+          f"{PIN[1] if PIN else '-'}, {CONCURRENCY} connections each, {CLOSED_SECONDS:.0f} s")
+    print("round  ours polls/s  openleadr polls/s  ratio  ours cores  openleadr cores  "
+          "ours CPU µs/poll  openleadr CPU µs/poll  CPU ratio  ours p99 ms  openleadr p99 ms  "
+          "generator cores (ours, openleadr)  late s  errors")
+    for number, r in enumerate(rounds, 1):
+        if any("error" in x for x in r.values()):
+            print(f"{number}  failed: {[x.get('error', '')[:200] for x in r.values()]}")
+            continue
+        o, lr = r["ours"]["closed"], r["openleadr"]["closed"]
+        o_cpu = o["server_cpu"] / o["per_second"] * 1e6 if o["per_second"] else float("nan")
+        l_cpu = lr["server_cpu"] / lr["per_second"] * 1e6 if lr["per_second"] else float("nan")
+        late = max(r["ours"].get("late_s", 0), r["openleadr"].get("late_s", 0))
+        errors = r["ours"].get("errors", 0) + r["openleadr"].get("errors", 0)
+        print(f"{number}  {o['per_second']:,.0f}  {lr['per_second']:,.0f}  "
+              f"{_ratio(o['per_second'], lr['per_second'])}  {o['server_cpu']:.2f}  "
+              f"{lr['server_cpu']:.2f}  {o_cpu:.0f}  {l_cpu:.0f}  {_ratio(l_cpu, o_cpu)}  "
+              f"{o['p99_ms']:.1f}  {lr['p99_ms']:.1f}  "
+              f"{o['generator_cpu']:.2f}, {lr['generator_cpu']:.2f}  {late:.1f}  {errors}")
+        for kind in ("ours", "openleadr"):
+            for e in r[kind].get("first_errors", [])[:3]:
+                print(f"  {kind}: error: {e}")
+    print()
 
 
 # ---- report -------------------------------------------------------------------------------------
@@ -328,7 +497,8 @@ def report(rows: list[tuple[str, int, dict[str, Any]]], notes: list[str]) -> Non
         print(f"{name}/openleadr at {vens:,} VENs: polls/s "
               f"{_ratio(oc.get('per_second'), lc.get('per_second'))} (target >= 3x), server CPU "
               f"per poll {_ratio(ol_cpu, ours_cpu)} less, p99 "
-              f"{_ratio(oc.get('p99_ms'), lc.get('p99_ms'))}{fan}")
+              f"{_ratio(oc.get('p99_ms'), lc.get('p99_ms'))}{fan}; cores used "
+              f"{_num(oc.get('server_cpu'), '.2f')} and {_num(lc.get('server_cpu'), '.2f')}")
     for name, vens, r in rows:
         o = r.get("open") or {}
         c = r.get("closed") or {}
@@ -386,8 +556,19 @@ def main() -> None:
         "ours persists to SQLite (WAL); openleadr keeps everything in memory",
         "both servers log at WARNING (openleadr: ERROR, as it warns per event without callback)",
     ]
-    kinds = ("ours", "ours-2", "openleadr")
+    workers = PIN is None or os.environ.get("BENCH_VTN_WORKERS", "") not in ("", "0")
+    kinds = ("ours", "ours-2", "openleadr") if workers else ("ours", "openleadr")
+    notes.append(placement())
+    paired = PIN is not None and os.environ.get("BENCH_VTN_PAIRED", "1") not in ("", "0")
     for vens in counts:
+        if paired:
+            pairs = []
+            for number in range(POLL_ROUNDS):
+                started = time.perf_counter()
+                pairs.append(paired_closed_loop(vens))
+                print(f"  paired closed loop, {vens:,} VENs, round {number + 1}: done in "
+                      f"{time.perf_counter() - started:.0f} s", flush=True)
+            report_paired(pairs, vens)
         best: dict[str, tuple[str, int, dict[str, Any]]] = {}
         for number in range(POLL_ROUNDS):
             for kind in kinds:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from certs.pki import Pki
+from certs.pki import KeyType, Pki
 from tests.support.network import free_port
 from tests.support.processes import LISTEN_WAIT, ROOT
 
@@ -45,16 +45,17 @@ def _written(token: Path) -> bool:
 
 @contextmanager
 def served_vtn(directory: Path, *, identity_header: str | None = None, tables: str = "",
-               pki: Pki | None = None) -> Iterator[ServedVtn]:
+               pki: Pki | None = None, key_type: KeyType = "rsa") -> Iterator[ServedVtn]:
     """A plain-HTTP VTN with its config, database and admin token in `directory`; with
     `identity_header` it takes the VEN's certificate fingerprint from that header (as behind a
     TLS-terminating proxy), else it knows VENs by venID alone. With `pki` it serves HTTPS
-    instead (the VTN's RSA certificate, VEN certificates chaining to the bundle). `tables`:
-    more of vtn.toml (e.g. ``[reports]``)."""
+    instead (the VTN's certificate of `key_type`, VEN certificates chaining to the bundle).
+    `tables`: more of vtn.toml (e.g. ``[reports]``)."""
     port, admin = free_port(), free_port()
     config = directory / "vtn.toml"
     if pki is not None:
-        head = (f'port = {port}\n[tls]\ncert = "{pki.vtn_rsa.cert}"\nkey = "{pki.vtn_rsa.key}"\n'
+        pair = pki.pair("vtn", key_type)
+        head = (f'port = {port}\n[tls]\ncert = "{pair.cert}"\nkey = "{pair.key}"\n'
                 f'ca = "{pki.ca_bundle}"\n')
     else:
         tls = (f'[tls]\nclient_fingerprint_header = "{identity_header}"\n' if identity_header

@@ -15,8 +15,16 @@ import pytest
 
 from common.clock import ManualClock
 from common.errors import ConfigError
-from common.messages.enums import OptType, ReadingType, ReportName, ReportType
-from common.messages.event import CreatedEvent
+from common.messages.enums import (
+    EventStatus,
+    OptType,
+    ReadingType,
+    ReportName,
+    ReportType,
+    SignalName,
+    SignalType,
+)
+from common.messages.event import CreatedEvent, EiEvent, EventDescriptor, EventSignal
 from common.messages.registration import CanceledPartyRegistration, CancelPartyRegistration
 from common.messages.report import (
     CreatedReport,
@@ -25,12 +33,13 @@ from common.messages.report import (
     ReportSpecifier,
     SpecifierPayload,
 )
-from common.messages.types import Message
+from common.messages.types import Interval, Message, Period, Target
 from common.xml import decode
 from tests.support.openleadr_vtn import VTN_ID, OpenleadrVtn
 from tests.support.ven_client import DEVICES, Recorder
 from ven.client import DeterministicSource, EventPhase, Store, VenClient, build_client
 from ven.client.config import ReportPoints, parse_config
+from ven.client.events import invalid_content
 from ven.client.reports import BASELINE_REPORT, metadata_reports
 
 
@@ -216,6 +225,51 @@ async def test_an_event_targeted_elsewhere_is_answered_opt_out_462(tmp_path: Pat
             assert stored is not None and stored.response_code == 462
     finally:
         await ven.close()
+
+
+async def test_an_invalid_event_is_answered_opt_out_454(tmp_path: Path, vtn: OpenleadrVtn):
+    """A_E1_0330: a SIMPLE level outside 0-3 (here in the deprecated spelling ``simple``:
+    openleadr refuses to send it as SIMPLE) is refused, optOut 454; a valid event next to it
+    is taken."""
+    ven = await open_ven(tmp_path, vtn)
+    try:
+        await ven.client.start()
+        vtn.add_event("ev-valid")
+        vtn.add_event("ev-level", signal_name="simple", level=7.0)
+        await ven.client.step()
+        assert sorted(vtn.received.opts) == [("ven-0001", "ev-level", "optOut"),
+                                             ("ven-0001", "ev-valid", "optIn")]
+        refused = await ven.store.event("ev-level")
+        assert refused is not None and refused.response_code == 454
+        valid = await ven.store.event("ev-valid")
+        assert valid is not None and valid.response_code == 200
+    finally:
+        await ven.close()
+
+
+def test_invalid_content_names_a_bad_level_or_intervals_that_do_not_fill_the_period():
+    """openleadr repairs short intervals before sending, so the rule is pinned here."""
+    start = datetime(2026, 7, 1, 14, tzinfo=UTC)
+
+    def event(levels: list[float], minutes: list[int], length: int) -> EiEvent:
+        signal = EventSignal(
+            intervals=tuple(Interval(payloads=(v,), duration=timedelta(minutes=m), uid=str(n))
+                            for n, (v, m) in enumerate(zip(levels, minutes, strict=True))),
+            signal_name=SignalName.SIMPLE, signal_type=SignalType.LEVEL, signal_id="s")
+        return EiEvent(
+            event_descriptor=EventDescriptor(event_id="e", modification_number=0,
+                                             market_context="http://market.test",
+                                             created_date_time=start,
+                                             event_status=EventStatus.FAR),
+            active_period=Period(dtstart=start, duration=timedelta(minutes=length)),
+            event_signals=(signal,), target=Target())
+
+    assert invalid_content(event([1, 3], [10, 20], 30)) is None
+    assert invalid_content(event([1], [30], 0)) is None  # open-ended: nothing to add up to
+    assert invalid_content(event([1, 7], [10, 20], 30)) == (
+        "signal s: SIMPLE level 7 is not 0, 1, 2 or 3")
+    assert invalid_content(event([1], [10], 30)) == (
+        "signal s: its intervals last 0:10:00, its active period 0:30:00")
 
 
 # ---- 14: oadrCreateOpt contents ----------------------------------------------------------------

@@ -6,12 +6,18 @@ transcripts keep the TLS version, cipher and the other side's fingerprints."""
 from __future__ import annotations
 
 import json
+import ssl
 from pathlib import Path
 
 from certs.pki import Pki
 from common.security import normalize_fingerprint
+from common.security.tls import ALLIANCE_CIPHERS
 from tests.support.served_vtn import served_vtn
 from ven.cli import main
+from ven.conformance.general import _alliance_context
+from ven.conformance.operator import NoOperator
+from ven.conformance.scenario import Harness, TlsFiles
+from ven.conformance.wire import Wire
 
 PUSH_FAST = "[push]\ninterval = 0.1\nbackoff = 0.2\n"
 
@@ -56,3 +62,33 @@ def test_pull_and_push_over_tls_with_client_certificates(tmp_path: Path, pki: Pk
     assert any(t.startswith(f"negotiated TLSv1.2 AES128-SHA256; the VTN's certificate "
                             f"{pki.vtn_rsa.fingerprint}") for t in security), security
     assert any(t.startswith("without a client certificate the VTN refuses") for t in security)
+
+
+def test_g1_4010_offers_only_the_alliance_suites_and_meets_an_ecc_vtn(tmp_path: Path, pki: Pki,
+                                                                      capsys):
+    """The VTN's ECC certificate: of the two Alliance suites the kit offers (and nothing else
+    of TLS 1.2), the handshake picks ECDHE-ECDSA-AES128-SHA256."""
+    out = tmp_path / "report"
+    with served_vtn(tmp_path, pki=pki, key_type="ecc") as vtn:
+        code = main(["conformance", "--vtn-url", vtn.url,
+                     "--cert", str(pki.ven_ecc.cert), "--key", str(pki.ven_ecc.key),
+                     "--ca", str(pki.ca_bundle), "--vtn-fingerprint", pki.vtn_ecc.fingerprint,
+                     "--cases", "G1_4010", "--out", str(out)])
+    captured = capsys.readouterr()
+    report = json.loads((out / "report.json").read_text())
+    [case] = report["cases"]
+    assert code == 0 and case["outcome"] == "pass", (case["reason"], captured.err)
+    texts = [check["text"] for check in case["checks"]]
+    assert any(t.startswith(f"negotiated TLSv1.2 ECDHE-ECDSA-AES128-SHA256; the VTN's "
+                            f"certificate {pki.vtn_ecc.fingerprint}") for t in texts), texts
+
+
+def test_the_g1_4010_context_offers_tls_1_2_with_the_two_alliance_suites_only(pki: Pki):
+    harness = Harness(Wire("https://127.0.0.1:1"), NoOperator(), ven_name="kit",
+                      tls_files=TlsFiles(str(pki.ven_rsa.cert), str(pki.ven_rsa.key),
+                                         str(pki.ca_bundle)))
+    for with_certificate in (True, False):
+        context = _alliance_context(harness, with_certificate=with_certificate)
+        assert context.minimum_version is context.maximum_version is ssl.TLSVersion.TLSv1_2
+        offered = {c["name"] for c in context.get_ciphers() if c["protocol"] == "TLSv1.2"}
+        assert offered == set(ALLIANCE_CIPHERS)

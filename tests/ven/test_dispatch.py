@@ -599,3 +599,39 @@ def test_home_never_plans_net_export_from_its_battery_during_an_event(hour: int,
     # and the battery's discharge never takes the shed beyond the target
     shed = baseline_net - net
     assert (shed[rows] <= np.asarray(req.target_kw)[rows] + 1e-4).all()
+
+
+def test_a_plan_leaves_on_off_loads_where_their_controllers_would_refuse():
+    """An on/off load in its lockout, or shed already and reaching max_shed_minutes, is held
+    out of those intervals (rule off): a re-plan does not count on a shed it will not get."""
+    from pathlib import Path
+
+    from common.clock import ManualClock
+    from ven.brain.dryrun import make_signal
+    from ven.devices.config import load_building
+    from ven.devices.simulated import SimulatedBuilding
+    from ven.devices.state import DeviceState
+    from ven.dispatch.commands import inputs_from_forecast
+
+    building = load_building(Path(__file__).resolve().parents[2] / "examples" / "buildings"
+                             / "hotel.toml")
+    start = datetime(2026, 7, 15, 13, 0, tzinfo=UTC)  # 15:00 in Madrid
+    sig = make_signal("SIMPLE", start=start, duration=timedelta(hours=1), intervals=4, level=2)
+    index = pd.date_range(start, periods=4, freq="15min")
+    request = plan_request([sig], building, pd.Series(200.0, index=index))
+    forecast = SimulatedBuilding(building, ManualClock(start)).forecast(start, 4)
+    states = {
+        # shed 5 min ago, at most 20 min: over during the second interval
+        "ovens": DeviceState(device_id="ovens", kind="onoff", on=False,
+                             shed_since=start - timedelta(minutes=5)),
+        # released a while ago: locked out for the first 20 min
+        "dishwasher": DeviceState(device_id="dishwasher", kind="onoff", on=True,
+                                  lockout_until=start + timedelta(minutes=20)),
+    }
+    held = inputs_from_forecast(building, request, forecast, states).request.rules
+    n = len(request.index)  # the event and its recovery window
+    assert list(held["ovens"]) == [request.rules["ovens"].iloc[0], *["off"] * (n - 1)]
+    assert list(held["dishwasher"]) == ["off", "off", *request.rules["dishwasher"].iloc[2:]]
+    others = [c for c in held.columns if c not in states]
+    assert held[others].equals(request.rules[others])
+    assert request.rules["ovens"].iloc[1] != "off"  # the request itself is left alone

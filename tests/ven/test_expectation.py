@@ -21,10 +21,18 @@ from common.xml import decode, encode
 from common.xml.parser import validate_tree
 from tests.support.openleadr_vtn import OpenleadrVtn
 from tests.support.ven_state import seed, write_config
+from tests.support.vtn_harness import add_event, header_config, start_harness
 from tests.ven.test_brain import BUILDINGS, STARTS, planned_event
 from ven.brain import BuildingBrain
 from ven.brain.dryrun import dry_run, make_signal
-from ven.brain.expectation import expect
+from ven.brain.expectation import (
+    MATERIAL_KW,
+    MATERIAL_SHARE,
+    EventExpectation,
+    ExpectedInterval,
+    expect,
+    material_change,
+)
 from ven.cli import main
 from ven.client import Store, build_client
 from ven.client.config import ReportPoints, parse_config
@@ -32,6 +40,8 @@ from ven.client.readings import PointKind
 from ven.client.reports import EXPECTED_DELTA_RID, metadata_reports
 from ven.client.telemetry import Expected, TelemetryStore
 from ven.measurements import BuildingReadings
+from vtn.config import TlsSettings
+from vtn.storage import ReadingQuery
 
 HALF_HOUR = timedelta(minutes=30)
 
@@ -199,3 +209,110 @@ def test_the_dry_run_says_what_it_expects_before_the_event():
     assert any(line.startswith("expected before the event: shed ") and "of 400.0 kW" in line
                for line in lines)
     assert any(line.startswith("  short in interval 1 ") for line in lines)
+
+
+def test_only_a_material_change_counts():
+    at = STARTS["office"]
+    step = timedelta(minutes=15)
+
+    def said(*expected: float, requested: float = 40.0, modification: int = 0
+             ) -> EventExpectation:
+        return EventExpectation(event_id="e", modification_number=modification, intervals=tuple(
+            ExpectedInterval(start=at + k * step, duration=step, baseline_kw=200.0,
+                             requested_kw=requested, expected_kw=kw)
+            for k, kw in enumerate(expected)))
+
+    before = said(40.0, 40.0)
+    limit = MATERIAL_SHARE * 40.0  # 2 kW of the 40 kW asked
+    assert not material_change(before, said(40.0, 40.0 - 0.9 * limit), at)
+    assert material_change(before, said(40.0, 40.0 - 1.1 * limit), at)
+    assert material_change(before, said(40.0, 40.0, modification=1), at)
+    assert material_change(said(40.0), said(40.0, 40.0), at)  # an interval it did not have
+    # an interval that is over stays as it was said
+    assert not material_change(before, said(10.0, 40.0), at + step)
+    tiny = said(0.10, 0.10, requested=0.1)  # a home's sub-kW request: MATERIAL_KW counts
+    assert not material_change(tiny, said(0.10, 0.10 + 0.9 * MATERIAL_KW, requested=0.1), at)
+    assert material_change(tiny, said(0.10, 0.10 + 1.1 * MATERIAL_KW, requested=0.1), at)
+
+
+async def test_a_material_change_is_said_again_and_our_vtn_keeps_the_latest(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    """Over real HTTP to our VTN (in process, on the VEN's injected clock): the VEN says what
+    it expects 2 h before the event; a re-plan that changes it materially (devices taken out of
+    the event, as an operator's opt-out or an override does) is said once more, and the VTN
+    shows the latest figure and when it came; a re-plan that changes nothing is not sent."""
+    caplog.set_level(logging.INFO, logger="ven")
+    start = STARTS["office"]
+    clock = ManualClock(start - timedelta(hours=2, minutes=5))
+    harness, vtn_client = await start_harness(
+        dataclasses.replace(header_config(tmp_path), tls=TlsSettings()), clock)  # anonymous
+    event = await add_event(harness.store, start=start, duration=timedelta(hours=1))
+    brain = BuildingBrain.simulated(BUILDINGS / "office.toml", clock, seed=3)
+    config = parse_config(f"""
+[vtn]
+url = "{vtn_client.make_url('/OpenADR2/Simple/2.0b')}"
+allow_plain_http = true
+
+[ven]
+name = "test-ven"
+database = "{tmp_path / 'ven.sqlite'}"
+building = "{BUILDINGS / 'office.toml'}"
+
+[events]
+auto_answer = true
+default_opt = "in"
+""")
+    store = await Store.open(config.database)
+
+    async def sleeper(seconds: float) -> None:
+        clock.advance(seconds)
+
+    client = await build_client(config, store=store, source=BuildingReadings(brain),
+                                clock=clock, sleeper=sleeper, handler=brain, tick=brain.tick)
+
+    async def steps(count: int) -> None:
+        for _ in range(count):
+            clock.advance(timedelta(seconds=30))
+            await client.step()
+
+    async def projections() -> list[object]:
+        return [o for o in await store.outbox(states=("sent", "pending", "rejected"))
+                if "update_report" in str(o) and "EXPECTED" in str(o)]
+
+    try:
+        await client.start()
+        await steps(6)
+        (ven,) = await harness.store.vens.list()
+        first = await harness.store.performance.get(event.event_id, ven.ven_id)
+        said = brain.announced(event.event_id)
+        assert first is not None and first.expected_pct is not None and said is not None
+        assert first.expected_kw == pytest.approx(said.expected_kw, abs=0.1)
+        sent_before = harness.store.reports  # readings received so far
+        before = {r.start: r.received_at for r in await sent_before.readings(ReadingQuery(
+            ven_id=ven.ven_id, r_ids=("expected_delta",)))}
+        assert len(before) == 4
+        # the same plan made again (nothing changed): nothing new is said
+        plan = brain.plans[event.event_id]
+        brain.plan(event.event_id, plan.modification_number, plan.signals)
+        await steps(2)
+        again = {r.start: r.received_at for r in await sent_before.readings(ReadingQuery(
+            ven_id=ven.ven_id, r_ids=("expected_delta",)))}
+        assert again == before
+        # the HVAC and the lighting taken out of the event: a material change, said at once
+        out = [d.id for d in brain.building.devices if d.kind in ("hvac", "curtailable")]
+        brain.plan(event.event_id, plan.modification_number, plan.signals, opted_out=out)
+        await steps(2)
+        latest = await harness.store.performance.get(event.event_id, ven.ven_id)
+        now_said = brain.announced(event.event_id)
+        assert latest is not None and now_said is not None
+        assert now_said.expected_kw < said.expected_kw - MATERIAL_SHARE * said.requested_kw
+        assert latest.expected_kw == pytest.approx(now_said.expected_kw, abs=0.1)
+        assert latest.expected_at is not None and first.expected_at is not None
+        assert latest.expected_at > first.expected_at
+        assert any("the plan now expects" in r.getMessage() and "telling the VTN"
+                   in r.getMessage() for r in caplog.records)
+    finally:
+        await client.close()
+        await store.close()
+        await vtn_client.close()
+        await harness.store.close()

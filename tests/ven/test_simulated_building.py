@@ -493,3 +493,41 @@ def test_simulated_history_has_generate_historys_frame() -> None:
     # one weather: the same outdoor temperature, to the sub-step averaging
     assert (simulated["t_out_c"] - steady["t_out_c"]).abs().max() < 0.1
     assert simulated["total_kw"].sum() == pytest.approx(steady["total_kw"].sum(), rel=0.05)
+
+
+def test_a_raised_tank_set_point_heats_at_once_and_clears_a_power_cap() -> None:
+    sim, clock = simulator("hotel", local("hotel", 2025, 5, 14, 15))
+    run(sim, clock, 8, MINUTE)
+    tank = sim.state()["dhw-main"].temperature_c
+    assert tank is not None
+    sim.apply([PowerLimit(device_id="dhw-main", kw=0.0)])  # deferred
+    assert run(sim, clock, 1, MINUTE)[0].device_kw["dhw-main"] == 0.0
+    # raised a little above the tank: heats now (a load-up), without waiting for the tank to
+    # fall through the thermostat's 5 °C deadband, and the earlier cap no longer holds
+    now = sim.state()["dhw-main"].temperature_c
+    assert now is not None
+    sim.apply([Setpoint(device_id="dhw-main", celsius=now + 0.5)])
+    heating = [m.device_kw["dhw-main"] for m in run(sim, clock, 2, MINUTE)]
+    assert heating[0] == pytest.approx(sim.building.device("dhw-main").rated_kw)
+    reached = sim.state()["dhw-main"].temperature_c
+    assert reached is not None and reached > now + 0.2  # 2 min at 60 kW on 5,000 l
+
+
+def test_ahead_runs_a_copy_on_in_normal_operation() -> None:
+    sim, clock = simulator("hotel", local("hotel", 2025, 5, 14, 15))
+    run(sim, clock, 4, MINUTE)
+    sim.apply([Switch(device_id="ovens", on=False), Setpoint(device_id="hvac-rooms",
+                                                             celsius=26.0)])
+    before = sim.state()
+    later = sim.time + timedelta(hours=2)
+    twin = sim.ahead(later)
+    assert twin.time == later and sim.time == clock.now()  # the building itself stays
+    assert sim.state() == before
+    # the copy released every device: what the no-event forecast from now assumes
+    plain, plain_clock = simulator("hotel", local("hotel", 2025, 5, 14, 15))
+    run(plain, plain_clock, 4, MINUTE)
+    mirror = plain.ahead(later)
+    for dev in ("hvac-rooms", "dhw-main"):
+        assert twin.state()[dev].temperature_c == pytest.approx(
+            mirror.state()[dev].temperature_c, abs=1e-9)
+    assert sim.ahead(sim.time) is sim

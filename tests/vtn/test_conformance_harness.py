@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -22,7 +22,8 @@ import pytest
 from tests.support.network import free_port
 from tests.support.processes import ROOT, oadr_vtn
 from vtn.conformance import ScriptedVtn, run_cases, select
-from vtn.conformance.operator import OptWindow, Step, StepOutcome, make_operator
+from vtn.conformance.observation_cases import judge_spread
+from vtn.conformance.operator import Observation, OptWindow, Step, StepOutcome, make_operator
 from vtn.conformance.records import CaseResult, Outcome
 from vtn.conformance.report import write_reports
 from vtn.conformance.scenarios import Case
@@ -54,12 +55,20 @@ TODAY = {
     "R1_3050_TH_VTN": PASS,
     "R1_3190_TH_VTN": PASS,
     "G1_4015_TH_VTN": PASS,
+    "A_E1_0086_TH_VTN": PASS,
+    "A_E1_0102_TH_VTN": PASS,
+    "A_E1_0330_TH_VTN": PASS,
+    "A_E1_0370_TH_VTN": PASS,
+    "A_E1_0240_TH_VTN": PASS,
+    "A_E1_0267_TH_VTN": PASS,
 }
 """Our VEN today, on a representative subset (every case runs in make conformance): every
 case passes. The VEN delivers what a poll's answer made it queue
 (oadrCreatedEvent) before it polls again (rule ``event.answer-before-poll``), and N1_0030's
 cancellation is made with ``oadr-ven registration cancel`` through the running VEN's state
-file (then ``oadr-ven registration reregister`` brings it back for N1_0040)."""
+file (then ``oadr-ven registration reregister`` brings it back for N1_0040). The observation
+cases (A_E1_0370, 0240, 0267) read the VEN's event states through its building API
+(``[api] port``)."""
 
 
 def ven_config(tmp_path: Path, url: str, *, push_port: int | None = None) -> Path:
@@ -88,6 +97,9 @@ market_contexts = ["http://conformance.example/market"]
 
 [reports]
 min_sampling_s = 1
+
+[api]
+port = {free_port()}
 """)
     return config
 
@@ -155,6 +167,12 @@ async def test_every_case_against_our_ven(tmp_path: Path, harness: ScriptedVtn):
     assert any(r.payload == "oadrCreatedEvent" and b"462" in r.request_body
                for r in by_id["A_E1_0300_TH_VTN"].transcript)
 
+    # A_E1_0330: the invalid event was refused 454; A_E1_0267: the cancelled event stopped
+    # at randomised moments within its startafter window (read through the building API).
+    assert any(r.payload == "oadrCreatedEvent" and b"454" in r.request_body
+               for r in by_id["A_E1_0330_TH_VTN"].transcript)
+    assert by_id["A_E1_0267_TH_VTN"].reason.startswith("stops randomised at ")
+
     # Every exchange is kept byte for byte, with its headers.
     first = by_id["N1_0020_TH_VTN"].transcript[0]
     assert first.request_body.startswith(b"<") and first.response_body.startswith(b"<")
@@ -163,16 +181,17 @@ async def test_every_case_against_our_ven(tmp_path: Path, harness: ScriptedVtn):
 
     files = write_reports(tmp_path / "out", results, target=harness.url, started=first.at)
     document = json.loads(files[0].read_text())
-    assert document["counts"] == {"pass": 24, "fail": 0, "needs-operator": 0, "n/a": 0}
+    assert document["counts"] == {"pass": 30, "fail": 0, "needs-operator": 0, "n/a": 0}
     assert document["dut"] == "ven" and document["transport"] == "simpleHttp pull"
     suite = ET.parse(files[1]).getroot().find("testsuite")
     assert suite is not None
-    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("24", "0", "0")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("30", "0", "0")
     markdown = files[2].read_text()
     assert "| E1_1020_TH_VTN | ELECTRICITY_PRICE event answered | pass |" in markdown
 
 
-PUSH_SUBSET = ("N1_0020", "E1_1020", "E1_1065", "A_E1_0390", "R1_3020", "N1_0070", "N1_0040")
+PUSH_SUBSET = ("N1_0020", "E1_1020", "E1_1065", "A_E1_0390", "A_E1_0098", "A_E1_0268",
+               "R1_3020", "N1_0070", "N1_0040")
 """A representative subset of the push variants (all of them run in make conformance)."""
 
 
@@ -190,7 +209,8 @@ async def test_the_push_variants_against_our_ven_in_push_mode(tmp_path: Path):
     log = (tmp_path / "ven.log").read_text()
     assert {r.case_id: r.outcome for r in results} == {
         "N0_5020_TH_VTN": PASS, "E0_6020_TH_VTN": PASS, "E0_6065_TH_VTN": PASS,
-        "A_E0_0390_TH_VTN": PASS, "R0_8020_TH_VTN": PASS, "N0_5070_TH_VTN": PASS,
+        "A_E0_0390_TH_VTN": PASS, "A_E0_0098_TH_VTN": PASS, "A_E0_0268_TH_VTN": PASS,
+        "R0_8020_TH_VTN": PASS, "N0_5070_TH_VTN": PASS,
         "N0_5040_TH_VTN": PASS,
     }, ({r.case_id: r.reason for r in results}, log[-3000:])
     assert all(r.findings == [] for r in results)
@@ -220,6 +240,9 @@ async def test_script_operator_contract(tmp_path: Path):
                       '&& [ -z "$OADR_OPT_DURATION_S" ] && [ "$OADR_OPT_RESOURCE" = r1 ] '
                       '&& exit 0; exit 1 ;;\n'
                       '  cancel-registration) echo "cannot cancel here" >&2; exit 3 ;;\n'
+                      '  observe-event) [ "$2" = ev-1 ] && echo \'{"status": "active", '
+                      '"start": "2026-07-15T14:00:00Z", "end": null}\' && exit 0; '
+                      '[ "$2" = ev-2 ] && echo \'{"status": "on"}\' && exit 0; exit 3 ;;\n'
                       '  *) echo "broken" >&2; exit 9 ;;\n'
                       'esac\n')
     script.chmod(0o755)
@@ -238,6 +261,16 @@ async def test_script_operator_contract(tmp_path: Path):
     assert (outcome, reason) == (StepOutcome.FAILED, "exit status 9: broken")
     outcome, reason = await make_operator("none").perform(Step("C", "opt-out", "opt out", "e"))
     assert outcome is StepOutcome.UNSUPPORTED
+    # An observation: the script's stdout is the VEN's state of the event.
+    seen = await operator.observe(Step("C", "observe-event", "observe", "ev-1"))
+    assert seen == (StepOutcome.DONE, "", Observation(
+        "active", datetime(2026, 7, 15, 14, tzinfo=UTC), None))
+    outcome, reason, _ = await operator.observe(Step("C", "observe-event", "observe", "ev-2"))
+    assert outcome is StepOutcome.FAILED and "status" in reason
+    outcome, _, _ = await operator.observe(Step("C", "observe-event", "observe", "ev-3"))
+    assert outcome is StepOutcome.UNSUPPORTED
+    outcome, _, _ = await make_operator("none").observe(Step("C", "observe-event", "o", "e"))
+    assert outcome is StepOutcome.UNSUPPORTED
 
 
 async def test_run_ven_command_without_a_ven_writes_failing_reports(tmp_path: Path):
@@ -253,3 +286,13 @@ async def test_run_ven_command_without_a_ven_writes_failing_reports(tmp_path: Pa
     unknown = await oadr_vtn("conformance", "run-ven", "--listen", "127.0.0.1:0", "--case",
                              "Z9_9999", "--out", str(tmp_path / "out"))
     assert unknown.code == 2 and "unknown case(s) Z9_9999" in unknown.err
+
+
+def test_randomisation_is_judged_on_the_spread_of_offsets():
+    """A_E1_0260-0268: a VEN that starts (or stops) every event at the same offset from its
+    dtstart (or cancellation), e.g. at once every time, is not randomising."""
+    at_once = [timedelta(0)] * 3
+    outcome, reason = judge_spread(at_once)
+    assert outcome is FAIL and reason.startswith("not randomised: the 3 events came at the same")
+    assert judge_spread([timedelta(seconds=s) for s in (1, 2, 2)])[0] is FAIL  # within SLACK
+    assert judge_spread([timedelta(seconds=s) for s in (0, 642, 29)]) == (PASS, "")

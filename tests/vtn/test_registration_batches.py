@@ -236,3 +236,17 @@ async def test_the_vtn_registers_many_vens_at_once_and_polls_read_once(tmp_path:
         await h.store.close()
 
 
+
+
+async def test_a_welcome_is_queued_once_and_its_marker_is_matched_literally(
+    store: Store,
+) -> None:
+    await store.registrations.create(_registration(1), None)
+    welcome = Welcome(b"<x>100%_done</x>", b"100%_done")
+    outcomes = await asyncio.gather(*(store.registrations.welcome("ven-1", welcome)
+                                      for _ in range(3)))
+    assert sorted(outcomes) == [False, False, True]
+    # LIKE's wildcards in a marker are literal: "100__done" is not in the waiting payload
+    assert await store.registrations.welcome("ven-1", Welcome(b"<y>100__done</y>", b"100__done"))
+    assert not await store.registrations.welcome("ven-1", Welcome(b"<z/>", b"100__done"))
+    assert len(await store.outbox.pending(ven_id="ven-1")) == 2

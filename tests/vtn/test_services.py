@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -51,6 +51,9 @@ from tests.support.vtn_harness import (
     header_config,
     start_harness,
 )
+from vtn.admin.performance import expected_json, performance_json
+from vtn.cli.output import show_time
+from vtn.cli.views import expected_words, performance_table
 from vtn.config import ReportSettings
 from vtn.domain import EventTargets, SubscriptionStatus
 from vtn.services.registration import cancel_registration, request_reregistration
@@ -542,15 +545,16 @@ async def test_the_ven_baseline_is_requested_stored_and_used_for_performance(
     assert row.delivered_pct == pytest.approx(100.0)
 
 
-def _projection(ven_id: str, request_id: str, delta_kw: float, baseline_kw: float):
-    """What our VEN's plan expects over the event (two half-hour intervals from its start):
-    planned demand - baseline `delta_kw` and the projected baseline [kW]."""
+def _projection(ven_id: str, request_id: str, delta_kw: float, baseline_kw: float,
+                which: tuple[int, ...] = (0, 1)):
+    """What our VEN's plan expects over the event (two half-hour intervals from its start; the
+    `which` of them): planned demand - baseline `delta_kw` and the projected baseline [kW]."""
     start = START + timedelta(hours=1)
     intervals = tuple(
         Interval(payloads=(ReportPayload(r_id="expected_delta", value=delta_kw),
                            ReportPayload(r_id="expected_baseline", value=baseline_kw)),
                  dtstart=start + timedelta(minutes=30 * i), duration=timedelta(minutes=30))
-        for i in range(2))
+        for i in which)
     report = Report(report_request_id=request_id, report_specifier_id="EXPECTED_DELIVERY",
                     created_date_time=START, dtstart=start, duration=timedelta(hours=1),
                     intervals=intervals)
@@ -589,6 +593,48 @@ async def test_the_expected_delivery_is_stored_before_the_event_apart_from_the_b
     assert row is not None and row.data_points == 2 and row.baseline_kw == 100.0
     assert row.requested_kw == pytest.approx(20.0) and row.reduction_kw == 20.0
     assert (row.expected_kw, row.expected_pct) == (12.0, pytest.approx(50.0))
+
+
+async def test_a_projection_sent_again_replaces_what_it_covers_and_says_when(
+    harness: Harness,
+) -> None:
+    """A re-plan that changes the expectation materially is sent again (an oadrUpdateReport on
+    the same request): the VTN keeps the latest value of each interval, shows the latest
+    expectation in the performance row and the admin API, and when it last changed."""
+    h = harness
+    ven_id = (await h.register(FP)).ven_id
+    event = await add_event(h.store)  # SIMPLE level 2 (20 % of the baseline), in an hour
+    reply = await h.post("EiReport", _our_ven_metadata(ven_id, baseline_report=True),
+                         fingerprint=FP)
+    assert isinstance(reply, RegisteredReport)
+    asked = {r.report_specifier.report_specifier_id: r.report_request_id
+             for r in reply.report_requests}[("EXPECTED_DELIVERY")]
+    await h.post("EiReport", _projection(ven_id, asked, -9.0, 120.0), fingerprint=FP)
+    first = await h.store.performance.get(event.event_id, ven_id)
+    assert first is not None and first.expected_pct == pytest.approx(37.5)
+    assert first.expected_at == START
+    # the event's first half-hour is over; the re-plan now expects the whole 24 kW of the rest
+    h.clock.advance(timedelta(hours=1, minutes=31))
+    answer = await h.post("EiReport", _projection(ven_id, asked, -24.0, 120.0, which=(1,)),
+                          fingerprint=FP)
+    assert isinstance(answer, UpdatedReport) and answer.response.response_code == 200
+    row = await h.store.performance.get(event.event_id, ven_id)
+    assert row is not None
+    assert [(i.expected_kw, i.said_at) for i in row.expected_intervals] == [
+        (9.0, START), (24.0, START + timedelta(hours=1, minutes=31))]
+    assert row.expected_kw == pytest.approx(16.5) and row.expected_pct == pytest.approx(68.75)
+    assert row.expected_at == START + timedelta(hours=1, minutes=31)
+    body = performance_json(row)  # what `event responses` and `performance` show
+    said = body["expected_at"]
+    assert expected_json(row) == {"expected_kw": 16.5, "expected_requested_kw": 24.0,
+                                  "expected_pct": 68.8, "expected_at": said}
+    assert datetime.fromisoformat(said) == START + timedelta(hours=1, minutes=31)
+    assert [datetime.fromisoformat(i["said_at"]) for i in body["expected_intervals"]] == [
+        START, START + timedelta(hours=1, minutes=31)]
+    assert expected_words(body, utc=True) == (
+        f"16 of 24 kW (69%) at {show_time(said, utc=True)}")
+    assert "EXPECTED AT" in performance_table({"event_id": event.event_id,
+                                               "performance": [body]})
 
 
 async def test_a_vtn_configured_without_the_baseline_does_not_ask_for_it(tmp_path: Path) -> None:

@@ -138,6 +138,19 @@ _SCHEMAS: Json = {
         "made_at": _TIME, "start": _TIME, "in_force": {"type": "boolean"},
         "strategy": _TEXT, "status": _TEXT, "horizon_h": _NUMBER, "step_min": _NUMBER,
         "tariff": _TEXT, "currency": _TEXT, "forecast": _TEXT,
+        "prices": {"type": "object", "additionalProperties": {"type": "integer"},
+                   "description": "intervals priced by the tariff, the feed and events"},
+        "price_feed": {"type": ["object", "null"],
+                       "description": "the price feed: source, refresh_min, fetched_at, "
+                                      "tried_at, next_at, intervals, covers_from, covers_to, "
+                                      "error, fetches, failures (null: none configured)"},
+        "state": {"type": "object", "additionalProperties": _TEXT,
+                  "description": "device -> measured, or model (why) (MQTT devices)"},
+        "zone_models": {"type": "array", "items": {"type": "object"},
+                        "description": "each zone's model in force: zone_id, in_force "
+                                       "(fitted or configured), r_c_per_kw, c_kwh_per_c, "
+                                       "tau_h, cop, mode, holdout_rmse_c, data_end, saved_at, "
+                                       "note"},
         "dr_intervals": {"type": "integer"},
         "left_to_event": {"type": "array", "items": _TEXT},
         "solve_s": _NUMBER, "replans": {"type": "integer"}, "failures": {"type": "integer"},

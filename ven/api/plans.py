@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -13,9 +13,11 @@ from common.baselines.adjustment import adjustment_json
 from ven.api.auth import ApiError
 from ven.api.context import ApiContext, context
 from ven.api.flexibility import flexibility as forecast_flexibility
-from ven.brain.planning import EventPlan
 from ven.devices.capacity import shed_capacity
 from ven.devices.gateway import CircuitMeters
+
+if TYPE_CHECKING:  # the brain (scipy, Pyomo) is imported by the VEN only when it has a building
+    from ven.brain.planning import EventPlan
 
 __all__ = ["capacity", "current_plan", "flexibility"]
 

@@ -4,9 +4,13 @@ At every boundary of the ``[energy] step_min`` grid of the clock's time (:00, :1
 15 min; simulated time included; the first plan at once), the manager steps the building brain
 to now and re-plans the next ``horizon_h`` with ``ven.energy.mpc.plan``:
 
-- state: the devices' states of the brain's model (``SimulatedBuilding.state``; with MQTT
-  devices the model is the planning model) and the billing month's import peak so far,
-  remembered from the meter's completed 15-min intervals (``MonthPeak``);
+- state: the devices' states of the brain's model (``SimulatedBuilding.state``) and the
+  billing month's import peak so far, remembered from the meter's completed 15-min intervals
+  (``MonthPeak``); with devices of their own (MQTT), what they measure wins: a zone's or tank's
+  reported ``temperature_c`` [°C] and a battery's ``soc`` [fraction] replace the model's where
+  the device's telemetry is fresh (``[mqtt] stale_after``) and carries the value; a device
+  without one falls back to the model's figure, logged once (WARNING) until it reports again
+  (INFO); the summary's ``state`` says which each device's is;
 - forecasts: the uncontrolled load and PV from ``ven.learning`` on the meter's history
   (``ven.energy.forecasts.learned_forecast``, on the metering grid; an interval that starts
   off the grid takes its grid interval's value); where the history cannot give one (too short),
@@ -17,8 +21,16 @@ to now and re-plans the next ``horizon_h`` with ``ven.energy.mpc.plan``:
   is in control (recovery window included), the MPC sends no command to the devices that plan
   controls (``BuildingBrain.event_devices``), and it re-plans as soon as that set changes (an
   event starts or ends), so the devices the event releases return to the MPC at once;
-- prices: ELECTRICITY_PRICE signals of those events (``price``, ``priceRelative``,
-  ``priceMultiplier``) replace the tariff's price in their intervals (``Tariff.with_series``).
+- prices: the configured tariff; where the price feed (``[energy.price_feed]``,
+  ``ven.energy.pricefeed``) has prices covering an interval, the feed's price replaces it;
+  ELECTRICITY_PRICE signals of those events (``price``, ``priceRelative``,
+  ``priceMultiplier``, relative to the feed's or tariff's price) take precedence over both in
+  their intervals (``Tariff.with_series``). The feed is fetched by ``run`` on the clock
+  (``refresh_feed``); a failed fetch keeps the last good prices;
+- zone models: with ``[energy.zone_models]``, the zones are planned with the fits
+  ``oadr-ven model fit --save`` wrote (``ven.learning.savedmodels``) when usable, else with the
+  building file's model; the file is read at start (one INFO line per zone) and again when it
+  changes, and a fit that goes stale falls back at the next re-plan (logged).
 
 The strategy is the building file's until changed at run time (``set_strategy``: the building
 API's ``PUT /energy/strategy``, saved in the state file); the change re-plans at the loop's next
@@ -35,7 +47,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -49,10 +61,17 @@ from ven.devices.history import T_OUT
 from ven.devices.state import DeviceState
 from ven.energy.config import EnergyConfig
 from ven.energy.forecasts import learned_forecast, typical_carbon
-from ven.energy.inputs import DrTarget, EnergyForecast, PlanState
+from ven.energy.inputs import DrTarget, EnergyForecast, PlanSettings, PlanState
 from ven.energy.mpc import Schedule, plan
+from ven.energy.pricefeed import PriceFeed, feed_state_line
 from ven.energy.strategy import Strategy, StrategyError, strategy_from_config
 from ven.energy.tariff import MonthPeak, Tariff
+from ven.learning.savedmodels import (
+    ModelInForce,
+    SavedModelsError,
+    models_in_force,
+    read_saved_models,
+)
 
 if TYPE_CHECKING:
     from ven.brain.handler import BuildingBrain
@@ -81,6 +100,9 @@ class PlanInputs:
     held: frozenset[str]  # devices an event's plan controls now
     learned: bool  # False: the steady model's forecast
     strategy: Strategy | None = None  # None: the manager's at the solve
+    settings: PlanSettings | None = None  # None: the configuration's
+    price_sources: Mapping[str, int] = field(default_factory=dict)  # intervals priced by each
+    state_sources: Mapping[str, str] = field(default_factory=dict)  # device -> measured/model
 
 
 class EnergyManager:
@@ -106,6 +128,13 @@ class EnergyManager:
         self.file_strategy = config.strategy  # the building file's (the default)
         self.strategy_source = "building file"  # or "run time" (set_strategy)
         self.chosen: dict[str, Any] | None = None  # the run-time choice as given (persisted)
+        self.feed = None if config.price_feed is None else PriceFeed(config.price_feed)
+        self._fallback: dict[str, str] = {}  # devices planned from the model: why
+        self.models: list[ModelInForce] = []  # each zone's model in force
+        self._models_seen: tuple[float, int] | None = None  # the file's (mtime, size) read
+        self._models_doc: dict[str, Any] | None = None
+        self._models_problem = ""
+        self.load_zone_models(clock.now(), announce=True)
 
     # ---- the strategy --------------------------------------------------------------------------
 
@@ -169,11 +198,26 @@ class EnergyManager:
         return self.brain.event_devices(now) != self._held
 
     def wait_s(self, now: datetime | None = None) -> float:
-        """Seconds of the clock's time until the next look (at most ``CHECK_S``) [s]."""
+        """Seconds of the clock's time until the next look (at most ``CHECK_S``; the price
+        feed's next fetch counts too) [s]."""
         now = now or self._clock.now()
         if self._next is None:
             return 0.0
-        return max(0.0, min(CHECK_S, (self._next - now).total_seconds()))
+        wait = min(CHECK_S, (self._next - now).total_seconds())
+        if self.feed is not None and self.feed.next_at is not None:
+            wait = min(wait, (self.feed.next_at - now).total_seconds())
+        return max(0.0, wait)
+
+    async def refresh_feed(self, now: datetime | None = None) -> bool:
+        """Fetch the price feed now (``run`` does when it is due); True when it gave prices.
+        Never raises: a failure is logged and the last good prices stay."""
+        if self.feed is None:
+            return False
+        try:
+            return await self.feed.refresh(now or self._clock.now())
+        except Exception:  # a bug in the feed must not stop the VEN
+            log.exception("Price feed %s could not be read", self.feed.settings.source)
+            return False
 
     def step(self, now: datetime | None = None) -> Schedule | None:
         """Re-plan now (synchronously) and send the first interval's commands; None when the
@@ -192,6 +236,8 @@ class EnergyManager:
         each new summary (for ``oadr-ven status``)."""
         while not stop.is_set():
             now = self._clock.now()
+            if self.feed is not None and self.feed.due(now):
+                await self.refresh_feed(now)
             if self.due(now):
                 try:
                     inputs = self.prepare(now)
@@ -237,13 +283,19 @@ class EnergyManager:
             log.debug("Energy plan: learned forecast unavailable (%s); steady model", exc)
             forecast, learned = self._steady_forecast(index, t_out, carbon), False
         moment = start.to_pydatetime()
-        states: dict[str, DeviceState] = dict(sim.state())
+        states, sources = self._measured(dict(sim.state()), now)
+        tariff, priced = self._priced(index)
+        self.load_zone_models(now)
+        fitted = {m.zone_id: m.params for m in self.models if m.source == "fitted"}
         return PlanInputs(now=moment,
                           state=PlanState(now=moment, devices=states,
                                           month_peak_kw=self._peak.so_far(cfg.tariff, moment)),
-                          forecast=forecast, tariff=self._priced(index),
+                          forecast=forecast, tariff=tariff,
                           targets=self._targets(start), held=brain.event_devices(now),
-                          learned=learned, strategy=cfg.strategy)
+                          learned=learned, strategy=cfg.strategy,
+                          settings=replace(cfg.settings, zone_models={
+                              **cfg.settings.zone_models, **fitted}),
+                          price_sources=priced, state_sources=sources)
 
     def solve(self, inputs: PlanInputs) -> Schedule | BaseException:
         """The plan of `inputs` (or the exception that stopped it); touches nothing shared."""
@@ -251,7 +303,8 @@ class EnergyManager:
             return self._planner(self.brain.building, inputs.state, inputs.forecast,
                                  inputs.tariff, inputs.strategy or self.config.strategy,
                                  horizon=self.config.horizon, step=self.config.step,
-                                 targets=inputs.targets, settings=self.config.settings)
+                                 targets=inputs.targets,
+                                 settings=inputs.settings or self.config.settings)
         except Exception as exc:
             return exc
 
@@ -365,14 +418,20 @@ class EnergyManager:
                                     max_import_kw=max(cap, 0.0)))
         return tuple(out)
 
-    def _priced(self, index: pd.DatetimeIndex) -> Tariff:
-        """The tariff, with the ELECTRICITY_PRICE signals of the events in their intervals."""
+    def _priced(self, index: pd.DatetimeIndex) -> tuple[Tariff, dict[str, int]]:
+        """The tariff, with the price feed's prices where it covers an interval and the
+        ELECTRICITY_PRICE signals of the events in their intervals (these win); and how many
+        intervals each of tariff, feed and events priced."""
         tariff = self.config.tariff
+        base = tariff.import_prices(index)
+        fed = np.zeros(len(index), dtype=bool)
+        if self.feed is not None:
+            feed = self.feed.prices_on(index, self.config.step)
+            fed = ~np.isnan(feed)
+            base = np.where(fed, feed, base)
         signals = [s for e in self.brain.plans.values() for s in e.signals
                    if s.name.upper() == "ELECTRICITY_PRICE"]
-        if not signals:
-            return tariff
-        base = tariff.import_prices(index)
+        evented = np.zeros(len(index), dtype=bool)
         prices = base.copy()
         for signal in signals:
             for iv in signal.intervals:
@@ -381,7 +440,82 @@ class EnergyManager:
                 kind = signal.type
                 prices[hit] = (iv.value if kind == "price" else base[hit] + iv.value
                                if kind == "priceRelative" else base[hit] * iv.value)
-        return tariff.with_series(pd.Series(prices, index=index))
+                evented |= np.asarray(hit)
+        sources = {"events": int(evented.sum()), "feed": int((fed & ~evented).sum()),
+                   "tariff": int((~fed & ~evented).sum())}
+        if not (fed.any() or evented.any()):
+            return tariff, sources
+        return tariff.with_series(pd.Series(prices, index=index)), sources
+
+    def _measured(self, states: dict[str, DeviceState], now: datetime
+                  ) -> tuple[dict[str, DeviceState], dict[str, str]]:
+        """The model's device states with what the devices measure where they report it (a
+        zone's or tank's temperature, a battery's soc); and each such device's source."""
+        sim = self.brain.meter.simulation
+        gateway = self.brain.gateway
+        if gateway is sim:  # the simulation is the building: its state is the measurement
+            return states, {}
+        statuses = gateway.device_status(now)
+        sources: dict[str, str] = {}
+        for dev_id, state in states.items():
+            wanted = [f for f in ("temperature_c", "soc") if getattr(state, f) is not None]
+            if not wanted:
+                continue
+            status = statuses.get(dev_id)
+            values: dict[str, Any] = {f: None if status is None else getattr(status, f)
+                                      for f in wanted}
+            if status is None or status.seen is None:
+                why = "no telemetry yet"
+            elif not status.online:
+                why = status.reason or "offline"
+            elif any(v is None for v in values.values()):
+                why = "its telemetry has no " + ", ".join(f for f, v in values.items()
+                                                        if v is None)
+            else:
+                states[dev_id] = replace(state, **values)
+                sources[dev_id] = "measured"
+                if self._fallback.pop(dev_id, None) is not None:
+                    log.info("Energy plan: device %s's state is measured again", dev_id)
+                continue
+            sources[dev_id] = f"model ({why})"
+            if dev_id not in self._fallback:
+                log.warning("Energy plan: device %s's state comes from the planning model "
+                            "(%s) until it reports %s again", dev_id, why, " and ".join(wanted))
+            self._fallback[dev_id] = why
+        return states, sources
+
+    def load_zone_models(self, now: datetime, *, announce: bool = False) -> list[ModelInForce]:
+        """Each zone's model in force (``[energy.zone_models]``): the saved file read when it
+        changed, each fit judged at `now`; logged at start (`announce`) and when one changes."""
+        settings = self.config.zone_models
+        if settings is None:  # the building file's models, logged at start
+            if announce:
+                self.models = models_in_force(self.brain.building, None, now)
+                for model in self.models:
+                    log.info("Zone model in force: %s", model.line())
+            return self.models
+        try:
+            stat = settings.path.stat()
+            seen: tuple[float, int] | None = (stat.st_mtime, stat.st_size)
+        except OSError:
+            seen = None
+        if seen != self._models_seen or announce:
+            self._models_seen = seen
+            try:
+                self._models_doc, self._models_problem = read_saved_models(settings.path), ""
+            except SavedModelsError as exc:
+                self._models_doc, self._models_problem = None, str(exc)
+                log.warning("Zone models: %s; the building file's models stay in force", exc)
+        models = models_in_force(self.brain.building, self._models_doc, now,
+                                 max_age_days=settings.max_age_days,
+                                 problem=self._models_problem)
+        before = {m.zone_id: (m.source, m.params) for m in self.models}
+        for model in models:
+            if announce or before.get(model.zone_id) != (model.source, model.params):
+                (log.info if model.source == "fitted" or not model.note else log.warning)(
+                    "Zone model in force: %s", model.line())
+        self.models = models
+        return models
 
     def _summarise(self, inputs: PlanInputs, schedule: Schedule, held: frozenset[str]
                    ) -> dict[str, Any]:
@@ -393,6 +527,10 @@ class EnergyManager:
                 "horizon_h": self.config.horizon / timedelta(hours=1),
                 "step_min": self.config.step / timedelta(minutes=1),
                 "tariff": inputs.tariff.kind, "currency": currency,
+                "prices": dict(inputs.price_sources),
+                "price_feed": None if self.feed is None else self.feed.state_json(),
+                "state": dict(inputs.state_sources),
+                "zone_models": [m.as_json() for m in self.models],
                 "forecast": "learned" if inputs.learned else "steady model",
                 "dr_intervals": len(inputs.targets), "left_to_event": sorted(held),
                 "solve_s": round(schedule.build_s + schedule.solve_s, 4),
@@ -433,6 +571,23 @@ def plan_lines(summary: dict[str, Any] | None) -> list[str]:
              f"{summary['solve_s']:.3f} s"]
     if summary.get("left_to_event"):
         lines.append(f"  left to the event's plan: {', '.join(summary['left_to_event'])}")
+    prices = summary.get("prices") or {}
+    if prices.get("feed") or prices.get("events"):
+        lines.append(f"  prices: {prices.get('events', 0)} interval(s) from price events, "
+                     f"{prices.get('feed', 0)} from the feed, {prices.get('tariff', 0)} from "
+                     "the tariff")
+    if summary.get("price_feed"):
+        lines.append(feed_state_line(summary["price_feed"]))
+    states = summary.get("state") or {}
+    modelled = {d: s for d, s in states.items() if s != "measured"}
+    if states:
+        lines.append(f"  state: {len(states) - len(modelled)} device(s) measured"
+                     + "".join(f"; {d} from the {s}" for d, s in sorted(modelled.items())))
+    for zone in summary.get("zone_models") or ():
+        note = f"; saved fit not used: {zone['note']}" if zone.get("note") else ""
+        lines.append(f"  zone {zone['zone_id']}: {zone['in_force']} model R = "
+                     f"{zone['r_c_per_kw']:.4g} °C/kW, C = {zone['c_kwh_per_c']:.4g} kWh/°C"
+                     f"{note}")
     for row in summary["next"][:4]:
         lines.append(f"  {row['start'][11:16]} UTC import {row['import_kw']:.1f} kW, export "
                      f"{row['export_kw']:.1f} kW")

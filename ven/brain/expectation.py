@@ -19,13 +19,19 @@ import numpy as np
 from ven.brain.planning import EventPlan
 from ven.devices.model import Building, HvacZone, Participation, WaterHeater
 
-__all__ = ["SHORT_KW", "SHORT_SHARE", "EventExpectation", "ExpectedInterval", "expect",
-           "shortfall_lines"]
+__all__ = ["MATERIAL_KW", "MATERIAL_SHARE", "SHORT_KW", "SHORT_SHARE", "EventExpectation",
+           "ExpectedInterval", "expect", "material_change", "shortfall_lines"]
 
 SHORT_KW = 0.05
 """An interval falls short when expected < requested by more than this [kW] ..."""
 SHORT_SHARE = 0.02
 """... and by more than this share of the request [fraction]."""
+MATERIAL_SHARE = 0.05
+"""A re-plan changes the expectation materially when an interval still to come moves its
+expected shed (or its baseline or requested shed) by more than this share of the event's
+requested shed [fraction] (half the ±10 points a delivery is judged by) ..."""
+MATERIAL_KW = 0.1
+"""... and by more than this [kW] (the report's rounding on the wire)."""
 _COMFORT_MARGIN_C = 0.1
 """A zone or tank within this of its comfort limit at the interval's end is at it [°C]."""
 
@@ -89,6 +95,33 @@ class EventExpectation:
     def short(self) -> bool:
         """True when any interval falls short."""
         return any(i.short for i in self.intervals)
+
+
+def material_change(said: EventExpectation, latest: EventExpectation, since: datetime) -> bool:
+    """Whether `latest` differs materially from the expectation `said` before, in the intervals
+    that end after `since`: another modification, an interval `said` did not have, or an
+    expected shed, baseline or requested shed moved by more than max(``MATERIAL_KW``,
+    ``MATERIAL_SHARE`` x the event's requested shed) [kW]. Intervals over by `since` are
+    left as they were said."""
+    if said.modification_number != latest.modification_number:
+        return True
+    before = {(i.start, i.duration): i for i in said.intervals}
+    limit = max(MATERIAL_KW, MATERIAL_SHARE * max(said.requested_kw, latest.requested_kw))
+    for item in latest.intervals:
+        if item.start + item.duration <= since:
+            continue
+        old = before.get((item.start, item.duration))
+        if old is None:
+            return True
+        for a, b in ((old.expected_kw, item.expected_kw), (old.baseline_kw, item.baseline_kw),
+                     (old.requested_kw, item.requested_kw)):
+            if not (math.isfinite(a) and math.isfinite(b)):
+                if math.isfinite(a) != math.isfinite(b):
+                    return True
+                continue
+            if abs(a - b) > limit:
+                return True
+    return False
 
 
 def expect(plan: EventPlan, building: Building, *, released: Collection[str] = ()

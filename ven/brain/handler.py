@@ -16,10 +16,11 @@ import pandas as pd
 from common.clock import Clock
 from common.messages.enums import OptType
 from ven.baseline import AdjustmentKind, BaselineResult, Confidence, Method
-from ven.brain.expectation import EventExpectation, expect, shortfall_lines
+from ven.brain.expectation import EventExpectation, expect, material_change, shortfall_lines
 from ven.brain.meter import HISTORY_DAYS, HISTORY_STEP, MeteredBuilding
 from ven.brain.outcome import EventOutcome, measure
 from ven.brain.planning import (
+    MIN_PLAN_STEP,
     EventPlan,
     clip_signals,
     event_baseline,
@@ -41,6 +42,11 @@ __all__ = ["BuildingBrain", "ControlState"]
 log = logging.getLogger("ven.brain")
 
 _RECENT_PLANS = 16  # finished plans kept for reports that arrive after the event [-]
+CLOSE_REPLAN = timedelta(minutes=15)
+"""An event planned earlier than this before its start is planned once more this long before
+it (from the device states of then, run on to the start), so that what the VTN hears before
+the event comes from the plan the event starts with, not from one made hours ahead while the
+building (and its energy manager) went on [min]."""
 _BASELINE_CACHE = 64  # baseline windows kept for reports outside events [-]
 
 
@@ -122,11 +128,14 @@ class BuildingBrain:
         self._baselines: dict[tuple[pd.Timestamp, pd.Timestamp], BaselineResult] = {}
         # event -> end of its day-of adjustment window, for events planned before it had data
         self._day_of_due: dict[str, datetime] = {}
+        # event -> when it is planned once more shortly before its start (``CLOSE_REPLAN``)
+        self._close_due: dict[str, datetime] = {}
         self._applied: tuple[str, int, int] | None = None  # the model's commands: whose
         self._controlling = False
         self._sent: tuple[str, int, int, int] | None = None  # the devices' commands: whose
         self._devices_controlled = False
         self._released: dict[str, frozenset[str]] = {}  # event -> devices the gateway released
+        self._said: dict[str, EventExpectation] = {}  # event -> the expectation announced
         self._following = False
         # called once per device an event's plan loses to a manual override (event, device):
         # the VEN opts that device out of the event (oadrCreateOpt with its resource ID)
@@ -175,6 +184,28 @@ class BuildingBrain:
             return None
         return expect(plan, self.building, released=self._released.get(event_id, ()))
 
+    def announced(self, event_id: str) -> EventExpectation | None:
+        """What the VEN says it expects to deliver in a planned event (its x-EXPECTED_DELIVERY
+        report and ``oadr-ven status``): the latest plan's expectation the first time and
+        whenever a plan or re-plan changes it materially (``material_change``: an interval
+        still to come moved by more than 5 % of the requested shed, or another modification),
+        else the one announced before, so that the VTN hears each material change once and
+        not every small move of a re-plan. None when the event is not planned (any more)."""
+        if event_id not in self._plans:
+            self._said.pop(event_id, None)
+            return None
+        latest = self.expectation(event_id)
+        if latest is None:
+            return None
+        said = self._said.get(event_id)
+        if said is not None and not material_change(said, latest, self.meter.time):
+            return said
+        self._said[event_id] = latest
+        if said is not None:
+            log.info("Event %s: the plan now expects %s (it said %s before): telling the VTN",
+                     event_id, _pct_words(latest), _pct_words(said))
+        return latest
+
     # ---- EventHandler ---------------------------------------------------------------------------
 
     async def on_event(self, state: EventState) -> None:
@@ -216,8 +247,11 @@ class BuildingBrain:
         signals: Sequence[EventSignal],
         *,
         opted_out: Collection[str] = (),
+        fresh: bool = False,
     ) -> EventPlan | None:
-        """Plan (or re-plan) an event from its signals; None when there is nothing to do."""
+        """Plan (or re-plan) an event from its signals; None when there is nothing to do.
+        `fresh`: from the device states of now (the model built again, not re-solved in
+        place)."""
         self.tick()
         now = self.meter.time
         if not signals:
@@ -238,7 +272,7 @@ class BuildingBrain:
         planned = plan_event(event_id, modification_number, ahead, baseline,
                              self.meter.simulation, previous=previous,
                              opted_out=sorted({*opted_out, *released}), options=self._options,
-                             recovery=self.recovery, recovery_baseline=after)
+                             recovery=self.recovery, recovery_baseline=after, fresh=fresh)
         self._released[event_id] = released
         if released:
             log.info("Event %s: planned without %s (offline or overridden)", event_id,
@@ -256,6 +290,10 @@ class BuildingBrain:
             self._day_of_due[event_id] = window_end  # re-planned then (``_apply_day_of``)
         else:
             self._day_of_due.pop(event_id, None)
+        if now < start - CLOSE_REPLAN:
+            self._close_due[event_id] = start - CLOSE_REPLAN  # ``_apply_close``
+        else:
+            self._close_due.pop(event_id, None)
         self._applied = None  # apply the new plan's commands at the model's next step
         self._sent = None  # and send them to the devices now (when the event is on)
         log.info("%s", describe_plan(planned, self.building, self.log_zone))
@@ -274,6 +312,8 @@ class BuildingBrain:
         self._devices_out.pop(event_id, None)
         self._released.pop(event_id, None)
         self._day_of_due.pop(event_id, None)
+        self._close_due.pop(event_id, None)
+        self._said.pop(event_id, None)
         if plan is None:
             return
         self._recent.append(plan)
@@ -294,6 +334,8 @@ class BuildingBrain:
                 del self._plans[event_id]
                 self._devices_out.pop(event_id, None)
                 self._day_of_due.pop(event_id, None)
+                self._close_due.pop(event_id, None)
+                self._said.pop(event_id, None)
                 self._recent.append(plan)
                 log.info("%s", describe_outcome(plan, self.outcome(plan), self.log_zone))
                 if plan.replans:
@@ -301,6 +343,7 @@ class BuildingBrain:
                              "last forecast correction %+.2f kW)", event_id, plan.replans,
                              plan.replan_s, plan.last_bias_kw)
         self._apply_day_of()
+        self._apply_close()
         self._follow_devices()
         self._drive_devices(now)
         return steps
@@ -316,7 +359,7 @@ class BuildingBrain:
                 continue
             del self._day_of_due[event_id]
             new = self.plan(event_id, plan.modification_number, plan.signals,
-                            opted_out=self._devices_out.get(event_id, ()))
+                            opted_out=self._devices_out.get(event_id, ()), fresh=True)
             if new is None:
                 continue
             words = new.baseline.adjustment_words.removeprefix("day-of ")
@@ -325,6 +368,19 @@ class BuildingBrain:
             else:
                 log.warning("Event %s: day-of adjustment still not applied once its window "
                             "ended: %s", event_id, words)
+
+    def _apply_close(self) -> None:
+        """Plan again (``plan``) each event planned hours ahead once its start is
+        ``CLOSE_REPLAN`` away, from the states of now run on to the start."""
+        for event_id, due in list(self._close_due.items()):
+            plan = self._plans.get(event_id)
+            if plan is None or self.meter.time < due:
+                continue
+            del self._close_due[event_id]
+            log.debug("Event %s: planned again %s before its start", event_id,
+                      CLOSE_REPLAN)
+            self.plan(event_id, plan.modification_number, plan.signals,
+                      opted_out=self._devices_out.get(event_id, ()), fresh=True)
 
     def measured_kw(self, start: datetime, end: datetime) -> float:
         """Mean measured building load over [start, end) [kW]: the gateway's meter when it has
@@ -396,8 +452,10 @@ class BuildingBrain:
         key = (plan.event_id, plan.modification_number, pos)
         if key == self._applied:
             return
-        if self.closed_loop and self._applied is not None and self._applied[:2] == key[:2] \
-                and 0 < pos < len(plan.request.index) and plan.plan.has_solution:
+        following = self._applied is not None and self._applied[:2] == key[:2] \
+            and 0 < pos < len(plan.request.index)
+        if self.closed_loop and plan.plan.has_solution and (following or self._ahead(plan, pos,
+                                                                                      moment)):
             plan = self._replan(plan, pos)
         commands = plan_to_commands(plan.plan, self.building, moment)
         self._apply(commands)
@@ -405,19 +463,32 @@ class BuildingBrain:
         self._controlling = True
         log.debug("Event %s interval %d: %d command(s)", plan.event_id, pos, len(commands))
 
+    @staticmethod
+    def _ahead(plan: EventPlan, pos: int, moment: datetime) -> bool:
+        """Whether `plan` starts now (`pos` 0 at `moment`) but was made ahead of it, from the
+        device states of that earlier time (an event received hours ahead, or planned again
+        when its day-of window ended): re-planned then from the measured states."""
+        return pos == 0 and plan.replans == 0 and plan.planned_at is not None \
+            and plan.planned_at + MIN_PLAN_STEP <= moment
+
     def _replan(self, plan: EventPlan, pos: int) -> EventPlan:
-        """Re-plan `plan` from interval `pos` on (the meter stands at its start)."""
+        """Re-plan `plan` from interval `pos` on (the meter stands at its start; 0: the whole
+        plan, made ahead, from the states at its start)."""
         index = plan.request.index
-        start = index[pos - 1]
-        planned = float(plan.plan.net_load_kw.iloc[pos - 1])
-        measured = self.measured_kw(start.to_pydatetime(), index[pos].to_pydatetime())
-        error = measured - planned if math.isfinite(measured) else 0.0
+        error = 0.0
+        planned = measured = math.nan
+        if pos > 0:
+            start = index[pos - 1]
+            planned = float(plan.plan.net_load_kw.iloc[pos - 1])
+            measured = self.measured_kw(start.to_pydatetime(), index[pos].to_pydatetime())
+            error = measured - planned if math.isfinite(measured) else 0.0
         new = replan_event(plan, self.meter.simulation, pos, error_kw=error,
                            options=self._options)
         self._plans[plan.event_id] = new
-        log.debug("Event %s re-plan at interval %d: measured %.2f kW vs planned %.2f kW "
-                  "(correction %+.2f kW), %s, shed %.2f kW for target %.2f kW, %.2f s",
-                  plan.event_id, pos, measured, planned, new.last_bias_kw,
+        last = ("planned ahead, now from the measured states" if pos == 0 else
+                f"measured {measured:.2f} kW vs planned {planned:.2f} kW")
+        log.debug("Event %s re-plan at interval %d: %s (correction %+.2f kW), %s, shed %.2f kW "
+                  "for target %.2f kW, %.2f s", plan.event_id, pos, last, new.last_bias_kw,
                   new.result.status.value, float(new.plan.expected_shed_kw.iloc[pos]),
                   float(new.plan.target_kw.iloc[pos]), new.replan_s - plan.replan_s)
         return new
@@ -534,3 +605,9 @@ class BuildingBrain:
         offset = -100.0 * shed / base if base > 0 else 0.0
         return ControlState(event_id=plan.event_id, level=level, offset_pct=offset)
 
+
+def _pct_words(found: EventExpectation) -> str:
+    """``58 kW of the 60 kW asked (97 %)``."""
+    pct = found.expected_pct
+    return (f"{found.expected_kw:.1f} kW of the {found.requested_kw:.1f} kW asked"
+            + ("" if pct is None else f" ({pct:.0f} %)"))

@@ -37,7 +37,7 @@ from ven.instructions import EventSignal, PlanRequest, SignalInterval, plan_requ
 
 __all__ = ["BASELINE_STEP", "RECOVERY_WINDOW", "REPLAN_TIME_LIMIT_S", "EventPlan",
            "baseline_config", "clip_signals", "event_baseline",
-           "forecast_bias", "plan_event", "plan_step", "replan_event"]
+           "forecast_bias", "plan_event", "plan_step", "replan_event", "settled_target"]
 
 BASELINE_STEP = timedelta(minutes=15)
 """Metering interval of the building's history, and of every baseline [min]."""
@@ -70,6 +70,8 @@ class EventPlan:
         correction the latest re-plan added to its next interval [kW].
     recovery_baseline: the customer baseline over the recovery window [kW] (also in
         ``request.baseline_kw``'s rows after the event), when the planner was given one.
+    planned_at: the simulation's time when the plan (or its latest re-plan) was made (UTC): a
+        plan made before its first interval started from device states of that time.
     """
 
     event_id: str
@@ -87,6 +89,7 @@ class EventPlan:
     replan_s: float = 0.0
     last_bias_kw: float = 0.0
     recovery_baseline: pd.Series | None = None
+    planned_at: datetime | None = None
 
     @property
     def start(self) -> datetime:
@@ -107,6 +110,15 @@ class EventPlan:
         hours = float(self.request.duration_h[:count].sum())
         span = pd.Timedelta(hours=hours).round("us")  # float hours of 1-min steps: no ns
         return (self.request.index[0] + span).to_pydatetime()
+
+
+def settled_target(wanted: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """The dispatch's target [kW] per interval: the requested shed `wanted` plus the forecast's
+    excess over the baseline `gap` (at least 0) where a shed is requested, else `wanted`. An
+    interval whose forecast is already below the baseline by more than the request gets 0:
+    no target row, the plan is free there (holding it at its forecast made the closed loop
+    over-deliver by a third when the forecast runs high, tests/ven/test_brain.py)."""
+    return np.where(wanted > 1e-9, np.clip(wanted + gap, 0, None), wanted)
 
 
 def baseline_config(building: Building) -> BaselineConfig:
@@ -177,12 +189,15 @@ def plan_event(
     settle_on_baseline: bool = True,
     recovery: timedelta = RECOVERY_WINDOW,
     recovery_baseline: pd.Series | None = None,
+    fresh: bool = False,
 ) -> EventPlan:
     """Plan an event: request from `signals` and `baseline` on intervals of ``plan_step``
     (split at every signal edge), dispatch with the simulation's forecast and current device
     states. With `previous` (an earlier modification), the model
     is updated and re-solved in place when the intervals allow, else rebuilt. Devices in
     `opted_out` stay out of the event. A baseline without data falls back to the forecast.
+    `fresh`: build the model again from the states of now even when `previous` could be
+    re-solved in place (a re-plan made for its newer states).
 
     The plan runs on for `recovery` after the event (the recovery window): there the load
     should stay at or below the building's no-event load (the forecast made now, before the
@@ -197,12 +212,15 @@ def plan_event(
     """
     building = simulation.building
     t0 = time.perf_counter()
+    made = simulation.time
     step = plan_step(signals)
     base_kw = baseline.baseline
     if recovery_baseline is not None and len(recovery_baseline):
         base_kw = pd.concat([base_kw, recovery_baseline])
         base_kw = base_kw[~base_kw.index.duplicated(keep="first")].sort_index()
     request = plan_request(signals, building, base_kw, step=step, rebound=recovery)
+    if len(request.index):  # planned ahead: from the states the event will find
+        simulation = simulation.ahead(request.index[0].to_pydatetime())
     forecast = _forecast_on(simulation, request)
     if not baseline.ok:
         request = plan_request(signals, building, forecast.total_kw, step=step, rebound=recovery)
@@ -211,12 +229,11 @@ def plan_event(
     requested = request.target_kw.rename("requested_kw")
     if settle_on_baseline:
         gap = forecast.total_kw.to_numpy(dtype=float) - request.baseline_kw.to_numpy(dtype=float)
-        wanted = requested.to_numpy()
-        request = request.with_target(np.where(wanted > 1e-9, np.clip(wanted + gap, 0, None),
-                                               wanted))
+        request = request.with_target(settled_target(requested.to_numpy(dtype=float), gap))
     request = _without(request, opted_out)
     reused = False
-    if previous is not None and update_request(previous.model, request):
+    if previous is not None and not fresh and previous.request.rules.equals(request.rules) \
+            and update_request(previous.model, request):  # (the model keeps its rules)
         model = previous.model
         result = solve(model, options, previous=previous.result)
         reused = True
@@ -229,7 +246,7 @@ def plan_event(
         event_id=event_id, modification_number=modification_number, signals=tuple(signals),
         baseline=baseline, requested_kw=requested, request=request, model=model,
         result=result, plan=plan, solve_s=time.perf_counter() - t0, reused_model=reused,
-        recovery_baseline=recovery_baseline)
+        recovery_baseline=recovery_baseline, planned_at=made)
 
 
 def _no_event(forecast_kw: pd.Series, previous: EventPlan | None) -> pd.Series:
@@ -262,7 +279,8 @@ def replan_event(
     settle_on_baseline: bool = True,
 ) -> EventPlan:
     """Receding-horizon re-plan of `plan` from its interval `pos` on (a plan-interval boundary,
-    `simulation` standing at its start).
+    `simulation` standing at its start; 0: the whole plan again, from the device states at its
+    start, for a plan made ahead of it).
 
     The remaining intervals (event and rebound) keep the plan's baseline, requested shed and
     rules; the dispatch starts from the *measured* device states (``simulation.state()``:
@@ -276,7 +294,7 @@ def replan_event(
     t0 = time.perf_counter()
     full = plan.request
     n = len(full.index)
-    if not 0 < pos < n:
+    if not 0 <= pos < n:
         return plan
     building = simulation.building
     sub = _tail_request(full, plan.requested_kw, pos)
@@ -286,7 +304,7 @@ def replan_event(
     wanted = plan.requested_kw.to_numpy(dtype=float)[pos:]
     if settle_on_baseline:
         gap = forecast.total_kw.to_numpy(dtype=float) - sub.baseline_kw.to_numpy(dtype=float)
-        sub = sub.with_target(np.where(wanted > 1e-9, np.clip(wanted + gap, 0, None), wanted))
+        sub = sub.with_target(settled_target(wanted, gap))
     else:
         sub = sub.with_target(wanted)
     inputs = inputs_from_forecast(building, sub, forecast, simulation.state())
@@ -302,7 +320,7 @@ def replan_event(
     return dataclasses.replace(
         plan, model=model, result=result, plan=splice_plan(plan.plan, tail, pos),
         replans=plan.replans + 1, replan_s=plan.replan_s + elapsed,
-        last_bias_kw=float(bias[0]) if len(bias) else 0.0)
+        last_bias_kw=float(bias[0]) if len(bias) else 0.0, planned_at=simulation.time)
 
 
 def splice_plan(head: DispatchPlan, tail: DispatchPlan, pos: int) -> DispatchPlan:

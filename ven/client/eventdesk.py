@@ -24,6 +24,7 @@ from ven.client.events import (
     event_from_xml,
     event_status,
     event_to_xml,
+    invalid_content,
     is_for,
     summarize,
     unsupported_signals,
@@ -63,8 +64,10 @@ class EventDesk:
     oadrCreatedEvent with code 452 and nothing in it is stored; an event of a market context
     not in ``[events] market_contexts`` (when set) is answered optOut with 453, one whose
     eiTarget does not include this VEN (``is_for``) optOut with 462, one without a supported
-    signal optOut with 460. An event cancelled (or no longer listed) while active, with a
-    startafter window, stops at a random moment within that window from now (`rng`).
+    signal optOut with 460, one whose content is not valid (``invalid_content``: a SIMPLE
+    level outside 0-3, intervals that do not fill the active period) optOut with 454. An
+    event cancelled (or no longer listed) while active, with a startafter window, stops at a
+    random moment within that window from now (`rng`).
     """
 
     def __init__(
@@ -147,7 +150,7 @@ class EventDesk:
             to_save.append(stored)
             changed.append((change, stored))
             self._seen[event_id] = event_status(event, stored.phase, start, stored.end, now)
-            if code not in (200, 460):
+            if code not in (200, 454, 460):
                 log.warning("Event %s is %s: answered optOut (%d)", event_id,
                             "not for this VEN (eiTarget)" if code == 462 else
                             f"of market context {event.event_descriptor.market_context!r}, "
@@ -173,7 +176,11 @@ class EventDesk:
 
     def _refusal(self, event: EiEvent, ven_id: str) -> int:
         """200, or the code refusing an event not meant for us: 453 (market context not ours),
-        462 (eiTarget does not include this VEN)."""
+        462 (eiTarget does not include this VEN), 454 (invalid content: ``invalid_content``)."""
+        if (problem := invalid_content(event)) is not None:
+            log.warning("Event %s is not valid: %s; answered optOut (454)",
+                        event.event_descriptor.event_id, problem)
+            return 454
         contexts = self._config.market_contexts
         if contexts and event.event_descriptor.market_context not in contexts:
             return 453

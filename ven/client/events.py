@@ -24,6 +24,7 @@ __all__ = [
     "event_from_xml",
     "event_status",
     "event_to_xml",
+    "invalid_content",
     "is_for",
     "summarize",
     "unsupported_signals",
@@ -220,6 +221,26 @@ def unsupported_signals(event: EiEvent, supported: tuple[str, ...]) -> list[str]
         elif signal.signal_type.value not in accepted:
             refused.append(f"{name}/{signal.signal_type.value}")
     return refused
+
+
+def invalid_content(event: EiEvent) -> str | None:
+    """Why an event is not valid data although it decoded, or ``None``: a SIMPLE level other
+    than 0-3, or a signal whose interval durations do not add up to the active period (an
+    event of fixed length whose intervals all give their duration). Answered 454."""
+    period = event.active_period.duration
+    for signal in event.event_signals:
+        name = signal.signal_name.value
+        if name in ("SIMPLE", "simple"):
+            levels = [p for interval in signal.intervals for p in interval.payloads]
+            if bad := [v for v in levels if v not in (0, 1, 2, 3)]:
+                return f"signal {signal.signal_id}: SIMPLE level {bad[0]:g} is not 0, 1, 2 or 3"
+        lengths = [interval.duration for interval in signal.intervals]
+        if period > timedelta(0) and lengths and all(d is not None for d in lengths):
+            total = sum((d for d in lengths if d is not None), timedelta(0))
+            if total != period:
+                return (f"signal {signal.signal_id}: its intervals last {total}, its active "
+                        f"period {period}")
+    return None
 
 
 def _duration_words(duration: timedelta) -> str:

@@ -1,14 +1,22 @@
 """Every case the kit knows, by certification ID: the scenarios it runs (``registration``,
-``events``, ``opts``, ``reports``, ``general``, ``ported``; each pull case has its push twin,
-the same scenario over a push registration: N1_00xx/N0_50xx, E1_10xx/E0_60xx, P1_20xx/P0_70xx,
-R1_30xx-31xx/R0_80xx-81xx, G1_40xx/G0_90xx (G1_4015 has none), A_E3_*/A_E2_*) and the cases
-it reports ``n/a`` with the reason."""
+``events``, ``opts``, ``reports``, ``general``, ``ported``, ``sequences``; each pull case has
+its push twin, the same scenario over a push registration: N1_00xx/N0_50xx, E1_10xx/E0_60xx,
+P1_20xx/P0_70xx, R1_30xx-31xx/R0_80xx-81xx, G1_40xx/G0_90xx (G1_4015 has none),
+A_E3_*/A_E2_*) and the cases it reports ``n/a`` with the reason."""
 
 from __future__ import annotations
 
 import fnmatch
 
-from ven.conformance import events, general, opts, ported, registration, reports
+from ven.conformance import (
+    events,
+    general,
+    opts,
+    ported,
+    registration,
+    reports,
+    sequences,
+)
 from ven.conformance.scenario import Case
 
 __all__ = ["CATALOG", "NO_LISTENER", "select"]
@@ -46,7 +54,6 @@ _NOT_RUN = (
      "needs a venID the VTN's operator allocated beforehand; the kit has no option for it yet"),
     ("E1_1027", "Event with baseline (pull)",
      "needs an event with an eiEventBaseline; no operator step creates one yet"),
-    ("E1_1060", "VEN createOpt qualification (pull)", "not implemented by the kit yet"),
     ("E1_1070", "Negative: custom event signal (pull)",
      "a VEN test: a VTN under test is not asked to send custom signals"),
 )
@@ -55,7 +62,8 @@ _NOT_RUN = (
 def _catalog() -> dict[str, Case]:
     cases: dict[str, Case] = {}
     for case_id, title, run, operator in (*registration.CASES, *events.CASES, *opts.CASES,
-                                          *reports.CASES, *general.CASES, *ported.CASES):
+                                          *reports.CASES, *general.CASES, *ported.CASES,
+                                          *sequences.CASES):
         cases[case_id] = Case(case_id, title, run, steps=_steps(run.__doc__),
                               operator=operator)
     for case_id, title, reason in (*_NOT_RUN, *reports.NOT_RUN, *general.NOT_RUN):

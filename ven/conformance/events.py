@@ -7,11 +7,16 @@ these cases are ``needs-operator``. Each function's docstring lists its steps.
 
 from __future__ import annotations
 
-from common.messages.enums import OptType, ResponseRequired
+from datetime import UTC, datetime
+
+from common.messages.enums import OptReason, OptType, ResponseRequired
 from common.messages.event import DistributeEvent, OadrEvent, RequestEvent
+from common.messages.opt import CreatedOpt, CreateOpt
 from common.messages.poll import Poll, Response
+from common.messages.types import QualifiedEventId, Target
 from common.xml import encode
 from ven.conformance.operator import Step
+from ven.conformance.opts import new_opt_id
 from ven.conformance.scenario import Harness, response_code
 from ven.conformance.wire import Record
 
@@ -193,6 +198,37 @@ async def e1_1080(h: Harness) -> None:
         h.expect_reply(await h.poll(), Response, "a correct oadrPoll still brings oadrResponse")
 
 
+async def e1_1060(h: Harness) -> None:
+    """Bootstrap; the operator creates an ELECTRICITY_PRICE event; the VEN opts in
+    (oadrCreatedEvent -> oadrResponse 200); later the VEN opts out of it with oadrCreateOpt
+    naming the event (qualifiedEventID, no marketContext, no vavailability; targeting the
+    first resourceID of the event's eiTarget when it lists one) -> oadrCreatedOpt 200."""
+    await h.bootstrap()
+    event_id = await _event(h, "ELECTRICITY_PRICE", signal_type="price", value=3.13,
+                            start="+10m")
+    distribute = await _distribution(h, "the ELECTRICITY_PRICE event is distributed",
+                                     event_id=event_id)
+    ours = next((e for e in distribute.events
+                 if not event_id or e.event.event_descriptor.event_id == event_id), None)
+    h.expect(ours is not None and "ELECTRICITY_PRICE" in _signal_names(ours),
+             "the event has an ELECTRICITY_PRICE signal",
+             f"signals {sorted(_signal_names(ours)) if ours else None}")
+    assert ours is not None and h.ven_id is not None
+    descriptor = ours.event.event_descriptor
+    _acknowledged(h, await h.opt(distribute, OptType.OPT_IN, only={descriptor.event_id}),
+                  "the VTN acknowledges the optIn")
+    resources = ours.event.target.resource_ids[:1]
+    record = await h.send("EiOpt", CreateOpt(
+        opt_id=new_opt_id(), opt_type=OptType.OPT_OUT, opt_reason=OptReason.OVERRIDE_STATUS,
+        ven_id=h.ven_id, created_date_time=datetime.now(UTC), request_id=h.request_id(),
+        qualified_event_id=QualifiedEventId(
+            event_id=descriptor.event_id,
+            modification_number=descriptor.modification_number),
+        target=Target(resource_ids=resources)))
+    h.expect_reply(record, CreatedOpt, "the VTN accepts the oadrCreateOpt for the event")
+    await h.drain()
+
+
 CASES = (
     ("E1_1010", "Empty distributeEvent (pull)", e1_1010, False),
     ("E1_1020", "ELECTRICITY_PRICE event (pull)", e1_1020, True),
@@ -200,6 +236,7 @@ CASES = (
     ("E1_1030", "Two distributeEvent sequences (pull)", e1_1030, True),
     ("E1_1040", "Several createdEvents, mixed optIn/optOut (pull)", e1_1040, True),
     ("E1_1050", "VEN use of oadrRequestEvent (pull)", e1_1050, True),
+    ("E1_1060", "VEN createOpt qualification (pull)", e1_1060, True),
     ("E1_1065", "Unneeded oadrCreatedEvent (pull)", e1_1065, True),
     ("E1_1080", "Negative: case sensitivity (pull)", e1_1080, False),
 )

@@ -4,9 +4,16 @@ Steps (``Step``) and their parameters (JSON objects):
 
 - ``create_event``: ``{"ven_id", "signal_name", "signal_type", "value", "start",
   "duration", "response_required"}``: create an event for this VEN only (``start`` is
-  ``+5m``-style or ISO 8601; ``duration`` ISO 8601). Result: ``{"event_id": ...}`` if known.
-- ``cancel_event``: ``{"ven_id", "event_id"}``: the VTN cancels an event it created for this
-  VEN (the cancellation goes out as a modification).
+  ``now``, ``+5m``-style or ISO 8601; ``duration`` ISO 8601). Optional, only when a case
+  needs them: ``"ramp_up"``, ``"recovery"``, ``"startafter"`` (ISO 8601 durations: the
+  event's x-eiRampUp, x-eiRecovery and tolerance startafter), ``"priority"``,
+  ``"market_context"``, ``"test_event"`` (true). Result: ``{"event_id": ...}`` if known.
+- ``modify_event``: ``{"ven_id", "event_id"}`` and the fields that change, any of
+  ``"start"`` (ISO 8601), ``"duration"`` and ``"response_required"``: the VTN modifies the
+  event (modificationNumber + 1).
+- ``cancel_event``: ``{"ven_id", "event_id"}``, optionally ``"response_required"`` (the
+  cancellation's oadrResponseRequired): the VTN cancels an event it created for this VEN (the
+  cancellation goes out as a modification).
 - ``cancel_registration``: ``{"ven_id", "registration_id"}``: the VTN cancels the VEN's
   registration (it sends oadrCancelPartyRegistration at the next poll).
 - ``request_reregistration``: ``{"ven_id"}``: the VTN sends oadrRequestReregistration.
@@ -57,6 +64,7 @@ SCRIPT_CANNOT = 3
 
 class Step(StrEnum):
     CREATE_EVENT = "create_event"
+    MODIFY_EVENT = "modify_event"
     CANCEL_EVENT = "cancel_event"
     CANCEL_REGISTRATION = "cancel_registration"
     REQUEST_REREGISTRATION = "request_reregistration"
@@ -87,6 +95,9 @@ class NoOperator:
         raise OperatorUnavailable(f"step {step} needs an operator (--operator none)")
 
 
+_EVENT_OPTIONS = ("ramp_up", "recovery", "startafter", "priority", "market_context",
+                  "test_event")
+"""Optional create_event parameters, passed to the admin API under the same names."""
 _SIGNAL_VALUE = {"ELECTRICITY_PRICE": "price", "LOAD_DISPATCH": "kw", "LOAD_CONTROL": "kw",
                  "SIMPLE": "level"}
 
@@ -115,11 +126,18 @@ class OursOperator:
                 "response_required": params.get("response_required", "always")}
             if params.get("signal_type"):
                 body["signal_type"] = params["signal_type"]
+            body.update({k: params[k] for k in _EVENT_OPTIONS if params.get(k) is not None})
             answer = await self._post("/events", body)
             event = answer.get("event", answer)
             return {"event_id": event.get("event_id")} if isinstance(event, dict) else {}
+        if step is Step.MODIFY_EVENT:
+            patch = {k: params[k] for k in ("start", "duration", "response_required")
+                     if params.get(k) is not None}
+            return await self._post(f"/events/{params['event_id']}", patch, method="PATCH")
         if step is Step.CANCEL_EVENT:
-            return await self._post(f"/events/{params['event_id']}/cancel", {})
+            cancel = ({"response_required": params["response_required"]}
+                      if params.get("response_required") else {})
+            return await self._post(f"/events/{params['event_id']}/cancel", cancel)
         if step is Step.CANCEL_REGISTRATION:
             return await self._post(f"/vens/{ven_id}/cancel", {})
         if step is Step.REQUEST_REREGISTRATION:
@@ -136,18 +154,19 @@ class OursOperator:
                 {"report_to_follow": bool(params.get("report_to_follow", False))})
         raise OperatorUnavailable(f"step {step} is not supported by --operator ours")
 
-    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def _post(self, path: str, body: dict[str, Any], *, method: str = "POST"
+                    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self._token}", "X-Oadr-Operator": "conformance-kit"}
         try:
             async with (
                 aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session,
-                session.post(self.url + path, json=body, headers=headers) as answer,
+                session.request(method, self.url + path, json=body, headers=headers) as answer,
             ):
                 text = await answer.text()
                 if answer.status >= 300:
-                    raise OperatorFailed(f"POST {path}: HTTP {answer.status}: {text[:300]}")
+                    raise OperatorFailed(f"{method} {path}: HTTP {answer.status}: {text[:300]}")
         except aiohttp.ClientError as exc:
-            raise OperatorFailed(f"POST {path}: {exc}") from exc
+            raise OperatorFailed(f"{method} {path}: {exc}") from exc
         try:
             parsed = json.loads(text) if text else {}
         except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -195,6 +196,23 @@ class SimulatedBuilding:
         """The simulation's current time (UTC): the end of the last step."""
         return self._time
 
+    def ahead(self, moment: datetime) -> SimulatedBuilding:
+        """A copy of the building run on to `moment` in normal operation (every device
+        released, no noise), for planning an event that starts then from the device states it
+        will find (zone and tank temperatures, state of charge, EV energy); the building itself
+        does not move. The copy itself when `moment` is not later than the building's time."""
+        if moment <= self._time:
+            return self
+        twin = copy.copy(self)
+        twin.clock = ManualClock(moment)
+        twin._live = copy.deepcopy(self._live)
+        for live in twin._live.values():
+            live.control = Control()
+        twin._noise = False
+        twin._noise_days = {}
+        twin.step(moment - self._time)
+        return twin
+
     def state(self) -> dict[str, DeviceState]:
         """Current state of every device, by id."""
         return {dev.id: snapshot(dev, self._live[dev.id]) for dev in self.building.devices}
@@ -219,8 +237,12 @@ class SimulatedBuilding:
                 control.on = command.on
             elif isinstance(command, PowerLimit):
                 control.limit_kw = command.kw
+                if isinstance(self.building.device(command.device_id), WaterHeater):
+                    control.setpoint_c = None  # a tank is either deferred or raised
             elif isinstance(command, Setpoint):
                 control.setpoint_c = command.celsius
+                if isinstance(self.building.device(command.device_id), WaterHeater):
+                    control.limit_kw = None
             elif isinstance(command, BatteryPower):
                 control.battery_kw = command.kw
 

@@ -17,6 +17,8 @@ class DeviceState:
     plugged: EV connected.
     on: on/off load running (False while shed).
     lockout_until: an on/off load refuses to be shed until this time (UTC).
+    shed_since: an on/off load shed since this time (UTC); its controller ends the shed after
+        its max_shed_minutes.
     """
 
     device_id: str
@@ -28,3 +30,4 @@ class DeviceState:
     plugged: bool | None = None
     on: bool | None = None
     lockout_until: datetime | None = None
+    shed_since: datetime | None = None

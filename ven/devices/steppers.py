@@ -208,13 +208,17 @@ def _water_heater(
     dev: WaterHeater, live: Live, at: Substeps, thermostats: Thermostats
 ) -> np.ndarray:
     """The tank's on/off thermostat and its one-node physics (physics.tank_step, written
-    out here because it runs once per sub-step)."""
+    out here because it runs once per sub-step). A commanded set point (``Setpoint``, the
+    plan raising the tank) is heated to at once, as a water heater's load-up command does:
+    the element runs while the tank is below it, without first falling through the
+    deadband."""
     control = live.control
     if control.on:
         target = dev.setpoint_c if control.setpoint_c is None else control.setpoint_c
     else:
         target = dev.comfort_low_c + thermostats.water_deadband_c  # keeps the tank >= comfort_low_c
-    low = target - thermostats.water_deadband_c
+    low = target - (thermostats.water_deadband_c if control.setpoint_c is None or not control.on
+                    else 0.0)
     cap = dev.rated_kw if control.limit_kw is None else min(dev.rated_kw, control.limit_kw)
     capacity = dev.volume_l * WATER_KWH_PER_L_C
     draw = np.asarray(dev.draw_l_per_h, dtype=float)[at.cal.hour] * WATER_KWH_PER_L_C
@@ -332,5 +336,6 @@ def snapshot(dev: AnyDevice, live: Live) -> DeviceState:
             kind=kind,
             on=live.shed_since is None,
             lockout_until=live.lockout_until,
+            shed_since=live.shed_since,
         )
     return DeviceState(device_id=ident, kind=kind)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -40,8 +41,14 @@ def inputs_from_forecast(
     forecast: Forecast,
     states: Mapping[str, DeviceState] | None = None,
 ) -> DispatchInputs:
-    """DispatchInputs from a device-layer forecast [kW, °C] and current device states."""
+    """DispatchInputs from a device-layer forecast [kW, °C] and current device states.
+
+    An on/off load's local controller has the last word on its timing: the intervals it would
+    refuse (in its lockout after a shed, or past the end of its longest shed when it is shed
+    already) are held out of the plan (rule ``off``), so that a re-plan does not count on a
+    shed the device will not give."""
     states = states or {}
+    request = _held_by_controllers(building, request, states)
     zone, soc, tank, ev, shed = {}, {}, {}, {}, {}
     for dev in building.devices:
         st = states.get(dev.id)
@@ -67,6 +74,32 @@ def inputs_from_forecast(
             zone_temp_c=zone, battery_soc=soc, tank_temp_c=tank, ev_energy_kwh=ev, shed=shed
         ),
     )
+
+
+def _held_by_controllers(building: Building, request: PlanRequest,
+                         states: Mapping[str, DeviceState]) -> PlanRequest:
+    """`request` with each on/off load held (rule ``off``) in the intervals its controller would
+    not shed it through: those starting before its lockout ends, and, when it is shed now,
+    those ending after its shed reaches max_shed_minutes."""
+    if not len(request.index):
+        return request
+    starts = request.index
+    ends = starts + pd.to_timedelta(request.duration_h, unit="h")
+    rules = None
+    for dev in building.devices:
+        st = states.get(dev.id)
+        if not isinstance(dev, OnOffLoad) or st is None or dev.id not in request.rules.columns:
+            continue
+        held = pd.Series(False, index=starts)
+        if st.lockout_until is not None:
+            held |= starts < pd.Timestamp(st.lockout_until)
+        if st.shed_since is not None:
+            last = pd.Timestamp(st.shed_since) + pd.Timedelta(minutes=dev.max_shed_minutes)
+            held |= pd.Series(ends > last, index=starts)
+        if held.any():
+            rules = request.rules.copy() if rules is None else rules
+            rules.loc[held.to_numpy(), dev.id] = "off"
+    return request if rules is None else dataclasses.replace(request, rules=rules)
 
 
 def plan_to_commands(plan: DispatchPlan, building: Building, at: datetime) -> list[DeviceCommand]:

@@ -22,8 +22,9 @@ __all__ = ["FIT_HELP", "FORECAST_HELP", "add_fit_arguments", "add_forecast_argum
 
 FIT_HELP = ("Fit each HVAC zone's RC thermal model (R [°C/kW], C [kWh/°C]) to its measured "
             "history, report the fit (RMSE [°C] on fitted and held-out data) and refuse it "
-            "when it is poor (the configured model stays in force). Nothing is written: paste "
-            "the printed lines into the building file.")
+            "when it is poor (the configured model stays in force). --save FILE writes the "
+            "accepted fits for the running VEN ([energy.zone_models] path = FILE); without it "
+            "nothing is written (paste the printed lines into the building file).")
 FORECAST_HELP = ("Forecast the building's load and PV [kW] for the next hours from its "
                  "history (same-time averages of similar days, regressed on the outdoor "
                  "temperature; PV: recent envelope x clearness).")
@@ -35,6 +36,11 @@ without an offset), mean electric HVAC power [kW], zone temperature at the inter
 (`oadr-ven telemetry export`) is read too. With --config the VEN's stored telemetry is used
 (zone `power` and `temperature`, the building meter's `outdoor_temperature`).
 
+With --save FILE the accepted fits are written to FILE (JSON, atomically; zones already in
+it are kept, a refused fit changes nothing); a VEN whose building file has
+[energy.zone_models] path = "FILE" plans those zones with them (read at start and whenever
+the file changes; a fit whose data are older than max_age_days is not used).
+
 exit status: 0 every fit accepted; 1 a fit refused (its configured model stays in force);
 2 bad input.
 
@@ -42,6 +48,7 @@ examples:
   oadr-ven model fit --csv rtu-north.csv --building office.toml --zone rtu-north
   oadr-ven model fit --csv zone.csv --zone z1 --mode heating --cop 3.5 --json
   oadr-ven model fit --config ven.toml --from 2026-07-01 --json
+  oadr-ven model fit --config ven.toml --save zone-models.json
 """
 _FORECAST_EPILOG = """\
 A building CSV has the columns time,load_kw and optionally pv_kw,t_out_c: interval start,
@@ -98,6 +105,9 @@ def add_fit_arguments(sub: argparse.ArgumentParser) -> None:
                      help="refuse a fit on less history than this [h] (default: 48)")
     sub.add_argument("--holdout", type=float, default=0.25, metavar="FRACTION",
                      help="share of the history held out of the fit (default: 0.25)")
+    sub.add_argument("--save", metavar="FILE",
+                     help="write the accepted fits to FILE for the running VEN "
+                          "([energy.zone_models] path)")
 
 
 def add_forecast_arguments(sub: argparse.ArgumentParser) -> None:
@@ -210,9 +220,19 @@ def fit_document(args: argparse.Namespace) -> dict[str, Any]:
                    if samples is None else zone_history(samples, zone_id, _step(args)))
         fits.append(fit_zone(history, mode=mode, cop=cop, configured=configured,
                              limits=limits))
+    saved = None
+    if getattr(args, "save", None):
+        from ven.learning.savedmodels import SavedModelsError, save_fits
+
+        try:
+            written = save_fits(Path(args.save), fits, building_id=None if building is None
+                                else building.id, now=datetime.now(UTC))
+        except (OSError, SavedModelsError) as exc:
+            raise LearningInputError(f"--save {args.save}: {exc}") from None
+        saved = {"path": str(args.save), "zones": written}
     return {"building_id": None if building is None else building.id,
             "building_file": None if building_file is None else str(building_file),
-            "zones": [{**f.as_json(), "toml": f.toml()} for f in fits]}
+            "zones": [{**f.as_json(), "toml": f.toml()} for f in fits], "saved": saved}
 
 
 def _params_line(params: dict[str, Any]) -> str:
@@ -242,9 +262,15 @@ def _fit_lines(data: dict[str, Any]) -> list[str]:
                          f"{zone['holdout_rmse_c']:.3f} °C held out{configured} (limit "
                          f"{zone['max_holdout_rmse_c']:g} °C)")
         lines.append(f"  in force: {zone['in_force'] or 'nothing (no configured model)'}")
-        if zone["toml"]:
+        if zone["toml"] and not data.get("saved"):
             lines.append("  paste into this zone's [[devices]] table of the building file:")
             lines.extend(f"    {line}" for line in zone["toml"].splitlines())
+    saved = data.get("saved")
+    if saved is not None:
+        lines.append(f"Saved {len(saved['zones'])} accepted fit(s) to {saved['path']}"
+                     + (f" ({', '.join(saved['zones'])})" if saved["zones"] else
+                        ": nothing written (no fit accepted)")
+                     + "; the VEN plans with them where [energy.zone_models] names the file")
     return lines
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
+from common.messages.enums import ResponseRequired
 from vtn.admin.audit import event_summary, note
 from vtn.admin.context import context, json_body, query_bool, query_instant, query_int
 from vtn.admin.event_input import event_to_input, merge_patch, parse_event_request
@@ -29,12 +30,13 @@ async def create(request: web.Request) -> web.Response:
         raise BadRequest("start: the event would be over already (start + duration is in "
                          "the past)", field="start")
     await _check_vens_known(ctx.store, event_request)
+    overlaps = await _overlaps(ctx.store, event_request, None, now)
+    _refuse_overlap(ctx.vtn.config.events.overlap, overlaps)
     event = await ctx.store.events.create(event_request)
     note(request, "event.create", object_type="event", object_id=event.event_id,
          summary=event_summary(event, "created"))
     body = {**event_json(event, now, ctx.near_window),
-            "warnings": _started_already(event_request, now)
-            + await _overlaps(ctx.store, event, now)}
+            "warnings": _started_already(event_request, now) + overlaps}
     return web.json_response(body, status=201,
                              headers={"Location": f"{request.path}/{event.event_id}"})
 
@@ -50,13 +52,21 @@ def _started_already(event: EventRequest, now: datetime) -> list[str]:
     return [f"{ago}; {_minutes(event.end - now)} of its {total} min are left"]
 
 
-async def _overlaps(store: Store, event: Event, now: datetime) -> list[str]:
-    """A warning per other event, not cancelled nor ended, of the same market context whose
-    active period overlaps `event`'s for one of the same VENs: 2.0b expects no overlap within
-    a market context (A_E3_0530). The event is kept: the operator decides."""
-    mine = event.request
+def _refuse_overlap(mode: str, overlaps: list[str]) -> None:
+    """409 with the first overlap when ``[events] overlap`` is ``refuse``."""
+    if overlaps and mode == "refuse":
+        raise ConflictError(overlaps[0].replace("(it is kept)", "(refused: [events] overlap "
+                                                "= \"refuse\")"))
+
+
+async def _overlaps(store: Store, mine: EventRequest, event_id: str | None,
+                    now: datetime) -> list[str]:
+    """A warning per other event (not `event_id`), not cancelled nor ended, of the same
+    market context whose active period overlaps `mine`'s for one of the same VENs: 2.0b
+    expects no overlap within a market context (A_E3_0530). The event is kept unless
+    ``[events] overlap`` is ``refuse``."""
     others = [e for e in await _not_ended(store, now)
-              if e.event_id != event.event_id and not e.cancelled
+              if e.event_id != event_id and not e.cancelled
               and e.request.market_context == mine.market_context and _meet(e.request, mine)]
     if not others:
         return []
@@ -132,22 +142,34 @@ async def modify(request: web.Request) -> web.Response:
                                       signal_id=event.request.signals[0].signal_id)
     await _check_vens_known(ctx.store, new_request)
     new_request = dataclasses.replace(new_request, baseline=event.request.baseline)
+    overlaps = await _overlaps(ctx.store, new_request, event.event_id, now)
+    _refuse_overlap(ctx.vtn.config.events.overlap, overlaps)
     modified = await ctx.store.events.modify(event.event_id, new_request, reason=reason,
                                              expected_modification_number=expected)
     note(request, "event.modify", object_type="event", object_id=modified.event_id,
          summary=event_summary(modified, f"changed {', '.join(sorted(patch))}", reason))
     return web.json_response({**event_json(modified, now, ctx.near_window),
-                              "warnings": await _overlaps(ctx.store, modified, now)})
+                              "warnings": overlaps})
 
 
 async def cancel(request: web.Request) -> web.Response:
-    """POST /events/{event_id}/cancel: cancel (a modification); 409 if already cancelled."""
+    """POST /events/{event_id}/cancel: cancel (a modification); 409 if already cancelled.
+
+    Optional ``response_required`` (``always``/``never``): the cancellation's
+    oadrResponseRequired (default: the event's own; A_E3_0498 cancels with ``never``).
+    """
     ctx = context(request)
     body = await json_body(request)
     reason = body.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise BadRequest("reason: expected text", field="reason")
-    event = await ctx.store.events.cancel(request.match_info["event_id"], reason=reason)
+    response = body.get("response_required")
+    if response is not None and response not in {r.value for r in ResponseRequired}:
+        raise BadRequest(f"response_required: expected 'always' or 'never', got {response!r}",
+                         field="response_required")
+    event = await ctx.store.events.cancel(
+        request.match_info["event_id"], reason=reason,
+        response_required=None if response is None else ResponseRequired(response))
     note(request, "event.cancel", object_type="event", object_id=event.event_id,
          summary=event_summary(event, "cancelled", reason))
     return web.json_response(event_json(event, ctx.clock.now(), ctx.near_window))

@@ -20,10 +20,13 @@ _INPUT_DURATION: Json = {"type": "string", "examples": ["PT1H30M", "1h30m", "15m
                          "description": "ISO 8601 duration or a short form (2d, 1h30m, 15m, 90s)"}
 
 _EXPECTED: Json = {name: {"type": ["number", "null"], "description": text} for name, text in (
-    ("expected_kw", "Shed the VEN said, before the event, it expects to deliver (its "
+    ("expected_kw", "Shed the VEN said it expects to deliver, the latest it said (its "
      "x-EXPECTED_DELIVERY projection) [kW]; null without one"),
     ("expected_requested_kw", "Shed requested against the VEN's projected baseline [kW]"),
     ("expected_pct", "Expected / requested shed [%]"))}
+_EXPECTED["expected_at"] = {"type": ["string", "null"], "format": "date-time", "description": (
+    "When the VTN received the VEN's latest change of its expectation (it sends it again when "
+    "a re-plan changes it materially), ISO 8601 UTC; null without one")}
 
 
 def _ref(name: str) -> Json:
@@ -181,7 +184,11 @@ _SCHEMAS: Json = {
     }, "additionalProperties": False, "description": (
         "Fields replace the event's own. A new duration alone keeps the number of intervals; "
         "a new payload alone keeps the interval durations.")},
-    "EventCancel": {"type": "object", "properties": {"reason": _TEXT},
+    "EventCancel": {"type": "object", "properties": {
+        "reason": _TEXT,
+        "response_required": {"type": "string", "enum": ["always", "never"],
+                              "description": "the cancellation's oadrResponseRequired "
+                                             "(default: the event's own)"}},
                     "additionalProperties": False},
     "Interval": _object({"start": _TIME, "duration": _DURATION, "value": {"type": "number"}}),
     "Signal": _object({

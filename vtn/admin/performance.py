@@ -56,7 +56,7 @@ PERFORMANCE_COLUMNS = (
     "event_id", "ven_id", "ven_name", "participation", "modification_number", "start", "end",
     "requested_kw", "baseline_kw", "target_kw", "actual_kw", "reduction_kw", "delivered_pct",
     "delivered_kwh", "requested_kwh", "data_points", "baseline_method", "baseline_confidence",
-    "computed_at", "expected_kw", "expected_requested_kw", "expected_pct",
+    "computed_at", "expected_kw", "expected_requested_kw", "expected_pct", "expected_at",
     "baseline_adjustment", "unadjusted_baseline_kw",
 )
 """The keys of a performance row, in CSV column order (intervals are left out of the CSV)."""
@@ -100,16 +100,20 @@ def performance_json(p: Performance, *, ven_name: str | None = None,
             "start": when(i.start), "duration": span(i.duration),
             "baseline_kw": _round(i.baseline_kw), "requested_kw": _round(i.requested_kw),
             "expected_kw": _round(i.expected_kw), "expected_pct": _round(i.expected_pct, 1),
+            "said_at": None if i.said_at is None else when(i.said_at),
         } for i in p.expected_intervals]
     return body
 
 
 def expected_json(p: Performance | None) -> Json:
-    """What the VEN said it expects to deliver in the event: mean expected and requested shed
-    [kW] and their ratio [%] (nulls when it sent no projection; ``vtn.expected``)."""
+    """What the VEN said it expects to deliver in the event, the latest it said: mean expected
+    and requested shed [kW], their ratio [%] and when it last changed them (nulls when it sent
+    no projection; ``vtn.expected``)."""
+    at = p.expected_at if p else None
     return {"expected_kw": _round(p.expected_kw) if p else None,
             "expected_requested_kw": _round(p.expected_requested_kw) if p else None,
-            "expected_pct": _round(p.expected_pct, 1) if p else None}
+            "expected_pct": _round(p.expected_pct, 1) if p else None,
+            "expected_at": None if at is None else when(at)}
 
 
 async def _names(request: web.Request) -> dict[str, str | None]:

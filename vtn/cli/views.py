@@ -156,15 +156,17 @@ def ven_detail(ven: Json, *, utc: bool) -> str:
     return "\n".join(lines)
 
 
-def expected_words(row: Json) -> str:
-    """``61 of 100 kW (61%)``: what the VEN expects to deliver against the shed requested, or
-    ``-`` when it said nothing."""
+def expected_words(row: Json, *, utc: bool = False) -> str:
+    """``61 of 100 kW (61%) at 13:05``: what the VEN expects to deliver against the shed
+    requested, the latest it said and when, or ``-`` when it said nothing."""
     expected, requested, pct = (row.get("expected_kw"), row.get("expected_requested_kw"),
                                 row.get("expected_pct"))
     if expected is None:
         return "-"
     share = "" if pct is None else f" ({pct:.0f}%)"
-    return f"{expected:.0f} of {requested or 0:.0f} kW{share}"
+    said = row.get("expected_at")
+    return f"{expected:.0f} of {requested or 0:.0f} kW{share}" + (
+        f" at {show_time(said, utc=utc)}" if said else "")
 
 
 def responses_table(body: Json, *, utc: bool) -> str:
@@ -174,7 +176,8 @@ def responses_table(body: Json, *, utc: bool) -> str:
              r["delivered_modification_number"] if r["delivered"] else "-",
              "yes" if r["current"] else "no", show_time(r.get("first_delivered_at"), utc=utc),
              show_time(r["delivered_at"], utc=utc),
-             r["opt"] or "no answer", show_time(r["opted_at"], utc=utc), expected_words(r)]
+             r["opt"] or "no answer", show_time(r["opted_at"], utc=utc),
+             expected_words(r, utc=utc)]
             for r in body["responses"]]
     head = (f"Event {body['event_id']}, modification {body['modification_number']}: "
             f"{len(rows)} VEN(s)")
@@ -227,14 +230,15 @@ def performance_table(body: Json) -> str:
              p["target_kw"], p["actual_kw"], p["reduction_kw"], p["delivered_pct"],
              p["delivered_kwh"], p["data_points"],
              None if p["baseline_confidence"] is None else f"{p['baseline_confidence']}%",
-             p["baseline_method"], p.get("expected_kw"), p.get("expected_pct")]
+             p["baseline_method"], p.get("expected_kw"), p.get("expected_pct"),
+             show_time(p.get("expected_at"), utc=True) if p.get("expected_at") else None]
             for p in body["performance"]]
     if not rows:
         return f"No performance for event {body['event_id']} yet (no readings in its window)."
     return f"Event {body['event_id']}\n" + table(
         ["VEN", "PARTICIPATION", "REQUESTED kW", "BASELINE kW", "TARGET kW", "ACTUAL kW",
          "ACHIEVED kW", "% DELIVERED", "kWh", "POINTS", "CONFIDENCE", "METHOD", "EXPECTED kW",
-         "% EXPECTED"], rows) + _adjustment_lines(body["performance"])
+         "% EXPECTED", "EXPECTED AT"], rows) + _adjustment_lines(body["performance"])
 
 
 def _adjustment_lines(rows: list[Json]) -> str:

@@ -9,7 +9,9 @@ proper: it imports none of ``vtn.services`` or ``vtn.storage`` (and nothing of `
 - ``server``: ``ScriptedVtn``, the listener and its default answers, recording every exchange;
 - ``catalog``: every case (``CASES``, ``PUSH_CASES``), in run order;
 - ``scenarios``: the registration and event cases and their ``Context``; ``event_cases``,
-  ``opt_cases``, ``report_cases`` and ``general_cases``: the ported A_E, P, R and G cases;
+  ``state_cases`` (event-state sequences), ``observation_cases`` (what the VEN does with an
+  event in time, read through the operator), ``opt_cases``, ``report_cases`` and
+  ``general_cases``: the ported A_E, P, R and G cases;
 - ``operator``: adapters for steps a person takes on the VEN (``none``, ``prompt``,
   ``script:CMD``, ``ours-ven:CONFIG``);
 - ``records``: ``Record`` (one exchange), ``CaseResult`` and ``Outcome``;

@@ -26,22 +26,35 @@ Adapters (``make_operator``):
   and state file (``python -m ven answer EVENT_ID --opt out --config CONFIG``,
   ``python -m ven registration cancel|query|reregister --config CONFIG``, ``python -m ven
   reports republish``, ``python -m ven opt schedule|cancel``), as a subprocess;
-  the steps it has no command for are unsupported.
+  the steps it has no command for are unsupported. It observes an event through the running
+  VEN's building API (``GET /api/v1/invitations?all=true`` with the token of its ``[api]``
+  table) when the config turns the API on, else through ``python -m ven status --json``.
+
+An observation (``Operator.observe``) reads what the VEN says it does with an event, its
+"active event indicator" (``Observation``: ``far``, ``near``, ``active``, ``completed``,
+``cancelled``, or ``none`` when the VEN does not hold the event; the start and end it
+executes, randomisation included). Whether the building's load follows is not read: that
+needs a meter, and stays with a person.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
+import tomllib
+import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = [
+    "OBSERVED_STATES",
     "SCRIPT_UNSUPPORTED",
+    "Observation",
     "Operator",
     "OptWindow",
     "Step",
@@ -114,6 +127,45 @@ class OptWindow:
                 "OADR_OPT_RESOURCE": self.resource_id or ""}
 
 
+OBSERVED_STATES = frozenset({"far", "near", "active", "completed", "cancelled", "none"})
+"""The states an observation may report (``none``: the VEN does not hold the event)."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the VEN says it does with one event: its ``status`` (``OBSERVED_STATES``), and the
+    ``start`` and ``end`` it executes (randomisation included; ``None`` when not reported, or
+    ``end`` of an open-ended event)."""
+
+    status: str
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> Observation:
+        """From ``{"status": ..., "start"|"effective_start": ISO, "end": ISO}``; raises
+        ``ValueError`` for anything else."""
+        if not isinstance(data, dict) or data.get("status") not in OBSERVED_STATES:
+            raise ValueError(f"an observation needs a status in {sorted(OBSERVED_STATES)}, "
+                             f"got {data!r}")
+
+        def moment(key: str) -> datetime | None:
+            value = data.get(key)
+            if value is None:
+                return None
+            moment = datetime.fromisoformat(str(value))
+            if moment.tzinfo is None:
+                raise ValueError(f"{key} {value!r} has no time zone")
+            return moment
+
+        return cls(str(data["status"]), moment("start") or moment("effective_start"),
+                   moment("end"))
+
+
+Observed = tuple[StepOutcome, str, Observation | None]
+"""An observation's outcome, reason and (when done) what was seen."""
+
+
 class Operator(Protocol):
     """Performs steps on the VEN's side."""
 
@@ -121,6 +173,10 @@ class Operator(Protocol):
 
     async def perform(self, step: Step) -> tuple[StepOutcome, str]:
         """Take `step`; its outcome and a reason (empty when done)."""
+        ...
+
+    async def observe(self, step: Step) -> Observed:
+        """Read the VEN's state of ``step.event_id`` (step ``observe-event``)."""
         ...
 
 
@@ -131,6 +187,9 @@ class NoOperator:
 
     async def perform(self, step: Step) -> tuple[StepOutcome, str]:
         return StepOutcome.UNSUPPORTED, f"no operator to {step.text}"
+
+    async def observe(self, step: Step) -> Observed:
+        return StepOutcome.UNSUPPORTED, f"no operator to {step.text}", None
 
 
 class ScriptOperator:
@@ -143,6 +202,16 @@ class ScriptOperator:
     async def perform(self, step: Step) -> tuple[StepOutcome, str]:
         env = {**os.environ, **step.env()}
         return await _run([self._command, *step.argv()], env)
+
+    async def observe(self, step: Step) -> Observed:
+        env = {**os.environ, **step.env()}
+        outcome, reason, out = await _run_for_output([self._command, *step.argv()], env)
+        if outcome is not StepOutcome.DONE:
+            return outcome, reason, None
+        try:
+            return StepOutcome.DONE, "", Observation.from_json(json.loads(out))
+        except ValueError as exc:
+            return StepOutcome.FAILED, f"the observation is not understood: {exc}", None
 
 
 class PromptOperator:
@@ -160,6 +229,18 @@ class PromptOperator:
         if reply.strip().lower().startswith("s"):
             return StepOutcome.UNSUPPORTED, "skipped by the operator"
         return StepOutcome.DONE, ""
+
+    async def observe(self, step: Step) -> Observed:
+        if not sys.stdin.isatty():
+            return StepOutcome.UNSUPPORTED, "stdin is not a terminal: nobody to prompt", None
+        states = "/".join(sorted(OBSERVED_STATES))
+        sys.stderr.write(f"\n[{step.case_id}] on the VEN: {step.text}\n"
+                         f"type the state it shows ({states}), or s to skip: ")
+        sys.stderr.flush()
+        reply = (await asyncio.to_thread(sys.stdin.readline)).strip().lower()
+        if reply in OBSERVED_STATES:
+            return StepOutcome.DONE, "", Observation(reply)
+        return StepOutcome.UNSUPPORTED, "skipped by the operator", None
 
 
 class OursVenOperator:
@@ -186,6 +267,60 @@ class OursVenOperator:
         return await _run([sys.executable, "-m", "ven", *command, "--config", self._config],
                           env, cwd=root)
 
+    async def observe(self, step: Step) -> Observed:
+        if step.event_id is None:
+            return StepOutcome.UNSUPPORTED, "an observation names an event", None
+        try:
+            api = _building_api(Path(self._config))
+        except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
+            return StepOutcome.FAILED, f"cannot read {self._config}: {exc}", None
+        if api is not None:
+            try:
+                events = await asyncio.to_thread(_get_json, *api)
+            except (OSError, ValueError) as exc:
+                return StepOutcome.FAILED, f"the VEN's building API: {exc}", None
+        else:
+            root = str(Path(__file__).resolve().parents[2])
+            outcome, reason, out = await _run_for_output(
+                [sys.executable, "-m", "ven", "status", "--json", "--config", self._config],
+                {**os.environ, "PYTHONPATH": root}, cwd=root)
+            if outcome is not StepOutcome.DONE:
+                return outcome, reason, None
+            try:
+                events = json.loads(out)["events"]
+            except (ValueError, KeyError, TypeError) as exc:
+                return StepOutcome.FAILED, f"oadr-ven status --json: {exc}", None
+        found = next((e for e in events if isinstance(e, dict)
+                      and e.get("event_id") == step.event_id), None)
+        try:
+            return StepOutcome.DONE, "", (Observation("none") if found is None
+                                          else Observation.from_json(found))
+        except ValueError as exc:
+            return StepOutcome.FAILED, f"the VEN's event state is not understood: {exc}", None
+
+
+def _building_api(config: Path) -> tuple[str, str] | None:
+    """(events URL, bearer token) of our VEN's building API when its config turns it on."""
+    table = tomllib.loads(config.read_text(encoding="utf-8"))
+    api = table.get("api", {})
+    port = int(api.get("port", 0))
+    if port == 0:
+        return None
+    base = config.parent
+    database = base / table.get("ven", {}).get("database", "var/ven.sqlite")
+    token_file = base / api["token_file"] if "token_file" in api else (
+        database.parent / "api-token")
+    host = str(api.get("host", "127.0.0.1"))
+    host = f"[{host}]" if ":" in host else host
+    return (f"http://{host}:{port}/api/v1/invitations?all=true",
+            token_file.read_text(encoding="utf-8").strip())
+
+
+def _get_json(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=STEP_TIMEOUT) as response:
+        return json.loads(response.read())
+
 
 _OURS_VEN_COMMANDS = {
     "query-registration": ["registration", "query"],
@@ -209,24 +344,33 @@ def _schedule_command(opt_id: str, window: OptWindow) -> list[str]:
 
 async def _run(argv: list[str], env: dict[str, str], cwd: str | None = None
                ) -> tuple[StepOutcome, str]:
+    outcome, reason, _ = await _run_for_output(argv, env, cwd)
+    return outcome, reason
+
+
+async def _run_for_output(argv: list[str], env: dict[str, str], cwd: str | None = None
+                          ) -> tuple[StepOutcome, str, str]:
+    """Run `argv`: its outcome, the reason and its stdout."""
     try:
         process = await asyncio.create_subprocess_exec(
             *argv, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE)
     except OSError as exc:
-        return StepOutcome.FAILED, f"cannot run {argv[0]}: {exc}"
+        return StepOutcome.FAILED, f"cannot run {argv[0]}: {exc}", ""
     try:
         out, err = await asyncio.wait_for(process.communicate(), STEP_TIMEOUT)
     except TimeoutError:
         process.kill()
         await process.wait()
-        return StepOutcome.FAILED, f"{argv[0]} took more than {STEP_TIMEOUT:g} s"
+        return StepOutcome.FAILED, f"{argv[0]} took more than {STEP_TIMEOUT:g} s", ""
+    stdout = out.decode("utf-8", "replace")
     if process.returncode == 0:
-        return StepOutcome.DONE, ""
+        return StepOutcome.DONE, "", stdout
     text = (err or out).decode("utf-8", "replace").strip()
     if process.returncode == SCRIPT_UNSUPPORTED:
-        return StepOutcome.UNSUPPORTED, text or "the operator script cannot do this step"
-    return StepOutcome.FAILED, f"exit status {process.returncode}: {text}"
+        return (StepOutcome.UNSUPPORTED, text or "the operator script cannot do this step",
+                stdout)
+    return StepOutcome.FAILED, f"exit status {process.returncode}: {text}", stdout
 
 
 def make_operator(spec: str) -> Operator:

@@ -54,7 +54,7 @@ from common.messages.registration import (
 )
 from common.messages.report import RegisteredReport, RegisterReport
 from common.messages.types import Interval, ItemBase, Message, Period, Target
-from vtn.conformance.operator import Operator, Step, StepOutcome
+from vtn.conformance.operator import Observation, Operator, Step, StepOutcome
 from vtn.conformance.records import Outcome
 from vtn.conformance.server import ScriptedVtn
 
@@ -137,6 +137,18 @@ class Context:
             return None
         await self.polls(1)
         return found()
+
+    async def observe(self, event_id: str, what: str) -> Observation | Verdict:
+        """The VEN's state of `event_id` as the operator reads it (`what` says what the case
+        looks for); or the verdict when nobody can read it."""
+        outcome, reason, seen = await self.operator.observe(Step(
+            self.case_id, "observe-event",
+            f"report the VEN's state of event {event_id} ({what})", event_id))
+        if outcome is StepOutcome.DONE and seen is not None:
+            return seen
+        if outcome is StepOutcome.UNSUPPORTED:
+            return Outcome.NEEDS_OPERATOR, f"needs an operator who can read the VEN: {reason}"
+        return Outcome.FAIL, f"the observation of event {event_id} failed: {reason}"
 
     async def ask(self, step: Step) -> Verdict | None:
         """Have the operator take `step`; ``None`` when done, else the verdict."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -132,7 +132,9 @@ class Reading:
     ``value`` is in ``item_units`` scaled by ``scale`` (e.g. ``W`` with scale ``k`` = kW);
     ``start`` and ``duration`` [duration] are the interval it covers; ``confidence`` [%] is
     the VEN's oadrReportPayload/confidence, if it sent one. Readings are keyed by
-    (ven_id, report_request_id, r_id, start): see ``ReportStore.add_readings``.
+    (ven_id, report_request_id, r_id, start): see ``ReportStore.add_readings`` (a value sent
+    again replaces the one before). ``received_at``: when the VTN stored this value (None on a
+    reading not read back from storage).
     """
 
     ven_id: str
@@ -147,6 +149,7 @@ class Reading:
     scale: str | None = None
     data_quality: DataQuality | ExtensionValue | None = None
     confidence: int | None = None
+    received_at: datetime | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         require_aware("start", self.start)

@@ -13,6 +13,7 @@ from vtn.config import VtnConfig
 from vtn.domain import Ven
 from vtn.polls import Waiting, WaitingWork
 from vtn.services.deliverylog import DeliveryLog
+from vtn.services.eventforms import EventForms
 from vtn.services.queue import MessageQueue
 from vtn.storage import Store
 
@@ -31,6 +32,8 @@ class Vtn:
     polls: WaitingWork
     signer: Signer | None = None
     deliveries: DeliveryLog = field(default_factory=DeliveryLog)
+    forms: EventForms = field(default_factory=EventForms)
+    """Each event's wire form, built once per second for all the VENs it reaches."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -31,9 +31,11 @@ from common.messages.event import (
 )
 from common.messages.poll import Response
 from common.messages.types import Interval, Period, Target
+from common.xml import encode
 from vtn.domain import Event, EventTargets, Ven, event_status
 from vtn.logs import PROTOCOL, ven_label
 from vtn.services.context import Caller, Vtn, new_request_id, ok
+from vtn.services.queue import payload_marker
 from vtn.storage import NotFound
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "deliver_events",
     "handle_created_event",
     "handle_request_event",
+    "queue_changed_events",
     "target_for",
     "to_oadr_event",
 ]
@@ -156,17 +159,45 @@ async def changed_events(vtn: Vtn, ven: Ven) -> list[Event] | None:
 def distribute(
     vtn: Vtn, ven: Ven, events: Sequence[Event], request_id: str | None = None
 ) -> DistributeEvent:
-    """oadrDistributeEvent for `ven` with `events`, built now (never cached: the one instant
-    of its createdDateTime, eventStatus and currentValue); with an eiResponse when it answers
-    `request_id`."""
-    now = vtn.clock.now()
+    """oadrDistributeEvent for `ven` with `events`, built now: its createdDateTime,
+    eventStatus and currentValue all come from one instant, the current whole second. The VENs
+    served in that second are shown the same form of each event (``Vtn.forms``: built once,
+    and written once by the encoder), unless their eiTargets differ; with an eiResponse when it
+    answers `request_id`."""
+    now = vtn.clock.now().replace(microsecond=0)
     near = vtn.config.events.near_window
+
+    def form(event: Event) -> OadrEvent:
+        target = target_for(event.request.targets, ven)
+        key = (event.event_id, event.modification_number, now, near, target)
+        return vtn.forms.form(key, lambda: to_oadr_event(event, now, near, ven))
+
     return DistributeEvent(
         request_id=new_request_id(),
         vtn_id=vtn.config.vtn_id,
-        events=tuple(to_oadr_event(e, now, near, ven) for e in events),
+        events=tuple(form(e) for e in events),
         response=None if request_id is None else ok(request_id),
     )
+
+
+async def queue_changed_events(vtn: Vtn) -> tuple[str, ...]:
+    """Queue an oadrDistributeEvent for every push VEN whose events changed since its last
+    delivery (or that must be sent a cancellation again, not sooner than ``polls.frequency``
+    after its last push) and that has none waiting; the ven_ids queued for.
+
+    One transaction for all of them (``OutboxStore.enqueue_unless_pending``), at most one
+    waiting oadrDistributeEvent per VEN. What is queued is an empty placeholder: its events
+    are those of the VEN when it leaves (``vtn.push``, or a poll if the VEN turned to pull).
+    """
+    store = vtn.store
+    now, gap = vtn.clock.now(), vtn.config.polls.frequency
+    if not await store.polls.push_vens_with_changed_events(now, resend_gap=gap):
+        return ()  # the usual answer, from one read: no write transaction, no lock
+    query, parameters = store.polls.push_vens_with_changed_events_query(now, resend_gap=gap)
+    placeholder = DistributeEvent(request_id=new_request_id(), vtn_id=vtn.config.vtn_id,
+                                  events=())
+    return await store.outbox.enqueue_unless_pending(
+        query, parameters, encode(placeholder), marker=payload_marker("oadrDistributeEvent"))
 
 
 async def deliver_events(vtn: Vtn, ven: Ven, events: Sequence[Event]) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from common.clock import Clock
 from common.errors import ConfigError
-from vtn.config import safe_url
+from vtn.config import DatabaseSettings, is_loopback, safe_url
 from vtn.storage.changes import ChangeListener, notice_rows, notify_statement, taken_changes
 from vtn.storage.errors import driver_failure, translate_integrity_error
 from vtn.storage.tables import ChangeNoticeRow
@@ -54,14 +55,25 @@ SINGLE_READ_OPTIONS = {_NO_BEGIN: True}
 """Execution options of a connection that runs one read-only statement: SQLite gives a single
 statement a consistent snapshot by itself, so no ``BEGIN`` is sent (each statement sent through
 aiosqlite is a trip to its thread: a fifth of the cost of a one-query poll)."""
+_POSTGRES_SINGLE_READ_OPTIONS = {"isolation_level": "AUTOCOMMIT"}
+"""The same on PostgreSQL: no ``BEGIN`` before the statement and no ``ROLLBACK`` when the
+connection goes back to the pool (a statement is its own snapshot there too): one round trip
+instead of three."""
 
 
-def create_engine_for(url: str) -> AsyncEngine:
+def create_engine_for(url: str, pool: DatabaseSettings | None = None) -> AsyncEngine:
     """An async engine for `url`: ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://...``.
 
     SQLite connections run in WAL mode with foreign keys on and a busy timeout; transactions
     that write begin with ``BEGIN IMMEDIATE`` (they take the write lock up front, so two
     writers queue on the busy timeout instead of failing on a lock upgrade).
+
+    PostgreSQL connections come from a pool of `pool`'s size (``[database]``, defaults when
+    ``None``), without a ping at each checkout: a connection the server dropped fails the one
+    request that uses it (``driver_failure``: 503), and SQLAlchemy then invalidates the whole
+    pool, so the next requests connect anew. A database on loopback or a Unix socket is
+    reached without TLS unless the URL (``ssl=...``) or ``PGSSLMODE`` asks for it (asyncpg
+    would otherwise try TLS first on every new connection).
     """
     try:
         parsed = make_url(url)
@@ -74,11 +86,32 @@ def create_engine_for(url: str) -> AsyncEngine:
         _configure_sqlite(engine)
         return engine
     if parsed.drivername == "postgresql+asyncpg":
-        return create_async_engine(url, pool_pre_ping=True)
+        settings = pool or DatabaseSettings()
+        return create_async_engine(
+            url,
+            pool_size=settings.pool_size,
+            max_overflow=settings.max_overflow,
+            pool_timeout=settings.pool_timeout.total_seconds(),
+            connect_args=postgres_connect_args(parsed.host, parsed.query, os.environ),
+        )
     raise ConfigError(
         f"database url must start with sqlite+aiosqlite:// or postgresql+asyncpg://, "
         f"got {parsed.drivername}://"
     )
+
+
+def postgres_connect_args(
+    host: str | None, query: Mapping[str, Any], environ: Mapping[str, str]
+) -> dict[str, Any]:
+    """asyncpg's extra connect arguments for a database on `host` (``None``: the default, a
+    Unix socket or localhost): ``ssl=False`` when it is on this machine and neither the URL's
+    `query` (``ssl``, ``sslmode``) nor ``PGSSLMODE``/``PGHOST`` in `environ` says otherwise."""
+    if any(key in query for key in ("ssl", "sslmode", "host")):
+        return {}
+    if "PGSSLMODE" in environ or (host is None and "PGHOST" in environ):
+        return {}
+    local = host is None or host.startswith("/") or is_loopback(host)
+    return {"ssl": False} if local else {}
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -167,6 +200,9 @@ class Database:
         self.origin = secrets.token_hex(8)
         """This ``Database``'s name in the change notices it writes."""
         self._write_turn = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._single_read: dict[str, Any] = (
+            SINGLE_READ_OPTIONS if self.dialect == "sqlite" else _POSTGRES_SINGLE_READ_OPTIONS
+        )
 
     def subscribe(self, listener: ChangeListener) -> None:
         """Call `listener` after every committed change notice (``vtn.storage.changes``)."""
@@ -191,7 +227,7 @@ class Database:
         ``StorageError``."""
         try:
             async with self.engine.connect() as connection:
-                await connection.execution_options(**SINGLE_READ_OPTIONS)
+                await connection.execution_options(**self._single_read)
                 yield connection
         except _DRIVER_FAILURES as exc:
             raise driver_failure(exc, "reading from the database failed") from exc

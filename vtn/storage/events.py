@@ -96,8 +96,10 @@ class EventStore:
         *,
         reason: str | None = None,
         expected_modification_number: int | None = None,
+        response_required: ResponseRequired | None = None,
     ) -> Event:
-        """Cancel the event: a modification (number + 1) with status cancelled.
+        """Cancel the event: a modification (number + 1) with status cancelled, and with
+        `response_required` when given (else the event's own).
 
         ``NotFound`` if unknown; ``Conflict`` if already cancelled or not at
         `expected_modification_number`.
@@ -107,6 +109,8 @@ class EventStore:
             now = self._db.clock.now()
             _bump(row, now, reason)
             row.cancelled_at = now
+            if response_required is not None:
+                row.response_required = response_required.value
             await session.flush()
             note_change(session, EVENTS)
             return (await _load(session, [row]))[0]

@@ -75,6 +75,17 @@ class InvitationStore:
             return
         await self._batches.submit(self._deliveries(ven_id, deliveries))
 
+    async def record_deliveries(
+        self, session: AsyncSession, deliveries: Mapping[str, Mapping[str, int]]
+    ) -> None:
+        """Record, in `session`'s write transaction, that each VEN received the events of
+        `deliveries` (ven_id -> event_id -> modification number) now, as ``mark_delivered``
+        does: one multi-row upsert per ``IN_LIST_CHUNK`` rows."""
+        rows = [row for ven_id, numbers in sorted(deliveries.items())
+                for row in self._deliveries(ven_id, numbers)]
+        for chunk in in_chunks(rows):
+            await session.execute(self._delivery(), list(chunk))
+
     async def _write_deliveries(self, batches: list[list[dict[str, object]]]) -> None:
         rows = [row for batch in batches for row in batch]
         vens = len({row["ven_id"] for row in rows})

@@ -19,21 +19,42 @@ any row they lock, so no item is claimed twice while its lease runs; on SQLite t
 runs under the single write lock (``BEGIN IMMEDIATE``), which gives the same guarantee.
 Delivery is at least once: a worker that dies holding a claim loses it when the lease ends,
 and another worker sends the payload again.
+
+A fan-out to many push VENs is done in bulk: ``enqueue_unless_pending`` queues one payload for
+every VEN a query names that has no such message waiting yet (one transaction, one INSERT of
+many rows, which SQLAlchemy sends in pages of 1,000; on PostgreSQL under a transaction-level
+advisory lock, so two workers sweeping at once cannot both queue for one VEN), and
+``finish_pushes`` marks a whole batch of pushed items delivered and records the events each VEN
+received in one transaction: an item is never seen delivered without its VEN's delivery record,
+or the other way round.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from vtn.domain import PushOutboxItem
 from vtn.domain.checks import require_aware
 from vtn.storage.changes import note_change
-from vtn.storage.database import Database
+from vtn.storage.database import Database, in_chunks
 from vtn.storage.errors import NotFound
 from vtn.storage.ids import new_id
+from vtn.storage.invitations import InvitationStore
 from vtn.storage.tables import OutboxRow, VenRow, rowcount, table_of
 
 __all__ = ["DEFAULT_LEASE", "OutboxStore"]
@@ -48,13 +69,16 @@ _PUSH_VEN = exists().where(
     _VENS.c.ven_id == _C.ven_id, _VENS.c.http_pull_model.is_(False)
 )
 """True for items whose VEN is registered for push (httpPullModel=false)."""
+_SWEEP_LOCK = 0x6F616472_7377
+"""The PostgreSQL advisory lock key that serializes ``enqueue_unless_pending`` transactions."""
 
 
 class OutboxStore:
     """Payloads waiting to be pushed to VENs."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, invitations: InvitationStore | None = None) -> None:
         self._db = db
+        self._invitations = invitations or InvitationStore(db)
 
     async def enqueue(
         self, ven_id: str, payload: bytes, *, not_before: datetime | None = None
@@ -83,6 +107,65 @@ class OutboxStore:
             row = (await session.execute(statement)).mappings().one()
             note_change(session, ven_id)
         return _to_item(row)
+
+    async def enqueue_unless_pending(
+        self,
+        ven_ids: Select[Any],
+        parameters: Mapping[str, Any],
+        payload: bytes,
+        *,
+        marker: bytes,
+    ) -> tuple[str, ...]:
+        """Queue `payload` for each VEN that the query `ven_ids` (with its bound `parameters`)
+        names and whose queue holds no waiting item containing `marker`; the ven_ids queued
+        for, in the query's order.
+
+        One transaction: the query, the check and one INSERT of many rows. Transactions of this
+        method run one at a time (PostgreSQL: an advisory lock; SQLite: its write lock), so a
+        VEN gets at most one such item however many workers sweep at once.
+        """
+        waiting = (
+            exists()
+            .where(
+                _C.ven_id == ven_ids.selected_columns[0],
+                _C.delivered_at.is_(None),
+                _C.given_up_at.is_(None),
+                self._contains(marker),
+            )
+            .correlate_except(_OUTBOX)
+        )
+        now = self._db.clock.now()
+        async with self._db.write("queue a message for many VENs") as session:
+            if self._db.dialect == "postgresql":
+                await session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                      {"key": _SWEEP_LOCK})
+            result = await session.execute(ven_ids.where(~waiting), parameters)
+            chosen: tuple[str, ...] = tuple(str(v) for v in result.scalars())
+            if not chosen:
+                return ()
+            first = 1
+            if self._db.dialect == "sqlite":  # PostgreSQL: the identity column
+                last = await session.scalar(select(func.coalesce(func.max(_C.seq), 0)))
+                first = int(last or 0) + 1
+            rows: list[dict[str, Any]] = []
+            for n, ven_id in enumerate(chosen):
+                row = {"item_id": new_id(), "ven_id": ven_id, "payload": payload,
+                       "created_at": now, "attempts": 0, "next_attempt_at": now}
+                if self._db.dialect == "sqlite":
+                    row["seq"] = first + n
+                rows.append(row)
+            await session.execute(insert(_OUTBOX), rows)  # SQLAlchemy's "insertmanyvalues"
+            for ven_id in chosen:
+                note_change(session, ven_id)
+        return chosen
+
+    def _contains(self, marker: bytes) -> ColumnElement[bool]:
+        """True for items whose payload contains `marker` (``instr`` on SQLite, whose LIKE
+        does not match blobs; ``LIKE`` on PostgreSQL's bytea)."""
+        if self._db.dialect == "sqlite":
+            return func.instr(_C.payload, marker) > 0
+        escaped = marker.replace(b"\\", b"\\\\").replace(b"%", b"\\%").replace(b"_", b"\\_")
+        return _C.payload.op("LIKE", is_comparison=True)(b"%" + escaped + b"%")
 
     async def take_next(self, ven_id: str, *, worker: str) -> PushOutboxItem | None:
         """The oldest waiting item of `ven_id`, now marked delivered by `worker`; ``None`` if
@@ -172,6 +255,32 @@ class OutboxStore:
             .values(delivered_at=self._db.clock.now(), claimed_by=worker, claimed_until=None)
         )
         return await self._finish(item_id, statement, f"mark push {item_id} delivered")
+
+    async def finish_pushes(
+        self, item_ids: Sequence[str], *, worker: str,
+        deliveries: Mapping[str, Mapping[str, int]],
+    ) -> frozenset[str]:
+        """Mark the pushed items `item_ids` delivered by `worker` and record `deliveries`
+        (ven_id -> event_id -> the modification number it received; as
+        ``InvitationStore.mark_all_delivered``), all in one transaction; the item_ids that
+        were still waiting (the others were finished already).
+        """
+        if not item_ids and not deliveries:
+            return frozenset()
+        now = self._db.clock.now()
+        done: set[str] = set()
+        what = f"record {len(item_ids)} push(es) delivered"
+        async with self._db.write(what) as session:
+            for chunk in in_chunks(sorted(set(item_ids))):
+                statement = (
+                    update(_OUTBOX)
+                    .where(_C.item_id.in_(chunk), _C.delivered_at.is_(None))
+                    .values(delivered_at=now, claimed_by=worker, claimed_until=None)
+                    .returning(_C.item_id)
+                )
+                done.update((await session.execute(statement)).scalars())
+            await self._invitations.record_deliveries(session, deliveries)
+        return frozenset(done)
 
     async def mark_failed(
         self, item_id: str, *, worker: str, backoff: timedelta | None, error: str = ""

@@ -82,14 +82,16 @@ def _interval_json(i: PerformanceInterval) -> dict[str, Any]:
 def _expected_json(i: ExpectedInterval) -> dict[str, Any]:
     return {"start": i.start.isoformat(), "duration_s": i.duration.total_seconds(),
             "baseline_kw": i.baseline_kw, "requested_kw": i.requested_kw,
-            "expected_kw": i.expected_kw}
+            "expected_kw": i.expected_kw,
+            "said_at": None if i.said_at is None else i.said_at.isoformat()}
 
 
 def _expected(data: dict[str, Any]) -> ExpectedInterval:
     return ExpectedInterval(
         start=datetime.fromisoformat(data["start"]),
         duration=timedelta(seconds=data["duration_s"]), baseline_kw=data["baseline_kw"],
-        requested_kw=data["requested_kw"], expected_kw=data["expected_kw"])
+        requested_kw=data["requested_kw"], expected_kw=data["expected_kw"],
+        said_at=datetime.fromisoformat(data["said_at"]) if data.get("said_at") else None)
 
 
 def _interval(data: dict[str, Any]) -> PerformanceInterval:

@@ -22,12 +22,13 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, or_, select, true
 
 from common.messages.enums import ResponseRequired
 from vtn.domain import Ven
 from vtn.domain.checks import require_aware
 from vtn.domain.event import CANCELLATION_RESENT_FOR
+from vtn.storage.batches import Batches
 from vtn.storage.database import Database
 from vtn.storage.events import CANCELLED_VISIBLE_FOR
 from vtn.storage.tables import (
@@ -189,11 +190,39 @@ def _state(rows: Sequence[Any]) -> PollState:
     )
 
 
+_BY_KEYS = _state_query(
+    or_(_VENS.c.ven_id.in_(bindparam("ven_ids", expanding=True)),
+        _VENS.c.fingerprint.in_(bindparam("fingerprints", expanding=True)))
+).order_by(None).order_by(_VENS.c.ven_id, _MEMBERS.c.value)
+STATE_LOOKUPS = 200
+"""Most ``state`` lookups answered by one statement."""
+STATE_SPREAD = timedelta(seconds=1)
+"""Lookups whose instants lie within this of each other are answered at the latest of them."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    by_fingerprint: bool
+    key: str
+    now: datetime
+    cancelled_visible_for: timedelta
+
+
 class PollStore:
-    """Read-only questions asked on every poll and every push sweep, one query each."""
+    """Read-only questions asked on every poll and every push sweep, one query each (or fewer).
+
+    ``state`` lookups that arrive while one is being read are answered together by the next
+    statement (``Batches``): when an event reaches thousands of VENs at once, their polls read
+    their state in a few statements instead of one each. Lookups answered together are read at
+    the latest of their instants ``now`` (they differ by the milliseconds they waited; at most
+    ``STATE_SPREAD``, else they are read apart).
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._lookups: Batches[_Lookup, PollState | None] = Batches(
+            self._read_states, limit=STATE_LOOKUPS, parallel=1 if db.dialect == "sqlite" else 2
+        )
 
     async def state(
         self,
@@ -209,17 +238,47 @@ class PollStore:
         require_aware("now", now)
         if (ven_id is None) == (fingerprint is None):
             raise ValueError("give exactly one of ven_id and fingerprint")
-        statement = _BY_VEN_ID if fingerprint is None else _BY_FINGERPRINT
-        parameters = {
-            "key": ven_id if fingerprint is None else fingerprint,
-            "now": now,
-            "cancelled_since": now - cancelled_visible_for,
-            "resend_since": now - CANCELLATION_RESENT_FOR,
-            "resent_before": now,
-        }
+        key = ven_id if ven_id is not None else str(fingerprint)
+        return await self._lookups.submit(
+            _Lookup(fingerprint is not None, key, now, cancelled_visible_for))
+
+    async def _read_states(self, lookups: list[_Lookup]) -> list[PollState | None]:
+        """The answers to `lookups`, in order: one statement per group of them whose instants
+        lie within ``STATE_SPREAD`` (and that share ``cancelled_visible_for``)."""
+        groups: list[list[_Lookup]] = []
+        for lookup in sorted(lookups, key=lambda x: (x.cancelled_visible_for, x.now)):
+            group = groups[-1] if groups else None
+            if (group is None or group[0].cancelled_visible_for != lookup.cancelled_visible_for
+                    or lookup.now - group[0].now > STATE_SPREAD):
+                groups.append([lookup])
+            else:
+                group.append(lookup)
+        found: dict[_Lookup, PollState | None] = {}
         async with self._db.connect() as connection:
-            rows = (await connection.execute(statement, parameters)).all()
-        return _state(rows) if rows else None
+            for group in groups:
+                now = group[-1].now
+                if len(group) == 1:
+                    one = group[0]
+                    statement = _BY_FINGERPRINT if one.by_fingerprint else _BY_VEN_ID
+                    keys: dict[str, Any] = {"key": one.key}
+                else:
+                    statement = _BY_KEYS
+                    keys = {"ven_ids": sorted({g.key for g in group if not g.by_fingerprint}),
+                            "fingerprints": sorted({g.key for g in group if g.by_fingerprint})}
+                parameters = {
+                    **keys,
+                    "now": now,
+                    "cancelled_since": now - group[0].cancelled_visible_for,
+                    "resend_since": now - CANCELLATION_RESENT_FOR,
+                    "resent_before": now,
+                }
+                rows = (await connection.execute(statement, parameters)).all()
+                states = [_state(list(rs)) for _, rs in groupby(rows, key=lambda r: r.ven_id)]
+                by_id = {st.ven.ven_id: st for st in states}
+                by_print = {st.ven.fingerprint: st for st in states}
+                for lookup in group:
+                    found[lookup] = (by_print if lookup.by_fingerprint else by_id).get(lookup.key)
+        return [found[lookup] for lookup in lookups]
 
     async def every_state(
         self, now: datetime, *, cancelled_visible_for: timedelta = CANCELLED_VISIBLE_FOR
@@ -239,6 +298,17 @@ class PollStore:
         an event is new or modified since its last delivery at `now`, or that must be sent
         again a cancellation they have not acknowledged, last sent `resend_gap` ago or more;
         by ven_id."""
+        statement, parameters = self.push_vens_with_changed_events_query(
+            now, resend_gap=resend_gap)
+        async with self._db.connect() as connection:
+            result = await connection.execute(statement, parameters)
+            return tuple(result.scalars())
+
+    def push_vens_with_changed_events_query(
+        self, now: datetime, *, resend_gap: timedelta = timedelta(0)
+    ) -> tuple[Select[Any], dict[str, Any]]:
+        """The query of ``push_vens_with_changed_events`` and its parameters, to be used
+        inside another statement (``OutboxStore.enqueue_unless_pending``)."""
         require_aware("now", now)
         parameters = {
             "now": now,
@@ -246,6 +316,4 @@ class PollStore:
             "resend_since": now - CANCELLATION_RESENT_FOR,
             "resent_before": now - resend_gap,
         }
-        async with self._db.connect() as connection:
-            result = await connection.execute(_PUSH_VENS_WITH_CHANGED_EVENTS, parameters)
-            return tuple(result.scalars())
+        return _PUSH_VENS_WITH_CHANGED_EVENTS, parameters

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from vtn.domain import Ven, VenRegistration
@@ -147,7 +147,7 @@ class RegistrationStore:
             rows = await _rows(connection, [writes[i].ven_id for i in updates])
             members = await memberships_of(connection, sorted(rows)) if rows else {}
             welcomes = [i for i, w in enumerate(writes) if w.kind == "welcome"]
-            existing = await _rows(connection, [writes[i].ven_id for i in welcomes])
+            existing = await _known(connection, [writes[i].ven_id for i in welcomes])
             for i in welcomes:
                 if writes[i].ven_id not in existing:
                     results[i] = NotFound(f"VEN {writes[i].ven_id!r} is not known")
@@ -263,26 +263,30 @@ class RegistrationStore:
                   and not isinstance(results[i], Exception)]
         if not wanted:
             return set()
-        waiting: dict[str, list[bytes]] = {}
+        # per marker, the VENs with an undelivered item containing it (the database compares
+        # the payloads: they are not sent over; new VENs have none)
+        markers = {_welcome(writes[i]).unless for i in wanted}
+        waiting: dict[bytes, set[str]] = {marker: set() for marker in markers}
         ids = sorted({writes[i].ven_id for i in wanted if writes[i].kind != "create"})
-        for chunk in in_chunks(ids):
-            query = select(_OUTBOX.c.ven_id, _OUTBOX.c.payload).where(
-                one_of(self._db.dialect, _OUTBOX.c.ven_id, chunk),
-                _OUTBOX.c.delivered_at.is_(None),
-                _OUTBOX.c.given_up_at.is_(None),
-            )
-            for ven_id, payload in (await connection.execute(query)).all():
-                waiting.setdefault(ven_id, []).append(bytes(payload))
+        for marker in markers if ids else ():
+            for chunk in in_chunks(ids):
+                query = select(_OUTBOX.c.ven_id).distinct().where(
+                    one_of(self._db.dialect, _OUTBOX.c.ven_id, chunk),
+                    _OUTBOX.c.delivered_at.is_(None),
+                    _OUTBOX.c.given_up_at.is_(None),
+                    _payload_contains(self._db.dialect, marker),
+                )
+                waiting[marker].update((await connection.execute(query)).scalars())
         values: list[dict[str, Any]] = []
         queued: set[int] = set()
         for i in wanted:
             write = writes[i]
-            welcome = write.welcome
-            assert welcome is not None
-            mine = waiting.setdefault(write.ven_id, [])
-            if any(welcome.unless in payload for payload in mine):
+            welcome = _welcome(write)
+            if write.ven_id in waiting[welcome.unless]:
                 continue
-            mine.append(welcome.payload)
+            for marker, vens in waiting.items():  # what this batch queues counts too
+                if marker in welcome.payload:
+                    vens.add(write.ven_id)
             values.append({
                 "item_id": new_id(),
                 "ven_id": write.ven_id,
@@ -324,6 +328,24 @@ def _new_ven(row: dict[str, Any], registration: VenRegistration) -> Ven:
     )
 
 
+def _welcome(write: _Write) -> Welcome:
+    if write.welcome is None:
+        raise ValueError(f"a {write.kind} write of {write.ven_id} carries no welcome")
+    return write.welcome
+
+
+def _payload_contains(dialect: str, marker: bytes) -> ColumnElement[bool]:
+    """True for outbox items whose payload contains `marker` (``instr`` on SQLite, whose
+    LIKE does not match blobs byte for byte; ``LIKE`` on PostgreSQL's bytea)."""
+    if dialect == "sqlite":
+        found: ColumnElement[bool] = func.instr(_OUTBOX.c.payload, marker) > 0
+        return found
+    escaped = marker.replace(b"\\", b"\\\\").replace(b"%", b"\\%").replace(b"_", b"\\_")
+    like: ColumnElement[bool] = _OUTBOX.c.payload.op("LIKE", is_comparison=True)(
+        b"%" + escaped + b"%")
+    return like
+
+
 def _registration(write: _Write) -> VenRegistration:
     if write.registration is None:
         raise ValueError(f"a {write.kind} write carries no registration")
@@ -343,6 +365,16 @@ def _columns(registration: VenRegistration) -> dict[str, Any]:
         "xml_signature": registration.xml_signature,
         "poll_frequency": registration.poll_frequency,
     }
+
+
+async def _known(connection: AsyncConnection, ven_ids: Sequence[str]) -> set[str]:
+    """Those of `ven_ids` that have a ``vens`` row (only the key is read)."""
+    found: set[str] = set()
+    for chunk in in_chunks(sorted(set(ven_ids))):
+        query = select(_VENS.c.ven_id).where(one_of(connection.dialect.name, _VENS.c.ven_id,
+                                                     chunk))
+        found.update((await connection.execute(query)).scalars())
+    return found
 
 
 async def _rows(connection: AsyncConnection, ven_ids: Sequence[str]) -> dict[str, Any]:

@@ -287,4 +287,5 @@ def _to_reading(row: ReadingRow) -> Reading:
         scale=row.scale,
         data_quality=None if row.data_quality is None else DataQuality.parse(row.data_quality),
         confidence=row.confidence,
+        received_at=row.received_at,
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 
 from common.clock import Clock
+from vtn.config import DatabaseSettings
 from vtn.storage import migrate
 from vtn.storage.audit import AuditStore
 from vtn.storage.changes import ChangeListener, listen, purge_statement, tail
@@ -52,7 +53,7 @@ class Store:
         self.opts = OptStore(db)
         self.reports = ReportStore(db)
         self.nonces = NonceStore(db)
-        self.outbox = OutboxStore(db)
+        self.outbox = OutboxStore(db, self.invitations)
         self.performance = PerformanceStore(db)
         self.polls = PollStore(db)
         self.audit = AuditStore(db)
@@ -110,13 +111,16 @@ class Store:
         await self.close()
 
 
-async def open_store(url: str, *, clock: Clock, migrate: bool = True) -> Store:
+async def open_store(
+    url: str, *, clock: Clock, migrate: bool = True, pool: DatabaseSettings | None = None
+) -> Store:
     """Open the store at `url` and, unless told not to, bring its schema to the newest revision.
 
     `url` is ``sqlite+aiosqlite:///path/to/vtn.sqlite`` (the embedded default) or
     ``postgresql+asyncpg://user@host/db``. `clock` stamps every time the store records.
+    `pool` sizes a PostgreSQL connection pool (``[database]``; defaults when ``None``).
     """
-    store = Store(Database(create_engine_for(url), clock=clock))
+    store = Store(Database(create_engine_for(url, pool), clock=clock))
     if migrate:
         try:
             await store.migrate()
