@@ -206,11 +206,12 @@ def test_a_command_not_followed_in_time_opts_the_device_out_of_the_event() -> No
     for _ in range(4):  # 25 s after the command: past the timeout
         site.advance(lazy=(lazy,))
     assert site.overrides == [("e1", lazy)]  # oadrCreateOpt optOut with its resource ID
-    status = site.gateway.device_status(site.clock.now())[lazy]
-    assert status.override and "not followed" in status.reason
-    again = site.sent()  # the re-plan without it
+    again = site.sent()  # the re-plan without it, in the same step: the device is released
     assert again and not any(m.command.device_id == lazy and not isinstance(m.command, Release)
                              for m in again)
+    assert any(m.command.device_id == lazy and isinstance(m.command, Release) for m in again)
+    status = site.gateway.device_status(site.clock.now())[lazy]
+    assert not status.override and status.online  # no longer commanded: nothing to follow
 
 
 def test_a_stale_device_is_planned_without_and_sent_nothing() -> None:

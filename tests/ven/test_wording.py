@@ -145,3 +145,51 @@ def test_run_log_lines_carry_their_zone():
         "2026-07-15T18:00:05.000+00:00 INFO hello")
     entry = json.loads(_log_formatter(as_json=True).format(record))
     assert entry["time"] == "2026-07-15T18:00:05.000+00:00"
+
+
+async def test_a_report_backlog_never_holds_back_the_poll_or_event_answers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    """Each report takes the VTN 2 s; with a 10 s budget a round sends 5 of 30 reports, the
+    event answer queued behind them still goes out, and the rest wait, in order."""
+    from common.clock import ManualClock
+    from common.messages.poll import Poll
+    from common.messages.report import UpdatedReport
+    from common.messages.types import EiResponse
+    from common.xml import encode
+    from ven.client.config import RetryPolicy
+    from ven.client.outbox import OutboxSender
+    from ven.client.store import Store
+
+    clock = ManualClock(datetime(2026, 7, 15, 18, 0, tzinfo=UTC))
+    sent: list[str] = []
+
+    class Slow:
+        async def request(self, service, message):
+            sent.append(service)
+            clock.advance(timedelta(seconds=2))
+            return UpdatedReport(response=EiResponse(response_code=200, request_id="r"),
+                                 ven_id="ven-1")
+
+    store = await Store.open(tmp_path / "ven.sqlite")
+    sender = OutboxSender(store=store, exchange=Slow(), clock=clock, retry=RetryPolicy())
+    caplog.set_level(logging.INFO, logger="ven.client")
+    try:
+        await store.commit(outbox=[
+            ("EiReport", "update_report", f"report {n}", encode(Poll(ven_id="ven-1")))
+            for n in range(30)] + [
+            ("EiEvent", "created_event", "answer", encode(Poll(ven_id="ven-1")))],
+            now=clock.now())
+        delivered, _ = await sender.deliver("ven-1", report_budget=timedelta(seconds=10))
+        assert delivered == 6 and sent == ["EiReport"] * 5 + ["EiEvent"]
+        left = await store.outbox(due_at=clock.now())
+        assert [item.label for item in left] == [f"report {n}" for n in range(5, 30)]
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1 and warnings[0].startswith("25 reports wait for the next")
+        for _ in range(5):  # 5 more rounds empty the backlog; the warning is not repeated
+            await sender.deliver("ven-1", report_budget=timedelta(seconds=10))
+        assert await store.outbox(due_at=clock.now()) == []
+        assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+        assert caplog.records[-1].getMessage().startswith("The report backlog is sent")
+    finally:
+        await store.close()

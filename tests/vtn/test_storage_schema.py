@@ -276,7 +276,7 @@ async def test_the_public_api_is_pinned(tmp_path):
         "invitations": [
             "delivered_numbers", "delivery_counts", "get", "list_for_event", "list_for_ven",
             "mark_all_delivered",
-            "mark_delivered", "record_opt",
+            "mark_delivered", "record_deliveries", "record_opt",
         ],
         "opts": ["add", "cancel", "get", "list", "revise"],
         "reports": [
@@ -285,10 +285,12 @@ async def test_the_public_api_is_pinned(tmp_path):
         ],
         "nonces": ["purge", "remember"],
         "outbox": [
-            "claim", "enqueue", "get", "mark_delivered", "mark_failed", "pending",
+            "claim", "enqueue", "enqueue_unless_pending", "finish_pushes", "get",
+            "mark_delivered", "mark_failed", "pending",
             "purge_finished", "release", "take_next",
         ],
-        "polls": ["every_state", "push_vens_with_changed_events", "state"],
+        "polls": ["every_state", "push_vens_with_changed_events",
+                  "push_vens_with_changed_events_query", "state"],
     }  # fmt: skip
 
 

@@ -249,8 +249,10 @@ class EnergyManager:
                 if save is not None and self._summary is not None:
                     try:
                         await save(self._summary)
-                    except Exception:
-                        log.exception("The energy plan could not be saved for status")
+                    except Exception as exc:  # the plan stays in force; status shows it late
+                        log.warning("The energy plan could not be saved for status (%s: %s); "
+                                    "it is in force and saved again at the next re-plan",
+                                    type(exc).__name__, exc)
             await sleeper(self.wait_s() or CHECK_S)
 
     # ---- one re-plan ---------------------------------------------------------------------------

@@ -36,10 +36,18 @@ class OutboxSender:
         self._retry = retry
         self._reports_since: datetime | None = None  # start of the unsummarised deliveries
         self._reports_delivered = 0
+        self._deferring = False  # reports were left for a later round
 
-    async def deliver(self, ven_id: str) -> tuple[int, list[CancelReport]]:
+    async def deliver(self, ven_id: str, *, report_budget: timedelta | None = None
+                      ) -> tuple[int, list[CancelReport]]:
         """One delivery round; returns (how many were acknowledged, cancellations the VTN
         piggy-backed on oadrUpdatedReport).
+
+        `report_budget` bounds the time the round spends on reports (on the injected clock):
+        once it is spent, the reports still queued wait, in order, for the next round, while
+        everything else (event answers, opts, registration messages) is still sent. A slow VTN
+        and a long report backlog then cannot keep the VEN from polling (it polls once per
+        round; an event missed for minutes may start and end unseen).
 
         An item leaves the queue only when the VTN acknowledged it with a 2xx eiResponse. A
         refusal (non-2xx eiResponse, or a service the VTN does not offer) keeps it in the
@@ -50,7 +58,13 @@ class OutboxSender:
         """
         delivered = 0
         cancels: list[CancelReport] = []
-        for item in await self._store.outbox(due_at=self._clock.now()):
+        started = self._clock.now()
+        deferred = 0
+        for item in await self._store.outbox(due_at=started):
+            if (item.kind == "update_report" and report_budget is not None
+                    and self._clock.now() - started >= report_budget):
+                deferred += 1
+                continue
             message = decode(item.message_xml)
             if getattr(message, "ven_id", ven_id) != ven_id:  # re-registered with a new venID
                 message = dataclasses.replace(message, ven_id=ven_id)  # type: ignore[type-var]  # Message subclasses are dataclasses
@@ -88,7 +102,20 @@ class OutboxSender:
                           item.label, reason)
             if isinstance(answer, UpdatedReport) and answer.cancel_report is not None:
                 cancels.append(answer.cancel_report)
+        self._deferred(deferred, report_budget)
         return delivered, cancels
+
+    def _deferred(self, count: int, budget: timedelta | None) -> None:
+        """One WARNING when reports start waiting for later rounds (the VTN answers slowly or
+        the backlog is long), one INFO when a round sends them all again."""
+        if count and not self._deferring:
+            log.warning("%s wait for the next round: sending reports took the round's %s, "
+                        "and the VEN polls before it sends more (the VTN answers slowly or "
+                        "the backlog is long)", plural(count, "report"),
+                        duration_words(budget or timedelta(0)))
+        elif not count and self._deferring:
+            log.info("The report backlog is sent: reports go out at every round again")
+        self._deferring = bool(count)
 
     def _report_delivered(self, label: str) -> None:
         """One DEBUG line per report; one INFO summary at most every

@@ -550,13 +550,15 @@ class VenClient:
             return await self._reports.queue_due(self._registration.ven_id)
 
     async def deliver_outbox(self) -> int:
-        """Send what the VTN has not acknowledged yet (see ``OutboxSender.deliver``)."""
+        """Send what the VTN has not acknowledged yet (see ``OutboxSender.deliver``); reports
+        for at most one poll interval per call, so that a backlog never delays the poll."""
         registration = self._registration
         if registration is None:
             return 0
         async with self._handling:
             pass  # a pushed message being handled queues its replies before our snapshot
-        delivered, cancels = await self._outbox.deliver(registration.ven_id)
+        delivered, cancels = await self._outbox.deliver(registration.ven_id,
+                                                        report_budget=self.poll_interval)
         async with self._handling:
             for cancel in cancels:
                 await self._reports.cancel(cancel, registration.ven_id)

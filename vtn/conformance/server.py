@@ -269,10 +269,14 @@ class ScriptedVtn:
         return f"{prefix}-{next(self._ids)}"
 
     def begin(self, case_id: str) -> int:
-        """Start recording for `case_id`; the index of its first record."""
+        """Start recording for `case_id`; the index of its first record. Each case starts
+        with no events in force and no answer owed from an earlier case (a VEN that never
+        answered one case's event is judged in that case, not again in every later one)."""
         self.case_id = case_id
         self.outbox.clear()
         self.answer = None
+        self.events = ()
+        self.exchange.unanswered.clear()
         return len(self.records)
 
     def queue(self, message: Message, *, deliberate: bool = False,
