@@ -118,6 +118,9 @@ class OpenleadrOperator:
         server = self.vtn.server
         ven_id = str(params["ven_id"])
         if step is Step.CREATE_EVENT:
+            if params.get("baseline") is not None:
+                raise OperatorUnavailable(f"{step}: openleadr's add_event takes no event "
+                                          "baseline (eiEventBaseline)")
             now = datetime.now(UTC)
             try:
                 start = parse_start(params.get("start") or "+1h", now)

@@ -26,7 +26,7 @@ KIT_SENDS = {"oadrQueryRegistration", "oadrCreatePartyRegistration", "oadrRegist
              "oadrRegisteredReport", "oadrCreatedReport", "oadrPoll", "oadrRequestEvent",
              "oadrCreatedEvent", "oadrCancelPartyRegistration", "oadrCanceledPartyRegistration"}
 
-NOT_APPLICABLE = {"E1_1027", "E1_1070", "N1_0025"}
+NOT_APPLICABLE = {"E1_1070", "N1_0025"}
 
 OURS_FAILING = {
     # plain HTTP without an identity (no certificate, no fingerprint header): the VTN knows a
@@ -46,7 +46,7 @@ OPENLEADR = {
     "E1_1080": Outcome.PASS,
     "N1_0040": Outcome.NEEDS_OPERATOR, "N1_0050": Outcome.NEEDS_OPERATOR,
     **{case: Outcome.NEEDS_OPERATOR
-       for case in ("E1_1020", "E1_1025", "E1_1030", "E1_1040", "E1_1050", "E1_1060",
+       for case in ("E1_1020", "E1_1025", "E1_1027", "E1_1030", "E1_1040", "E1_1050", "E1_1060",
                     "E1_1065")},
     **dict.fromkeys(NOT_APPLICABLE, Outcome.NOT_APPLICABLE),
 }
@@ -75,9 +75,9 @@ def test_the_kit_against_our_vtn_with_our_admin_api_as_operator(tmp_path: Path, 
         if case["case_id"] in OURS_FAILING:
             assert case["reason"].startswith(OURS_FAILING[case["case_id"]]), case["reason"]
     assert _kit_findings(report["cases"]) == []
-    assert report["counts"] == {"pass": 18, "fail": 1, "needs-operator": 0, "n/a": 3}
+    assert report["counts"] == {"pass": 19, "fail": 1, "needs-operator": 0, "n/a": 2}
     # a line per case and a summary on the console
-    assert "N1_0010 pass" in captured.err and "22 cases: 18 pass, 1 fail" in captured.err
+    assert "N1_0010 pass" in captured.err and "22 cases: 19 pass, 1 fail" in captured.err
 
     # the transcript: bytes, headers, the payload names
     bootstrap = next(c for c in report["cases"] if c["case_id"] == "N1_0020")
@@ -173,7 +173,7 @@ def test_the_push_variants_pass_against_our_vtn(tmp_path: Path, capsys):
     with served_vtn(tmp_path, identity_header=IDENTITY_HEADER, tables=PUSH_FAST) as vtn:
         code = main(["conformance", "--vtn-url", vtn.url, "--plain-http",
                      "--identity-header", f"{IDENTITY_HEADER}: {KIT_FINGERPRINT}",
-                     "--cases", "N0_*,E0_6020", "--push-listen", "127.0.0.1:0",
+                     "--cases", "N0_*,E0_6020,E0_6027", "--push-listen", "127.0.0.1:0",
                      "--push-wait", "10", "--push-quiet", "0.5",
                      "--operator", "ours", "--operator-url", vtn.admin_url,
                      "--operator-token-file", str(vtn.token_file), "--out", str(out)])
@@ -183,7 +183,7 @@ def test_the_push_variants_pass_against_our_vtn(tmp_path: Path, capsys):
     assert report["transport"] == "simpleHttp push"
     assert {c["case_id"]: c["outcome"] for c in report["cases"]} == {
         case.case_id: "n/a" if case.case_id == "N0_5025" else "pass"
-        for case in select("N0_*,E0_6020")}
+        for case in select("N0_*,E0_6020,E0_6027")}
     by_id = {c["case_id"]: c for c in report["cases"]}
     event = by_id["E0_6020"]["transcript"]
     pushed = [(r["request"]["payload"], r["response"]["payload"]) for r in event

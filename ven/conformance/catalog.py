@@ -51,9 +51,9 @@ def push_twin(case_id: str) -> str | None:
 
 _NOT_RUN = (
     ("N1_0025", "Pre-allocated venID (pull)",
-     "needs a venID the VTN's operator allocated beforehand; the kit has no option for it yet"),
-    ("E1_1027", "Event with baseline (pull)",
-     "needs an event with an eiEventBaseline; no operator step creates one yet"),
+     "needs a venID the VTN's operator allocated out of band before registration (optional "
+     "in 2.0b); our VTN assigns venIDs at registration, and the kit has no option to send "
+     "one yet"),
     ("E1_1070", "Negative: custom event signal (pull)",
      "a VEN test: a VTN under test is not asked to send custom signals"),
 )

@@ -7,7 +7,7 @@ these cases are ``needs-operator``. Each function's docstring lists its steps.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from common.messages.enums import OptReason, OptType, ResponseRequired
 from common.messages.event import DistributeEvent, OadrEvent, RequestEvent
@@ -103,6 +103,37 @@ async def e1_1020(h: Harness) -> None:
 async def e1_1025(h: Harness) -> None:
     """As E1_1020 with a LOAD_DISPATCH event (setpoint [kW])."""
     await _one_signal(h, "LOAD_DISPATCH", "setpoint", 50)
+
+
+async def e1_1027(h: Harness) -> None:
+    """Bootstrap; the operator creates a SIMPLE event with a baseline (eiEventBaseline, 100 kW
+    over the event, 7 h ahead so that it overlaps no other case's event); the next poll
+    distributes it with the baseline: its intervals add up to its duration, it has a
+    baselineID and a baselineName (and, by the rule checks, no dtstart in its intervals); the
+    VEN opts in -> oadrResponse 200."""
+    await h.bootstrap()
+    result = await h.operate(Step.CREATE_EVENT, ven_id=h.ven_id, signal_name="SIMPLE",
+                             value=1, start="+7h", duration="PT1H", response_required="always",
+                             baseline={"kw": 100})
+    event_id = str(result.get("event_id") or "")
+    distribute = await _distribution(h, "the event with a baseline is distributed",
+                                     event_id=event_id)
+    ours = next((e for e in distribute.events
+                 if not event_id or e.event.event_descriptor.event_id == event_id), None)
+    baseline = ours.event.event_baseline if ours is not None else None
+    h.expect(baseline is not None, "the event carries an eiEventBaseline",
+             "no eiEventBaseline" if ours is not None else "the event is not listed")
+    if baseline is not None:
+        total = sum((i.duration or timedelta(0) for i in baseline.intervals), timedelta(0))
+        h.expect(bool(baseline.intervals) and total == baseline.duration,
+                 "the baseline's intervals add up to its duration",
+                 f"{len(baseline.intervals)} interval(s) of {total} in {baseline.duration}")
+        h.expect(bool(baseline.baseline_id) and bool(baseline.baseline_name),
+                 "the baseline has a baselineID and a baselineName",
+                 f"{baseline.baseline_id!r}, {baseline.baseline_name!r}")
+    _acknowledged(h, await h.opt(distribute, OptType.OPT_IN),
+                  "the VTN acknowledges the oadrCreatedEvent (optIn)")
+    await h.drain()
 
 
 async def e1_1030(h: Harness) -> None:
@@ -233,6 +264,7 @@ CASES = (
     ("E1_1010", "Empty distributeEvent (pull)", e1_1010, False),
     ("E1_1020", "ELECTRICITY_PRICE event (pull)", e1_1020, True),
     ("E1_1025", "LOAD_DISPATCH event (pull)", e1_1025, True),
+    ("E1_1027", "Event with baseline (pull)", e1_1027, True),
     ("E1_1030", "Two distributeEvent sequences (pull)", e1_1030, True),
     ("E1_1040", "Several createdEvents, mixed optIn/optOut (pull)", e1_1040, True),
     ("E1_1050", "VEN use of oadrRequestEvent (pull)", e1_1050, True),

@@ -7,7 +7,8 @@ Steps (``Step``) and their parameters (JSON objects):
   ``now``, ``+5m``-style or ISO 8601; ``duration`` ISO 8601). Optional, only when a case
   needs them: ``"ramp_up"``, ``"recovery"``, ``"startafter"`` (ISO 8601 durations: the
   event's x-eiRampUp, x-eiRecovery and tolerance startafter), ``"priority"``,
-  ``"market_context"``, ``"test_event"`` (true). Result: ``{"event_id": ...}`` if known.
+  ``"market_context"``, ``"test_event"`` (true), ``"baseline"`` (``{"kw": ...}``: an
+  eiEventBaseline over the event). Result: ``{"event_id": ...}`` if known.
 - ``modify_event``: ``{"ven_id", "event_id"}`` and the fields that change, any of
   ``"start"`` (ISO 8601), ``"duration"`` and ``"response_required"``: the VTN modifies the
   event (modificationNumber + 1).
@@ -96,7 +97,7 @@ class NoOperator:
 
 
 _EVENT_OPTIONS = ("ramp_up", "recovery", "startafter", "priority", "market_context",
-                  "test_event")
+                  "test_event", "baseline")
 """Optional create_event parameters, passed to the admin API under the same names."""
 _SIGNAL_VALUE = {"ELECTRICITY_PRICE": "price", "LOAD_DISPATCH": "kw", "LOAD_CONTROL": "kw",
                  "SIMPLE": "level"}
