@@ -143,7 +143,8 @@ class BuildingReadings:
         re-plan changed it materially) for every event interval that ends after `since`, with
         its own length: planned demand - baseline [kW] (negative for a shed;
         ``EXPECTED_DELTA``) or the event baseline [kW] (``EXPECTED_BASELINE``), rounded to
-        0.1 kW. The report desk sends it again whenever it changes."""
+        0.001 kW (a home's requests are tens of watts: 0.1 kW would be more than the whole
+        request). The report desk sends it again whenever it changes."""
         readings = []
         for event_id in sorted(self._brain.plans):
             expectation = self._brain.announced(event_id)
@@ -152,7 +153,7 @@ class BuildingReadings:
                     continue
                 value = (-item.expected_kw if kind is PointKind.EXPECTED_DELTA
                          else item.baseline_kw)
-                readings.append(Reading(start=item.start, value=round(value, 1),
+                readings.append(Reading(start=item.start, value=round(value, 3),
                                         duration=item.duration))
         return readings
 

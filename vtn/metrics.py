@@ -210,9 +210,10 @@ class VtnMetrics:
                 await asyncio.wait_for(stop.wait(), FLUSH_EVERY_S)
             self.flush()
 
-    def push(self, outcome: str) -> None:
-        """Count one push attempt: ``delivered``, ``retry`` or ``given_up``."""
-        self.pushes.labels(outcome).inc()
+    def push(self, outcome: str, count: int = 1) -> None:
+        """Count `count` push attempts of one outcome: ``delivered``, ``retry`` or
+        ``given_up`` (a push round counts its deliveries at once)."""
+        self.pushes.labels(outcome).inc(count)
 
     async def refresh(self, store: Store, *, online_since: datetime) -> None:
         """Read the database's gauges (VENs seen at or after `online_since` are online); a

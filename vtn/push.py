@@ -9,12 +9,14 @@ A ``PushWorker`` repeatedly
 2. claims due outbox items in batches (``FOR UPDATE SKIP LOCKED`` in storage: several workers,
    on one or several machines, never hold the same item) and POSTs each to
    ``<transportAddress>/<service>``, signed at that moment when signing is on,
-   ``push.concurrency`` VENs at a time, each VEN's own items one after the other;
+   ``push.concurrency`` VENs at a time, each VEN's own items one after the other (an
+   unsigned oadrDistributeEvent is written once per set of event forms: ``_encode``);
 3. records the batch's deliveries in one transaction (the items delivered and the events each
    VEN received: ``OutboxStore.finish_pushes``), then treats each VEN's synchronous reply
    (oadrCreatedEvent, oadrCreatedReport, ...) like a request from that VEN (signature bound to
    its registered certificate); a failure is retried after ``push.backoff`` doubled per
-   attempt (capped), and given up after ``push.max_attempts``.
+   attempt (capped), and given up after ``push.max_attempts``. The log has one INFO line per
+   round (each delivery at DEBUG); the deliveries are counted in the metrics at once.
 
 The network is behind ``PushTransport`` (``send(url, body) -> (status, body)``), so tests run
 without sockets; ``HttpPushTransport`` is the aiohttp one. Time comes from the injected clock.
@@ -39,11 +41,13 @@ kept-alive connections per address.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from logging import DEBUG
 from typing import Protocol
 from uuid import uuid4
 
@@ -87,6 +91,16 @@ and their deliveries recorded in one transaction at the end of the round."""
 
 _DISTRIBUTE = payload_marker("oadrDistributeEvent")
 """In the payload of a queued oadrDistributeEvent only (built afresh when it is sent)."""
+
+BODIES_KEEP = 64
+"""Unsigned oadrDistributeEvent documents kept as templates (the newest), by the event forms
+they carry (``vtn.services.eventforms``: in a fan-out, each second's VENs share them)."""
+
+_SLOT = f"oadr-push-request-{uuid4().hex}"
+"""Written as the requestID of a template; each VEN's document has its own requestID there."""
+
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._-]+")
+"""A requestID written as is in XML text (``new_request_id``'s are hex)."""
 
 
 def service_of(message: Message) -> str:
@@ -154,7 +168,8 @@ class HttpPushTransport:
         headers = {"Content-Type": "application/xml"}
         pin = _PIN.set(expected)
         try:
-            async with session.post(url, data=body, headers=headers) as response:
+            async with session.post(url, data=body, headers=headers,
+                                    allow_redirects=False) as response:
                 chunks = []
                 size = 0
                 while chunk := await response.content.read(64 * 1024):
@@ -236,6 +251,7 @@ class PushWorker:
         self._batch = batch
         self._full = False
         self._limits = Limits(max_bytes=vtn.config.max_body_bytes)
+        self._bodies: dict[tuple[str, tuple[int, ...]], tuple[DistributeEvent, bytes]] = {}
 
     def __repr__(self) -> str:
         return f"PushWorker({self.worker_id!r})"
@@ -356,7 +372,7 @@ class PushWorker:
             await self._fail(item, ven, name, "the VEN has no transport address", final=True)
             return None
         url = f"{ven.transport_address.rstrip('/')}/{service_of(message)}"
-        body = encode(message, signer=self._vtn.signer)
+        body = self._encode(message)
         pin = None if self._vtn.config.push.check_hostname else ven.fingerprint
         try:
             status, reply = await self._transport.send(url, body, peer_fingerprint=pin)
@@ -372,6 +388,27 @@ class PushWorker:
             return None
         return _Pushed(item, ven, name, events, reply)
 
+    def _encode(self, message: Message) -> bytes:
+        """The document of `message`, signed when signing is on. An unsigned
+        oadrDistributeEvent is its events' template (written once for all the VENs shown the
+        same event forms) with its own requestID: the same bytes ``encode`` writes."""
+        signer = self._vtn.signer
+        if (signer is not None or not isinstance(message, DistributeEvent)
+                or message.response is not None or not _PLAIN_ID.fullmatch(message.request_id)):
+            return encode(message, signer=signer)
+        key = (message.vtn_id, tuple(id(form) for form in message.events))
+        kept = self._bodies.get(key)
+        if kept is None or any(a is not b for a, b in zip(kept[0].events, message.events,
+                                                          strict=True)):
+            template = replace(message, request_id=_SLOT)
+            document = encode(template)
+            if document.count(_SLOT.encode()) != 1:  # cannot happen: a fresh uuid
+                return encode(message)
+            if len(self._bodies) >= BODIES_KEEP:
+                del self._bodies[next(iter(self._bodies))]  # the oldest
+            kept = self._bodies[key] = (template, document)  # holds the forms: ids stay theirs
+        return kept[1].replace(_SLOT.encode(), message.request_id.encode())
+
     async def _finish(self, pushed: Sequence[_Pushed]) -> None:
         """Record `pushed` delivered, with the events each VEN received, in one transaction;
         then log them and handle the VENs' replies."""
@@ -385,12 +422,24 @@ class PushWorker:
         await self._vtn.store.outbox.finish_pushes(
             [done.item.item_id for done in pushed], worker=self.worker_id, deliveries=deliveries)
         now = self._vtn.clock.now()
+        self._count("delivered", len(pushed))
+        each = PUSH.isEnabledFor(DEBUG)
+        names: dict[str, int] = {}
         for done in pushed:
-            self._count("delivered")
+            names[done.name] = names.get(done.name, 0) + 1
             if done.events:
                 await self._vtn.deliveries.delivered(self._vtn.store, now, done.ven, done.events)
+            if each:
+                PUSH.debug("Pushed %s to VEN %s (attempt %d)", done.name, ven_label(done.ven),
+                           done.item.attempts)
+        if len(pushed) == 1:  # one line per round, however many VENs (10,000 in a fan-out)
+            done = pushed[0]
             PUSH.info("Pushed %s to VEN %s (attempt %d)", done.name, ven_label(done.ven),
                       done.item.attempts)
+        else:
+            PUSH.info("Pushed %d messages (%s) to %d VENs", len(pushed),
+                      ", ".join(f"{n} {name}" for name, n in sorted(names.items())),
+                      len({done.ven.ven_id for done in pushed}))
         turns = asyncio.Semaphore(self._vtn.config.push.concurrency)
 
         async def reply(done: _Pushed) -> None:
@@ -432,9 +481,9 @@ class PushWorker:
         )
         return False
 
-    def _count(self, outcome: str) -> None:
+    def _count(self, outcome: str, count: int = 1) -> None:
         if self._metrics is not None:
-            self._metrics.push(outcome)
+            self._metrics.push(outcome, count)
 
     async def _process_reply(self, ven: Ven, reply: bytes) -> None:
         """Handle the VEN's synchronous reply as a request from that VEN (errors are logged)."""

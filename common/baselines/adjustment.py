@@ -5,13 +5,22 @@ the event, ``[start − gap − window, start − gap)``, and either scales the 
 ratio (``ratio``, CAISO / NYISO style) or shifts it by their difference (``additive``, PJM
 style), optionally within a cap. The VEN applies it to the baseline it reports; the VTN
 computes it again from the readings the VEN reported before the event (same code).
+
+When events come close together (a 1-hour event every 2 hours), that window would hold the
+earlier events' hours, when the building was shedding, and pull the adjustment down; as the
+programmes do, ``adjustment_window`` moves it back: while an earlier event of the same VEN
+(its active period) overlaps the window, the window ends ``gap`` before that event's start
+instead, so a chain of events is adjusted from the load before its first event. The result
+records the window used (``AppliedAdjustment.window_start`` / ``window_end``, ``moved``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -20,6 +29,7 @@ import numpy.typing as npt
 
 from common.errors import ConfigError
 from common.wording import duration_words
+from common.xml.lexical import write_datetime
 
 __all__ = [
     "NO_ADJUSTMENT",
@@ -27,11 +37,13 @@ __all__ = [
     "AppliedAdjustment",
     "SameDayAdjustment",
     "adjustment_json",
+    "adjustment_window",
     "apply",
     "describe",
     "not_applied",
     "same_day_adjustment",
     "window_words",
+    "with_window",
 ]
 
 
@@ -91,6 +103,8 @@ class AppliedAdjustment:
     capped: the raw value was outside the cap and was clipped to it.
     applied: False when none is configured or the data for it were missing (`reason` says).
     rule: the rule it was computed by (window, gap, cap).
+    window_start, window_end: the window actually used, [window_start, window_end) (None when
+        not known); moved: it was moved back before earlier events (``adjustment_window``).
     """
 
     kind: AdjustmentKind
@@ -100,6 +114,47 @@ class AppliedAdjustment:
     reason: str = ""
     raw: float | None = None
     rule: SameDayAdjustment = NO_ADJUSTMENT
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    moved: bool = False
+
+
+def adjustment_window(
+    event_start: datetime,
+    rule: SameDayAdjustment,
+    earlier: Iterable[tuple[datetime, datetime]] = (),
+    *,
+    step: timedelta | None = None,
+) -> tuple[datetime, datetime]:
+    """The adjustment window ``(start, end)`` = [start, end) of an event starting at
+    `event_start`: ``[event_start − gap − window, event_start − gap)``, moved back while one of
+    the `earlier` events (active periods ``(start, end)`` of the same VEN's other events)
+    overlaps it, to end ``gap`` before the start of the earliest one that does (repeated:
+    the window ends before the first event of a chain). Only periods that start before
+    `event_start` count; empty ones are ignored. Each move goes strictly back and passes that
+    event for good, so it ends. The caller decides what ran (an event cancelled before its
+    start is left out). `step`: the periods are first widened to whole steps of the event
+    start's grid (the metering interval), so that the window stays on it."""
+    periods = [(s, e) for s, e in earlier if s < event_start and e > s]
+    if step is not None:
+        periods = [(event_start + ((s - event_start) // step) * step,
+                    event_start - ((event_start - e) // step) * step) for s, e in periods]
+    end = event_start - rule.gap
+    while True:
+        begin = end - rule.window
+        overlapping = [s for s, e in periods if s < end and e > begin]
+        if not overlapping:
+            return begin, end
+        end = min(overlapping) - rule.gap
+
+
+def with_window(adjustment: AppliedAdjustment, window: tuple[datetime, datetime],
+                event_start: datetime) -> AppliedAdjustment:
+    """`adjustment` with the window it was computed over (``adjustment_window`` of an event
+    starting at `event_start`) and whether that was moved back before earlier events."""
+    start, end = window
+    return dataclasses.replace(adjustment, window_start=start, window_end=end,
+                               moved=end != event_start - adjustment.rule.gap)
 
 
 def _neutral(kind: AdjustmentKind) -> float:
@@ -178,6 +233,22 @@ def window_words(rule: SameDayAdjustment) -> str:
     return f"{duration_words(rule.window)} ending {duration_words(rule.gap)} before the event"
 
 
+def _span_words(start: datetime, end: datetime) -> str:
+    """``15:00-18:00 UTC`` (with the dates when they differ)."""
+    a, b = start.astimezone(UTC), end.astimezone(UTC)
+    if a.date() == b.date():
+        return f"{a:%H:%M}-{b:%H:%M} UTC"
+    return f"{a:%Y-%m-%d %H:%M} - {b:%Y-%m-%d %H:%M} UTC"
+
+
+def _moved_words(adjustment: AppliedAdjustment) -> str:
+    """``, moved back before earlier events to 15:00-18:00 UTC`` when it was moved, else ``""``."""
+    if not adjustment.moved or adjustment.window_start is None or adjustment.window_end is None:
+        return ""
+    return (", moved back before earlier events to "
+            f"{_span_words(adjustment.window_start, adjustment.window_end)}")
+
+
 def _cap_words(rule: SameDayAdjustment) -> str:
     if rule.cap is None:
         return "uncapped"
@@ -188,11 +259,13 @@ def _cap_words(rule: SameDayAdjustment) -> str:
 
 def describe(adjustment: AppliedAdjustment) -> str:
     """One line: ``day-of ratio ×1.083 (3 h ending 1 h before the event, cap ±20 %)``, or
-    why it was not applied, or ``no day-of adjustment``."""
+    why it was not applied, or ``no day-of adjustment``; a window moved back before earlier
+    events is named (``3 h ending 1 h before the event, moved back before earlier events to
+    15:00-18:00 UTC, cap ±20 %``)."""
     rule = adjustment.rule
     if adjustment.kind is AdjustmentKind.NONE:
         return "no day-of adjustment"
-    how = f"{window_words(rule)}, {_cap_words(rule)}"
+    how = f"{window_words(rule)}{_moved_words(adjustment)}, {_cap_words(rule)}"
     if not adjustment.applied:
         return f"day-of {adjustment.kind.value} {adjustment.reason or 'not applied'} ({how})"
     if adjustment.kind is AdjustmentKind.RATIO:
@@ -208,9 +281,11 @@ def describe(adjustment: AppliedAdjustment) -> str:
 
 def adjustment_json(adjustment: AppliedAdjustment) -> dict[str, Any]:
     """The adjustment as JSON-ready values: kind, value (ratio [-] or offset [kW]), raw,
-    capped, applied, window and gap [s], cap [-], reason and ``text`` (``describe``)."""
+    capped, applied, window and gap [s], cap [-], reason, ``text`` (``describe``) and the
+    window used (``window_start`` / ``window_end``, ISO 8601 UTC or null; ``window_moved``)."""
     rule = adjustment.rule
     none = adjustment.kind is AdjustmentKind.NONE
+    start, end = adjustment.window_start, adjustment.window_end
     return {
         "kind": adjustment.kind.value,
         "value": round(adjustment.value, 6),
@@ -223,4 +298,7 @@ def adjustment_json(adjustment: AppliedAdjustment) -> dict[str, Any]:
         "cap": rule.cap,
         "reason": adjustment.reason,
         "text": describe(adjustment),
+        "window_start": None if none or start is None else write_datetime(start),
+        "window_end": None if none or end is None else write_datetime(end),
+        "window_moved": adjustment.moved,
     }

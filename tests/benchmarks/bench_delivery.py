@@ -36,7 +36,9 @@ events per building: half the processes, about 6 minutes); ``--season summer`` o
 register within the demo's 90 s), ``--hours 16,18`` a few start hours for development,
 ``--speed 150`` when the machine is too loaded to keep up with 300x (the runs fall behind
 their simulated clock: events arrive late, figures come in incomplete). Work files, logs and
-``results.json`` go to ``var/bench-delivery/``.
+``results.json`` go to ``var/bench-delivery/`` (a whole day of one season also to
+``results-<season>-<even|odd>.json``); ``--combine FILE ...`` prints the table and summary of
+saved runs together (the four days of a full sweep run one at a time).
 """
 
 from __future__ import annotations
@@ -455,6 +457,12 @@ def run_all(seasons: tuple[str, ...], hours: tuple[int, ...], speed: float,
     return runs
 
 
+def load_results(path: Path) -> list[RunResult]:
+    """The runs a ``results*.json`` file holds (as ``main`` writes them)."""
+    rows = json.loads(path.read_text("utf-8"))
+    return [RunResult(**{**row, "start": datetime.fromisoformat(row["start"])}) for row in rows]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print its table (``python -m tests.benchmarks delivery``)."""
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.bench_delivery")
@@ -470,7 +478,18 @@ def main(argv: list[str] | None = None) -> None:
                              "false)")
     parser.add_argument("--hours", help="only these local start hours, e.g. 16,18 (a subset "
                         "for development; the events still follow each other)")
+    parser.add_argument("--combine", nargs="+", metavar="FILE", type=Path,
+                        help="run nothing: print the table and summary of saved runs (the "
+                             "results-<season>-<even|odd>.json files earlier runs wrote)")
     args = parser.parse_args([] if argv is None and __name__ != "__main__" else argv)
+    if args.combine:
+        saved = [load_results(path) for path in args.combine]
+        combined = [r for runs in saved for r in runs]
+        print(render(table(combined)))
+        print()
+        for line in summary(combined):
+            say(line)
+        return
     args.quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
     seasons: tuple[str, ...] = ("summer",) if args.quick else tuple(SEASONS)
     if args.season:
@@ -486,8 +505,11 @@ def main(argv: list[str] | None = None) -> None:
     results = [r for s in runs for r in s.results]
     wall = time.monotonic() - began
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "results.json").write_text(json.dumps(
-        [{**asdict(r), "start": r.start.isoformat()} for r in results], indent=1), "utf-8")
+    saved = json.dumps([{**asdict(r), "start": r.start.isoformat()} for r in results], indent=1)
+    (OUT / "results.json").write_text(saved, "utf-8")
+    if not args.hours and not args.quick:  # a whole day of one kind: kept for --combine
+        name = f"results-{'-'.join(seasons)}-{'odd' if args.odd else 'even'}.json"
+        (OUT / name).write_text(saved, "utf-8")
     print()
     print(render(table(results)))
     print()

@@ -13,7 +13,9 @@ process, plain HTTP, default ``[push]`` settings). One event for all VENs throug
 then the listener's counts are read every 0.5 s until every VEN has it (or the limit), and
 for ``SETTLE_S`` more to catch a second delivery. Reported: seconds from the creation request
 to the first and the last VEN's first delivery, the 50th/99th percentile, VENs reached, VENs
-reached more than once.
+reached more than once; CPU seconds of the VTN and of the listener (utime + stime from /proc,
+their process trees) from the creation request to the moment every VEN had it, per 1,000
+deliveries.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks import _pgseed
-from tests.benchmarks.bench_scale import PYTHON, ROOT, rss_kib, start
+from tests.benchmarks.bench_scale import PYTHON, ROOT, rss_kib, start, tree_pids
 from tests.benchmarks.bench_vtn import stop, wait_listening
 from tests.support.network import free_port
 
@@ -41,6 +43,19 @@ SETTLE_S = 5.0
 
 def say(text: str) -> None:
     print(f"  {text}", flush=True)
+
+
+def cpu_s(pid: int) -> float:
+    """CPU time (user + system) of `pid` and its descendants so far [s] (Linux /proc)."""
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            with open(f"/proc/{p}/stat", encoding="ascii") as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime [clock ticks]
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def get_json(url: str) -> Any:
@@ -85,6 +100,9 @@ def measure(vens: int, sqlite: bool) -> dict[str, Any]:
             profile = os.environ.get("BENCH_PUSH_PROFILE")
             vtn = start(work, url, 1, 1, Path(profile) if profile else None)
             say("VTN up; creating the event")
+            vtn_pid = vtn.processes[0].pid
+            cpu0 = (cpu_s(vtn_pid), cpu_s(listener.pid))
+            cpu1 = None
             began = time.time()
             status, body = post_json(vtn.fanout["url"], vtn.fanout["json"],
                                      vtn.fanout["headers"])
@@ -96,11 +114,14 @@ def measure(vens: int, sqlite: bool) -> dict[str, Any]:
             while time.time() < deadline:
                 s = get_json(f"{base}/stats")
                 if s["vens"] >= vens:
+                    cpu1 = (cpu_s(vtn_pid), cpu_s(listener.pid))
                     break
                 if time.time() - last_print >= 5:
                     last_print = time.time()
                     say(f"{time.time() - began:5.1f} s: {s['vens']:,} VENs reached")
                 time.sleep(0.5)
+            if cpu1 is None:
+                cpu1 = (cpu_s(vtn_pid), cpu_s(listener.pid))
             time.sleep(SETTLE_S)
             s = get_json(f"{base}/stats")
             rss = rss_kib(vtn.processes[0].pid)
@@ -117,6 +138,7 @@ def measure(vens: int, sqlite: bool) -> dict[str, Any]:
         "p99_s": times[min(len(times) - 1, int(0.99 * len(times)))] if times else None,
         "created_s": created_s, "rss_mib": rss / 1024, "log_tail": log_tail,
         "database": "SQLite" if sqlite else "PostgreSQL",
+        "vtn_cpu_s": cpu1[0] - cpu0[0], "listener_cpu_s": cpu1[1] - cpu0[1],
     }
 
 
@@ -146,6 +168,11 @@ def main() -> None:
           f"{r['duplicates']} | {'yes' if done and r['last_s'] <= TARGET_S else 'no'} |")
     print(f"\nevent created in {r['created_s']:.2f} s; {r['posts']:,} POSTs; VTN RSS "
           f"{r['rss_mib']:.0f} MiB after the run")
+    per = 1000 / max(1, r["reached"])
+    print(f"CPU until every VEN had it: VTN {r['vtn_cpu_s']:.1f} s "
+          f"({r['vtn_cpu_s'] * per:.2f} s per 1,000 deliveries), listener "
+          f"{r['listener_cpu_s']:.1f} s ({r['listener_cpu_s'] * per:.2f} s per 1,000); "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if not done:
         print(f"stopped after {LIMIT_S:.0f} s with {vens - r['reached']:,} VENs not reached; "
               f"VTN log tail:\n{r['log_tail']}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -13,10 +13,12 @@ from common.baselines.adjustment import (
     AdjustmentKind,
     SameDayAdjustment,
     adjustment_json,
+    adjustment_window,
     apply,
     describe,
     same_day_adjustment,
     window_words,
+    with_window,
 )
 from common.baselines.presets import CAISO, NYISO, PJM, PRESET_ADJUSTMENTS, adjustment_for
 from common.errors import ConfigError
@@ -122,3 +124,72 @@ def test_invalid_rules_raise():
         SameDayAdjustment(kind=AdjustmentKind.RATIO, cap=1.0)
     with pytest.raises(ConfigError, match="finite fraction"):
         SameDayAdjustment(kind=AdjustmentKind.ADDITIVE, cap=-0.1)
+
+
+# ---- the window, moved back before the VEN's earlier events -------------------------------------
+
+START = datetime(2026, 7, 15, 23, 0, tzinfo=UTC)  # 16:00 PDT
+H = timedelta(hours=1)
+
+
+def test_without_earlier_events_the_window_is_the_rules():
+    assert adjustment_window(START, RATIO) == (START - 4 * H, START - H)
+    nyiso = PRESET_ADJUSTMENTS[NYISO]
+    assert adjustment_window(START, nyiso) == (START - 4 * H, START - 2 * H)
+
+
+def test_an_overlapping_earlier_event_moves_the_window_before_it():
+    # a 1-hour event at 14:00 lies in 12:00-15:00: the window ends 1 h before it
+    earlier = [(START - 2 * H, START - H)]
+    assert adjustment_window(START, RATIO, earlier) == (START - 6 * H, START - 3 * H)
+
+
+def test_a_chain_of_events_moves_the_window_before_the_first():
+    # events at 12:00 and 14:00 (1 h each, one every 2 hours): 15:00 -> 13:00 -> 11:00
+    chain = [(START - 2 * H, START - H), (START - 4 * H, START - 3 * H)]
+    assert adjustment_window(START, RATIO, chain) == (START - 8 * H, START - 5 * H)
+    assert adjustment_window(START, RATIO, reversed(chain)) == (START - 8 * H, START - 5 * H)
+
+
+def test_an_event_that_ended_long_before_or_starts_later_changes_nothing():
+    nominal = (START - 4 * H, START - H)
+    assert adjustment_window(START, RATIO, [(START - 9 * H, START - 8 * H)]) == nominal
+    assert adjustment_window(START, RATIO, [(START - 5 * H, START - 4 * H)]) == nominal  # touches
+    assert adjustment_window(START, RATIO, [(START + H, START + 2 * H)]) == nominal
+    assert adjustment_window(START, RATIO, [(START, START + H)]) == nominal  # same start
+    assert adjustment_window(START, RATIO, [(START - 2 * H, START - 2 * H)]) == nominal  # empty
+
+
+def test_an_earlier_event_in_the_gap_or_still_running_moves_the_window():
+    in_gap = [(START - H / 2, START)]  # between the window and the start: no overlap
+    assert adjustment_window(START, RATIO, in_gap) == (START - 4 * H, START - H)
+    running = [(START - 2 * H, START + H)]  # started before, runs on into the event
+    assert adjustment_window(START, RATIO, running) == (START - 6 * H, START - 3 * H)
+
+
+def test_a_period_off_the_metering_grid_is_widened_to_whole_steps():
+    quarter = timedelta(minutes=15)
+    earlier = [(START - 2 * H + timedelta(minutes=5), START - H - timedelta(minutes=10))]
+    assert adjustment_window(START, RATIO, earlier) == (
+        START - 6 * H + timedelta(minutes=5), START - 3 * H + timedelta(minutes=5))
+    assert adjustment_window(START, RATIO, earlier, step=quarter) == (
+        START - 6 * H, START - 3 * H)
+
+
+def test_the_window_used_is_shown_in_words_and_json():
+    window = adjustment_window(START, RATIO, [(START - 2 * H, START - H)])
+    moved = with_window(same_day_adjustment(BASE, np.full(12, 10.0), RATIO, 0.1), window, START)
+    assert moved.moved and (moved.window_start, moved.window_end) == window
+    assert describe(moved) == ("day-of ratio ×1.000 (3 h ending 1 h before the event, moved "
+                               "back before earlier events to 17:00-20:00 UTC, cap ±20 %)")
+    body = adjustment_json(moved)
+    assert (body["window_start"], body["window_end"], body["window_moved"]) == (
+        "2026-07-15T17:00:00Z", "2026-07-15T20:00:00Z", True)
+    plain = with_window(same_day_adjustment(BASE, np.full(12, 10.0), RATIO, 0.1),
+                        adjustment_window(START, RATIO), START)
+    assert not plain.moved
+    assert describe(plain) == "day-of ratio ×1.000 (3 h ending 1 h before the event, cap ±20 %)"
+    assert adjustment_json(plain)["window_start"] == "2026-07-15T19:00:00Z"
+    unknown = adjustment_json(same_day_adjustment(BASE, BASE, RATIO, 0.1))
+    assert (unknown["window_start"], unknown["window_end"], unknown["window_moved"]) == (
+        None, None, False)

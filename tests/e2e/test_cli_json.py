@@ -161,24 +161,25 @@ async def test_ven_commands_print_one_json_document(tmp_path: Path):
         acted["energy strategy"] = await oadr_ven("energy", "strategy", "comfort", "--config",
                                                   str(running.config))
     zone_csv, load_csv = learning_csvs(tmp_path)
-    runs = {**acted,
-        "status": await oadr_ven("status", "--config", str(config)),
-        "invitations": await oadr_ven("invitations", "--config", str(config)),
-        "answer": await oadr_ven("answer", "event-0", "--opt", "in", "--config", str(config)),
-        "plan": await oadr_ven("plan", "--building", str(OFFICE), "--signal", "SIMPLE",
-                               "--level", "2", "--start", "2026-07-15T14:00"),
-        "capacity": await oadr_ven("capacity", "--building", str(OFFICE), "--at",
-                                   "2026-07-15T14:00"),
-        "model fit": await oadr_ven("model", "fit", "--csv", str(zone_csv), "--building",
-                                    str(OFFICE), "--zone", "rtu-north"),
-        "forecast": await oadr_ven("forecast", "--csv", str(load_csv), "--building",
-                                   str(OFFICE)),
-        "energy plan": await oadr_ven("energy", "plan", "--building", str(OFFICE), "--start",
-                                      "2026-07-15T06:00", "--strategy", "balanced"),
-        "conformance": await oadr_ven(  # push cases, no listener: n/a, nothing is contacted
+    local = {"status": await oadr_ven("status", "--config", str(config)),
+             "invitations": await oadr_ven("invitations", "--config", str(config)),
+             "answer": await oadr_ven("answer", "event-0", "--opt", "in", "--config",
+                                      str(config))}
+    offline = {  # no VTN, no state: run side by side
+        "plan": ("plan", "--building", str(OFFICE), "--signal", "SIMPLE", "--level", "2",
+                 "--start", "2026-07-15T14:00"),
+        "capacity": ("capacity", "--building", str(OFFICE), "--at", "2026-07-15T14:00"),
+        "model fit": ("model", "fit", "--csv", str(zone_csv), "--building", str(OFFICE),
+                      "--zone", "rtu-north"),
+        "forecast": ("forecast", "--csv", str(load_csv), "--building", str(OFFICE)),
+        "energy plan": ("energy", "plan", "--building", str(OFFICE), "--start",
+                        "2026-07-15T06:00", "--strategy", "balanced"),
+        "conformance": (  # push cases, no listener: n/a, nothing is contacted
             "conformance", "--vtn-url", "http://127.0.0.1:9/OpenADR2/Simple/2.0b",
             "--plain-http", "--cases", "N0_*", "--out", str(tmp_path / "kit")),
     }
+    done = await asyncio.gather(*(oadr_ven(*args) for args in offline.values()))
+    runs = {**acted, **local, **dict(zip(offline, done, strict=True))}
     assert set(runs) == VEN_JSON_COMMANDS
     documents = {name: one_document(run) for name, run in runs.items()}
     assert isinstance(documents["plan"], dict) and documents["plan"]["intervals"]

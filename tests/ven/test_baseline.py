@@ -632,3 +632,90 @@ async def test_event_planned_before_its_adjustment_window_is_replanned_once_it_i
     brain.tick()
     assert len([r for r in caplog.records
                 if "day-of adjustment now applied" in r.getMessage()]) == 1
+
+
+# ---- events close together: the day-of window is moved back before the earlier ones ------------
+
+
+def test_an_earlier_event_moves_the_adjustment_window_before_it():
+    level = july(lambda d: 100.0 if d >= D(2024, 7, 2) else 0.0)
+    # the event day is like the 10 days before, except for a shed to half at 11:00-12:00
+    history = with_event_day(metered(level, D(2024, 6, 1), D(2024, 7, 16)), WED,
+                             lambda h: 0.5 * (100 + h) if h == 11 else 100.0 + h)
+    days = {"event_days": {JULY_1}, "holidays": {JULY_4}}
+    plain = compute_baseline(history, **event(WED), **days)
+    # the rule's window 10:00-13:00 holds the shed: (110 + 55.5 + 112) / (110 + 111 + 112)
+    assert plain.adjustment.value == pytest.approx(277.5 / 333)
+    assert (plain.adjustment.window_start, plain.adjustment.window_end) == (at(WED, 10),
+                                                                           at(WED, 13))
+    assert not plain.adjustment.moved
+    moved = compute_baseline(history, **event(WED), **days,
+                             earlier_events=[(at(WED, 11), at(WED, 12))])
+    # ends 1 h before the earlier event: 07:00-10:00, where the day was as usual
+    assert moved.adjustment.applied and moved.adjustment.value == pytest.approx(1.0)
+    assert moved.adjustment.moved
+    assert (moved.adjustment.window_start, moved.adjustment.window_end) == (at(WED, 7),
+                                                                           at(WED, 10))
+    assert "moved back before earlier events to 14:00-17:00 UTC" in moved.adjustment_words
+    # an event after the start, or one that ended before the window, changes nothing
+    later = compute_baseline(history, **event(WED), **days,
+                             earlier_events=[(at(WED, 15), at(WED, 16)), (at(WED, 6), at(WED, 7))])
+    assert later.adjustment == plain.adjustment
+
+
+def office_with_two_events(*, cancel_first: bool = False) -> tuple[BuildingBrain, EventPlan]:
+    """The office brain with a 1-hour SIMPLE level 2 event at 12:00 PDT and one at 14:00
+    (``OFFICE_EVENT``), both planned shortly before their start; the second one's plan.
+    `cancel_first`: the first is planned ahead and cancelled before it starts."""
+    first = OFFICE_EVENT - timedelta(hours=2)
+    clock = ManualClock(OFFICE_EVENT - timedelta(hours=8))
+    brain = BuildingBrain.simulated(BUILDINGS / "office.toml", clock, seed=3)
+    if cancel_first:
+        brain.plan("ev-a", 0, [make_signal("SIMPLE", start=first, duration=timedelta(hours=1),
+                                           level=2)])
+    while clock.now() < first - QUARTER:
+        clock.advance(QUARTER)
+        brain.tick()
+    if cancel_first:
+        brain.drop("ev-a", "cancelled")
+    else:
+        assert brain.plan("ev-a", 0, [make_signal("SIMPLE", start=first,
+                                                  duration=timedelta(hours=1), level=2)])
+    while clock.now() < OFFICE_EVENT - QUARTER:
+        clock.advance(QUARTER)
+        brain.tick()
+    plan = brain.plan("ev-b", 0, [make_signal("SIMPLE", start=OFFICE_EVENT,
+                                              duration=timedelta(hours=1), level=2)])
+    assert plan is not None
+    return brain, plan
+
+
+async def test_an_event_after_a_shed_event_is_adjusted_from_before_the_first():
+    brain, plan = office_with_two_events()
+    first = OFFICE_EVENT - timedelta(hours=2)
+    adjustment = plan.baseline.adjustment
+    # the simulated office's only deviation from its usual day is the shed at 12:00-13:00
+    assert adjustment.applied and adjustment.moved
+    assert (adjustment.window_start, adjustment.window_end) == (first - timedelta(hours=4),
+                                                                first - timedelta(hours=1))
+    assert adjustment.value == pytest.approx(1.0, abs=0.01)
+    # the rule's own window (10:00-13:00) holds that shed and would pull the baseline down
+    end = OFFICE_EVENT + timedelta(hours=1)
+    unmoved = event_baseline(brain.meter.history_kw(), brain.building, OFFICE_EVENT, end)
+    assert unmoved.adjustment.value < 0.97
+    assert "moved back before earlier events to 15:00-18:00 UTC" in describe_plan(
+        plan, brain.building, UTC)
+    # the VEN's usage and (unadjusted) baseline reported over that window give it again
+    window = (adjustment.window_start, adjustment.window_end)
+    again = same_day_adjustment(await reported(brain, PointKind.BASELINE, *window),
+                                await reported(brain, PointKind.USAGE, *window),
+                                adjustment.rule, 0.1)
+    assert again.value == pytest.approx(adjustment.value, rel=1e-3, abs=1e-3)
+
+
+def test_an_event_cancelled_before_its_start_does_not_move_the_window():
+    _, plan = office_with_two_events(cancel_first=True)
+    adjustment = plan.baseline.adjustment
+    assert adjustment.applied and not adjustment.moved
+    assert (adjustment.window_start, adjustment.window_end) == (
+        OFFICE_EVENT - timedelta(hours=4), OFFICE_EVENT - timedelta(hours=1))

@@ -101,7 +101,7 @@ async def test_the_projection_is_offered_read_and_valid_on_the_wire():
     deltas = await source.read(PointKind.EXPECTED_DELTA, EXPECTED_DELTA_RID, start, start,
                                timedelta(minutes=1))
     assert [(r.start, r.duration, r.value) for r in deltas] == [
-        (i.start, i.duration, round(-i.expected_kw, 1)) for i in found.intervals]
+        (i.start, i.duration, round(-i.expected_kw, 3)) for i in found.intervals]  # watts
     bases = await source.read(PointKind.EXPECTED_BASELINE, "expected_baseline",
                               start + HALF_HOUR, start + HALF_HOUR, timedelta(minutes=1))
     assert [r.start for r in bases] == [i.start for i in found.intervals[2:]]  # not the past

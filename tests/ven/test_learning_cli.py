@@ -1,4 +1,5 @@
-"""``oadr-ven model fit`` and ``oadr-ven forecast`` as an operator runs them (subprocesses)."""
+"""``oadr-ven model fit`` and ``oadr-ven forecast`` as an operator runs them, through the CLI's
+``main`` and as subprocesses (the real entry point: exit status, nothing on stderr)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,13 @@ def oadr_ven(*args: str) -> Run:
                           text=True, timeout=300, check=False,
                           env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": ""})
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def oadr_ven_main(capsys: pytest.CaptureFixture[str], *args: str) -> Run:
+    """`oadr-ven ARGS` through the CLI's ``main`` in this process (no interpreter start-up,
+    whose imports take seconds): the exit status it returns, what it printed."""
+    code = main(list(args))
+    return Run(code, *capsys.readouterr())
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +85,10 @@ def test_fit_json_is_one_document_with_units_in_the_names(office_zone: Path):
     assert zone["holdout_rmse_c"] < 0.2 and zone["max_holdout_rmse_c"] == 1.0
 
 
-def test_a_refused_fit_exits_1_and_keeps_the_configured_model(office_zone: Path):
-    run = oadr_ven("model", "fit", "--csv", str(office_zone), "--building", str(OFFICE),
-                   "--zone", "rtu-north", "--min-hours", "500")
+def test_a_refused_fit_exits_1_and_keeps_the_configured_model(
+        office_zone: Path, capsys: pytest.CaptureFixture[str]):
+    run = oadr_ven_main(capsys, "model", "fit", "--csv", str(office_zone), "--building",
+                        str(OFFICE), "--zone", "rtu-north", "--min-hours", "500")
     assert run.code == 1, run.err
     assert "fit REFUSED: only 119.8 h of history; at least 500 h are needed; the configured " \
            "model stays in force" in run.out
@@ -110,7 +119,8 @@ def test_bad_input_exits_2_in_a_subprocess_too(tmp_path: Path):
                       "power_kw, t_out_c; needed: time, power_kw, t_in_c, t_out_c)\n"
 
 
-def test_fit_and_forecast_on_the_stored_telemetry(tmp_path: Path):
+def test_fit_and_forecast_on_the_stored_telemetry(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]):
     config = write_config(tmp_path)  # the office building; state file ven.sqlite
     zone = simulated_zone_history(load_building(OFFICE), "rtu-north", START, 3 * 24,
                                   climate=load_climate(OFFICE))
@@ -119,11 +129,13 @@ def test_fit_and_forecast_on_the_stored_telemetry(tmp_path: Path):
                                 climate=load_climate(OFFICE))
     asyncio.run(store_samples(tmp_path / "ven.sqlite", zone_samples(zone)
                               + load_samples(load_frame(building, metered))))
-    fit = oadr_ven("model", "fit", "--config", str(config), "--zone", "rtu-north", "--json")
+    fit = oadr_ven_main(capsys, "model", "fit", "--config", str(config), "--zone", "rtu-north",
+                        "--json")
     assert fit.code == 0, fit.err
     found = json.loads(fit.out)["zones"][0]
     assert found["accepted"] and found["source"] == "telemetry, 288 intervals of 15 min"
-    forecast = oadr_ven("forecast", "--config", str(config), "--hours", "6", "--json")
+    forecast = oadr_ven_main(capsys, "forecast", "--config", str(config), "--hours", "6",
+                             "--json")
     assert forecast.code == 0, forecast.err
     data = json.loads(forecast.out)
     assert data["building_id"] == building.id and len(data["intervals"]) == 24
@@ -131,28 +143,29 @@ def test_fit_and_forecast_on_the_stored_telemetry(tmp_path: Path):
     assert "regressed on the outdoor temperature" in data["weather"]
 
 
-def test_fit_on_telemetry_without_zone_temperatures_says_what_is_missing(tmp_path: Path):
+def test_fit_on_telemetry_without_zone_temperatures_says_what_is_missing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     config = write_config(tmp_path)
     building = load_building(OFFICE)
     metered = simulated_history(building, START, START + timedelta(days=2), seed=1,
                                 climate=load_climate(OFFICE))
     asyncio.run(store_samples(tmp_path / "ven.sqlite", load_samples(load_frame(building,
                                                                                metered))))
-    run = oadr_ven("model", "fit", "--config", str(config))
+    run = oadr_ven_main(capsys, "model", "fit", "--config", str(config))
     assert run.code == 2
     assert "no 'power' samples of 'rtu-north'" in run.err
 
 
-def test_forecast_on_a_csv(home_load: Path):
-    run = oadr_ven("forecast", "--csv", str(home_load), "--building", str(HOME))
+def test_forecast_on_a_csv(home_load: Path, capsys: pytest.CaptureFixture[str]):
+    run = oadr_ven_main(capsys, "forecast", "--csv", str(home_load), "--building", str(HOME))
     assert run.code == 0, run.err
     lines = run.out.splitlines()
     assert lines[0].startswith(f"Forecast from {(START + timedelta(days=21)).isoformat()} for 96 "
                                "intervals of 15 min")
     assert "method: same-time average of similar days, regressed on the outdoor" in run.out
     assert len([line for line in lines if line.startswith("  20")]) == 24  # one per hour
-    document = oadr_ven("forecast", "--csv", str(home_load), "--hours", "2", "--at",
-                        "2025-07-28T12:00Z", "--json")
+    document = oadr_ven_main(capsys, "forecast", "--csv", str(home_load), "--hours", "2",
+                             "--at", "2025-07-28T12:00Z", "--json")
     assert document.code == 0 and document.err == "", document.err
     data = json.loads(document.out)
     assert [r["start"] for r in data["intervals"]][:2] == [

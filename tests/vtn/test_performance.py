@@ -25,9 +25,19 @@ from common.messages.enums import (
     SignalType,
 )
 from common.messages.types import ItemBase
+from tests.ven.test_baseline import OFFICE_EVENT, office_with_two_events
+from ven.client.readings import PointKind
+from ven.measurements import BuildingReadings
 from vtn.admin.openapi import OPENAPI
+from vtn.admin.render import when
 from vtn.admin.routes import API_ROOT, admin_app
-from vtn.baseline_adjustment import day_of_adjustment, unadjusted_kw, with_adjustment
+from vtn.baseline_adjustment import (
+    active_period,
+    day_of_adjustment,
+    readings_from,
+    unadjusted_kw,
+    with_adjustment,
+)
 from vtn.cli.views import performance_table
 from vtn.config import AdminSettings, VtnConfig
 from vtn.domain import (
@@ -532,3 +542,78 @@ def test_vtn_adjustment_pairs_readings_of_different_lengths():
     adjustment = day_of_adjustment(T0, "caiso-10-in-10", readings)
     assert adjustment is not None and adjustment.applied
     assert adjustment.value == pytest.approx(1 + 20 / 3 / 100)
+
+
+async def test_vtn_adjustment_after_an_earlier_event_uses_the_moved_window_like_the_ven(vtn: Vtn):
+    # the VEN: the office with a shed event at 12:00 PDT and one at 14:00 (OFFICE_EVENT)
+    brain, plan = office_with_two_events()
+    ven_adjustment = plan.baseline.adjustment
+    first = OFFICE_EVENT - timedelta(hours=2)
+    store = vtn.store
+    for event_id, start in (("ev-a", first), ("ev-b", OFFICE_EVENT),
+                            ("ev-c", first - timedelta(hours=2))):
+        request = EventRequest(targets=EventTargets(ven_ids=("ven-1",)),
+                               market_context="http://market.test/p",
+                               signals=(signal(SignalName.SIMPLE, SignalType.LEVEL, 2, 2),),
+                               start=start, duration=timedelta(hours=1))
+        await store.events.create(request, event_id=event_id)
+        await store.invitations.record_opt(event_id, "ven-1", modification_number=0,
+                                           opt_type=OptType.OPT_IN)
+    await store.events.cancel("ev-c")  # before its start (the VTN's clock is on 1 July)
+    # what the VEN reports: usage and its (unadjusted outside events) baseline per quarter hour
+    source = BuildingReadings(brain)
+    readings = []
+    for kind in (PointKind.USAGE, PointKind.BASELINE):
+        for r in await source.read(kind, kind.value, OFFICE_EVENT - timedelta(hours=10),
+                                   OFFICE_EVENT, QUARTER):
+            assert isinstance(r.value, float)
+            readings.append(reading(kind.value, r.start, r.value, duration=QUARTER))
+    await store.reports.add_readings(readings)
+    root = web.Application()
+    root.add_subapp(API_ROOT, admin_app(vtn, token="t0ken"))
+    client = TestClient(TestServer(root))
+    await client.start_server()
+    try:
+        response = await client.get(f"{API_ROOT}/events/ev-b/performance",
+                                    headers={"Authorization": "Bearer t0ken"})
+        body = await response.json()
+        assert response.status == 200, body
+    finally:
+        await client.close()
+    (row,) = body["performance"]
+    adjustment = row["baseline_adjustment"]
+    # ev-a (opted in) moves the window to end 1 h before it; ev-c never ran and does not count
+    assert (adjustment["window_start"], adjustment["window_end"], adjustment["window_moved"]) == (
+        when(first - timedelta(hours=4)), when(first - timedelta(hours=1)), True)
+    assert (ven_adjustment.window_start, ven_adjustment.window_end) == (
+        first - timedelta(hours=4), first - timedelta(hours=1))
+    assert adjustment["applied"] and adjustment["kind"] == "ratio"
+    assert adjustment["value"] == pytest.approx(ven_adjustment.value, abs=1e-3)
+    assert "moved back before earlier events to 15:00-18:00 UTC" in adjustment["text"]
+    # the rule's own window (10:00-13:00 PDT) holds ev-a's shed: the ratio would drop
+    unmoved = day_of_adjustment(OFFICE_EVENT, "caiso-10-in-10", readings)
+    assert unmoved is not None and unmoved.value < 0.97 and not unmoved.moved
+
+
+def test_vtn_moves_the_window_before_an_earlier_event_and_counts_what_ran():
+    # 100 kW of baseline and usage over the 8 h before T0, except a shed to 50 kW in an
+    # earlier event at T0 - 2 h (1 h): the rule's window holds it, the moved one does not
+    readings = [r if r.report_type is ReportType.BASELINE or not
+                T0 - 4 * HALF <= r.start < T0 - 2 * HALF
+                else dataclasses.replace(r, value=50.0) for r in before_event(100, 100, hours=8)]
+    unmoved = day_of_adjustment(T0, "caiso-10-in-10", readings)
+    assert unmoved is not None and unmoved.value == pytest.approx(250 / 300)
+    earlier = event(signal(SignalName.SIMPLE, SignalType.LEVEL, 2, 2), event_id="ev-0")
+    earlier = dataclasses.replace(earlier, request=dataclasses.replace(
+        earlier.request, start=T0 - 4 * HALF))
+    period = active_period(earlier, T0)
+    assert period == (T0 - 4 * HALF, T0 - 2 * HALF)
+    moved = day_of_adjustment(T0, "caiso-10-in-10", readings, [period])
+    assert moved is not None and moved.applied and moved.value == pytest.approx(1.0)
+    assert (moved.window_start, moved.window_end, moved.moved) == (
+        T0 - 12 * HALF, T0 - 6 * HALF, True)
+    assert readings_from(T0, [period]) == T0 - 12 * HALF
+    # cancelled after its start: up to the cancellation; before it: not at all
+    stopped = dataclasses.replace(earlier, cancelled_at=T0 - 3 * HALF)
+    assert active_period(stopped, T0) == (T0 - 4 * HALF, T0 - 3 * HALF)
+    assert active_period(dataclasses.replace(earlier, cancelled_at=T0 - 5 * HALF), T0) is None

@@ -266,6 +266,42 @@ async def test_http_push_transport_against_a_listening_ven(push_harness: Harness
 
 
 
+async def test_a_ven_that_redirects_a_push_has_not_received_it(push_harness: Harness) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    h = push_harness
+    followed: list[str] = []
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound(str(request.url.with_path("/elsewhere")))
+
+    async def elsewhere(request: web.Request) -> web.Response:  # a POST turned into a GET
+        followed.append(request.method)
+        ok = EiResponse(response_code=200, request_id="")
+        return web.Response(body=encode(Response(response=ok)), content_type="application/xml")
+
+    app = web.Application()
+    app.router.add_post("/OpenADR2/Simple/2.0b/{service}", moved)
+    app.router.add_route("*", "/elsewhere", elsewhere)
+    server = TestServer(app)
+    await server.start_server()
+    transport = HttpPushTransport(h.vtn.config)
+    try:
+        address = str(server.make_url("/OpenADR2/Simple/2.0b"))
+        ven_id = (
+            await h.register(FP, "plant", http_pull_model=False, transport_address=address)
+        ).ven_id
+        await add_event(h.store)
+        verifier = Verifier(clock=h.clock, nonce_store=InMemoryNonceStore(clock=h.clock))
+        await PushWorker(h.vtn, transport, verifier=verifier).run_once()
+        assert followed == []  # the redirect is an answer, not a delivery
+        assert len(await h.store.outbox.pending(ven_id=ven_id)) == 2  # kept for a retry
+    finally:
+        await transport.close()
+        await server.close()
+
+
 async def test_a_round_delivers_each_vens_messages_in_queue_order(push_harness: Harness) -> None:
     h = push_harness
     ven_id = await register_push(h)  # queues the VTN's METADATA oadrRegisterReport first

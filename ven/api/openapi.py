@@ -131,7 +131,8 @@ _SCHEMAS: Json = {
         "confidence": {"type": "string", "enum": ["high", "medium", "low"]},
         "adjustment": {"type": "object", "description": "The day-of adjustment: kind (none, "
                        "ratio, additive), value (ratio or offset [kW]), raw, capped, applied, "
-                       "window_s, gap_s, cap, reason, text"},
+                       "window_s, gap_s, cap, reason, text, window_start, window_end, "
+                       "window_moved (the window used; moved back before earlier events)"},
     }),
     "CurrentPlan": _object({"plan": {"oneOf": [_ref("Plan"), {"type": "null"}]}}),
     "EnergyPlan": _object({

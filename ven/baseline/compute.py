@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,9 +12,11 @@ import pandas as pd
 from common.baselines.adjustment import (
     AdjustmentKind,
     AppliedAdjustment,
+    adjustment_window,
     apply,
     not_applied,
     same_day_adjustment,
+    with_window,
 )
 from common.errors import ConfigError
 from common.wording import duration_words
@@ -95,7 +97,10 @@ def _context(
     config: BaselineConfig,
     excluded: np.ndarray,
     holidays: np.ndarray,
-) -> Context:
+    earlier: Collection[tuple[pd.Timestamp, pd.Timestamp]],
+) -> tuple[Context, tuple[datetime, datetime] | None]:
+    """The baseline's context, and the day-of adjustment window [start, end) it uses (None
+    without an adjustment): the rule's, moved back before the `earlier` events."""
     bounds = local_keys(pd.DatetimeIndex([start, end]), tz, step)
     if not bounds.aligned.all():
         raise ConfigError(
@@ -106,11 +111,13 @@ def _context(
     if adjust.kind is not AdjustmentKind.NONE and (adjust.window % step or adjust.gap % step):
         raise ConfigError("adjustment window and gap must be multiples of the "
                           f"{duration_words(step)} interval")
-    adj_index = (
-        _window(start - adjust.gap - adjust.window, start - adjust.gap, step)
-        if adjust.kind is not AdjustmentKind.NONE
-        else pd.DatetimeIndex([], tz="UTC")
-    )
+    span: tuple[datetime, datetime] | None = None
+    adj_index = pd.DatetimeIndex([], tz="UTC")
+    if adjust.kind is not AdjustmentKind.NONE:
+        first, last = (pd.Timestamp(t) for t in adjustment_window(start, adjust, earlier,
+                                                                  step=step))
+        span = (first.to_pydatetime(), last.to_pydatetime())
+        adj_index = _window(first, last, step)
     return Context(
         grid=build_grid(history, tz, step),
         event_day=event_day,
@@ -120,7 +127,7 @@ def _context(
         holidays=holidays,
         config=config,
         rule=rule,
-    )
+    ), span
 
 
 def _estimate(ctx: Context) -> tuple[Estimate | None, list[str]]:
@@ -164,6 +171,7 @@ def compute_baseline(
     event_days: Collection[date] = (),
     holidays: Collection[date] = (),
     interval: timedelta | None = None,
+    earlier_events: Iterable[tuple[datetime, datetime]] = (),
 ) -> BaselineResult:
     """Customer baseline load [kW] over the event window [start, end).
 
@@ -172,6 +180,9 @@ def compute_baseline(
     timezone: the building's IANA zone; day types and "same time" are local.
     event_days / holidays: local dates; event days are never eligible, holidays are of the
         weekend type. interval: the metering interval (inferred from the history if None).
+    earlier_events: the active periods ``(start, end)`` of this VEN's other events (what ran;
+        tz-aware): the day-of adjustment window is moved back before those it would overlap
+        (``common.baselines.adjustment.adjustment_window``); none: the rule's own window.
     Never raises for short or empty data (the fallback chain, or method NONE); raises
     ConfigError for invalid parameters.
     """
@@ -185,7 +196,9 @@ def compute_baseline(
         history = history[history.index < start_ts]
     excluded = _as_day_numbers(event_days, "event_days")
     holiday_days = _as_day_numbers(holidays, "holidays")
-    ctx = _context(history, start_ts, end_ts, tz, step, config, excluded, holiday_days)
+    earlier = [(_utc(a, "earlier_events"), _utc(b, "earlier_events")) for a, b in earlier_events]
+    ctx, span = _context(history, start_ts, end_ts, tz, step, config, excluded, holiday_days,
+                         earlier)
     event_index = _window(start_ts, end_ts, step)
     estimate, skipped = _estimate(ctx)
     if estimate is None:
@@ -194,6 +207,8 @@ def compute_baseline(
     adjustment = same_day_adjustment(
         estimate.adjustment_window, actual, config.adjustment, config.max_missing_share
     )
+    if span is not None:
+        adjustment = with_window(adjustment, span, start_ts.to_pydatetime())
     values, filled = _fill_gaps(apply(estimate.event, adjustment))
     confidence, reasons = _confidence(estimate, adjustment)
     parts = [f"{config.name}: {estimate.method} ({estimate.note})", *skipped, adjustment.reason]

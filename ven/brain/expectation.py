@@ -30,8 +30,9 @@ MATERIAL_SHARE = 0.05
 """A re-plan changes the expectation materially when an interval still to come moves its
 expected shed (or its baseline or requested shed) by more than this share of the event's
 requested shed [fraction] (half the ±10 points a delivery is judged by) ..."""
-MATERIAL_KW = 0.1
-"""... and by more than this [kW] (the report's rounding on the wire)."""
+MATERIAL_KW = 0.01
+"""... and by more than this [kW] (a floor against re-sending noise; the report carries
+watts, and a home's request may be 30 W)."""
 _COMFORT_MARGIN_C = 0.1
 """A zone or tank within this of its comfort limit at the interval's end is at it [°C]."""
 

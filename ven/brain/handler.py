@@ -48,6 +48,9 @@ it (from the device states of then, run on to the start), so that what the VTN h
 the event comes from the plan the event starts with, not from one made hours ahead while the
 building (and its energy manager) went on [min]."""
 _BASELINE_CACHE = 64  # baseline windows kept for reports outside events [-]
+_PERIODS_KEPT = timedelta(days=7)
+"""How long after its end an event's active period is kept for the day-of windows of later
+events (``common.baselines.adjustment.adjustment_window``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,6 +129,9 @@ class BuildingBrain:
         self._recent: deque[EventPlan] = deque(maxlen=_RECENT_PLANS)
         self._event_days: set[date] = set()
         self._baselines: dict[tuple[pd.Timestamp, pd.Timestamp], BaselineResult] = {}
+        # event -> its active period [start, end) (what ran, for one dropped while running),
+        # so that a later event's day-of window is moved back before the events it overlaps
+        self._periods: dict[str, tuple[datetime, datetime]] = {}
         # event -> end of its day-of adjustment window, for events planned before it had data
         self._day_of_due: dict[str, datetime] = {}
         # event -> when it is planned once more shortly before its start (``CLOSE_REPLAN``)
@@ -229,7 +235,16 @@ class BuildingBrain:
         self.plan(state.event_id, state.modification_number, found.signals, opted_out=opted_out)
 
     async def resume(self, states: Iterable[EventState]) -> None:
-        """Plan again the events a restarted VEN holds (the client announces only changes)."""
+        """Plan again the events a restarted VEN holds (the client announces only changes);
+        the opted-in ones that ran before the restart keep moving later events' day-of
+        windows back (``earlier_events``)."""
+        now = self._clock.now()
+        for state in states:
+            if state.phase in (EventPhase.COMPLETED, EventPhase.STOPPING) \
+                    and state.opt is OptType.OPT_IN and state.end is not None:
+                end = min(state.end, now)
+                if state.effective_start < end:
+                    self._periods.setdefault(state.event_id, (state.effective_start, end))
         for state in states:
             if state.phase is EventPhase.ACTIVE:
                 await self.on_event(state)
@@ -263,9 +278,13 @@ class BuildingBrain:
         if end <= now:
             log.info("Event %s is already over: nothing planned", event_id)
             return None
-        baseline = self._event_baseline(start, end)
-        after = self._recovery_baseline(start, end)
+        baseline = self._event_baseline(start, end, event_id=event_id)
+        after = self._recovery_baseline(start, end, event_id)
         self._event_days.add(start.astimezone(self.zone).date())
+        self._periods[event_id] = (start, end)
+        for other, (_, until) in list(self._periods.items()):
+            if until < now - _PERIODS_KEPT:
+                del self._periods[other]
         ahead = clip_signals(signals, now) if start < now else tuple(signals)
         previous = self._plans.get(event_id)
         released = self.released_devices()
@@ -284,7 +303,7 @@ class BuildingBrain:
         self._plans[event_id] = planned
         self._devices_out[event_id] = tuple(sorted(opted_out))
         adjustment = baseline.adjustment
-        window_end = start - adjustment.rule.gap
+        window_end = adjustment.window_end or start - adjustment.rule.gap
         if adjustment.kind is not AdjustmentKind.NONE and not adjustment.applied \
                 and now < window_end:
             self._day_of_due[event_id] = window_end  # re-planned then (``_apply_day_of``)
@@ -314,6 +333,9 @@ class BuildingBrain:
         self._day_of_due.pop(event_id, None)
         self._close_due.pop(event_id, None)
         self._said.pop(event_id, None)
+        period = self._periods.pop(event_id, None)
+        if period is not None and period[0] < self.meter.time:  # it ran until now
+            self._periods[event_id] = (period[0], min(period[1], self.meter.time))
         if plan is None:
             return
         self._recent.append(plan)
@@ -552,22 +574,27 @@ class BuildingBrain:
 
     # ---- baselines and control state (for reports) ----------------------------------------------
 
-    def _recovery_baseline(self, start: datetime, end: datetime) -> pd.Series | None:
+    def _recovery_baseline(self, start: datetime, end: datetime,
+                           event_id: str | None = None) -> pd.Series | None:
         """The customer baseline [kW] over the recovery window after an event [start, end)
         (with the event's day-of adjustment); None without a window or without data."""
         if self.recovery <= timedelta(0):
             return None
-        whole = self._event_baseline(start, end + self.recovery)
+        whole = self._event_baseline(start, end + self.recovery, event_id=event_id)
         if not whole.ok:
             return None
         values = whole.baseline
         return values[values.index >= pd.Timestamp(end).floor(HISTORY_STEP)]
 
-    def _event_baseline(self, start: datetime, end: datetime, *,
-                        adjusted: bool = True) -> BaselineResult:
+    def _event_baseline(self, start: datetime, end: datetime, *, adjusted: bool = True,
+                        event_id: str | None = None) -> BaselineResult:
+        """The baseline of [start, end); for event `event_id`, its day-of window is moved back
+        before the other events that ran or are planned before it (``earlier_events``)."""
+        earlier = [p for other, p in self._periods.items() if other != event_id]
         return event_baseline(self.meter.history_kw(), self.building, start, end,
                               event_days=tuple(self._event_days - {
-                                  start.astimezone(self.zone).date()}), adjusted=adjusted)
+                                  start.astimezone(self.zone).date()}), adjusted=adjusted,
+                              earlier_events=earlier)
 
     def baseline_kw(self, start: datetime, end: datetime) -> tuple[pd.Series, Method, Confidence]:
         """Baseline [kW] per metering interval overlapping [start, end): the event's baseline

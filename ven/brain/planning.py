@@ -135,12 +135,14 @@ def event_baseline(
     *,
     event_days: Collection[date] = (),
     adjusted: bool = True,
+    earlier_events: Collection[tuple[datetime, datetime]] = (),
 ) -> BaselineResult:
     """The baseline [kW] over [start, end) widened to whole metering intervals, by the
     building's programme preset; `event_days` (local dates of earlier events) are not
     eligible. `adjusted`: with the preset's day-of adjustment (events); False: without it
     (the baseline reported outside events, so that the VTN can compute the adjustment from
-    it and the usage before an event)."""
+    it and the usage before an event). `earlier_events`: the active periods of the VEN's
+    other events; the day-of window is moved back before those it would overlap."""
     begin = pd.Timestamp(start).floor(BASELINE_STEP)
     finish = pd.Timestamp(end).ceil(BASELINE_STEP)
     config = baseline_config(building)
@@ -148,7 +150,8 @@ def event_baseline(
         config = dataclasses.replace(config, adjustment=NO_ADJUSTMENT)
     return compute_baseline(history_kw, start=begin.to_pydatetime(), end=finish.to_pydatetime(),
                             timezone=building.timezone, interval=BASELINE_STEP,
-                            event_days=event_days, config=config)
+                            event_days=event_days, config=config,
+                            earlier_events=earlier_events)
 
 
 def clip_signals(signals: Sequence[EventSignal], start: datetime) -> tuple[EventSignal, ...]:

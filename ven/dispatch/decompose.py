@@ -43,7 +43,13 @@ from ven.dispatch.modeldata import (
     OnOffData,
     ThermalData,
 )
-from ven.dispatch.solver import ROUNDING_VARIANTS, SolveOptions, SolveResult, SolveStatus
+from ven.dispatch.solver import (
+    ROUNDING_VARIANTS,
+    SolveOptions,
+    SolveResult,
+    SolveStatus,
+    allow_seconds,
+)
 
 __all__ = ["DEFAULT_GROUP_SIZE", "DecomposedSolution", "solve_decomposed"]
 
@@ -282,7 +288,7 @@ def _lp(model: DirectModel, deadline: float) -> tuple[np.ndarray | None, np.ndar
     """LP relaxation: (solution, row duals) or (None, None) when it did not finish."""
     h = model.highs
     h.setOptionValue("solve_relaxation", True)  # the binaries are continuous in [0, 1]
-    h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.0))
+    allow_seconds(h, deadline - time.perf_counter())
     try:
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -493,7 +499,7 @@ def _plan_group(model: DirectModel, opts: SolveOptions, deadline: float
             seen.append(u_int)
             fixed = u_int.ravel().astype(float)
             h.changeColsBounds(len(cols), cols, fixed, fixed)
-            h.setOptionValue("time_limit", max(stop - time.perf_counter(), 0.0))
+            allow_seconds(h, stop - time.perf_counter())
             h.setOptionValue("solve_relaxation", True)  # an LP, warm from the relaxation's basis
             h.run()
             h.setOptionValue("solve_relaxation", False)

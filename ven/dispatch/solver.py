@@ -56,6 +56,18 @@ def _spend_highs_banner() -> None:
 spend_highs_banner = _spend_highs_banner
 
 
+def allow_seconds(highs: highspy.Highs, seconds: float, *, mip: bool = False) -> None:
+    """Let `highs`'s next run take at most `seconds` [s] more.
+
+    HiGHS compares an LP's ``time_limit`` with the run time the instance has accumulated over
+    all its runs, so a limit of "the time left" alone would shrink by every earlier run (a
+    re-plan in place, the LPs after a relaxation); for an LP the limit is that total plus
+    `seconds`. The MIP search (`mip`) measures its own run from zero.
+    """
+    spent = 0.0 if mip else highs.getRunTime()
+    highs.setOptionValue("time_limit", spent + max(float(seconds), 0.0))
+
+
 class SolveStatus(StrEnum):
     """Outcome of a solve."""
 
@@ -77,6 +89,11 @@ class SolveOptions:
     search has a plan within mip_stall_gap [fraction] of its bound, it stops after
     mip_stall_s [s] in which neither the plan nor the bound improved (status ``feasible``,
     with the gap it reached); None keeps searching until mip_rel_gap or the time limit.
+    mip_soft_share: with stalls watched, the MIP search first runs for this share of the time
+    left [fraction]; a plan within mip_stall_gap by then is kept (status ``feasible``).
+    replan_gap: a re-solve in place (``solve(..., previous=...)``: a modified event re-planned
+    while it runs) takes the rounding pass's plan without a MIP search when its proven gap is
+    within this [fraction]: an answer in a fraction of a second beats the last percent.
     """
 
     time_limit_s: float = 10.0
@@ -87,6 +104,62 @@ class SolveOptions:
     rounding: bool = True
     mip_stall_s: float | None = 1.0
     mip_stall_gap: float = 0.05
+    mip_soft_share: float = 0.4
+    replan_gap: float = 0.05
+
+
+@dataclass(slots=True)
+class LpBases:
+    """What a re-plan reuses of the last rounding pass: simplex bases and the relaxation's duals.
+
+    A re-plan changes row bounds and costs only, so both LPs (the relaxation and the best
+    fixed-schedule LP) restart from their own optimal basis instead of from the MIP search's
+    last node, and the relaxation's duals still give a valid lower bound (``dual_bound``)
+    before any LP runs.
+    """
+
+    relax: highspy.HighsBasis | None = None
+    fixed: highspy.HighsBasis | None = None
+    row_dual: np.ndarray | None = None
+    col_dual: np.ndarray | None = None
+    cost: np.ndarray | None = None
+
+
+_DUAL_TOL = 1e-7
+"""Duals smaller than this [objective units per model unit] count as zero in ``dual_bound``
+(the simplex's own dual feasibility tolerance): they would meet an infinite bound."""
+
+
+def dual_bound(highs: highspy.Highs, bases: LpBases, lower: np.ndarray, upper: np.ndarray
+               ) -> float:
+    """A lower bound on the model loaded in `highs` from the duals kept in `bases` [objective].
+
+    Weak duality: for any row duals y, with reduced costs z = c - A'y, every x within the
+    column bounds [`lower`, `upper`] (the binaries relaxed) and row bounds costs at least
+    offset + sum_i min(y_i r_i) + sum_j min(z_j x_j) over those boxes. The kept duals were
+    optimal before; only row bounds and costs changed since, so z moves by the cost change.
+    -inf when a dual meets an infinite bound.
+    """
+    if bases.row_dual is None or bases.col_dual is None or bases.cost is None:
+        return -math.inf
+    lp = highs.getLp()
+    z = bases.col_dual + (np.asarray(lp.col_cost_, dtype=float) - bases.cost)
+    return _lagrangian(lp, bases.row_dual, z, lower, upper)
+
+
+def _lagrangian(lp: highspy.HighsLp, row_dual: np.ndarray, col_dual: np.ndarray,
+                lower: np.ndarray, upper: np.ndarray) -> float:
+    """offset + sum_i min(y_i r_i) over `lp`'s row bounds + sum_j min(z_j x_j) over
+    [`lower`, `upper`]: a lower bound on every x there (see ``dual_bound``)."""
+    total = float(lp.offset_)
+    for dual, lo, hi in ((row_dual, np.asarray(lp.row_lower_, dtype=float),
+                          np.asarray(lp.row_upper_, dtype=float)), (col_dual, lower, upper)):
+        d = np.where(np.abs(dual) < _DUAL_TOL, 0.0, dual)
+        at_lo, at_hi = d > 0, d < 0
+        if np.any(at_lo & ~np.isfinite(lo)) or np.any(at_hi & ~np.isfinite(hi)):
+            return -math.inf
+        total += float((d[at_lo] * lo[at_lo]).sum() + (d[at_hi] * hi[at_hi]).sum())
+    return total
 
 
 @dataclass(slots=True)
@@ -105,6 +178,7 @@ class _Compiled:
     beyond_rows: list[tuple[int, int]] | None = None  # (row, t) of shed-beyond-target
     shed_columns: list[tuple[int, int]] | None = None  # (column, t)
     shortfall_columns: list[tuple[int, int]] | None = None  # (column, t)
+    bases: LpBases = field(default_factory=LpBases)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -280,36 +354,44 @@ def run_highs(
     upper: np.ndarray,
     opts: SolveOptions,
     warm_x: np.ndarray | None = None,
+    *,
+    bases: LpBases | None = None,
+    accept_gap: float | None = None,
 ) -> RunOutcome:
     """Run HiGHS on a loaded model: rounding pass first (MIP only), then the MIP if needed.
 
     onoff_columns: column of each on/off binary (devices, intervals), -1 when absent;
     lower/upper: the columns' bounds [model units], restored after the rounding pass.
-    warm_x: a re-plan's previous solution: its on/off schedule is one more candidate.
+    warm_x: a re-plan's previous solution: its on/off schedule is the first candidate.
+    bases: the LP bases of an earlier run on `highs`, used and updated (see ``LpBases``).
+    accept_gap: the rounding pass's plan is taken without a MIP search within this proven
+    gap [fraction] (at least ``opts.mip_rel_gap``; the status stays ``feasible`` above it).
     """
     t0 = time.perf_counter()
     deadline = t0 + max(opts.time_limit_s, 0.0)
     ms = highspy.HighsModelStatus
     n_bin = int((onoff_columns >= 0).sum())
+    accept = max(opts.mip_rel_gap, accept_gap if accept_gap is not None else 0.0)
     candidate = None
     if n_bin and opts.rounding:
         first = None
         if warm_x is not None:
             first = np.where(onoff_columns >= 0, np.round(warm_x[np.maximum(onoff_columns, 0)]), 0)
         candidate = _rounding_pass(
-            highs, data, onoff_columns, lower, upper, deadline, opts.mip_rel_gap,
-            first_schedule=first,
+            highs, data, onoff_columns, lower, upper, deadline, accept,
+            first_schedule=first, bases=bases,
         )
-    if candidate is not None and (
-        candidate.gap() <= opts.mip_rel_gap or candidate.objective - candidate.bound <= 1e-6
-    ):
+    closed = candidate is not None and candidate.objective - candidate.bound <= 1e-6
+    if candidate is not None and (candidate.gap() <= accept or closed):
+        optimal = candidate.gap() <= opts.mip_rel_gap or closed
         return RunOutcome(
-            status=SolveStatus.OPTIMAL,
+            status=SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE,
             has_solution=True,
             x=candidate.x,
             objective=candidate.objective,
             mip_gap=candidate.gap(),
-            message="Optimal (LP rounding within the gap)",
+            message="Optimal (LP rounding within the gap)" if optimal
+            else f"LP rounding within the re-plan gap ({accept:.0%})",
         )
     if time.perf_counter() >= deadline:  # nothing left for the MIP search
         return RunOutcome(
@@ -323,13 +405,34 @@ def run_highs(
     start = candidate.x if candidate is not None else warm_x
     if start is not None:
         highs.setSolution(len(start), np.arange(len(start), dtype=np.int32), start)
-    highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.0))
+    is_mip = n_bin > 0 or bool(np.any(np.asarray(highs.getLp().integrality_, dtype=int)))
     stall = _StallWatch(opts.mip_stall_s, opts.mip_stall_gap) if n_bin else None
+    soft_stop = False
     if stall is not None and stall.enabled:
         highs.setCallback(stall.on_interrupt, None)
         highs.startCallback(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
     try:
+        # the MIP search in two runs when stalls are watched: HiGHS does not call the
+        # interrupt callback inside its root-node heuristics (sub-MIPs of seconds), so the
+        # first run stops at a share of the time left, and a plan within the stall gap by
+        # then is kept; otherwise the search runs again from the best plan with the rest
+        share = opts.mip_soft_share if stall is not None and stall.enabled else 1.0
+        allow_seconds(highs, share * (deadline - time.perf_counter()), mip=is_mip)
         run_status = highs.run()
+        if share < 1.0 and highs.getModelStatus() == ms.kTimeLimit \
+                and time.perf_counter() < deadline:
+            info = highs.getInfo()
+            if info.primal_solution_status == highspy.kSolutionStatusFeasible \
+                    and float(info.mip_gap) <= opts.mip_stall_gap:
+                soft_stop = True
+            else:
+                best_x = highs.getSolution().col_value \
+                    if info.primal_solution_status == highspy.kSolutionStatusFeasible else None
+                if best_x is not None:
+                    highs.setSolution(len(best_x), np.arange(len(best_x), dtype=np.int32),
+                                      np.asarray(best_x, dtype=float))
+                allow_seconds(highs, deadline - time.perf_counter(), mip=is_mip)
+                run_status = highs.run()
     finally:
         if stall is not None and stall.enabled:
             highs.stopCallback(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
@@ -351,6 +454,10 @@ def run_highs(
     if stall is not None and stall.stopped and has_solution:
         status = SolveStatus.FEASIBLE
         message = f"MIP search stopped after {stall.stall_s:g} s without progress"
+    elif soft_stop and has_solution:
+        status = SolveStatus.FEASIBLE
+        message = (f"MIP search stopped at {opts.mip_soft_share:.0%} of its time with a plan"
+                   f" within {opts.mip_stall_gap:.0%}")
     if candidate is not None and (x is None or candidate.objective < objective - 1e-9):
         x, objective, has_solution, gap = candidate.x, candidate.objective, True, candidate.gap()
     return RunOutcome(
@@ -410,7 +517,8 @@ def _run(
         ).reshape(len(grid), data.n_t)
     t0 = time.perf_counter()
     out = run_highs(
-        compiled.highs, data, compiled.onoff_columns, compiled.lower, compiled.upper, opts, warm_x
+        compiled.highs, data, compiled.onoff_columns, compiled.lower, compiled.upper, opts, warm_x,
+        bases=compiled.bases, accept_gap=opts.replan_gap if warm_x is not None else None,
     )
     t1 = time.perf_counter()
     timings["run"] = t1 - t0
@@ -454,11 +562,14 @@ def _rounding_pass(
     gap: float,
     *,
     first_schedule: np.ndarray | None = None,
+    bases: LpBases | None = None,
 ) -> _Candidate | None:
     """LP relaxation, round the on/off binaries, re-solve the LP with them fixed.
 
-    first_schedule: a re-plan's previous on/off schedule: tried after the rounded ones, or
-    first when the relaxation did not finish.
+    first_schedule: a re-plan's previous on/off schedule, tried first (from the best fixed
+    LP's basis in `bases`); when the kept duals (``dual_bound``) already prove it within
+    `gap`, nothing more runs. bases: with a relaxation basis, the relaxation restarts from it
+    without presolve; bases and duals are updated for the next re-plan.
 
     The relaxation gets at most half of the remaining time; when it does not finish, the
     on/off loads stay on (a plan that is always feasible) and the bound is unknown (-inf).
@@ -467,45 +578,77 @@ def _rounding_pass(
     present = cols_grid >= 0
     cols = cols_grid[present].astype(np.int32)
     best: _Candidate | None = None
+    seen: list[np.ndarray] = []
     raw: object = highs.getOptionValue("presolve")
     presolve = str(raw[1] if isinstance(raw, tuple) else raw)  # (status, value) in 1.16
+
+    def fixed_lp(u_int: np.ndarray, bound: float) -> None:
+        nonlocal best
+        seen.append(u_int)
+        fixed = u_int[present].astype(float)
+        highs.changeColsBounds(len(cols), cols, fixed, fixed)
+        allow_seconds(highs, deadline - time.perf_counter())
+        highs.run()
+        if highs.getModelStatus() != ms.kOptimal:
+            return
+        objective = float(highs.getInfo().objective_function_value)
+        if best is None or objective < best.objective:
+            best = _Candidate(np.asarray(highs.getSolution().col_value, dtype=float),
+                              objective, bound)
+            if bases is not None:
+                bases.fixed = highs.getBasis()
+
     highs.setOptionValue("solve_relaxation", True)
     try:
-        if highs.getBasis().valid:  # a re-plan: simplex from the last basis, no presolve
-            highs.setOptionValue("presolve", "off")
-        highs.setOptionValue("time_limit", max(0.5 * (deadline - time.perf_counter()), 0.0))
-        highs.run()
-        highs.setOptionValue("presolve", "off")  # the fixed LPs start from this basis
-        schedules: Iterator[np.ndarray]
-        if highs.getModelStatus() == ms.kOptimal:
-            bound = float(highs.getInfo().objective_function_value)
-            x_lp = np.asarray(highs.getSolution().col_value, dtype=float)
-            u_lp = np.where(present, x_lp[np.maximum(cols_grid, 0)], 0.0)
-            rounded = (fn(data.onoff, data.dt, u_lp, th) for fn, th in ROUNDING_VARIANTS)
-            schedules = itertools.chain(rounded,
-                                        [] if first_schedule is None else [first_schedule])
-        else:
-            bound = -math.inf
-            fallback = [np.zeros(cols_grid.shape)]  # no shed: always within the rules
-            schedules = iter(fallback if first_schedule is None else [first_schedule, *fallback])
-        seen: list[np.ndarray] = []
         try:
+            if first_schedule is not None and bases is not None and bases.fixed is not None:
+                highs.setOptionValue("presolve", "off")
+                highs.setBasis(bases.fixed)
+                fixed_lp(first_schedule, dual_bound(highs, bases, lower, upper))
+                if best is not None and highs.getModelStatus() == ms.kOptimal:
+                    # the fixed LP's own duals bound the relaxation too (the same A and c;
+                    # the binaries' reduced costs taken over [0, 1] instead of their fixing)
+                    sol = highs.getSolution()
+                    best.bound = max(best.bound, _lagrangian(
+                        highs.getLp(), np.asarray(sol.row_dual, dtype=float),
+                        np.asarray(sol.col_dual, dtype=float), lower, upper))
+                if best is not None and best.gap() <= gap:
+                    return best
+            if bases is not None and bases.relax is not None:
+                highs.setBasis(bases.relax)
+            highs.changeColsBounds(len(cols), cols, lower[cols], upper[cols])
+            if highs.getBasis().valid:  # a re-plan: simplex from the last basis, no presolve
+                highs.setOptionValue("presolve", "off")
+            allow_seconds(highs, 0.5 * (deadline - time.perf_counter()))
+            highs.run()
+            highs.setOptionValue("presolve", "off")  # the fixed LPs start from this basis
+            schedules: Iterator[np.ndarray]
+            if highs.getModelStatus() == ms.kOptimal:
+                bound = float(highs.getInfo().objective_function_value)
+                if bases is not None:
+                    sol = highs.getSolution()
+                    bases.relax = highs.getBasis()
+                    bases.row_dual = np.asarray(sol.row_dual, dtype=float)
+                    bases.col_dual = np.asarray(sol.col_dual, dtype=float)
+                    bases.cost = np.asarray(highs.getLp().col_cost_, dtype=float)
+                if best is not None:
+                    best.bound = max(best.bound, bound)
+                x_lp = np.asarray(highs.getSolution().col_value, dtype=float)
+                u_lp = np.where(present, x_lp[np.maximum(cols_grid, 0)], 0.0)
+                rounded = (fn(data.onoff, data.dt, u_lp, th) for fn, th in ROUNDING_VARIANTS)
+                schedules = itertools.chain(
+                    [] if first_schedule is None else [first_schedule], rounded)
+            else:
+                bound = -math.inf
+                fallback = [np.zeros(cols_grid.shape)]  # no shed: always within the rules
+                schedules = iter(fallback if first_schedule is None
+                                 else [first_schedule, *fallback])
             for u_int in schedules:
+                if best is not None and best.gap() <= gap:
+                    break
                 if any(np.array_equal(u_int, s) for s in seen):
                     continue
-                seen.append(u_int)
-                fixed = u_int[present].astype(float)
-                highs.changeColsBounds(len(cols), cols, fixed, fixed)
-                highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.0))
-                highs.run()
-                if highs.getModelStatus() != ms.kOptimal:
-                    continue
-                objective = float(highs.getInfo().objective_function_value)
-                if best is None or objective < best.objective:
-                    x = np.asarray(highs.getSolution().col_value, dtype=float)
-                    best = _Candidate(x, objective, bound)
-                if best.gap() <= gap:
-                    break
+                fixed_lp(u_int, bound)
         finally:
             highs.changeColsBounds(len(cols), cols, lower[cols], upper[cols])
     finally:
@@ -535,7 +678,7 @@ def _status(model_status: highspy.HighsModelStatus, run_status: highspy.HighsSta
 
 def _set_options(highs: highspy.Highs, opts: SolveOptions) -> None:
     highs.setOptionValue("output_flag", bool(opts.log_to_console))
-    highs.setOptionValue("time_limit", float(max(opts.time_limit_s, 0.0)))
+    allow_seconds(highs, opts.time_limit_s)
     highs.setOptionValue("mip_rel_gap", float(max(opts.mip_rel_gap, 0.0)))
     highs.setOptionValue("presolve", "on" if opts.presolve else "off")
     if opts.threads is not None:

@@ -364,8 +364,12 @@ _SCHEMAS: Json = {
                   "description": "From the window's end to the event start [s]"},
         "cap": {"type": ["number", "null"], "description": "Cap as a fraction; null: uncapped"},
         "reason": _TEXT, "text": {**_TEXT, "description": "The adjustment in words"},
+        "window_start": {**_NULL_TIME, "description": "Start of the window used"},
+        "window_end": {**_NULL_TIME, "description": "End of the window used (exclusive)"},
+        "window_moved": {"type": "boolean", "description": "The window was moved back to end "
+                         "gap before the VEN's earlier events it would overlap"},
     }, description="Day-of (same-day) baseline adjustment: window [start - gap - window, "
-                   "start - gap)"),
+                   "start - gap), moved back before the VEN's earlier events it overlaps"),
     "EventPerformance": _object({
         "event_id": _TEXT, "performance": {"type": "array", "items": _ref("Performance")}}),
     "BaselinePoint": _object({

@@ -17,18 +17,23 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from common.baselines.adjustment import adjustment_json, describe
-from common.messages.enums import ReportType
+from common.messages.enums import OptType, ReportType
 from vtn.admin.context import context, query_instant
 from vtn.admin.problems import BadRequest
 from vtn.admin.render import span, when
-from vtn.baseline_adjustment import LEAD as ADJUSTMENT_LEAD
-from vtn.baseline_adjustment import unadjusted_kw, with_adjustment
+from vtn.baseline_adjustment import (
+    SLOT,
+    active_period,
+    readings_from,
+    unadjusted_kw,
+    with_adjustment,
+)
 from vtn.expected import projection_ids
 from vtn.performance import (
     BASELINE_METHOD_PREFIX,
@@ -38,7 +43,7 @@ from vtn.performance import (
     reading_kw,
 )
 from vtn.services.performance import part_usage_rids, participation
-from vtn.storage import ReadingQuery
+from vtn.storage import ReadingQuery, Store
 
 __all__ = [
     "PERFORMANCE_COLUMNS",
@@ -64,6 +69,9 @@ PERFORMANCE_COLUMNS = (
 _MAX_BASELINE = 100_000
 _RECENT = timedelta(days=2)
 """How far back the latest baseline reading is looked for."""
+_CHAIN_LOOKBACK = timedelta(days=1)
+"""How far before the day-of window the VEN's earlier events are first looked for (further
+back while a chain of events moves the window past that)."""
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
@@ -138,14 +146,34 @@ async def _rows(request: web.Request) -> tuple[str, list[Performance]]:
     return event.event_id, sorted(rows, key=lambda p: p.ven_id)
 
 
+async def _earlier_events(store: Store, p: Performance) -> list[tuple[datetime, datetime]]:
+    """The active periods (``active_period``) of the events the VEN opted into other than
+    `p`'s, as far back as the day-of window of `p`'s event can be moved by them."""
+    opted = {i.event_id for i in await store.invitations.list_for_ven(p.ven_id)
+             if i.opt_type is OptType.OPT_IN and i.event_id != p.event_id}
+    if not opted:
+        return []
+    horizon = readings_from(p.start) - _CHAIN_LOOKBACK
+    while True:
+        events = await store.events.list(ending_after=horizon)
+        periods = [period for e in events if e.event_id in opted and e.request.start < p.start
+                   and (period := active_period(e, p.start)) is not None]
+        first = readings_from(p.start, periods)
+        if first > horizon + SLOT:  # events that ended by the horizon cannot reach the window
+            return periods
+        horizon = first - _CHAIN_LOOKBACK
+
+
 async def _adjusted(request: web.Request, p: Performance) -> Performance:
     """`p` with the day-of adjustment the VTN computes from the VEN's readings before the
-    event (read now: the stored row does not keep it; ``vtn.baseline_adjustment``)."""
+    event (read now: the stored row does not keep it; ``vtn.baseline_adjustment``), its
+    window moved back before the VEN's earlier events."""
     store = context(request).store
+    earlier = await _earlier_events(store, p)
     readings = await store.reports.readings(ReadingQuery(
-        ven_id=p.ven_id, start_from=p.start - ADJUSTMENT_LEAD, start_before=p.start))
+        ven_id=p.ven_id, start_from=readings_from(p.start, earlier), start_before=p.start))
     parts = part_usage_rids(await store.reports.capabilities(p.ven_id))
-    return with_adjustment(p, [r for r in readings if r.r_id not in parts])
+    return with_adjustment(p, [r for r in readings if r.r_id not in parts], earlier)
 
 
 async def event_performance(request: web.Request) -> web.Response:

@@ -38,6 +38,9 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
+    bindparam,
+    cast,
     delete,
     exists,
     func,
@@ -55,6 +58,7 @@ from vtn.storage.database import Database, in_chunks
 from vtn.storage.errors import NotFound
 from vtn.storage.ids import new_id
 from vtn.storage.invitations import InvitationStore
+from vtn.storage.lists import one_of
 from vtn.storage.tables import OutboxRow, VenRow, rowcount, table_of
 
 __all__ = ["DEFAULT_LEASE", "OutboxStore"]
@@ -120,7 +124,9 @@ class OutboxStore:
         names and whose queue holds no waiting item containing `marker`; the ven_ids queued
         for, in the query's order.
 
-        One transaction: the query, the check and one INSERT of many rows. Transactions of this
+        One transaction: the query, the check and one INSERT of many rows (PostgreSQL: one
+        ``INSERT ... SELECT``, the rows made by the server, item_ids as ``new_id`` writes them;
+        a fan-out to 10,000 VENs sends no row over the connection). Transactions of this
         method run one at a time (PostgreSQL: an advisory lock; SQLite: its write lock), so a
         VEN gets at most one such item however many workers sweep at once.
         """
@@ -139,6 +145,11 @@ class OutboxStore:
             if self._db.dialect == "postgresql":
                 await session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                       {"key": _SWEEP_LOCK})
+                queued = await self._insert_selected(session, ven_ids.where(~waiting),
+                                                     parameters, payload, now)
+                for ven_id in queued:
+                    note_change(session, ven_id)
+                return queued
             result = await session.execute(ven_ids.where(~waiting), parameters)
             chosen: tuple[str, ...] = tuple(str(v) for v in result.scalars())
             if not chosen:
@@ -158,6 +169,31 @@ class OutboxStore:
             for ven_id in chosen:
                 note_change(session, ven_id)
         return chosen
+
+    @staticmethod
+    async def _insert_selected(
+        session: Any, ven_ids: Select[Any], parameters: Mapping[str, Any], payload: bytes,
+        now: datetime,
+    ) -> tuple[str, ...]:
+        """PostgreSQL: queue `payload` for each VEN `ven_ids` names, in one ``INSERT ...
+        SELECT`` (seq in the query's order); the ven_ids, in queue order."""
+        chosen = ven_ids.subquery("chosen")
+        rows = select(
+            func.replace(cast(func.gen_random_uuid(), String), "-", ""),  # as new_id writes
+            chosen.c[0],
+            bindparam("sweep_payload", payload, type_=_C.payload.type),
+            bindparam("sweep_now", now, type_=_C.created_at.type),
+            bindparam("sweep_attempts", 0, type_=_C.attempts.type),
+            bindparam("sweep_due", now, type_=_C.next_attempt_at.type),
+        )
+        statement = (
+            insert(_OUTBOX)
+            .from_select(["item_id", "ven_id", "payload", "created_at", "attempts",
+                          "next_attempt_at"], rows)
+            .returning(_C.seq, _C.ven_id)
+        )
+        result = await session.execute(statement, parameters)
+        return tuple(str(ven_id) for _, ven_id in sorted(result.all()))
 
     def _contains(self, marker: bytes) -> ColumnElement[bool]:
         """True for items whose payload contains `marker` (``instr`` on SQLite, whose LIKE
@@ -240,7 +276,8 @@ class OutboxStore:
             ids = (await session.scalars(due)).all()
             if not ids:
                 return ()
-            rows = (await session.execute(claim.where(_C.item_id.in_(ids)))).mappings().all()
+            chosen = one_of(self._db.dialect, _C.item_id, ids)  # PostgreSQL: one array
+            rows = (await session.execute(claim.where(chosen))).mappings().all()
         items = [_to_item(r) for r in rows]
         return tuple(sorted(items, key=lambda i: (i.next_attempt_at, i.seq)))
 
@@ -274,7 +311,8 @@ class OutboxStore:
             for chunk in in_chunks(sorted(set(item_ids))):
                 statement = (
                     update(_OUTBOX)
-                    .where(_C.item_id.in_(chunk), _C.delivered_at.is_(None))
+                    .where(one_of(self._db.dialect, _C.item_id, chunk),
+                           _C.delivered_at.is_(None))
                     .values(delivered_at=now, claimed_by=worker, claimed_until=None)
                     .returning(_C.item_id)
                 )
