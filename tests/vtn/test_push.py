@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from common.messages.enums import EventStatus, OptType
 from common.messages.event import DistributeEvent
@@ -231,10 +235,28 @@ async def test_an_unacknowledged_cancellation_is_pushed_again_at_most_every_poll
     assert await worker.run_once() == 0
 
 
-async def test_http_push_transport_against_a_listening_ven(push_harness: Harness) -> None:
-    from aiohttp import web
-    from aiohttp.test_utils import TestServer
+@contextlib.asynccontextmanager
+async def listening_ven(h: Harness, app: web.Application
+                        ) -> AsyncIterator[tuple[str, PushWorker]]:
+    """A push VEN served by `app` on a real socket, registered with an event waiting for it:
+    its venID and a push worker over real HTTP."""
+    server = TestServer(app)
+    await server.start_server()
+    transport = HttpPushTransport(h.vtn.config)
+    try:
+        address = str(server.make_url("/OpenADR2/Simple/2.0b"))
+        ven_id = (
+            await h.register(FP, "plant", http_pull_model=False, transport_address=address)
+        ).ven_id
+        await add_event(h.store)
+        verifier = Verifier(clock=h.clock, nonce_store=InMemoryNonceStore(clock=h.clock))
+        yield ven_id, PushWorker(h.vtn, transport, verifier=verifier)
+    finally:
+        await transport.close()
+        await server.close()
 
+
+async def test_http_push_transport_against_a_listening_ven(push_harness: Harness) -> None:
     h = push_harness
     seen: list[str] = []
 
@@ -246,30 +268,13 @@ async def test_http_push_transport_against_a_listening_ven(push_harness: Harness
 
     app = web.Application()
     app.router.add_post("/OpenADR2/Simple/2.0b/{service}", endpoint)
-    server = TestServer(app)
-    await server.start_server()
-    transport = HttpPushTransport(h.vtn.config)
-    try:
-        address = str(server.make_url("/OpenADR2/Simple/2.0b"))
-        ven_id = (
-            await h.register(FP, "plant", http_pull_model=False, transport_address=address)
-        ).ven_id
-        await add_event(h.store)
-        verifier = Verifier(clock=h.clock, nonce_store=InMemoryNonceStore(clock=h.clock))
-        worker = PushWorker(h.vtn, transport, verifier=verifier)
+    async with listening_ven(h, app) as (ven_id, worker):
         assert await worker.run_once() == 2
         assert sorted(seen) == ["EiEvent:DistributeEvent", "EiReport:RegisterReport"]
         assert await h.store.outbox.pending(ven_id=ven_id) == ()
-    finally:
-        await transport.close()
-        await server.close()
-
 
 
 async def test_a_ven_that_redirects_a_push_has_not_received_it(push_harness: Harness) -> None:
-    from aiohttp import web
-    from aiohttp.test_utils import TestServer
-
     h = push_harness
     followed: list[str] = []
 
@@ -284,22 +289,10 @@ async def test_a_ven_that_redirects_a_push_has_not_received_it(push_harness: Har
     app = web.Application()
     app.router.add_post("/OpenADR2/Simple/2.0b/{service}", moved)
     app.router.add_route("*", "/elsewhere", elsewhere)
-    server = TestServer(app)
-    await server.start_server()
-    transport = HttpPushTransport(h.vtn.config)
-    try:
-        address = str(server.make_url("/OpenADR2/Simple/2.0b"))
-        ven_id = (
-            await h.register(FP, "plant", http_pull_model=False, transport_address=address)
-        ).ven_id
-        await add_event(h.store)
-        verifier = Verifier(clock=h.clock, nonce_store=InMemoryNonceStore(clock=h.clock))
-        await PushWorker(h.vtn, transport, verifier=verifier).run_once()
+    async with listening_ven(h, app) as (ven_id, worker):
+        await worker.run_once()
         assert followed == []  # the redirect is an answer, not a delivery
         assert len(await h.store.outbox.pending(ven_id=ven_id)) == 2  # kept for a retry
-    finally:
-        await transport.close()
-        await server.close()
 
 
 async def test_a_round_delivers_each_vens_messages_in_queue_order(push_harness: Harness) -> None:
